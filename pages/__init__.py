@@ -1,0 +1,1 @@
+"""Streamlit pages of RNN Lab; ``common`` holds the helpers they share."""

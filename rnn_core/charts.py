@@ -1,0 +1,123 @@
+"""Plotly figure builders for training: pure functions from plain data to figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+TRAIN_COLOR, VAL_COLOR, EXTRA_COLOR = PALETTE[0], PALETTE[1], PALETTE[2]
+
+
+def _series(logs: Sequence[dict[str, float]], x: str, y: str) -> tuple[list, list]:
+    """The (x, y) pairs of the logs that hold key ``y``."""
+    pts = [(log[x], log[y]) for log in logs if y in log]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def training_curves(
+    batch_logs: Sequence[dict[str, float]],
+    epoch_logs: Sequence[dict[str, float]],
+    metric: str = "accuracy",
+    extra: Sequence[tuple[float, float]] = (),
+    extra_name: str = "",
+    height: int = 360,
+) -> go.Figure:
+    """Loss and metric against epochs: train per batch (thin), train and validation per epoch.
+
+    ``extra`` adds one more (epoch, value) series to the metric panel, such as held-out exact
+    match for the addition task.
+    """
+    title = metric.replace("_", " ")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", title), horizontal_spacing=0.08)
+    for col, key in ((1, "loss"), (2, metric)):
+        show = col == 1
+        bx, by = _series(batch_logs, "epoch", key)
+        fig.add_trace(
+            go.Scatter(
+                x=bx, y=by, mode="lines", name="train (batches)", legendgroup="tb",
+                line={"color": TRAIN_COLOR, "width": 1}, opacity=0.35, showlegend=show,
+            ),
+            row=1, col=col,
+        )  # fmt: skip
+        ex, ey = _series(epoch_logs, "epoch", key)
+        fig.add_trace(
+            go.Scatter(
+                x=ex, y=ey, mode="lines+markers", name="train (epoch)", legendgroup="te",
+                line={"color": TRAIN_COLOR, "width": 2}, showlegend=show,
+            ),
+            row=1, col=col,
+        )  # fmt: skip
+        vx, vy = _series(epoch_logs, "epoch", f"val_{key}")
+        fig.add_trace(
+            go.Scatter(
+                x=vx, y=vy, mode="lines+markers", name="validation", legendgroup="va",
+                line={"color": VAL_COLOR, "width": 2, "dash": "dash"},
+                marker={"symbol": "diamond"}, showlegend=show,
+            ),
+            row=1, col=col,
+        )  # fmt: skip
+    if extra:
+        fig.add_trace(
+            go.Scatter(
+                x=[e for e, _ in extra], y=[v for _, v in extra], mode="lines+markers",
+                name=extra_name, line={"color": EXTRA_COLOR, "width": 2, "dash": "dot"},
+                marker={"symbol": "square"},
+            ),
+            row=1, col=2,
+        )  # fmt: skip
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_layout(
+        height=height,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+        uirevision="keep",  # keep the user's zoom while the curves grow
+    )
+    return fig
+
+
+def compare_curves(runs: Sequence[tuple[str, Sequence[dict[str, float]]]], key: str) -> go.Figure:
+    """One line per run of the per-epoch ``key`` (e.g. ``val_accuracy``), for comparing cells."""
+    fig = go.Figure()
+    for i, (name, logs) in enumerate(runs):
+        x, y = _series(logs, "epoch", key)
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line={"color": color}))
+    fig.update_layout(
+        height=340,
+        xaxis_title="epoch",
+        yaxis_title=key.replace("_", " "),
+        margin={"l": 40, "r": 10, "t": 20, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def format_seconds(seconds: float) -> str:
+    """``75`` -> ``1 min 15 s``; short and readable on a progress bar."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {sec:02d} s"
+
+
+def progress_text(snap: Any) -> str:
+    """One line under the progress bar: epoch, batch, throughput and time left."""
+    if snap.state == "queued":
+        return f"Waiting for a free training slot: position {snap.queue_position} in the queue"
+    parts = [
+        f"epoch {min(snap.epoch + 1, snap.epochs_target)}/{snap.epochs_target}",
+        f"batch {snap.batch}/{snap.batches_per_epoch}",
+    ]
+    if snap.samples_per_sec:
+        parts.append(f"{snap.samples_per_sec:,.0f} samples/s")
+    if snap.state in ("running", "stopping") and snap.eta_seconds:
+        parts.append(f"about {format_seconds(snap.eta_seconds)} left")
+    return " · ".join(parts)

@@ -1,0 +1,104 @@
+"""Gradient lens: how strongly h_T depends on each earlier input, by manual BPTT in NumPy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rnn_core.numpy_rnn import BLOCKS, CellKind, CellWeights, LayerTrace, forward, random_weights
+
+
+def _layer_backward(w: CellWeights, tr: LayerTrace, dh_out: np.ndarray) -> np.ndarray:
+    """Backprop one layer through time: dL/dh_t injected per step (T, H) -> dL/dinput (T, F)."""
+    t_len, hn = tr.h.shape
+    u = w.recurrent_kernel  # (H, k*H)
+    h_prev = np.vstack([np.zeros((1, hn)), tr.h[:-1]])  # (T, H)
+    dpre = np.zeros((t_len, len(BLOCKS[w.kind]) * hn))  # (T, k*H): dL/d pre-activation
+    dh_next, dc_next = np.zeros(hn), np.zeros(hn)  # (H,) gradients flowing back from t+1
+    for t in range(t_len - 1, -1, -1):
+        dh = dh_out[t] + dh_next  # (H,)
+        hp = h_prev[t]  # (H,)
+        if w.kind == "simple_rnn":
+            da = dh * (1.0 - tr.h[t] ** 2)  # (H,)
+            dh_next = da @ u.T  # (H,)
+        elif w.kind == "lstm":
+            i, f, o, g = tr.gates["i"][t], tr.gates["f"][t], tr.gates["o"][t], tr.candidate[t]
+            c_prev = tr.c[t - 1] if t > 0 else np.zeros(hn)  # (H,)
+            tc = np.tanh(tr.c[t])  # (H,)
+            dc = dc_next + dh * o * (1.0 - tc**2)  # (H,)
+            da = np.concatenate(
+                [
+                    dc * g * i * (1 - i),
+                    dc * c_prev * f * (1 - f),
+                    dc * i * (1 - g**2),
+                    dh * tc * o * (1 - o),
+                ]
+            )  # (4H,) in i, f, c, o order
+            dc_next = dc * f  # (H,)
+            dh_next = da @ u.T  # (H,)
+        else:
+            z, r, hh = tr.gates["z"][t], tr.gates["r"][t], tr.candidate[t]
+            dah = dh * (1 - z) * (1 - hh**2)  # (H,) d pre_h
+            daz = dh * (hp - hh) * z * (1 - z)  # (H,) d pre_z
+            if w.reset_after:
+                rh = hp @ u[:, 2 * hn :] + w.recurrent_bias[2 * hn :]  # (H,) U_h·h + b_rec_h
+                dar = dah * rh * r * (1 - r)  # (H,)
+                dh_next = dh * z + np.concatenate([daz, dar, dah * r]) @ u.T  # (H,)
+            else:
+                d_rh = dah @ u[:, 2 * hn :].T  # (H,) d (r * h_prev)
+                dar = d_rh * hp * r * (1 - r)  # (H,)
+                dh_next = dh * z + d_rh * r + np.concatenate([daz, dar]) @ u[:, : 2 * hn].T
+            da = np.concatenate([daz, dar, dah])  # (3H,)
+        dpre[t] = da
+    return dpre @ w.kernel.T  # (T, F): all input gradients in one matmul
+
+
+def input_gradients(
+    layers: list[CellWeights], x: np.ndarray, readout: np.ndarray | None = None
+) -> np.ndarray:
+    """d(readout·h_T of the top layer)/d x_t for every t, shape (T, F); default readout = mean."""
+    layers = [w.astype(np.float64) for w in layers]
+    x = np.asarray(x, np.float64)  # (T, F)
+    if x.ndim != 2:
+        raise ValueError(f"x must be (T, F), got {x.shape}")
+    traces = forward(layers, x)
+    hn = layers[-1].units
+    dh = np.zeros((x.shape[0], hn))  # (T, H): loss only reads the last top-layer state
+    dh[-1] = np.full(hn, 1.0 / hn) if readout is None else np.asarray(readout, np.float64)
+    for w, tr in zip(reversed(layers), reversed(traces), strict=True):
+        dh = _layer_backward(w, tr, dh)  # (T, F_layer) becomes dL/dh of the layer below
+    return dh
+
+
+def input_gradient_norms(
+    layers: list[CellWeights], x: np.ndarray, readout: np.ndarray | None = None
+) -> np.ndarray:
+    """||d(readout·h_T)/d x_t|| for every timestep t, shape (T,)."""
+    return np.linalg.norm(input_gradients(layers, x, readout), axis=1)  # (T,)
+
+
+def memory_horizon(norms: np.ndarray, threshold: float = 0.01) -> int:
+    """How many steps back the gradient norm stays above ``threshold`` × its maximum."""
+    norms = np.asarray(norms)  # (T,)
+    above = np.nonzero(norms >= threshold * norms.max())[0]
+    return int(len(norms) - 1 - above.min()) if above.size else 0
+
+
+def compare_cells(
+    x: np.ndarray,
+    units: int,
+    rng: np.random.Generator,
+    kinds: Sequence[CellKind] = ("simple_rnn", "lstm", "gru"),
+    n_layers: int = 1,
+) -> dict[str, np.ndarray]:
+    """Gradient norms per timestep for each cell kind with Keras-default random weights."""
+    x = np.asarray(x)  # (T, F)
+    out = {}
+    for kind in kinds:
+        dims = [x.shape[1]] + [units] * (n_layers - 1)
+        layers = [
+            random_weights(kind, d, units, "keras_default", rng, dtype=np.float64) for d in dims
+        ]
+        out[kind] = input_gradient_norms(layers, x)  # (T,)
+    return out

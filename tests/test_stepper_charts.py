@@ -1,0 +1,141 @@
+"""Stepper figure builders are pure functions: check traces, z shapes, markers and HTML."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from rnn_core import stepper_charts as sc
+from rnn_core.numpy_rnn import BLOCKS, forward, random_weights, step_at, unit_terms
+
+T, F, H = 40, 5, 12
+
+
+@pytest.fixture(scope="module")
+def lstm_trace():
+    """Forward trace of a small LSTM on random input."""
+    rng = np.random.default_rng(0)
+    w = random_weights("lstm", F, H, "keras_default", rng)
+    x = rng.uniform(-2, 2, (T, F)).astype(np.float32)  # (T, F)
+    return [w], x, forward([w], x)
+
+
+def test_module_never_imports_streamlit():
+    tree = ast.parse(Path(sc.__file__).read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not any(str(n).startswith("streamlit") for n in names)
+
+
+def test_hidden_heatmap_shape_values_and_marker(lstm_trace):
+    _, _, traces = lstm_trace
+    h = traces[0].h  # (T, H)
+    fig = sc.hidden_heatmap(h, step=17)
+    assert isinstance(fig, go.Figure) and len(fig.data) == 1
+    hm = fig.data[0]
+    assert np.asarray(hm.z).shape == (H, T)
+    np.testing.assert_allclose(np.asarray(hm.z), h.T, rtol=1e-6)
+    assert (hm.zmin, hm.zmax) == (-1.0, 1.0)
+    (marker,) = fig.layout.shapes
+    assert marker.x0 == marker.x1 == 17 and marker.xref == "x"
+    assert sc.hidden_heatmap(h, step=3).layout.shapes[0].x0 == 3
+
+
+def test_gates_heatmaps_small_multiples(lstm_trace):
+    _, _, traces = lstm_trace
+    tr = traces[0]
+    fig = sc.gates_heatmaps(tr.gates, 9, tr.candidate, tr.c)
+    assert len(fig.data) == 5  # i, f, o, candidate, c_t
+    assert [t.name for t in fig.data] == [
+        "gate i",
+        "gate f",
+        "gate o",
+        "candidate (tanh)",
+        "cell state c_t",
+    ]
+    for trace, ref in zip(fig.data, [*tr.gates.values(), tr.candidate, tr.c], strict=True):
+        assert np.asarray(trace.z).shape == (H, T)
+        np.testing.assert_allclose(np.asarray(trace.z), ref.T, rtol=1e-6)
+    assert [t.coloraxis for t in fig.data] == ["coloraxis"] * 3 + ["coloraxis2"] * 2
+    assert [t.xaxis for t in fig.data] == ["x", "x2", "x3", "x4", "x5"]
+    assert [s.x0 for s in fig.layout.shapes] == [9] * 5
+    assert [s.xref for s in fig.layout.shapes] == ["x", "x2", "x3", "x4", "x5"]
+    span = fig.layout.coloraxis2.cmax
+    assert fig.layout.coloraxis2.cmin == -span and span >= np.abs(tr.c).max()
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0.0, 1.0)
+    # panels stacked top to bottom without overlap
+    domains = [fig.layout[f"yaxis{i if i > 1 else ''}"].domain for i in range(1, 6)]
+    assert all(a[0] >= b[1] for a, b in zip(domains, domains[1:], strict=False))
+    fig.to_json()  # serialisable
+
+
+def test_gates_heatmaps_gru_without_carry():
+    rng = np.random.default_rng(1)
+    w = random_weights("gru", F, H, "keras_default", rng)
+    tr = forward([w], rng.standard_normal((T, F)))[0]
+    fig = sc.gates_heatmaps(tr.gates, 0, tr.candidate)
+    assert len(fig.data) == 3 and len(fig.layout.shapes) == 3
+    assert all(np.asarray(t.z).shape == (H, T) for t in fig.data)
+
+
+def test_word_activations_and_html_spans(lstm_trace):
+    _, _, traces = lstm_trace
+    h = traces[0].h
+    words = [f"w{i}" for i in range(T - 1)] + ["<b>&"]
+    pairs = sc.word_activations(words, h, unit=4)
+    assert [w for w, _ in pairs] == words
+    np.testing.assert_allclose([v for _, v in pairs], h[:, 4])
+    with pytest.raises(ValueError):
+        sc.word_activations(words[:-1], h, 4)
+    out = sc.activation_spans_html(pairs)
+    assert out.count("<span") == T and "&lt;b&gt;&amp;" in out and "<b>" not in out
+    colours = re.findall(r"background-color:(#[0-9A-F]{6})", out)
+    assert colours == sc.diverging_colours(h[:, 4])
+
+
+def test_diverging_colours_scale():
+    d = sc.DIVERGING
+    assert sc.diverging_colours([-1.0, 0.0, 1.0]) == [d[0], d[3], d[-1]]
+    assert sc.diverging_colours([-5.0, 5.0]) == [d[0], d[-1]]  # clipped
+    assert sc.diverging_colours([0.0, 2.0], vmax=6.0) == [d[3], d[4]]  # interpolation stops
+    mid = sc.diverging_colours([1 / 6])[0]  # halfway between F7F7F7 and FDDBC7
+    assert mid == "#FAE9DF"
+
+
+def test_gradient_lens_chart_log_scale():
+    norms = {
+        "simple_rnn": np.geomspace(1e-12, 1.0, 30),
+        "lstm": np.geomspace(1e-4, 1.0, 30),
+        "gru": np.r_[0.0, np.geomspace(1e-6, 1.0, 29)],
+    }
+    fig = sc.gradient_lens_chart(norms)
+    assert len(fig.data) == 3 and fig.layout.yaxis.type == "log"
+    assert [t.name for t in fig.data] == ["SimpleRNN", "LSTM", "GRU"]
+    assert len({t.line.color for t in fig.data}) == 3
+    np.testing.assert_array_equal(np.asarray(fig.data[0].x), np.arange(30))
+    np.testing.assert_allclose(np.asarray(fig.data[1].y), norms["lstm"])
+    assert np.isnan(np.asarray(fig.data[2].y)[0])  # zero cannot be drawn on a log axis
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
+def test_unit_terms_chart_bars(kind):
+    rng = np.random.default_rng(2)
+    w = random_weights(kind, F, H, "keras_default", rng)
+    x = rng.standard_normal((T, F)).astype(np.float32)
+    traces = forward([w], x)
+    blocks, states = unit_terms(step_at([w], traces, x, 0, 11), unit=3)
+    fig = sc.unit_terms_chart(blocks, states, unit=3, step=11)
+    assert len(fig.data) == len(BLOCKS[kind]) + 1
+    for bar, (name, terms) in zip(fig.data, blocks.items(), strict=False):
+        assert bar.name == f"block {name}"
+        assert list(bar.x) == ["W·x", "U·h", "b", "pre-activation", "activation"]
+        np.testing.assert_allclose(bar.y, list(terms.values()))
+    state_bar = fig.data[-1]
+    assert state_bar.xaxis == "x2" and list(state_bar.x) == list(states)
+    assert state_bar.y[-1] == pytest.approx(float(traces[0].h[11, 3]), abs=1e-6)
+    assert "t = 11" in fig.layout.title.text and "Unit 3" in fig.layout.title.text
