@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages.common import add_run, load_training, runs, show_code
+from pages.common import add_run, live_panel, load_training, runs, show_code
 from rnn_core import charts
 from rnn_core.config import CELLS, OPTIMIZERS, AdditionConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.presets import PRESETS
@@ -83,28 +83,12 @@ def start_run(spec: RunSpec) -> None:
     add_run(record)
     st.session_state.current = record
     job.start()
+    st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
-def render_live(record: Any) -> None:
-    """Progress, metrics, curves and held-out questions of one run, from its snapshot."""
-    snap = record.job.snapshot()
-    st.progress(snap.progress, text=charts.progress_text(snap))
-    if snap.state == "failed":
-        st.error(f"Training failed: {snap.error}")
-    elif snap.state == "done" and snap.stopped_early:
-        st.info(f"Stopped after {snap.epoch} epoch(s); the weights learned so far are kept.")
-    last = snap.epoch_logs[-1] if snap.epoch_logs else {}
+def question_table(snap: Any) -> None:
+    """After each epoch: ten held-out questions with the model's guesses."""
     extra = snap.epoch_extras[-1] if snap.epoch_extras else None
-    c = st.columns(4)
-    c[0].metric("epochs done", snap.epoch)
-    c[1].metric("train loss", f"{last['loss']:.4f}" if last else "—")
-    c[2].metric("val accuracy (per char)", f"{last['val_accuracy']:.3f}" if last else "—")
-    c[3].metric("held-out exact match", f"{extra['exact_match']:.3f}" if extra else "—")
-    exact = [(i + 1.0, e["exact_match"]) for i, e in enumerate(snap.epoch_extras) if e]
-    fig = charts.training_curves(
-        snap.batch_logs, snap.epoch_logs, "accuracy", exact, "held-out exact match"
-    )
-    st.plotly_chart(fig, key=f"curves_{id(record)}", config={"displayModeBar": False})
     if extra:
         st.markdown(f"**Ten held-out questions after epoch {snap.epoch}** (never seen in training)")
         table = pd.DataFrame(extra["table"])
@@ -158,28 +142,18 @@ if started:
 
 if current is not None:
     job = current.job
-    snap = job.snapshot()
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
     note = current.info["data"].note
     if note:
         st.info(note)
-    b1, b2, b3 = st.columns([1, 1, 3])
-    if snap.active:
-        b1.button("■ Stop", on_click=job.stop, type="primary", help="Stops after this batch.")
-    else:
-        more = b2.number_input("More epochs", 1, 500, value=5, label_visibility="collapsed")
-        if b1.button("⟳ Train more", help="Continue this model and its curves."):
-            job.start(int(more))
-            st.rerun()
-
-    @st.fragment(run_every=0.7 if snap.active else None)
-    def live() -> None:
-        """Redraws only this part of the page while the job trains."""
-        render_live(current)
-        if snap.active and not current.job.snapshot().active:
-            st.rerun(scope="app")  # training ended: refresh buttons and stop polling
-
-    live()
+    live_panel(
+        current,
+        metric="accuracy",
+        metric_label="val accuracy (per char)",
+        extra_key="exact_match",
+        extra_label="held-out exact match",
+        after_epoch=question_table,
+    )
 
     with st.expander("Model summary: parameters per layer, by formula and by Keras"):
         from rnn_core.params import summary_rows
