@@ -1,0 +1,101 @@
+"""Streamlit AppTest: the router, Home, and a tiny addition run on the Train page."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120  # TensorFlow's import alone takes seconds; AppTest's default is 3 s
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_home_explains_and_shows_the_four_shapes(app: AppTest) -> None:
+    text = " ".join(m.value for m in app.markdown)
+    assert "RNN Lab" in app.title[0].value
+    for shape in ("One to one", "One to many", "Many to one", "Many to many"):
+        assert shape in text
+    assert "Addition" in text  # each shape is tied to a task of the app
+
+
+def test_home_does_not_import_tensorflow() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(APP)!r}, default_timeout=60)\n"
+        "at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def _wait_done(at: AppTest, seconds: float = 90) -> object:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        snap = at.session_state["current"].job.snapshot()
+        if not snap.active:
+            return snap
+        time.sleep(0.5)
+    raise AssertionError("the run did not finish in time")
+
+
+def _set_tiny(at: AppTest) -> None:
+    for key, value in {
+        "digits": 2, "units": 16, "train_size": 600, "epochs": 2, "batch_size": 64,
+    }.items():  # fmt: skip
+        at.session_state[key] = value
+
+
+def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:
+    app.switch_page("pages/train.py").run()
+    assert not app.exception
+    assert "current" not in app.session_state
+    _set_tiny(app)
+    start = next(b for b in app.button if "Start training" in b.label)
+    start.click().run()
+    assert not app.exception
+    snap = _wait_done(app)
+    assert snap.state == "done" and snap.epoch == 2
+    app.run()  # the page redraws from the finished snapshot
+    assert not app.exception
+    labels = {m.label: m.value for m in app.metric}
+    assert labels["epochs done"] == "2"
+    assert 0.0 <= float(labels["held-out exact match"]) <= 1.0
+    assert any("Train more" in b.label for b in app.button)
+    record = app.session_state["current"]
+    assert record.spec.data.digits == 2 and record.spec.model.units == 16
+    assert len(app.session_state["runs"]) == 1
+
+
+def test_ask_your_own_sum_answers_and_explains_bad_input(app: AppTest) -> None:
+    app.switch_page("pages/train.py").run()
+    _set_tiny(app)
+    next(b for b in app.button if "Start training" in b.label).click().run()
+    _wait_done(app)
+    app.run()
+    box = next(t for t in app.text_input if t.label == "Ask your own sum")
+    box.input("12+7")
+    next(b for b in app.button if b.label == "Ask the model").click().run()
+    assert any("12+7 =" in s.value for s in app.success)
+    box = next(t for t in app.text_input if t.label == "Ask your own sum")
+    box.input("12 plus 7")
+    next(b for b in app.button if b.label == "Ask the model").click().run()
+    assert any("Type a sum like" in w.value for w in app.warning)
+    assert not app.exception

@@ -1,0 +1,53 @@
+"""Training figure builders are pure functions of plain data."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from rnn_core import charts
+
+BATCHES = [
+    {"step": s, "epoch": s / 10, "loss": 2 - s / 20, "accuracy": s / 40} for s in range(1, 21)
+]
+EPOCHS = [
+    {"epoch": 1.0, "loss": 1.5, "accuracy": 0.3, "val_loss": 1.6, "val_accuracy": 0.25},
+    {"epoch": 2.0, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.45},
+]
+
+
+def test_training_curves_have_train_and_validation_in_both_panels() -> None:
+    fig = charts.training_curves(BATCHES, EPOCHS, "accuracy", [(1.0, 0.1), (2.0, 0.2)], "exact")
+    names = [t.name for t in fig.data]
+    assert names.count("validation") == 2 and names.count("train (batches)") == 2
+    assert names[-1] == "exact" and list(fig.data[-1].y) == [0.1, 0.2]
+    val_acc = [t for t in fig.data if t.name == "validation" and t.xaxis == "x2"][0]
+    assert list(val_acc.x) == [1.0, 2.0] and list(val_acc.y) == [0.25, 0.45]
+    batch_loss = fig.data[0]
+    assert len(batch_loss.x) == 20 and batch_loss.y[0] == 2 - 1 / 20
+    assert fig.layout.uirevision == "keep"
+
+
+def test_training_curves_before_any_epoch_are_empty_not_broken() -> None:
+    fig = charts.training_curves([], [], "accuracy")
+    assert all(len(t.x or ()) == 0 for t in fig.data)
+
+
+def test_compare_curves_one_line_per_run_with_distinct_colours() -> None:
+    fig = charts.compare_curves([("LSTM", EPOCHS), ("GRU", EPOCHS[:1])], "val_accuracy")
+    assert [t.name for t in fig.data] == ["LSTM", "GRU"]
+    assert list(fig.data[1].y) == [0.25]
+    assert fig.data[0].line.color != fig.data[1].line.color
+
+
+def test_progress_text_and_seconds() -> None:
+    assert charts.format_seconds(42.4) == "42 s"
+    assert charts.format_seconds(75) == "1 min 15 s"
+    snap = SimpleNamespace(
+        state="running", epoch=1, epochs_target=5, batch=3, batches_per_epoch=10,
+        samples_per_sec=1234.0, eta_seconds=90, queue_position=0,
+    )  # fmt: skip
+    text = charts.progress_text(snap)
+    assert "epoch 2/5" in text and "batch 3/10" in text and "1,234 samples/s" in text
+    assert "1 min 30 s left" in text
+    queued = SimpleNamespace(**{**vars(snap), "state": "queued", "queue_position": 3})
+    assert "position 3" in charts.progress_text(queued)
