@@ -52,8 +52,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         task = get_task(args.task or "addition")
         spec = RunSpec(task=task.info.name, data=task.data_config())
     values = vars(args)
-    seed = values.get("seed")
-    data = update(spec.data, **values, **({"seed": seed} if seed is not None else {}))
+    data = update(spec.data, **values)
     return RunSpec(
         task=spec.task,
         data=data,
