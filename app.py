@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from pages._chrome import sidebar_chrome
 from pages.common import keep_keras_state_between_reruns
 
 keep_keras_state_between_reruns()
@@ -10,6 +11,12 @@ st.set_page_config(page_title="RNN Lab", page_icon="🔁", layout="wide")
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/stepper.py", title="Inside the RNN", icon=":material/timeline:"),
+    st.Page("pages/text.py", title="Text generation", icon=":material/edit_note:"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
 ]
 
-st.navigation(PAGES).run()
+LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop button
+page = st.navigation(PAGES)
+sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
+page.run()

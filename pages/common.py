@@ -10,7 +10,27 @@ import streamlit as st
 
 from rnn_core import charts
 
+
+def _use_the_router() -> None:
+    """Make the very first deep link of a fresh server go through app.py's ``st.navigation``.
+
+    Until some session has called ``st.navigation``, Streamlit treats a ``pages/`` folder next
+    to the main script as a legacy multipage app: a first visitor to ``/train`` got a sidebar
+    listing every module in ``pages/`` and a page run without app.py. Every page imports this
+    module, so the legacy mode is switched off here and that first run restarts via app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if st.runtime.exists():
+            st.rerun()
+
+
+_use_the_router()
+
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
+KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results
 
 
 def keep_keras_state_between_reruns() -> None:
@@ -39,6 +59,17 @@ def show_code(*functions: Callable[..., Any], label: str = "Show the code this p
             st.code(inspect.getsource(fn), language="python")
 
 
+def budget() -> Any:
+    """This server's budget: ``[budgets]`` in ``.streamlit/secrets.toml``, then RNN_LAB_MAX_*."""
+    from rnn_core.budgets import Budget
+
+    try:
+        table = dict(st.secrets.get("budgets", {}))
+    except Exception:  # no secrets file at all: defaults and environment only
+        table = {}
+    return Budget.from_sources(table)
+
+
 def runs() -> list[Any]:
     """This session's runs (RunRecord objects), oldest first."""
     return st.session_state.setdefault("runs", [])
@@ -53,6 +84,21 @@ def add_run(record: Any) -> None:
         if idle is None:
             break
         store.remove(idle)
+    free_old_models(store)
+
+
+def free_old_models(store: list[Any], keep: int = KEEP_MODELS) -> None:
+    """Release model and data of finished runs older than the newest ``keep`` (memory cap)."""
+    import gc
+
+    freed = False
+    for record in store[:-keep]:
+        if not record.job.released and not record.job.snapshot().active:
+            record.job.release()
+            record.info.pop("data", None)
+            freed = True
+    if freed:
+        gc.collect()  # Keras models hold reference cycles; free them now, not later
 
 
 def load_training() -> Any:
@@ -70,12 +116,28 @@ def run_controls(record: Any) -> None:
     job = record.job
     snap = job.snapshot()
     b1, b2, _ = st.columns([1, 1, 3])
-    if snap.active:
+    if job.released:
+        st.caption(
+            f"To save memory only the newest {KEEP_MODELS} runs keep their model; "
+            "this one keeps its curves and results. Start a new run to train again."
+        )
+    elif snap.active:
         label = "■ Leave the queue" if snap.state == "queued" else "■ Stop"
         b1.button(label, on_click=job.stop, type="primary", help="Stops after this batch.")
     else:
-        more = b2.number_input("More epochs", 1, 500, value=5, label_visibility="collapsed")
+        limit = budget().max_epochs
+        left = max(1, limit - snap.epoch)
+        more = b2.number_input(
+            "More epochs", 1, left, value=min(5, left), label_visibility="collapsed"
+        )
         if b1.button("⟳ Train more", help="Continue this model and its curves."):
+            from rnn_core.budgets import BudgetError, check_epochs
+
+            try:
+                check_epochs(snap.epoch, int(more), budget())
+            except BudgetError as exc:
+                st.warning(str(exc))
+                return
             job.start(int(more))
             st.rerun()
 
@@ -123,3 +185,69 @@ def live_panel(
             st.rerun(scope="app")  # training ended: refresh buttons and stop polling
 
     body()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_source(task: str, key: tuple, _cfg: Any) -> Any:
+    """The slow part of loading a task's data, once per source key for all sessions.
+
+    Sources hold read-only arrays, so sharing them cannot let a session change another's.
+    """
+    from rnn_core.tasks import get_task
+
+    return get_task(task).load_source(_cfg)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _cached_task_data(task: str, cfg: Any) -> Any:
+    """Data of a task without a shared source (addition); st.cache_data hands out copies."""
+    from rnn_core.tasks import get_task
+
+    return get_task(task).make_data(cfg)
+
+
+def show_missing_data(exc: Any) -> None:
+    """Say which dataset file is missing, where we looked, and the exact fix."""
+    from rnn_core.datasets import ENV_VAR, keras_cache_dirs
+
+    looked = [str(exc.data_dir)] if exc.data_dir else []
+    looked += [str(d) for d in keras_cache_dirs()]
+    target = exc.data_dir or "DIR"
+    st.error(
+        f"**Dataset file `{exc.filename}` is not available** ({exc.reason or 'not found'}).\n\n"
+        f"Looked in: {', '.join(f'`{p}`' for p in looked)}.\n\n"
+        "**Fix** (any one): while online, download everything once with "
+        f"`python -m rnn_core fetch --data-dir {target}` and use that folder as the data "
+        f"directory; or copy `{exc.filename}` into a folder and enter it in *Data directory* "
+        f"above, or start the app with `{ENV_VAR}=/that/folder`.",
+        icon=":material/folder_off:",
+    )
+
+
+def task_source(task: str, cfg: Any) -> Any:
+    """A task's shared, read-only source (None if the task has none); stops on missing files."""
+    from rnn_core.datasets import DataMissingError
+    from rnn_core.tasks import get_task
+
+    t = get_task(task)
+    if not hasattr(t, "load_source"):
+        return None
+    try:
+        with st.spinner(f"Loading the {task} data (first time only, a few seconds)…"):
+            return _cached_source(task, t.source_key(cfg), cfg)
+    except DataMissingError as exc:
+        show_missing_data(exc)
+        st.stop()
+
+
+def task_data(task: str, cfg: Any) -> Any:
+    """A run's data: the source is loaded once per (task, num_words, maxlen, …) for all
+    sessions, the run's subset is a fresh copy; missing files show the fix, then stop.
+    """
+    from rnn_core.tasks import get_task
+
+    source = task_source(task, cfg)
+    if source is None:
+        with st.spinner("Preparing the data…"):
+            return _cached_task_data(task, cfg)
+    return get_task(task).make_data(cfg, source)

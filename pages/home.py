@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.title("🔁 RNN Lab")
+st.title("RNN Lab")
 st.markdown(
     """
 Learn recurrent neural networks by **training them live**. Pick a cell — SimpleRNN, LSTM or
@@ -48,10 +48,16 @@ for col, (name, what, arrow, example) in zip(cols, SHAPES, strict=True):
         st.markdown(f"*In RNN Lab:* {example}")
 
 st.subheader("Start here")
-st.page_link(
-    "pages/train.py", label="Train an RNN to add numbers", icon=":material/model_training:"
-)
+LINKS = [
+    ("pages/train.py", "Train: addition, IMDB sentiment, MNIST digits by rows", "model_training"),
+    ("pages/stepper.py", "Inside the RNN: step through the hidden state", "timeline"),
+    ("pages/text.py", "Text generation: a character LSTM and temperature", "edit_note"),
+    ("pages/lessons.py", "Lessons: the seed tutorials as guided experiments", "school"),
+]
+for path, label, icon in LINKS:
+    st.page_link(path, label=label, icon=f":material/{icon}:")
 st.caption(
     "Training runs in the background of your session: switch pages and come back, "
-    "it keeps going. Runs you make are kept so you can compare SimpleRNN, LSTM and GRU."
+    "it keeps going (the sidebar shows it, with a Stop button). Runs you make are kept so you "
+    "can compare SimpleRNN, LSTM and GRU."
 )

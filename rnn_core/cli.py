@@ -10,7 +10,10 @@ from dataclasses import asdict
 from typing import Any
 
 from rnn_core.config import CELLS, OPTIMIZERS, RunSpec, update
+from rnn_core.data_dir import ENV_VAR, DataMissingError
 from rnn_core.presets import PRESETS, get_preset
+from rnn_core.text_cli import add_generate_parser, cmd_generate
+from rnn_core.text_cli import add_train_flags as add_text_train_flags
 
 
 def _log(msg: str) -> None:
@@ -22,7 +25,7 @@ def _train_parser(sub: Any) -> None:
     """Flags of ``train``; every one is optional and overrides the preset or default."""
     p = sub.add_parser("train", help="train a model headless and print its results")
     p.add_argument("--preset", help="start from a named preset (see `presets`)")
-    p.add_argument("--task", help="addition (more tasks as they are added)")
+    p.add_argument("--task", help="addition, imdb, mnist, ... (an unknown name lists them)")
     p.add_argument("--cell", choices=[*CELLS, "Dense"])
     p.add_argument("--units", type=int)
     p.add_argument("--layers", type=int)
@@ -30,12 +33,19 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--digits", type=int, help="addition: operand digits (1-5)")
     p.add_argument("--reverse", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--maxlen", type=int, help="imdb: pad/cut reviews to N tokens; text: window")
+    p.add_argument("--num-words", type=int, help="imdb: vocabulary (rarer words read as <OOV>)")
+    p.add_argument("--embedding-dim", type=int, help="imdb: word vectors; text: 0 = one-hot")
+    p.add_argument("--padding", choices=["pre", "post"], help="imdb: where short reviews get 0s")
+    p.add_argument("--truncating", choices=["pre", "post"], help="imdb: which end is cut")
+    p.add_argument("--data-dir", help=f"folder with the dataset files (default ${ENV_VAR})")
     p.add_argument("--train-size", type=int)
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--seed", type=int)
+    add_text_train_flags(p)
     p.add_argument("--save", help="write the trained model to this .keras path")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
@@ -51,6 +61,8 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     else:
         task = get_task(args.task or "addition")
         spec = RunSpec(task=task.info.name, data=task.data_config())
+        if hasattr(task, "default_spec"):  # the task's own starting point (its fast preset)
+            spec = task.default_spec()
     values = vars(args)
     data = update(spec.data, **values)
     return RunSpec(
@@ -63,13 +75,16 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, evaluate on the held-out set, optionally save, and report."""
+    from rnn_core.budgets import Budget, check_data, check_spec
     from rnn_core.tasks import get_task, run_name
     from rnn_core.training import TrainingJob
 
     spec = spec_from_args(args)
+    check_spec(spec, Budget.from_sources())
     task = get_task(spec.task)
     _log(f"preparing {spec.task} data …")
     data = task.make_data(spec.data)
+    check_data(data, Budget.from_sources())
     if getattr(data, "note", ""):
         _log(data.note)
     model = task.build(spec, data)
@@ -87,7 +102,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 _log(f"waiting for a training slot (position {snap.queue_position})")
             for log, extra in zip(snap.epoch_logs[shown:], snap.epoch_extras[shown:], strict=True):
                 metrics = "  ".join(f"{k} {v:.4f}" for k, v in log.items() if k != "epoch")
-                more = f"  exact_match {extra['exact_match']:.3f}" if extra else ""
+                more = "".join(
+                    f"  {k} {v:.3f}" for k, v in (extra or {}).items() if isinstance(v, float)
+                )  # the task's own per-epoch scores (exact_match, test_accuracy, ...)
                 _log(f"epoch {int(log['epoch'])}/{snap.epochs_target}  {metrics}{more}")
             shown = len(snap.epoch_logs)
     except KeyboardInterrupt:
@@ -100,7 +117,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = task.evaluate(model, data)
     _log("test: " + "  ".join(f"{k} {v}" for k, v in test.items()))
     if args.save:
-        model.save(args.save)
+        if hasattr(task, "save"):  # a task may save more than the model (text: its alphabet)
+            task.save(model, data, args.save)
+        else:
+            model.save(args.save)
         _log(f"saved to {args.save}")
     result = {
         "task": spec.task,
@@ -128,6 +148,25 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Download every dataset file into the data directory, so later runs work offline."""
+    from rnn_core.data_dir import fetch_all, keras_cache_dirs, resolve_data_dir
+
+    target = resolve_data_dir(args.data_dir) or keras_cache_dirs()[0]
+    _log(f"fetching IMDB, its word index, MNIST and Nietzsche into {target}")
+    try:
+        fetch_all(target, progress=_log, overwrite=args.overwrite)
+    except DataMissingError as exc:
+        _log(
+            f"error: could not download {exc.filename}. Connect to the internet and run "
+            f"`python -m rnn_core fetch --data-dir {target}` again, or copy the files from a "
+            f"machine that has them into {target}."
+        )
+        return 1
+    _log(f"done: point --data-dir, ${ENV_VAR} or the app's data-directory setting at {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with its subcommands."""
     parser = argparse.ArgumentParser(prog="python -m rnn_core", description=__doc__)
@@ -135,15 +174,22 @@ def build_parser() -> argparse.ArgumentParser:
     _train_parser(sub)
     p = sub.add_parser("presets", help="list named presets")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "fetch", help="download the datasets (IMDB, MNIST, Nietzsche) for offline use"
+    )
+    p.add_argument("--data-dir", help=f"target folder (default ${ENV_VAR}, else Keras's cache)")
+    p.add_argument("--overwrite", action="store_true", help="download files already present")
+    add_generate_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors in the user's input print one line and exit 2."""
     args = build_parser().parse_args(argv)
-    commands = {"train": cmd_train, "presets": cmd_presets}
+    commands = {"train": cmd_train, "presets": cmd_presets, "fetch": cmd_fetch}
+    commands["generate"] = cmd_generate
     try:
         return commands[args.command](args)
-    except ValueError as exc:
+    except (ValueError, DataMissingError) as exc:  # bad input, or data not there (no traceback)
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from numbers import Integral
 from typing import Any
 
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
+
+
+def _at_least(**values: tuple[Any, int]) -> None:
+    """Raise ValueError for the first ``name=(value, minimum)`` below its minimum."""
+    for name, (value, low) in values.items():
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+            label = name.replace("_", " ")
+            raise ValueError(f"{label} must be a whole number >= {low}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,50 @@ class AdditionConfig:
 
 
 @dataclass(frozen=True)
+class ImdbConfig:
+    """IMDB review sentiment (Keras ``imdb``): word ids padded or cut to a fixed length."""
+
+    num_words: int = 10_000  # keep the most frequent words; rarer ones read as <OOV> (id 2)
+    skip_top: int = 0  # ids below this also read as <OOV> (Keras skip_top; 0 = off)
+    maxlen: int = 500  # pad or truncate every review to this many tokens
+    padding: str = "pre"  # "pre": zeros before a short review, "post": after it
+    truncating: str = "pre"  # "pre": cut the start of a long review, "post": its end
+    train_size: int | None = None  # training reviews used (stratified subset); None = all 25k
+    val_fraction: float = 0.2  # share of them held out for validation (like validation_split)
+    data_dir: str | None = None  # folder with imdb.npz; None = $RNN_LAB_DATA_DIR / Keras cache
+    seed: int = 0  # seed of the training subset
+
+
+@dataclass(frozen=True)
+class MnistConfig:
+    """MNIST digits read row by row: 28 timesteps of 28 pixels, ten classes."""
+
+    train_size: int | None = None  # training images used (stratified subset); None = all 60k
+    val_fraction: float = 0.1  # share of them held out for validation (like validation_split)
+    data_dir: str | None = None  # folder with mnist.npz; None = $RNN_LAB_DATA_DIR / Keras cache
+    seed: int = 0  # seed of the training subset
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """Character-level text generation (Keras ``lstm_text_generation``): next-char windows."""
+
+    corpus: str = "nietzsche"  # "nietzsche", "python-docs" or a path to a UTF-8 .txt file
+    lowercase: bool = True  # lowercase the text first (smaller alphabet, as in Keras)
+    max_chars: int | None = None  # use only the first this-many characters; None = all
+    maxlen: int = 40  # characters in one training window (Keras: 40)
+    step: int = 3  # characters between the starts of two training windows (Keras: 3)
+    every_position: bool = True  # predict the next char after every prefix (False: last only)
+    val_fraction: float = 0.1  # the corpus's last share, held out (windows never straddle it)
+    temperatures: tuple[float, ...] = (0.2, 0.5, 1.0, 1.2)  # sampled after every epoch
+    sample_length: int = 400  # characters generated per sample
+    seed_text: str = ""  # seed sampled from each epoch; "" = a sentence of the held-out text
+    window_sampling: bool = False  # re-read the last maxlen chars (Keras) instead of carrying h
+    data_dir: str | None = None  # folder with nietzsche.txt; None = $RNN_LAB_DATA_DIR / Keras
+    seed: int = 0  # seed of the sampling random generator
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Shape of a recurrent model; the task decides its inputs and outputs."""
 
@@ -32,6 +85,13 @@ class ModelConfig:
     bidirectional: bool = False  # wrap encoder layers in Bidirectional
     embedding_dim: int = 32  # embedding width for word-level tasks
     seed: int = 0  # seed of every initializer and dropout in this model
+
+    def __post_init__(self) -> None:
+        """Refuse sizes no model can have, with a message naming the setting."""
+        _at_least(units=(self.units, 1), layers=(self.layers, 1))
+        _at_least(embedding_dim=(self.embedding_dim, 0))
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +104,13 @@ class TrainConfig:
     learning_rate: float = 3e-3  # optimizer step size
     seed: int = 0  # seed of the per-epoch shuffle
     publish_every: int = 5  # batches between two progress snapshots
+
+    def __post_init__(self) -> None:
+        """Refuse counts that cannot train, with a message naming the setting."""
+        _at_least(
+            epochs=(self.epochs, 1), batch_size=(self.batch_size, 1),
+            publish_every=(self.publish_every, 1),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

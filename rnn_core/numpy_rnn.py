@@ -238,14 +238,17 @@ def unit_terms(terms: StepTerms, unit: int) -> tuple[dict[str, dict[str, float]]
 
 
 def _recurrent_layers(obj: Any) -> list[Any]:
-    """Keras SimpleRNN/LSTM/GRU layers inside a layer or (nested) model, in order (duck-typed)."""
+    """Keras SimpleRNN/LSTM/GRU layers in a layer, layer list or (nested) model, in order."""
     if type(obj).__name__ in _KERAS_KINDS:
         return [obj]
-    return [r for sub in getattr(obj, "layers", []) for r in _recurrent_layers(sub)]
+    if type(obj).__name__ == "Bidirectional":
+        raise ValueError(f"{obj.name} is Bidirectional: it reads the sequence both ways at once")
+    subs = obj if isinstance(obj, list | tuple) else getattr(obj, "layers", [])
+    return [r for sub in subs for r in _recurrent_layers(sub)]
 
 
 def weights_from_keras(layer_or_model: Any) -> list[CellWeights]:
-    """CellWeights of every SimpleRNN/LSTM/GRU layer in a Keras layer or model, in order."""
+    """CellWeights of every SimpleRNN/LSTM/GRU layer in a Keras layer, layer list or model."""
     layers = _recurrent_layers(layer_or_model)
     if not layers:
         raise ValueError(f"no SimpleRNN/LSTM/GRU layer in {type(layer_or_model).__name__}")
@@ -316,30 +319,6 @@ def seed001_demo(
     """Seed 001's demo: SimpleRNN with inputs and all weights uniform in [0, 1), float64."""
     w = random_weights("simple_rnn", features, units, "uniform01", rng, dtype=np.float64)
     return rng.random((timesteps, features)), w  # (T, F)
-
-
-def saturation_explanation(w: CellWeights, x: np.ndarray) -> str:
-    """Plain-English reason, with the measured numbers, why every unit of the demo saturates."""
-    h = forward([w], x)[0].h  # (T, H)
-    h_prev = np.vstack([np.zeros((1, w.units)), h[:-1]])  # (T, H)
-    wx, uh = x @ w.kernel, h_prev[1:] @ w.recurrent_kernel  # (T, H), (T-1, H)
-    pre = (wx + w.bias)[1:] + uh  # (T-1, H) pre-activations once h is already ~1
-    f, hn, lo = w.input_dim, w.units, float(pre.min())
-    exact = int(np.sum(h[1:] == 1.0))
-    return (
-        f"Every input and every weight is drawn from [0, 1), so no term is ever negative. "
-        f"Each unit sums {f} products x·w of about 0.5 × 0.5 = 0.25, so W·x ≈ {f * 0.25:.1f} "
-        f"(measured {wx.mean():.2f}), plus a bias of about 0.5 (measured {w.bias.mean():.2f}). "
-        f"After the first step h is already close to 1, so U·h adds about {hn} × 0.5 = "
-        f"{hn * 0.5:.0f} more (measured {uh.mean():.2f}). The pre-activation therefore averages "
-        f"{pre.mean():.1f} and is never below {lo:.1f}; tanh({lo:.1f}) = {np.tanh(lo):.12f}, "
-        f"which is 1.0 to machine precision (in float64, tanh(x) is exactly 1 above x ≈ 19). "
-        f"From step 2 on, {exact:,} of {h[1:].size:,} values of h are exactly 1.0: every unit is "
-        f"saturated, the slope of tanh there is 0, so no gradient can flow and the state carries "
-        f"no information about the input. Zero-centred weights (Keras glorot_uniform / "
-        f"orthogonal, zero bias) "
-        f"avoid this."
-    )
 
 
 def parity_max_abs_diff(layers: list[CellWeights], x: np.ndarray, keras_model: Any) -> float:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+from rnn_core.config import (
+    AdditionConfig,
+    ImdbConfig,
+    MnistConfig,
+    ModelConfig,
+    RunSpec,
+    TextConfig,
+    TrainConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,42 @@ def _addition(digits: int, units: int, layers: int, size: int, epochs: int, **tr
         task="addition",
         data=AdditionConfig(digits=digits, train_size=size),
         model=ModelConfig(cell="LSTM", units=units, layers=layers),
+        train=TrainConfig(epochs=epochs, **train),
+    )
+
+
+def _imdb(
+    maxlen: int,
+    cell: str,
+    units: int,
+    emb: int,
+    epochs: int,
+    dropout: float = 0.0,
+    val: float = 0.2,
+    **train,
+) -> RunSpec:
+    """An IMDB run spec on all 25k training reviews (``val`` of them held out)."""
+    return RunSpec(
+        task="imdb",
+        data=ImdbConfig(num_words=10_000, maxlen=maxlen, val_fraction=val),
+        model=ModelConfig(cell=cell, units=units, layers=1, embedding_dim=emb, dropout=dropout),
+        train=TrainConfig(epochs=epochs, **train),
+    )
+
+
+def _seed_imdb(maxlen: int, cell: str, units: int, emb: int) -> RunSpec:
+    """The seed tutorials' IMDB setup: rmsprop at Keras's default rate, batch 128, 10 epochs."""
+    return _imdb(maxlen, cell, units, emb, 10, optimizer="rmsprop", learning_rate=1e-3)
+
+
+def _mnist(
+    cell: str, units: int, epochs: int, dropout: float = 0.0, val: float = 0.1, **train
+) -> RunSpec:
+    """An MNIST run spec on all 60k training images (``val`` of them held out)."""
+    return RunSpec(
+        task="mnist",
+        data=MnistConfig(val_fraction=val),
+        model=ModelConfig(cell=cell, units=units, layers=1, dropout=dropout),
         train=TrainConfig(epochs=epochs, **train),
     )
 
@@ -60,8 +104,83 @@ PRESETS: dict[str, Preset] = {
             _addition(2, 32, 1, 2_000, 3),
             "not a source figure: a smoke test that shows curves within seconds",
         ),
+        Preset(
+            "seed000-imdb-dense",
+            "Seed 000: IMDB, maxlen 30, Embedding 16 -> Flatten -> Dense 32 (no RNN), rmsprop",
+            _seed_imdb(30, "Dense", 32, 16),
+            "about 77% test accuracy (seed 000)",
+        ),
+        Preset(
+            "seed000-imdb-simplernn",
+            "Seed 000 variant: IMDB, maxlen 30, Embedding 16 -> SimpleRNN 32, rmsprop",
+            _seed_imdb(30, "SimpleRNN", 32, 16),
+            "about 68% test accuracy (seed 000)",
+        ),
+        Preset(
+            "seed001-imdb-simplernn",
+            "Seed 001/002: IMDB, maxlen 500, Embedding 32 -> SimpleRNN 32, rmsprop, 10 epochs",
+            _seed_imdb(500, "SimpleRNN", 32, 32),
+            "validation accuracy peaks at about 0.85 (seeds 001/002)",
+        ),
+        Preset(
+            "seed002-imdb-lstm",
+            "Seed 002: IMDB, maxlen 500, Embedding 32 -> LSTM 32, rmsprop, 10 epochs",
+            _seed_imdb(500, "LSTM", 32, 32),
+            "validation accuracy peaks at about 0.89 (seed 002)",
+        ),
+        Preset(
+            "imdb-fast",
+            "IMDB, maxlen 200, Embedding 64 -> LSTM 32 (dropout 0.3), adam 0.001, batch 64, "
+            "2 epochs: about 0.865 test in under a minute",
+            _imdb(200, "LSTM", 32, 64, 2, 0.3, 0.04, batch_size=64, learning_rate=1e-3),
+            "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
+        ),
+        Preset(
+            "seed004-mnist-simplernn",
+            "Seed 004: MNIST rows, SimpleRNN 256, dropout 0.2, SGD, batch 128, 20 epochs",
+            _mnist("SimpleRNN", 256, 20, 0.2, batch_size=128, optimizer="sgd", learning_rate=0.01),
+            "about 97.5% test accuracy (seed 004)",
+        ),
+        Preset(
+            "mnist-fast",
+            "MNIST rows, GRU 96, adam 0.004, batch 128, 4 epochs: 98% test in under a minute",
+            _mnist("GRU", 96, 4, val=0.04, batch_size=128, optimizer="adam", learning_rate=4e-3),
+            "seed 004 reports about 97.5% test accuracy (SimpleRNN 256, 20 epochs)",
+        ),
     ]
 }
+
+
+def _text(cell: str, units: int, emb: int, epochs: int, data: dict, **train) -> RunSpec:
+    """A character-level text run spec on Nietzsche."""
+    return RunSpec(
+        task="text",
+        data=TextConfig(**data),
+        model=ModelConfig(cell=cell, units=units, layers=1, embedding_dim=emb),
+        train=TrainConfig(epochs=epochs, **train),
+    )
+
+
+_KERAS_TEXT = {"batch_size": 128, "optimizer": "rmsprop", "learning_rate": 0.01}
+PRESETS.update(
+    {
+        p.name: p
+        for p in [
+            Preset(
+                "text-fast",
+                "Nietzsche, GRU 128, Embedding 32, next char after every prefix: fast to words",
+                _text("GRU", 128, 32, 20, {"step": 20}, batch_size=64, learning_rate=8e-3),
+                "Keras lstm_text_generation: readable text after about 20 epochs (LSTM 128)",
+            ),
+            Preset(
+                "seed003-text-keras",
+                "Seed 003 / Keras lstm_text_generation: one-hot input, LSTM 128, RMSprop 0.01",
+                _text("LSTM", 128, 0, 20, {"step": 3, "every_position": False}, **_KERAS_TEXT),
+                "readable text after about 20 epochs (Keras example docstring)",
+            ),
+        ]
+    }
+)
 
 
 def get_preset(name: str) -> Preset:

@@ -1,4 +1,4 @@
-"""Pure Plotly figure builders for the "Inside the RNN" stepper (NumPy data in, Figure out)."""
+"""Pure Plotly figures and HTML for the "Inside the RNN" stepper (NumPy data in, no UI)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import plotly.graph_objects as go
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 CELL_COLOURS = {"simple_rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73"}
 CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+CELL_LINE = {k: {"color": c, "width": 2} for k, c in CELL_COLOURS.items()}
 # ColorBrewer RdBu (colour-blind safe), blue = negative, red = positive.
 DIVERGING = ("#2166AC", "#67A9CF", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#EF8A62", "#B2182B")
 _DIV_SCALE = [[i / (len(DIVERGING) - 1), c] for i, c in enumerate(DIVERGING)]
 _MARKER = {"color": "#000000", "width": 2, "dash": "dot"}
+# Short axis labels for unit_terms' keys: the three terms, their sum and the activation.
+TERM_TICKS = {"W·x": "W·x", "U·h": "U·h", "b": "b", "pre-activation": "sum", "activation": "act"}
 
 
 def _step_marker(step: int, xref: str = "x", yref: str = "y domain") -> dict:
@@ -32,8 +35,13 @@ def _step_marker(step: int, xref: str = "x", yref: str = "y domain") -> dict:
     }
 
 
-def hidden_heatmap(h: np.ndarray, step: int, title: str = "Hidden state h_t") -> go.Figure:
-    """Heatmap of h over time (units × timesteps) with a vertical marker at ``step``."""
+def hidden_heatmap(
+    h: np.ndarray, step: int, title: str = "Hidden state h_t", vmax: float = 1.0
+) -> go.Figure:
+    """Heatmap of h over time (units × timesteps) with a vertical marker at ``step``.
+
+    The diverging colour scale runs from -vmax (blue) through 0 (white) to +vmax (red).
+    """
     h = np.asarray(h)  # (T, H)
     fig = go.Figure(
         go.Heatmap(
@@ -41,8 +49,8 @@ def hidden_heatmap(h: np.ndarray, step: int, title: str = "Hidden state h_t") ->
             x=np.arange(h.shape[0]),
             y=np.arange(h.shape[1]),
             colorscale=_DIV_SCALE,
-            zmin=-1.0,
-            zmax=1.0,
+            zmin=-vmax,
+            zmax=vmax,
             colorbar={"title": {"text": "h"}},
             hovertemplate="t=%{x}<br>unit %{y}<br>h=%{z:.4f}<extra></extra>",
         )
@@ -62,8 +70,13 @@ def gates_heatmaps(
     step: int,
     candidate: np.ndarray | None = None,
     c: np.ndarray | None = None,
+    t0: int = 0,
 ) -> go.Figure:
-    """Small multiples: one heatmap (units × timesteps) per gate, then candidate and c_t."""
+    """Small multiples: one heatmap (units × timesteps) per gate, then candidate and c_t.
+
+    The arrays may be a window of the sequence starting at timestep ``t0``: the x axis keeps
+    the absolute timestep numbers, so the step marker and hover labels stay true.
+    """
     panels = [(f"gate {n}", np.asarray(g), "coloraxis") for n, g in gates.items()]
     if candidate is not None:
         panels.append(("candidate (tanh)", np.asarray(candidate), "coloraxis2"))
@@ -86,6 +99,7 @@ def gates_heatmaps(
         traces.append(
             go.Heatmap(
                 z=z.T.astype(np.float32),  # (H, T)
+                x=np.arange(t0, t0 + z.shape[0]),
                 coloraxis=axis,
                 name=name,
                 xaxis=f"x{sfx}",
@@ -146,33 +160,49 @@ def diverging_colours(values: Sequence[float] | np.ndarray, vmax: float = 1.0) -
     return ["#{:02X}{:02X}{:02X}".format(*c) for c in rgb]
 
 
-def activation_spans_html(pairs: Sequence[tuple[str, float]], vmax: float = 1.0) -> str:
-    """HTML <span>s, one per word, with background from the diverging scale and value tooltip."""
+def activation_spans_html(
+    pairs: Sequence[tuple[str, float]], vmax: float = 1.0, current: int | None = None
+) -> str:
+    """HTML <span>s, one per word, background from the diverging scale, value tooltip.
+
+    Words are HTML-escaped. The span at index ``current`` (the step on screen) gets a thick
+    black outline.
+    """
     colours = diverging_colours([v for _, v in pairs], vmax)
     spans = []
-    for (word, value), bg in zip(pairs, colours, strict=True):
+    for k, ((word, value), bg) in enumerate(zip(pairs, colours, strict=True)):
         fg = "#FFFFFF" if abs(value) / vmax > 0.6 else "#000000"
+        ring = "outline:3px solid #000000;" if k == current else ""
         spans.append(
-            f'<span title="{value:+.3f}" style="background-color:{bg};color:{fg};'
+            f'<span title="{value:+.3f}" style="background-color:{bg};color:{fg};{ring}'
             f'padding:1px 3px;margin:1px;border-radius:3px">{html.escape(word)}</span>'
         )
     return " ".join(spans)
 
 
 def gradient_lens_chart(
-    norms: Mapping[str, np.ndarray], title: str = "How far back does it remember?"
+    norms: Mapping[str, np.ndarray],
+    title: str = "How far back does it remember?",
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """Log-scale line chart of ||d(readout·h_T)/d x_t|| over t, one line per cell."""
+    """Log-scale line chart of ||d(readout·h_T)/d x_t|| over t, one line per cell.
+
+    Keys "simple_rnn", "lstm", "gru" get their cell colour; any other key (a trained model,
+    the layer on screen) is drawn as a thick black dashed line. ``labels`` renames legend
+    entries (default: the cell's name, or the key itself).
+    """
+    labels = labels or {}
     fig = go.Figure()
-    for k, (name, v) in enumerate(norms.items()):
+    for name, v in norms.items():
         v = np.asarray(v, np.float64)  # (T,)
         fig.add_trace(
             go.Scatter(
                 x=np.arange(v.shape[0]),
                 y=np.where(v > 0, v, np.nan),  # log axis cannot show 0
                 mode="lines",
-                name=CELL_LABELS.get(name, name),
-                line={"color": CELL_COLOURS.get(name, OKABE_ITO[k % len(OKABE_ITO)]), "width": 2},
+                name=labels.get(name, CELL_LABELS.get(name, name))
+                + ("" if np.any(v > 0) else " (exactly 0 at every t)"),
+                line=CELL_LINE.get(name, {"color": "#000000", "width": 3, "dash": "dash"}),
             )
         )
     fig.update_layout(
@@ -185,20 +215,31 @@ def gradient_lens_chart(
     return fig
 
 
+def _state_label(name: str) -> str:
+    """Axis label of a state: ``h_{t-1}`` -> ``h(t-1)``, ``c_t`` -> ``c(t)``."""
+    return name.replace("_{t-1}", "(t-1)").replace("_t", "(t)")
+
+
 def unit_terms_chart(
     blocks: Mapping[str, Mapping[str, float]],
     states: Mapping[str, float],
     unit: int,
     step: int,
 ) -> go.Figure:
-    """Bars of the chosen unit's terms per gate block (W·x, U·h, b, pre, act) and its states."""
+    """Bars of the chosen unit's terms per gate block (W·x, U·h, b, pre, act) and its states.
+
+    Values are printed on the bars for a single block (SimpleRNN); with several blocks they
+    would overlap, so they are in the hover (and in the equation the page writes out).
+    """
+    text = "%{y:.3f}" if len(blocks) == 1 else None
     traces: list[go.Bar] = [
         go.Bar(
             x=list(terms),
             y=list(terms.values()),
             name=f"block {name}",
             marker_color=OKABE_ITO[k % len(OKABE_ITO)],
-            texttemplate="%{y:.3f}",
+            texttemplate=text,
+            hovertemplate=f"block {name}<br>%{{x}} = %{{y:.4f}}<extra></extra>",
         )
         for k, (name, terms) in enumerate(blocks.items())
     ]
@@ -208,24 +249,75 @@ def unit_terms_chart(
             y=list(states.values()),
             name="states",
             marker_color=[OKABE_ITO[7] if "h" in s else OKABE_ITO[4] for s in states],
-            texttemplate="%{y:.3f}",
+            texttemplate="%{y:.3f}" if len(states) <= 2 else None,
+            hovertemplate="%{x} = %{y:.4f}<extra></extra>",
             showlegend=False,
             xaxis="x2",
             yaxis="y2",
         )
     )
     head = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False}
+    ticks = {"tickmode": "array", "tickvals": list(states)}
     layout = {
         "barmode": "group",
+        "height": 420,
         "title": {"text": f"Unit {unit} at step t = {step}"},
-        "xaxis": {"domain": [0.0, 0.68], "anchor": "y"},
-        "xaxis2": {"domain": [0.78, 1.0], "anchor": "y2"},
+        "xaxis": {
+            "domain": [0.0, 0.62],
+            "anchor": "y",
+            "tickmode": "array",
+            "tickvals": list(TERM_TICKS),
+            "ticktext": list(TERM_TICKS.values()),
+            "tickangle": 0,
+        },
+        "xaxis2": {
+            "domain": [0.74, 1.0],
+            "anchor": "y2",
+            **ticks,
+            "ticktext": [_state_label(s) for s in states],
+        },
         "yaxis2": {"anchor": "x2"},
         "annotations": [
-            {"text": "terms per gate block", "x": 0.34, **head},
-            {"text": "states", "x": 0.89, **head},
+            {"text": "terms per gate block", "x": 0.31, **head},
+            {"text": "states", "x": 0.87, **head},
         ],
         "legend": {"orientation": "h", "y": -0.15},
         "margin": {"l": 50, "r": 10, "t": 60, "b": 40},
     }
     return go.Figure(data=traces, layout=layout)
+
+
+def digit_figure(image: np.ndarray, step: int) -> go.Figure:
+    """A 28×28 MNIST digit in grey, rows = timesteps, with the row read at ``step`` boxed."""
+    img = np.asarray(image, np.float32)  # (rows, cols)
+    fig = go.Figure(
+        go.Heatmap(
+            z=img,
+            colorscale="Greys",
+            showscale=False,
+            hovertemplate="row %{y} (timestep)<br>column %{x}<br>%{z:.2f}<extra></extra>",
+        )
+    )
+    rows, cols = img.shape
+    fig.update_layout(
+        height=300,
+        margin={"l": 40, "r": 5, "t": 10, "b": 10},
+        yaxis={
+            "range": [rows - 0.5, -0.5],  # row 0 (the first timestep) at the top
+            "title": {"text": "row = t"},
+            "scaleanchor": "x",
+            "constrain": "domain",
+        },
+        xaxis={"range": [-0.5, cols - 0.5], "showticklabels": False, "constrain": "domain"},
+        shapes=[
+            {
+                "type": "rect",
+                "x0": -0.5,
+                "x1": img.shape[1] - 0.5,
+                "y0": step - 0.5,
+                "y1": step + 0.5,
+                "line": {"color": "#D55E00", "width": 3},
+            }
+        ],
+    )
+    return fig

@@ -5,24 +5,18 @@ The CLI and the pages both go through :func:`get_task`, so the per-task switch e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rnn_core import addition
 from rnn_core.config import AdditionConfig, RunSpec
+from rnn_core.imdb import ImdbTask
+from rnn_core.mnist import MnistTask
+from rnn_core.task_info import TaskInfo
+from rnn_core.text_task import TextTask
 
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What the UI says about a task."""
-
-    name: str  # registry key, used by the CLI's --task
-    label: str  # shown in the task picker
-    rnn_type: str  # one-to-one, one-to-many, many-to-one or many-to-many
-    metric: str  # the Keras metric key plotted as accuracy
-    description: str  # one or two sentences for the page
+__all__ = ["TASKS", "AdditionTask", "TaskInfo", "get_task", "run_name"]
 
 
 class AdditionTask:
@@ -97,7 +91,8 @@ class AdditionTask:
         }
 
 
-TASKS: dict[str, Any] = {"addition": AdditionTask()}
+TASKS: dict[str, Any] = {"addition": AdditionTask(), "imdb": ImdbTask(), "mnist": MnistTask()}
+TASKS["text"] = TextTask()
 
 
 def get_task(name: str) -> Any:

@@ -169,6 +169,7 @@ class TrainingJob:
         self._t_batch = 0.0
         self._rate = 0.0  # batches per second, smoothed
         self._fit_started = 0.0
+        self.released = False  # True once release() dropped the data (and maybe the model)
 
     # ----- public API ---------------------------------------------------------------------
     def start(self, epochs: int | None = None) -> None:
@@ -176,6 +177,8 @@ class TrainingJob:
         epochs = self.cfg.epochs if epochs is None else int(epochs)
         if epochs < 1:
             raise ValueError("epochs must be at least 1")
+        if self.released:
+            raise RuntimeError("this run's data was released to save memory; start a new run")
         with self._lock:
             if self._snap.active:
                 raise RuntimeError("this job is already training; stop it first")
@@ -210,6 +213,21 @@ class TrainingJob:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.snapshot()
+
+    def release(self, keep_model: bool = False) -> None:
+        """Drop the training data and epoch hook (and the model unless kept) to free memory.
+
+        Curves, logs and history stay readable; the job can no longer train.
+        """
+        if self.snapshot().active:
+            raise RuntimeError("stop the job before releasing it")
+        if self._thread is not None:
+            self._thread.join()
+        self.train = self.val = None  # type: ignore[assignment]
+        self.on_epoch = self.on_progress = None
+        if not keep_model:
+            self.model = None
+        self.released = True
 
     def history(self) -> dict[str, list[float]]:
         """Per-epoch metrics as lists keyed like Keras's ``History.history``."""

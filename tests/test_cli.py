@@ -66,3 +66,127 @@ def test_bad_input_is_one_clear_line_not_a_traceback() -> None:
         out = _cli(*args)
         assert out.returncode == 2, out.stderr
         assert message in out.stderr and "Traceback" not in out.stderr
+
+
+# ----- IMDB and MNIST: tiny Keras-format files in a temporary data dir ------------------------
+OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+
+
+def _cli_env(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
+    """The CLI with extra environment variables, a private Keras cache and no network."""
+    import os
+
+    full = {k: v for k, v in os.environ.items() if k != "RNN_LAB_DATA_DIR"}
+    full.update(OFFLINE)  # any download attempt fails at once on a closed local port
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "rnn_core", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=full,
+    )
+
+
+def test_train_imdb_json_on_tiny_data(tmp_path: Path) -> None:
+    from tests.tiny_data import write_imdb
+
+    data_dir = write_imdb(tmp_path / "data")
+    out = _cli_env(
+        "train", "--task", "imdb", "--cell", "GRU", "--bidirectional", "--units", "8",
+        "--layers", "2", "--maxlen", "30", "--num-words", "50", "--embedding-dim", "8",
+        "--train-size", "60", "--epochs", "2", "--batch-size", "16", "--data-dir", str(data_dir),
+        "--json",
+        env={"KERAS_HOME": str(tmp_path / "keras")},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    cfg = result["config"]
+    assert result["task"] == "imdb" and result["epochs_run"] == 2
+    assert cfg["data"] == {**cfg["data"], "maxlen": 30, "num_words": 50, "train_size": 60}
+    assert cfg["model"] == {**cfg["model"], "cell": "GRU", "bidirectional": True, "layers": 2}
+    assert cfg["model"]["embedding_dim"] == 8 and cfg["data"]["data_dir"] == str(data_dir)
+    assert result["test"]["reviews"] == 40  # the whole (tiny) test set
+    assert 0 <= result["test"]["accuracy"] <= 1
+    assert len(result["history"]["val_accuracy"]) == 2
+    n_train = 60 - int(60 * cfg["data"]["val_fraction"])  # the rest validates
+    assert "test_accuracy" in out.stderr and f"Training on {n_train} reviews" in out.stderr
+
+
+def test_train_mnist_preset_with_data_dir_from_the_environment(tmp_path: Path) -> None:
+    from tests.tiny_data import write_mnist
+
+    data_dir = write_mnist(tmp_path / "data")
+    out = _cli_env(
+        "train", "--preset", "mnist-fast", "--epochs", "1", "--json",
+        env={"RNN_LAB_DATA_DIR": str(data_dir), "KERAS_HOME": str(tmp_path / "keras")},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    from rnn_core.presets import PRESETS
+
+    preset = PRESETS["mnist-fast"].spec.to_dict()
+    assert result["config"]["model"] == preset["model"] and result["task"] == "mnist"
+    assert result["test"]["images"] == 30 and 0 <= result["test"]["accuracy"] <= 1
+
+
+def test_every_preset_gives_its_spec_and_flags_override_it() -> None:
+    from rnn_core.cli import build_parser, spec_from_args
+    from rnn_core.presets import PRESETS
+
+    for name, preset in PRESETS.items():
+        args = build_parser().parse_args(["train", "--preset", name])
+        assert spec_from_args(args) == preset.spec, name
+    args = build_parser().parse_args(["train", "--preset", "imdb-fast", "--maxlen", "77"])
+    assert spec_from_args(args).data.maxlen == 77
+
+
+def test_missing_data_is_a_message_and_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for task in ("imdb", "mnist"):
+        out = _cli_env(
+            "train", "--task", task, "--epochs", "1", "--data-dir", str(empty),
+            env={"KERAS_HOME": str(tmp_path / "keras")},
+        )  # fmt: skip
+        assert out.returncode == 2, out.stderr[-2000:]
+        assert "Traceback" not in out.stderr
+        assert f"python -m rnn_core fetch --data-dir {empty}" in out.stderr
+        assert ("imdb.npz" if task == "imdb" else "mnist.npz") in out.stderr
+        assert "RNN_LAB_DATA_DIR" in out.stderr
+
+
+def test_fetch_offline_says_what_failed_and_exits_nonzero(tmp_path, monkeypatch, capsys) -> None:
+    import keras
+
+    from rnn_core.cli import main
+
+    def offline(*args: object, **kwargs: object) -> str:
+        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    assert main(["fetch", "--data-dir", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err
+    assert "could not download" in err and "imdb.npz" in err and "mnist.npz" in err
+    assert f"python -m rnn_core fetch --data-dir {tmp_path / 'd'}" in err
+    assert "Traceback" not in err
+
+
+def test_fetch_copies_every_file_into_the_data_dir(tmp_path, monkeypatch, capsys) -> None:
+    import keras
+
+    from rnn_core.cli import main
+
+    def fake_get_file(fname: str, origin: str, **kwargs: object) -> str:
+        path = tmp_path / "cache" / fname
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(origin)
+        return str(path)
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    monkeypatch.setenv("RNN_LAB_DATA_DIR", str(tmp_path / "class"))
+    assert main(["fetch"]) == 0
+    names = sorted(p.name for p in (tmp_path / "class").iterdir())
+    assert names == ["imdb.npz", "imdb_word_index.json", "mnist.npz", "nietzsche.txt"]
+    assert "done" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import pytest
 
 from rnn_core import gradient_lens as gl
 from rnn_core import numpy_rnn as nr
+from rnn_core import saturation
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -264,7 +265,8 @@ def test_seed001_demo_saturates_and_matches_keras():
     lay.build((None, 100, 32))
     lay.set_weights([w.kernel, w.recurrent_kernel, w.bias])
     assert nr.parity_max_abs_diff([w], x, lay) <= 1e-9
-    text = nr.saturation_explanation(w, x)
+    text = saturation.saturation_explanation(w, x)
+    assert saturation.saturation_summary(w, x) == text
     assert "[0, 1)" in text and "32 products" in text and "64 × 0.5" in text
     assert f"{int(np.sum(h[1:] == 1.0)):,} of {h[1:].size:,}" in text
     pre = x @ w.kernel + w.bias + np.vstack([np.zeros((1, 64)), h[:-1]]) @ w.recurrent_kernel
@@ -275,7 +277,8 @@ def test_numpy_paths_do_not_import_tensorflow():
     code = (
         "import sys, numpy as np\n"
         "import rnn_core.numpy_rnn as m, rnn_core.gradient_lens as g\n"
-        "import rnn_core.stepper_charts as c\n"
+        "import rnn_core.stepper_charts as c, rnn_core.saturation as sat\n"
+        "import rnn_core.stepper_sources as src, rnn_core.stepper_view as v\n"
         "rng = np.random.default_rng(0)\n"
         "w = m.random_weights('lstm', 4, 3, 'keras_default', rng)\n"
         "x = rng.random((5, 4))\n"
@@ -284,7 +287,10 @@ def test_numpy_paths_do_not_import_tensorflow():
         "n = g.compare_cells(x, 3, rng)\n"
         "c.hidden_heatmap(tr[0].h, 2)\n"
         "x0, w0 = m.seed001_demo(rng)\n"
-        "m.saturation_explanation(w0, x0)\n"
+        "sat.saturation_explanation(w0, x0)\n"
+        "inp = src.random_input('gru', 'uniform01', timesteps=20, units=5)\n"
+        "case = v.build_case(inp, ('k',), 'own')\n"
+        "v.step_view(inp, case.traces, 0, 3, 1)\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
         "assert 'streamlit' not in sys.modules\n"
         "print('ok')\n"
@@ -340,3 +346,15 @@ def test_compare_cells_and_memory_horizon():
         assert norms[-1] > norms[0]
     assert gl.memory_horizon(np.array([1e-5, 0.02, 0.5, 1.0])) == 2
     assert gl.memory_horizon(np.array([0.0, 0.0, 1.0])) == 0
+
+
+def test_decay_per_step_and_memory_summary():
+    norms = 0.8 ** np.arange(30)[::-1]  # (T,) each step back multiplies by 0.8
+    assert gl.decay_per_step(norms) == pytest.approx(0.8)
+    assert gl.decay_per_step(np.zeros(30)) is None
+    gates = {"lstm": {"i": 0.5, "f": 0.73, "o": 0.5}}
+    text = gl.memory_summary({"simple_rnn": norms, "the layer on screen": np.zeros(30)}, gates)
+    assert "as far back as 20 steps with SimpleRNN" in text  # 0.8^20 >= 1% > 0.8^21
+    assert "×0.80 with SimpleRNN" in text
+    assert "The gradient of the layer on screen is exactly 0 at every timestep" in text
+    assert "forget gate averages 0.73" in text

@@ -139,3 +139,52 @@ def test_unit_terms_chart_bars(kind):
     assert state_bar.xaxis == "x2" and list(state_bar.x) == list(states)
     assert state_bar.y[-1] == pytest.approx(float(traces[0].h[11, 3]), abs=1e-6)
     assert "t = 11" in fig.layout.title.text and "Unit 3" in fig.layout.title.text
+
+
+def test_gates_window_keeps_absolute_timesteps(lstm_trace):
+    _, _, traces = lstm_trace
+    tr = traces[0]
+    a, b = 10, 30
+    fig = sc.gates_heatmaps({n: g[a:b] for n, g in tr.gates.items()}, 17, tr.candidate[a:b], t0=a)
+    for trace in fig.data:
+        np.testing.assert_array_equal(np.asarray(trace.x), np.arange(a, b))
+    assert {s.x0 for s in fig.layout.shapes} == {17}
+
+
+def test_spans_mark_the_current_word_and_scale(lstm_trace):
+    _, _, traces = lstm_trace
+    pairs = sc.word_activations([f"w{i}" for i in range(T)], traces[0].h, 2)
+    out = sc.activation_spans_html(pairs, vmax=0.1, current=5)
+    spans = out.split("</span>")
+    assert "outline" in spans[5] and sum("outline" in s for s in spans) == 1
+    colours = re.findall(r"background-color:(#[0-9A-F]{6})", out)
+    assert colours == sc.diverging_colours(traces[0].h[:, 2], vmax=0.1)
+
+
+def test_gradient_lens_chart_labels_and_dead_line():
+    norms = {"the trained model": np.zeros(10), "lstm": np.geomspace(1e-3, 1.0, 10)}
+    fig = sc.gradient_lens_chart(norms, title="", labels={"lstm": "LSTM (untrained)"})
+    assert [t.name for t in fig.data] == [
+        "the trained model (exactly 0 at every t)",
+        "LSTM (untrained)",
+    ]
+    assert fig.data[0].line.dash == "dash" and fig.data[1].line.color == sc.CELL_COLOURS["lstm"]
+
+
+def test_digit_figure_boxes_the_row_read_at_t():
+    img = np.zeros((28, 28), np.float32)
+    img[10, 3:20] = 1.0
+    fig = sc.digit_figure(img, 10)
+    np.testing.assert_array_equal(np.asarray(fig.data[0].z), img)
+    (box,) = fig.layout.shapes
+    assert (box.y0, box.y1, box.x0, box.x1) == (9.5, 10.5, -0.5, 27.5)
+    assert tuple(fig.layout.yaxis.range) == (27.5, -0.5)  # row 0, the first timestep, on top
+
+
+def test_unit_terms_chart_short_ticks_and_state_labels():
+    blocks = {"h": {"W·x": 1.0, "U·h": 2.0, "b": 0.5, "pre-activation": 3.5, "activation": 0.9}}
+    states = {"h_{t-1}": 0.2, "h_t": 0.9}
+    fig = sc.unit_terms_chart(blocks, states, unit=0, step=4)
+    assert list(fig.layout.xaxis.ticktext) == ["W·x", "U·h", "b", "sum", "act"]
+    assert list(fig.layout.xaxis2.ticktext) == ["h(t-1)", "h(t)"]
+    assert fig.data[0].texttemplate == "%{y:.3f}"  # one block: values printed on the bars

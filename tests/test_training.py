@@ -207,3 +207,32 @@ def test_slot_pool_is_fifo_under_contention() -> None:
     for t in threads:
         t.join(5)
     assert order == [0, 1, 2, 3]
+
+
+def test_release_frees_model_and_data_but_keeps_curves(tiny_run) -> None:
+    import gc
+    import weakref
+
+    job = _job(tiny_run, epochs=1)
+    job.start()
+    snap = job.wait(60)
+    ref = weakref.ref(job.model)
+    history = job.history()
+    job.release()
+    gc.collect()
+    assert ref() is None  # nothing else kept the Keras model alive
+    assert job.train is None and job.val is None and job.released
+    assert job.history() == history and job.snapshot() == snap
+    with pytest.raises(RuntimeError, match="released"):
+        job.start(1)
+
+
+def test_release_while_training_is_refused(tiny_run) -> None:
+    job = _job(tiny_run, epochs=50)
+    job.start()
+    try:
+        with pytest.raises(RuntimeError, match="stop the job"):
+            job.release()
+    finally:
+        job.stop()
+        job.wait(60)

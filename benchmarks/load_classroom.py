@@ -1,0 +1,128 @@
+"""Classroom load: N browser sessions on one server all start a small training at once.
+
+Each session picks the tiny addition preset with its own unit count, so cross-talk would
+show: every session must end with its own "LSTM <units>×1" run and its own curves. The
+server runs with a training cap (``--slots``) so later sessions queue; the script records the
+queue positions each one saw, the wall time to finish, the server's peak RSS and any error text.
+
+Usage: python benchmarks/load_classroom.py [--sessions 8 --slots 2 --timeout 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+
+
+def server_rss_mb(port: int) -> tuple[float, float]:
+    """(current, peak) resident memory in MB of the process listening on ``port``."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "streamlit" in cmdline and f"--server.port {port}" in cmdline:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+            return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+    return (float("nan"), float("nan"))
+
+
+async def one_session(browser, url: str, units: int, timeout: float) -> dict:
+    """Open the Train page, start a tiny run with ``units`` units, wait until it ends."""
+    context = await browser.new_context(viewport={"width": 1300, "height": 1600})
+    page = await context.new_page()
+    result = {"units": units, "queue_positions": set(), "error": "", "seconds": None}
+    try:
+        await page.goto(f"{url}/train")
+        box = page.get_by_role("combobox", name="Preset")
+        await box.wait_for(timeout=120_000)
+        await box.click()
+        await box.fill("addition-tiny")
+        await page.keyboard.press("Enter")
+        await page.get_by_text("Source reports:").wait_for(timeout=60_000)
+        units_box = page.get_by_label("Units", exact=True)
+        await units_box.fill(str(units))
+        await units_box.press("Tab")
+        t0 = time.time()
+        await page.get_by_role("button", name="Start training").click()
+        while time.time() - t0 < timeout:
+            body = await page.inner_text("body")
+            for pos in re.findall(r"position (\d+) in the queue", body):
+                result["queue_positions"].add(int(pos))
+            if re.search(r"Traceback|Training failed|Error", body):
+                result["error"] = body[:300]
+                break
+            if await page.get_by_role("button", name="Train more").count():
+                result["seconds"] = round(time.time() - t0, 1)
+                break
+            await asyncio.sleep(0.5)
+        body = await page.inner_text("body")
+        result["own_run_shown"] = f"LSTM {units}×1" in body
+        others = {int(u) for u in re.findall(r"LSTM (\d+)×1", body)} - {units}
+        result["other_runs_shown"] = sorted(others)
+        await page.screenshot(path=str(ROOT / "artifacts" / f"load_{units}.png"), full_page=True)
+    except Exception as exc:  # report, do not hide: the summary prints it
+        result["error"] = f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        await context.close()
+    result["queue_positions"] = sorted(result["queue_positions"])
+    return result
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    """Run the sessions concurrently against one server and print the summary."""
+    from playwright.async_api import async_playwright
+
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    env = {"RNN_LAB_MAX_TRAININGS": str(args.slots)}
+    with streamlit_server(env) as url:
+        port = int(url.rsplit(":", 1)[1])
+        print(f"server {url}, slots {args.slots}, idle RSS {server_rss_mb(port)[0]:.0f} MB")
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            t0 = time.time()
+            units = [8 + 4 * i for i in range(args.sessions)]
+            results = await asyncio.gather(
+                *(one_session(browser, url, u, args.timeout) for u in units)
+            )
+            wall = time.time() - t0
+            await browser.close()
+        rss, peak = server_rss_mb(port)
+    ok = 0
+    for r in results:
+        fine = r["seconds"] is not None and r["own_run_shown"] and not r["other_runs_shown"]
+        ok += fine and not r["error"]
+        print(
+            f"units {r['units']:>3}: done in {r['seconds']} s, queue positions seen "
+            f"{r['queue_positions'] or '-'}, own run shown {r['own_run_shown']}, "
+            f"others' runs shown {r['other_runs_shown'] or 'none'}, error {r['error'] or 'none'}"
+        )
+    print(
+        f"summary: {ok}/{args.sessions} completed without cross-talk or error; "
+        f"wall {wall:.0f} s; server RSS now {rss:.0f} MB, peak {peak:.0f} MB"
+    )
+    return 0 if ok == args.sessions else 1
+
+
+def main() -> int:
+    """Parse flags and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--slots", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=600)
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

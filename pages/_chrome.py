@@ -1,0 +1,65 @@
+"""Sidebar chrome on every page: presenter mode and this session's running trainings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages.common import runs
+from rnn_core import charts
+
+PRESENTER_CSS = """
+<style>
+html { font-size: 21px; }
+.block-container { max-width: 100% !important; padding-left: 2rem; padding-right: 2rem; }
+</style>
+"""
+
+
+def presenter() -> bool:
+    """True when the teacher turned on presenter mode (sidebar toggle, kept across pages)."""
+    return bool(st.session_state.get("presenter", False))
+
+
+def sidebar_chrome(live_page: bool = False) -> None:
+    """Sidebar: presenter-mode toggle, and this session's running trainings with Stop.
+
+    ``live_page`` is true on pages that show their own live panel (no duplicate status).
+    """
+    st.sidebar.toggle(
+        "Presenter mode",
+        key="presenter",
+        help="Larger type, settings folded away, curves full width: for a projector.",
+    )
+    if presenter():
+        st.html(PRESENTER_CSS)
+    if not live_page and any(r.job.snapshot().active for r in runs()):
+        with st.sidebar:
+            training_status()
+
+
+@st.fragment(run_every=1.0)
+def training_status() -> None:
+    """Sidebar, every page: this session's active runs with a Stop button each."""
+    active = [r for r in runs() if r.job.snapshot().active]
+    if not active:
+        st.caption("No training running.")
+        return
+    st.markdown("**Training now**")
+    for record in active:
+        snap = record.job.snapshot()
+        st.caption(f"{record.spec.task} · {record.name}: {charts.progress_text(snap)}")
+        st.button(
+            "■ Stop",
+            key=f"sidebar_stop_{id(record)}",
+            on_click=record.job.stop,
+            help="Stops after the current batch; the weights learned so far are kept.",
+        )
+
+
+def settings_box(label: str = "Settings") -> Any:
+    """Where a page puts its controls: an expander folded in presenter mode, else a container."""
+    if presenter():
+        return st.expander(label, expanded=False)
+    return st.container()

@@ -1,0 +1,120 @@
+"""Inside the RNN, the sections about the whole input: memory lens, parameters, parity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rnn_core import numpy_rnn
+from rnn_core import stepper_charts as charts
+from rnn_core.gradient_lens import memory_summary
+from rnn_core.numpy_rnn import BLOCKS, param_formula, parity_max_abs_diff
+from rnn_core.stepper_sources import NAMES, keras_twin
+from rnn_core.stepper_view import LENS_SEED, StepperCase
+
+LENS_THRESHOLD = 0.01  # a timestep is "remembered" while its gradient is >= 1% of the largest
+BLOCK_MEANING = {
+    "simple_rnn": "h, the tanh layer itself",
+    "lstm": "input gate i, forget gate f, candidate c, output gate o",
+    "gru": "update gate z, reset gate r, candidate h",
+}
+
+
+def show_lens(case: StepperCase) -> None:
+    """'How far back does it remember?': gradient norm per input timestep, several cells."""
+    inp = case.inp
+    st.subheader("How far back does it remember?")
+    labels = {k: f"{NAMES[k]} (untrained)" for k in NAMES} | {case.own: case.own}
+    fig = charts.gradient_lens_chart(case.lens, title="", labels=labels)
+    st.plotly_chart(fig, key="stp_lens", config={"displayModeBar": False})
+    st.caption(
+        f"For each input timestep t: how much {inp.readout_text} at the last step "
+        f"(t = {inp.timesteps - 1}) changes when x_t changes, the norm ‖∂ output / ∂ x_t‖, "
+        "by backpropagation through time in NumPy (the tests check it against "
+        "tf.GradientTape). Log scale: 10^-6 is a millionth of 1. The coloured lines "
+        f"are untrained layers with Keras's default initialisers and "
+        f"{inp.layers[-1].units} units, reading the same input "
+        f"(seed {LENS_SEED}; their readout is the mean of h_T); the dashed black line is "
+        f"{case.own}. A gap in a line means a gradient of exactly 0."
+    )
+    st.caption(
+        "Why the lines fall: each step back multiplies the gradient by that step's Jacobian "
+        "∂h_t/∂h_(t-1). For SimpleRNN that is (1 − h_t²)·U: it shrinks the gradient when units "
+        "saturate (1 − h² ≈ 0; exactly 0 in seed 001's demo) and keeps its size when h is "
+        "small and U is orthogonal (Keras's default). An LSTM's cell state is multiplied by "
+        "its forget gate f each step, a GRU's state by its update gate z."
+    )
+    st.markdown(memory_summary(case.lens, case.gate_means, LENS_THRESHOLD))
+
+
+def _weight_rows(w: numpy_rnn.CellWeights) -> list[dict[str, Any]]:
+    """One table row per weight array: name, shape, size and what its entries connect."""
+    k, nb = len(BLOCKS[w.kind]), 2 if w.recurrent_bias is not None else 1
+    kh, each = ("H", "") if k == 1 else (f"{k}·H", " of each block")
+    bias = (
+        f"2 × {kh}: input bias b and recurrent bias b' (GRU reset_after)"
+        if nb == 2
+        else f"{kh}: one number per unit{' per block' if k > 1 else ''}"
+    )
+    what = {
+        "kernel": ("kernel W", f"F × {kh}: each input to each unit{each}"),
+        "recurrent_kernel": ("recurrent_kernel U", f"H × {kh}: each h_(t-1) to each unit{each}"),
+        "bias": ("bias b", bias),
+    }
+    return [
+        {"weight": name, "shape": str(getattr(w, attr).shape),
+         "size": int(getattr(w, attr).size), "what it is": text}
+        for attr, (name, text) in what.items()
+    ]  # fmt: skip
+
+
+def show_params(case: StepperCase) -> None:
+    """The parameter formula of each layer, tied to the weight shapes on screen."""
+    st.subheader("Parameters: the formula and the weight shapes")
+    for i, w in enumerate(case.inp.layers):
+        text, count, _ = param_formula(w)
+        k, nb = len(BLOCKS[w.kind]), 2 if w.recurrent_bias is not None else 1
+        src = "its input" if i == 0 else f"layer {i}'s {w.input_dim} units"
+        keras_count = (
+            f" Keras's count_params() for this layer: {case.keras_params[i]:,}."
+            if case.keras_params
+            else ""
+        )
+        st.markdown(
+            f"**Layer {i + 1}: {NAMES[w.kind]}, F = {w.input_dim} inputs ({src}), "
+            f"H = {w.units} units.** Parameters = {text}.{keras_count}"
+        )
+        st.dataframe(pd.DataFrame(_weight_rows(w)), hide_index=True, width="stretch")
+        blocks = "One block" if k == 1 else f"{k} blocks in Keras's column order"
+        st.caption(
+            f"{blocks}: {BLOCK_MEANING[w.kind]}. Each block has F·H + H·H + {nb}·H = "
+            f"({w.input_dim}+{w.units}+{nb})·{w.units} weights, so the layer has {count:,}."
+        )
+
+
+def show_parity(case: StepperCase) -> None:
+    """NumPy vs Keras on the input on screen: computed for trained runs, on request otherwise."""
+    inp = case.inp
+    if case.parity is None:
+        key = f"stp_parity_{hash(case.key)}"
+        if st.button(
+            "Check these NumPy numbers against Keras",
+            help="Builds the same layer in Keras with these exact weights and runs it on this "
+            "input (loads TensorFlow the first time: a few seconds).",
+        ):
+            with st.spinner("Loading TensorFlow and running Keras…"):
+                st.session_state[key] = parity_max_abs_diff(
+                    list(inp.layers), inp.x, keras_twin(inp.layers)
+                )
+        diff = st.session_state.get(key)
+    else:
+        diff = case.parity
+    if diff is not None:
+        dtype = inp.layers[0].kernel.dtype
+        st.success(
+            f"NumPy vs Keras on this input: the largest difference over every h_t of every "
+            f"layer is **{diff:.1e}** ({dtype}; the tests require ≤ 1e-5 in float32). The "
+            "numbers on this page are what Keras computes."
+        )

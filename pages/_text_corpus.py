@@ -1,0 +1,112 @@
+"""Text page, corpus: Nietzsche, the Python docs that ship with Python, or an upload."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from pages.common import show_missing_data
+from rnn_core import text_charts
+from rnn_core.datasets import ENV_VAR, DataMissingError, data_status
+from rnn_core.text import MAX_BYTES, MAX_DISTINCT, MIN_CHARS, CorpusError, corpus_from_bytes
+from rnn_core.text import load_corpus as core_load_corpus
+
+SOURCES = {
+    "nietzsche": "Nietzsche, *Beyond Good and Evil* (the Keras example; 600 k characters)",
+    "python-docs": "Python language reference (ships with Python: works offline; 465 k)",
+    "upload": "Your own .txt file",
+}
+
+
+@st.cache_data(max_entries=6, show_spinner="Loading the corpus…")
+def load_corpus(source: str, lowercase: bool, data_dir: str | None) -> Any:
+    """A built-in corpus, shared by reruns and sessions (each caller gets its own copy)."""
+    return core_load_corpus(source, lowercase, data_dir)
+
+
+def uploaded_corpus(lowercase: bool) -> Any:
+    """The uploaded file as a corpus; shows why it is refused and returns None then."""
+    upload = st.file_uploader(
+        f"A plain-text file: UTF-8, at most {MAX_BYTES // 2**20} MB, at least {MIN_CHARS:,} "
+        f"characters, at most {MAX_DISTINCT} distinct characters",
+        type=["txt"],
+        key="tx_upload",
+    )
+    if upload is None:
+        return None
+    key = (upload.file_id, lowercase)
+    cached = st.session_state.get("tx_upload_corpus")
+    if cached is None or cached[0] != key:
+        try:
+            cached = (key, corpus_from_bytes(upload.name, upload.getvalue(), lowercase), None)
+        except CorpusError as exc:
+            cached = (key, None, str(exc))
+        st.session_state.tx_upload_corpus = cached
+    if cached[2]:
+        st.error(f"**This file cannot be used.** {cached[2]}", icon=":material/block:")
+        if st.session_state.get("tx_current") is not None:
+            st.caption("Nothing was changed: your current model stays below, untouched.")
+    return cached[1]
+
+
+def nietzsche_corpus(lowercase: bool) -> Any:
+    """Nietzsche from the data directory, Keras's cache or the Keras example's URL."""
+    if "data_dir" not in st.session_state:
+        st.session_state.data_dir = os.environ.get(ENV_VAR, "")
+    st.text_input(
+        "Data directory",
+        key="data_dir",
+        placeholder="(none: Keras's cache, then download)",
+        help=f"Folder holding nietzsche.txt; default ${ENV_VAR}. Offline? Pick the Python "
+        "language reference instead: it ships with Python.",
+    )
+    data_dir = st.session_state.data_dir or None
+    if not data_status(data_dir)["nietzsche.txt"]:
+        st.caption("nietzsche.txt is not on this machine: it is downloaded (600 kB) on first use.")
+    try:
+        return load_corpus("nietzsche", lowercase, data_dir)
+    except DataMissingError as exc:
+        show_missing_data(exc)
+        st.info("Without internet, choose *Python language reference*: it needs no download.")
+        return None
+
+
+def choose_corpus() -> Any:
+    """Corpus picker, lowercase and size options; the chosen corpus or None (reason shown)."""
+    a, b = st.columns([3, 1])
+    source = a.radio("Corpus", list(SOURCES), key="tx_source", format_func=SOURCES.get)
+    lowercase = b.checkbox(
+        "Lowercase", key="tx_lowercase",
+        help="A smaller alphabet (no capitals) learns faster; the Keras example lowercases.",
+    )  # fmt: skip
+    b.selectbox(
+        "Use", [0, 200_000, 50_000, 20_000], key="tx_max_chars",
+        format_func=lambda n: f"first {n:,} characters" if n else "the whole text",
+        help="A shorter text makes an epoch quicker, but the model sees fewer words.",
+    )  # fmt: skip
+    if source == "upload":
+        with a:
+            return uploaded_corpus(lowercase)
+    if source == "nietzsche":
+        with a:
+            return nietzsche_corpus(lowercase)
+    try:
+        return load_corpus(source, lowercase, None)
+    except CorpusError as exc:
+        st.error(str(exc))
+        return None
+
+
+def corpus_summary(corpus: Any) -> None:
+    """One line of statistics and a peek at the text."""
+    text = corpus.text
+    alphabet = sorted(set(text))
+    shown = "".join(text_charts.char_label(c)[0] for c in alphabet)
+    st.caption(
+        f"**{corpus.source}** — {len(text):,} characters, {len(alphabet)} distinct: `{shown}`"
+    )
+    with st.expander("Peek at the text"):
+        start = len(text) // 3
+        st.text(text[start : start + 600])

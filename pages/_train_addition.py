@@ -1,0 +1,63 @@
+"""Train page, addition task: held-out questions after each epoch and "ask your own sum"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rnn_core.tasks import get_task
+
+METRIC_LABEL = "val accuracy (per char)"  # the live panel's metric tile
+EXTRA_KEY = "exact_match"  # the epoch hook's number plotted beside the curves
+EXTRA_HELP = (
+    "**train loss**: cross-entropy per answer character on the training batches (lower is "
+    "better). **val accuracy (per char)**: share of answer characters right on the held-out "
+    "validation questions. **held-out exact match**: share of test questions (never seen in "
+    "training) whose whole answer is right."
+)
+
+
+def extra_label(record: Any) -> str:
+    """Label of the extra number beside the curves."""
+    return "held-out exact match"
+
+
+def after_epoch(record: Any) -> Callable[[Any], None]:
+    """Under the curves, after each epoch: ten held-out questions with the model's guesses."""
+
+    def table(snap: Any) -> None:
+        extra = snap.epoch_extras[-1] if snap.epoch_extras else None
+        if extra:
+            st.markdown(
+                f"**Ten held-out questions after epoch {snap.epoch}** (never seen in training)"
+            )
+            rows = pd.DataFrame(extra["table"])
+            rows["ok"] = rows["ok"].map({True: "☑", False: "☒"})
+            st.dataframe(rows, hide_index=True, width="content")
+
+    return table
+
+
+def results(record: Any, active: bool) -> None:
+    """Below the live panel: ask the model your own sum."""
+    task = get_task("addition")
+    with st.form("ask"):
+        q = st.text_input("Ask your own sum", placeholder="e.g. 123+45")
+        if st.form_submit_button("Ask the model") and q:
+            try:
+                ans = task.answer(record.job.model, q, record.spec.data)
+                mark = "☑ right" if ans["ok"] else f"☒ wrong (true answer {ans['true']})"
+                st.success(f"{ans['question']} = **{ans['guess'] or '(blank)'}**  {mark}")
+            except ValueError as exc:
+                st.warning(str(exc))
+
+
+def code() -> tuple[Callable[..., Any], ...]:
+    """The rnn_core functions shown in "Show the code"."""
+    from rnn_core.models import build_seq2seq
+    from rnn_core.training import TrainingJob
+
+    return build_seq2seq, TrainingJob._run

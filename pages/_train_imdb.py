@@ -1,0 +1,194 @@
+"""Train page, IMDB task: sample reviews per epoch, test accuracy, score your own review, and
+what padding and truncation did to one review."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rnn_core import classify_charts
+from rnn_core.imdb import (
+    IMDB_HOOK_SIZE,
+    describe_truncation,
+    review_examples,
+    review_rows,
+    score_review,
+)
+from rnn_core.tasks import get_task
+
+METRIC_LABEL = "val accuracy"  # the live panel's metric tile
+EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
+EXTRA_HELP = (
+    "**train loss**: binary cross-entropy on the training batches (lower is better). "
+    "**val accuracy**: share of the held-out part of the training reviews classified right. "
+    "**test accuracy**: the same on the first test reviews, never used for training. "
+    "Chance is 0.5."
+)
+
+
+def extra_label(record: Any) -> str:
+    """Label of the test accuracy the epoch hook measures on a sample of the test set."""
+    n = min(IMDB_HOOK_SIZE, len(record.info["data"].y_test))
+    return f"test accuracy ({n:,} reviews)"
+
+
+def evaluate(record: Any) -> None:
+    """Once training has stopped: P(positive) for all 25,000 test reviews, kept in the run."""
+    snap = record.job.snapshot()
+    done = record.info.get("test")
+    if snap.epoch == 0 or (done and done["version"] == snap.version):
+        return  # nothing trained yet, or already scored these weights
+    data = record.info["data"]
+    task = get_task("imdb")
+    with st.spinner(f"Scoring all {len(data.y_test):,} test reviews…"):
+        p = task.predict(record.job.model, data.x_test)  # (25000,)
+    scores = task.evaluate(record.job.model, data, p)  # accuracy, reviews
+    record.info["test"] = {"epoch": snap.epoch, "version": snap.version, "probabilities": p}
+    record.info["test"] |= scores
+
+
+def after_epoch(record: Any) -> Callable[[Any], None]:
+    """Under the curves, after each epoch: five test reviews with the model's P(positive)."""
+    data = record.info["data"]
+
+    def reviews(snap: Any) -> None:
+        extras = [e for e in snap.epoch_extras if e]
+        if not extras:
+            return
+        rows = review_rows(data, extras[-1]["probabilities"])
+        st.markdown(f"**Five test reviews after epoch {snap.epoch}** (never seen in training)")
+        st.caption(
+            "Bar length = the model's probability that the review is positive; over 0.5 it "
+            "answers *positive*. Colour = the true label (blue positive, orange negative); "
+            "✓ / ✗ = right or wrong. `br` is a line break left over from the web pages."
+        )
+        fig = classify_charts.review_bars(rows)
+        st.plotly_chart(fig, key=f"reviews_{id(record)}", config={"displayModeBar": False})
+        with st.expander("Read the five reviews as the model sees them"):
+            table = pd.DataFrame(rows)
+            table["ok"] = table["ok"].map({True: "✓", False: "✗"})
+            st.dataframe(
+                table[["true", "predicted", "P(positive)", "ok", "review"]],
+                hide_index=True,
+                width="stretch",
+                column_config={"P(positive)": st.column_config.NumberColumn(format="%.3f")},
+            )
+            st.caption(
+                "`<START>` marks the beginning of a review; `<OOV>` is a word outside the "
+                f"{data.config.num_words:,} most frequent ones."
+            )
+
+    return reviews
+
+
+def _marked(tokens: list[str], unknown: set[str]) -> str:
+    """The typed review with the words the model does not know highlighted."""
+    return " ".join(f":orange-background[{w}]" if w in unknown else w for w in tokens)
+
+
+def results(record: Any, active: bool) -> None:
+    """Below the live panel: whole-test accuracy, your own review, padding and truncation."""
+    data, cfg = record.info["data"], record.spec.data
+    test = record.info.get("test")
+    if test and not active:
+        st.metric(
+            f"test accuracy, all {test['reviews']:,} test reviews (after epoch {test['epoch']})",
+            f"{test['accuracy']:.3f}",
+        )
+        st.caption(
+            f"Share of the {test['reviews']:,} test reviews the model labels right (none of "
+            "them was used for training); chance is 0.5."
+        )
+
+    st.markdown("**Score your own review**")
+    with st.form("review"):
+        text = st.text_area("Type a review (English)", placeholder="A moving, beautifully shot…")
+        if st.form_submit_button("Score my review") and text:
+            try:
+                p, unknown = score_review(record.job.model, text, data.word_index, cfg)
+            except ValueError as exc:
+                st.warning(str(exc))
+            else:
+                said = "positive" if p > 0.5 else "negative"
+                st.success(f"P(positive) = **{p:.3f}** → the model says **{said}**")
+                from rnn_core.datasets import tokenize
+
+                st.markdown(_marked(tokenize(text), set(unknown)))
+                known = (
+                    f"Highlighted: {len(unknown)} word(s) the model does not know (not among "
+                    f"the {cfg.num_words:,} most frequent); it reads each as the same <OOV> "
+                    "token."
+                    if unknown
+                    else "The model knows every word you typed."
+                )
+                st.caption(f"Your review as the model reads it (lower case, no punctuation). "
+                           f"{known}")  # fmt: skip
+
+    truncation_section(record)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _examples(key: tuple, _source: Any, _cfg: Any) -> Any:
+    """The first ten test reviews as words, once per source (shared, read-only)."""
+    return review_examples(_cfg, source=_source)
+
+
+def truncation_section(record: Any) -> None:
+    """What padding and truncation did to one test review, and how long reviews are."""
+    from pages.common import task_source
+
+    cfg = record.spec.data
+    source = task_source("imdb", cfg)
+    ex = _examples(source.key, source, cfg)
+    st.markdown(f"**What maxlen = {cfg.maxlen} does to a review**")
+    lengths = [len(w) for w in ex.words]
+    first_cut = next((i for i, n in enumerate(lengths) if n > cfg.maxlen), 0)
+    i = st.selectbox(
+        "Test review",
+        range(len(ex.words)),
+        index=first_cut,
+        format_func=lambda k: (
+            f"#{k + 1}: {lengths[k]} tokens, {'positive' if ex.labels[k] else 'negative'}"
+        ),
+        key=f"trunc_review_{id(record)}",
+    )
+    d = describe_truncation(ex.words[i], cfg.maxlen, cfg.padding, cfg.truncating)
+    st.write(d["summary"])
+    kept_start = d["n_cut"] if d["cut_side"] == "start" else 0
+    fig = classify_charts.truncation_strip(
+        lengths[i], cfg.maxlen, kept_start, kept_start + len(d["kept"]), cfg.padding
+    )
+    st.plotly_chart(fig, key=f"strip_{id(record)}", config={"displayModeBar": False})
+    cut = " ".join(d["cut"])
+    kept = d["kept_text"]
+    pad = f"*[{d['n_pad']} padding zeros {d['pad_side']} the words]*" if d["n_pad"] else ""
+    parts = [f":red[~~{cut}~~]", kept] if d["cut_side"] == "start" else [kept, f":red[~~{cut}~~]"]
+    if not cut:
+        parts = [kept]
+    parts = [pad, *parts] if d["pad_side"] == "before" else [*parts, pad]
+    st.markdown(" ".join(p for p in parts if p))
+    cut_note = (
+        f"Struck out in red: the {d['n_cut']} words the model never reads "
+        f"({cfg.truncating}-truncation cuts the {d['cut_side']} of a long review). "
+        if d["n_cut"]
+        else f"This review fits: nothing is cut, {d['n_pad']} zeros are added {d['pad_side']} it. "
+    )
+    st.caption(
+        cut_note + "Short reviews are filled up to maxlen with zeros (id 0); the network reads "
+        "them too, so padding *before* the words (pre) keeps the review's own words closest "
+        "to the final state that makes the decision."
+    )
+    fig = classify_charts.length_histogram(record.info["data"].train_lengths, cfg.maxlen)
+    st.plotly_chart(fig, key=f"lengths_{id(record)}", config={"displayModeBar": False})
+    st.caption("Lengths of this run's training reviews, in tokens, before padding or cutting.")
+
+
+def code() -> tuple[Callable[..., Any], ...]:
+    """The rnn_core functions shown in "Show the code"."""
+    from rnn_core.imdb import load_imdb_source, make_imdb_data
+    from rnn_core.models import build_sequence_classifier
+
+    return build_sequence_classifier, load_imdb_source, make_imdb_data

@@ -1,0 +1,116 @@
+"""Train page, MNIST task: test accuracy, confusion matrix and misclassified digits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from rnn_core import classify_charts
+from rnn_core.mnist import MNIST_HOOK_SIZE, confusion_matrix
+from rnn_core.tasks import get_task
+
+METRIC_LABEL = "val accuracy"  # the live panel's metric tile
+EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
+EXTRA_HELP = (
+    "**train loss**: cross-entropy on the training batches (lower is better). **val accuracy**"
+    ": share of the held-out part of the training images classified right. **test accuracy**: "
+    "the same on the first test images, never used for training. Chance is 0.1."
+)
+SHOWN_WRONG = 16  # misclassified digits drawn in the grid (two rows of eight)
+
+
+def extra_label(record: Any) -> str:
+    """Label of the test accuracy the epoch hook measures on a sample of the test set."""
+    n = min(MNIST_HOOK_SIZE, len(record.info["data"].y_test))
+    return f"test accuracy ({n:,} images)"
+
+
+def evaluate(record: Any) -> None:
+    """Once training has stopped: the predicted digit for all 10,000 test images."""
+    snap = record.job.snapshot()
+    done = record.info.get("test")
+    if snap.epoch == 0 or (done and done["version"] == snap.version):
+        return  # nothing trained yet, or already scored these weights
+    data = record.info["data"]
+    task = get_task("mnist")
+    with st.spinner(f"Scoring all {len(data.y_test):,} test images…"):
+        pred = task.predict(record.job.model, data.x_test)  # (10000,)
+    scores = task.evaluate(record.job.model, data, pred)  # accuracy, images
+    record.info["test"] = {"epoch": snap.epoch, "version": snap.version, "predicted": pred}
+    record.info["test"] |= scores
+
+
+def after_epoch(record: Any) -> Callable[[Any], None]:
+    """Under the curves: confusion matrix and wrong digits (a 2,000-image sample while
+    training, the whole test set once it has stopped)."""
+    data = record.info["data"]
+
+    def digits(snap: Any) -> None:
+        extras = [e for e in snap.epoch_extras if e]
+        if not extras:
+            return
+        test = record.info.get("test")
+        if test and test["version"] == snap.version:  # scored after training stopped
+            pred = test["predicted"]
+            counts = confusion_matrix(data.y_test, pred)
+            wrong = np.flatnonzero(pred != data.y_test)
+            n_images, n_wrong = len(pred), len(wrong)
+            wrong = wrong[:SHOWN_WRONG]
+            guesses = pred[wrong]
+        else:
+            extra = extras[-1]
+            counts = np.asarray(extra["confusion"])
+            n_images = int(extra["sample_size"])
+            n_wrong = n_images - int(np.trace(counts))
+            wrong = np.asarray([i for i, _ in extra["wrong"]], dtype=np.int64)
+            guesses = np.asarray([p for _, p in extra["wrong"]], dtype=np.int64)
+        where = f"the first {n_images:,} test images" if n_images < len(data.y_test) else (
+            f"all {n_images:,} test images"
+        )  # fmt: skip
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Confusion matrix after epoch {snap.epoch}** ({where})")
+            fig = classify_charts.confusion_heatmap(counts)
+            st.plotly_chart(fig, key=f"confusion_{id(record)}", config={"displayModeBar": False})
+            st.caption(
+                "Row = the true digit, column = the model's answer; each number counts images. "
+                "The diagonal holds the right answers; any number off it is a mistake. "
+                "Colour = share of that row."
+            )
+        with right:
+            st.markdown(f"**{n_wrong:,} misclassified of {n_images:,}** (the first {len(wrong)})")
+            fig = classify_charts.misclassified_grid(
+                data.x_test[wrong], data.y_test[wrong], guesses
+            )
+            st.plotly_chart(fig, key=f"wrong_{id(record)}", config={"displayModeBar": False})
+            st.caption(
+                "Each image is what the network read, one row of 28 pixels per timestep, top to "
+                "bottom. Above each: the true digit, and in red what the model said."
+            )
+
+    return digits
+
+
+def results(record: Any, active: bool) -> None:
+    """Below the live panel: accuracy on the whole test set once training has stopped."""
+    test = record.info.get("test")
+    if test and not active:
+        st.metric(
+            f"test accuracy, all {test['images']:,} test images (after epoch {test['epoch']})",
+            f"{test['accuracy']:.4f}",
+        )
+        st.caption(
+            f"Share of the {test['images']:,} test digits the model names right (none of them "
+            "was used for training); chance is 0.1."
+        )
+
+
+def code() -> tuple[Callable[..., Any], ...]:
+    """The rnn_core functions shown in "Show the code"."""
+    from rnn_core.mnist import load_mnist_source, make_mnist_data
+    from rnn_core.models import build_sequence_classifier
+
+    return build_sequence_classifier, load_mnist_source, make_mnist_data

@@ -1,0 +1,55 @@
+"""Lessons: the seed tutorials as guided steps; each loads a preset on the page that runs it."""
+
+import streamlit as st
+
+from pages.common import runs, show_code
+from rnn_core.lessons import LESSONS, best_validation, lesson_presets, same_setup
+
+
+def your_result(spec) -> str:
+    """The user's own best figure for runs with this preset's data and model, if any."""
+    mine = [r for r in runs() if same_setup(r.spec, spec)]
+    if not mine:
+        return "not run yet in this session"
+    parts = []
+    for record in mine:
+        test = record.info.get("test") or {}
+        best = best_validation(record.job.history())
+        figure = []
+        if "accuracy" in test:
+            figure.append(f"test accuracy {test['accuracy']:.3f}")
+        if "exact_match" in test:
+            figure.append(f"exact match {test['exact_match']:.3f}")
+        if best is not None:
+            figure.append(f"best {best[0]} {best[1]:.3f}")
+        epochs = record.job.snapshot().epoch
+        parts.append(f"{record.name}, {epochs} epochs: " + (", ".join(figure) or "no epoch yet"))
+    return "; ".join(parts)
+
+
+st.title("Lessons")
+st.caption(
+    "Five short experiments from the seed tutorials. Each button opens the page with the "
+    "preset loaded; press Start there. Come back here to see your result beside the source's."
+)
+
+for lesson in LESSONS:
+    with st.container(border=True):
+        st.subheader(lesson.title)
+        st.markdown(lesson.story)
+        for preset in lesson_presets(lesson):
+            left, right = st.columns([3, 2])
+            left.markdown(f"**{preset.title}**")
+            left.caption(f"Source reports: {preset.source_result}")
+            left.caption(f"Your result: {your_result(preset.spec)}")
+            right.page_link(
+                lesson.page,
+                label=f"Open `{preset.name}`",
+                icon=":material/play_arrow:",
+                query_params={"preset": preset.name},
+            )
+        if not lesson.presets:
+            st.page_link(lesson.page, label="Open the page", icon=":material/play_arrow:")
+        st.markdown(f"*Look for:* {lesson.look_for}")
+
+show_code(lesson_presets, same_setup, best_validation)

@@ -1,0 +1,312 @@
+"""Inside the RNN: walk SimpleRNN / LSTM / GRU one timestep at a time, with the real numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from pages import common
+from pages._stepper_sections import show_lens, show_params, show_parity
+from pages.common import runs, show_code
+from rnn_core import numpy_rnn
+from rnn_core.numpy_rnn import parity_max_abs_diff
+from rnn_core.saturation import saturation_summary
+from rnn_core.stepper_sources import (
+    NAMES,
+    SCHEMES,
+    STEP_TASKS,
+    random_input,
+    recurrent_stack,
+    test_choices,
+    trained_input,
+)
+from rnn_core.stepper_view import StepperCase, build_case, heat_scale, step_view
+
+KINDS = {v: k for k, v in NAMES.items()}  # "SimpleRNN" -> "simple_rnn"
+SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
+PLAY_SECONDS = 0.6  # one frame of ▶ Play
+CHOICES = 40  # test inputs offered for a trained run
+
+
+@st.cache_data(max_entries=24, show_spinner="Running the RNN over the sequence…")
+def random_case(
+    kind: str, scheme: str, reset_after: bool, timesteps: int, seed: int
+) -> StepperCase:
+    """Random-weights input, forward pass, saturation account and gradient lens (NumPy only)."""
+    inp = random_input(kind, scheme, timesteps, 64, seed, 32, reset_after)
+    key = ("random", kind, scheme, reset_after, timesteps, seed)
+    explain = saturation_summary(inp.layers[0], inp.x)
+    return build_case(inp, key, "the layer on screen", explain=explain)
+
+
+def trained_case(record: Any, data: Any, index: int) -> StepperCase:
+    """A trained run's test input with parity against Keras; kept per session, latest only."""
+    snap = record.job.snapshot()
+    key = ("trained", id(record), index, snap.epoch, snap.batch, snap.state)
+    kept = st.session_state.get("stp_trained_case")
+    if kept is not None and kept.key == key:
+        return kept
+    model, task = record.job.model, record.spec.task
+    with st.spinner("Reading the weights and running the test input…"):
+        inp = trained_input(model, task, data, index, f"{record.name} trained on {task}")
+        stack = recurrent_stack(model)
+        case = build_case(
+            inp,
+            key,
+            "the trained model",
+            parity=parity_max_abs_diff(list(inp.layers), inp.x, stack),
+            keras_params=tuple(int(lay.count_params()) for lay in stack),
+        )
+    st.session_state.stp_trained_case = case
+    return case
+
+
+def run_data(record: Any) -> Any:
+    """The data a run was trained on: kept in the run, else loaded through the shared cache."""
+    data = record.info.get("data")
+    return data if data is not None else common.task_data(record.spec.task, record.spec.data)
+
+
+# ---------------------------------------------------------------- choosing what to look at
+
+
+def random_controls() -> StepperCase:
+    """Cell, initial weights, GRU variant, length and seed of the random-weights input."""
+    a, b, c, d = st.columns([1, 2, 1, 1])
+    cell = a.selectbox("Cell", list(KINDS), key="stp_cell")
+    scheme = b.radio(
+        "Initial weights",
+        list(SCHEMES),
+        format_func=lambda s: SCHEMES[s],
+        key="stp_scheme",
+        help="Seed 001 draws every weight from [0, 1). Keras's defaults are zero-centred: "
+        "glorot_uniform input weights, orthogonal recurrent weights, zero bias (LSTM: forget "
+        "bias 1).",
+    )
+    reset_after = c.checkbox(
+        "GRU reset_after",
+        value=True,
+        key="stp_reset_after",
+        disabled=cell != "GRU",
+        help="Keras's default (True) applies the reset gate after U·h and keeps two bias "
+        "vectors; False is the original GRU of Cho et al. (2014): r multiplies h before U.",
+    )
+    timesteps = c.number_input(
+        "Timesteps", 10, 500, value=100, step=10, key="stp_timesteps",
+        help="Seed 001 uses 100. Up to 500 to see how far back gradients reach.",
+    )  # fmt: skip
+    seed = d.number_input("Seed", 0, 10_000, value=1, key="stp_seed", help="Input and weights.")
+    return random_case(KINDS[cell], scheme, bool(reset_after), int(timesteps), int(seed))
+
+
+def trained_controls() -> StepperCase | None:
+    """Pick a run of this session and one of its test inputs; None (with a pointer) if none."""
+    usable = [r for r in runs() if r.spec.task in STEP_TASKS and r.spec.model.cell in KINDS]
+    if not usable:
+        st.info(
+            "No recurrent model has been trained in this session yet. Train one on the Train "
+            "page (an IMDB review classifier or an MNIST digit reader; addition works too), "
+            "then come back here to step through it on a real test input."
+        )
+        st.page_link(
+            "pages/train.py", label="Go to the Train page", icon=":material/model_training:"
+        )
+        return None
+    a, b = st.columns([1, 2])
+    pick = a.selectbox(
+        "Trained run",
+        range(len(usable)),
+        index=len(usable) - 1,
+        format_func=lambda i: f"{usable[i].name} · {usable[i].spec.task}",
+        key="stp_run",
+    )
+    record = usable[pick]
+    data = run_data(record)
+    try:
+        choices = test_choices(record.spec.task, data, CHOICES)
+    except ValueError as exc:
+        st.warning(str(exc))
+        return None
+    index = b.selectbox(
+        "Test input (never seen in training)",
+        range(len(choices)),
+        format_func=lambda i: choices[i],
+        key="stp_example",
+    )
+    snap = record.job.snapshot()
+    if snap.active:
+        st.warning(
+            f"This run is still training (epoch {snap.epoch}, batch {snap.batch}): the stepper "
+            "shows its weights as they are now. Change any setting to read them again."
+        )
+    try:
+        return trained_case(record, data, int(index))
+    except ValueError as exc:
+        st.warning(str(exc))
+        return None
+
+
+# ---------------------------------------------------------------- the stepper (a fragment)
+
+
+def _move(delta: int, t_len: int) -> None:
+    """on_click of Previous / Next: move the scrubber by ``delta`` timesteps."""
+    st.session_state.stp_t = int(np.clip(st.session_state.stp_t + delta, 0, t_len - 1))
+
+
+def _toggle_play() -> None:
+    """on_click of Play / Pause."""
+    st.session_state.stp_playing = not st.session_state.get("stp_playing", False)
+
+
+def stepper(case: StepperCase) -> None:
+    """Scrubber, Previous / Play / Next and every per-step view; only this part reruns."""
+    inp, t_len = case.inp, case.inp.timesteps
+    stride = max(1, t_len // 100)  # ▶ Play crosses any sequence in about 100 frames
+    playing = bool(st.session_state.get("stp_playing", False))
+
+    @st.fragment(run_every=PLAY_SECONDS if playing else None)
+    def body() -> None:
+        s = st.session_state
+        if bool(s.get("stp_playing")) != playing:  # Play / Pause: restart with(out) the timer
+            st.rerun(scope="app")
+        if playing and s.get("stp_tick_ready"):
+            if s.stp_t + stride <= t_len - 1:
+                s.stp_t += stride
+            else:
+                s.stp_playing = False
+                st.rerun(scope="app")  # the end: stop the timer
+        s.stp_tick_ready = True
+        layer = 0
+        if len(inp.layers) > 1:
+            layer = st.radio(
+                "Layer",
+                range(len(inp.layers)),
+                format_func=lambda i: f"layer {i + 1} ({inp.layers[i].units} units)",
+                horizontal=True,
+                key="stp_layer",
+            )
+        units = inp.layers[layer].units
+        s.stp_unit = min(int(s.get("stp_unit", 0)), units - 1)
+        b1, b2, b3, sl, un = st.columns([1.35, 1.1, 1.1, 5, 1.3], vertical_alignment="bottom")
+        b1.button(
+            "Previous",
+            icon=":material/skip_previous:",
+            on_click=_move,
+            args=(-1, t_len),
+            disabled=s.stp_t == 0,
+            help="One timestep back.",
+        )
+        b2.button(
+            "Pause" if playing else "Play",
+            icon=":material/pause:" if playing else ":material/play_arrow:",
+            on_click=_toggle_play,
+            key="stp_play",
+            help=f"Step forward automatically, {stride} timestep(s) per frame.",
+        )
+        b3.button(
+            "Next", icon=":material/skip_next:", on_click=_move, args=(1, t_len),
+            disabled=s.stp_t == t_len - 1, help="One timestep forward.",
+        )  # fmt: skip
+        sl.slider("Timestep t", 0, t_len - 1, key="stp_t")
+        un.number_input("Unit", 0, units - 1, key="stp_unit", help="The unit written out below.")
+        memo = s.stp_memo  # heatmaps built once per input; a step only moves their markers
+        view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo)
+        st.markdown(
+            f"**t = {view.t}** (step {view.t + 1} of {t_len}): layer {layer + 1} reads "
+            f"{view.reads}. Unit **{view.unit}**, with the numbers of this step:"
+        )
+        if inp.readout is not None and layer == len(inp.layers) - 1:
+            top = int(np.argmax(np.abs(inp.readout)))
+            st.caption(
+                f"Tip: unit {top} has the largest weight ({inp.readout[top]:+.3f}) into "
+                f"{inp.readout_text.split(' (')[0]}: its h_T moves the prediction most."
+            )
+        st.latex(view.latex)
+        st.caption(view.terms_note)
+        digit = view.digit_fig is not None
+        cols = st.columns([2.6, 1.3, 2.1] if digit else [3, 2])
+        with cols[0]:
+            st.plotly_chart(view.hidden_fig, key="stp_hidden", config={"displayModeBar": False})
+            vmax = heat_scale(case.traces[layer].h)
+            st.caption(
+                f"{view.state_note} Each column is the vector h_t after reading step t "
+                "(dotted line: the t on screen); "
+                f"blue −{vmax:.3g}, white 0, red +{vmax:.3g}"
+                + (" (all |h| < 0.5 here, so the scale is stretched)." if vmax < 1 else ".")
+            )
+        if digit:
+            with cols[1]:
+                st.plotly_chart(view.digit_fig, key="stp_digit", config={"displayModeBar": False})
+                st.caption(f"The digit. The box marks row {view.t}: the 28 pixels read at t.")
+        with cols[-1]:
+            st.plotly_chart(view.terms_fig, key="stp_terms", config={"displayModeBar": False})
+            st.caption(
+                "Left: each gate block's three terms W·x, U·h and b, their sum (the "
+                "pre-activation) and the activation (act: σ for gates, tanh for the candidate). "
+                "Right: the unit's state before and after this step. Hover for values."
+            )
+        if view.words_html is not None:
+            s0, s1 = inp.span
+            st.markdown(
+                f"**The review, each word coloured by unit {view.unit}'s h_t after reading "
+                f"it** (blue −{view.words_vmax:.3f}, white 0, red +{view.words_vmax:.3f}: the "
+                f"largest |h| of this unit in this review; hover for the value; the box is t). "
+                f"{s1 - s0} words, from t = {s0} to {s1 - 1}."
+            )
+            st.html(f'<div style="line-height:2.1">{view.words_html}</div>')
+        if view.gates_fig is not None:
+            shown = view.gates_fig.data[0].x
+            st.markdown(
+                f"**Gates and states over time** (t = {shown[0]} to {shown[-1]}): gates in "
+                "[0, 1] (0 = closed, 1 = open)."
+            )
+            st.plotly_chart(view.gates_fig, key="stp_gates", config={"displayModeBar": False})
+
+    body()
+
+
+# ---------------------------------------------------------------- the page
+
+st.title("Inside the RNN")
+st.caption(
+    "Seed 001 writes the RNN as a loop: output_t = tanh(W·input_t + U·state_t + b). Walk that "
+    "loop one timestep at a time with the real numbers, on random weights or on a model you "
+    "trained. Every number comes from a NumPy copy of Keras's SimpleRNN, LSTM and GRU cells."
+)
+source = st.radio("Weights", SOURCES, horizontal=True, key="stp_source")
+case = random_controls() if source == SOURCES[0] else trained_controls()
+
+if case is not None:
+    inp = case.inp
+    # a new input starts at its first word; new weights of the same input keep the position
+    input_id = case.key[:3] if case.key[0] == "trained" else case.key
+    if st.session_state.get("stp_input_id") != input_id:
+        st.session_state.stp_input_id = input_id
+        st.session_state.stp_t = inp.span[0] if inp.span[1] > inp.span[0] else 0
+        st.session_state.stp_playing = False
+    if st.session_state.get("stp_memo_key") != case.key:  # figures of other weights
+        st.session_state.stp_memo_key, st.session_state.stp_memo = case.key, {}
+    st.session_state.stp_t = min(int(st.session_state.get("stp_t", 0)), inp.timesteps - 1)
+    st.session_state.stp_tick_ready = False  # ▶ Play moves on from the next frame
+
+    st.subheader(inp.title)
+    st.caption(inp.note)
+    if case.explain:
+        title = "Why every unit saturates" if "exactly 1.0" in case.explain else "What you see"
+        st.info(f"**{title}.** {case.explain}")
+    if inp.prediction:
+        st.markdown(f"**The model's final prediction:** {inp.prediction}")
+    else:
+        st.caption(
+            "Random weights have no trained output layer: the last hidden state h_T (the last "
+            "column of the heatmap) is what a classifier head would read."
+        )
+    show_parity(case)
+    stepper(case)
+    show_lens(case)
+    show_params(case)
+
+show_code(numpy_rnn.step, numpy_rnn._core, label="Show the step function (NumPy, Keras layout)")

@@ -1,0 +1,41 @@
+"""Helpers shared by the many-to-one classification tasks (IMDB, MNIST)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PREDICT_BATCH = 1_024  # rows per predict_on_batch call
+
+
+def check_sizes(train_size: int | None, val_fraction: float) -> None:
+    """Readable ValueErrors for the size fields both tasks share."""
+    if train_size is not None and train_size < 10:
+        raise ValueError(f"train_size must be at least 10 (or None for all), got {train_size}")
+    if not 0.0 <= val_fraction < 0.9:
+        raise ValueError(f"val_fraction must be in [0, 0.9), got {val_fraction}")
+
+
+def split_off_validation(
+    x: np.ndarray, y: np.ndarray, fraction: float
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+    """Hold out the last ``fraction`` of the rows, as Keras's ``validation_split`` does."""
+    n_val = int(len(x) * fraction)
+    if n_val == 0:
+        return (x, y), None
+    cut = len(x) - n_val
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+
+
+def predict(model: Any, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
+    """Model outputs for ``x`` in fixed-size batches (no Keras data adapter, thread-safe)."""
+    outs = [np.asarray(model.predict_on_batch(x[i : i + batch])) for i in range(0, len(x), batch)]
+    if not outs:
+        return np.zeros((0, *model.output_shape[1:]), dtype=np.float32)
+    return np.concatenate(outs)  # (N, 1) or (N, C)
+
+
+def data_note(n_train: int, n_val: int, total: int, what: str) -> str:
+    """One sentence on how much data this run trains on."""
+    return f"Training on {n_train:,} {what} and validating on {n_val:,} (of {total:,} available)."

@@ -1,0 +1,325 @@
+"""IMDB review sentiment: Keras-exact data, padding/truncation reports, review scoring, the task.
+
+Loading is in two steps so a page can cache the slow one: :func:`load_imdb_source` reads and
+pads every review once per (num_words, maxlen, ...) and returns read-only arrays;
+:func:`make_imdb_data` takes a run's stratified training subset from it as fresh copies.
+Nothing here imports TensorFlow until a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from rnn_core import datasets
+from rnn_core.classifier import check_sizes, data_note, predict, split_off_validation
+from rnn_core.config import CELLS, ImdbConfig, RunSpec
+from rnn_core.task_info import TaskInfo
+
+IMDB_HOOK_SIZE = 1_000  # test reviews scored after every epoch (the whole set is 25,000)
+SAMPLE_REVIEWS = 5  # test reviews whose text and score the page follows epoch by epoch
+EXAMPLE_REVIEWS = 10  # test reviews kept unpadded in the source, for the truncation view
+START_ID = 1  # Keras's start_char
+OOV_ID = 2  # Keras's oov_char: a word outside the vocabulary
+INDEX_FROM = 3  # Keras's offset from word rank to id (0 pad, 1 start, 2 oov)
+SPECIAL = {START_ID: "<START>", OOV_ID: "<OOV>"}
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only view: sharing it between sessions cannot let one change another's data."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+@dataclass(frozen=True)
+class ImdbSource:
+    """Every review loaded and padded once; shared (read-only) by all runs with these settings."""
+
+    key: tuple  # (num_words, skip_top, maxlen, padding, truncating, data dir) it was made for
+    x_train: np.ndarray  # (25000, T) int32 word ids, read-only, Keras's shuffled order
+    y_train: np.ndarray  # (25000,) float32 1 = positive, read-only
+    x_test: np.ndarray  # (25000, T) int32, read-only
+    y_test: np.ndarray  # (25000,) float32, read-only
+    train_lengths: np.ndarray  # (25000,) tokens per training review before padding, read-only
+    examples: tuple[tuple[int, ...], ...]  # the first test reviews' ids, not padded or cut
+    word_index: Mapping[str, int]  # word -> frequency rank (1 = "the"), read-only
+    index_word: Mapping[int, str]  # model id -> word (rank + 3), read-only
+
+
+@dataclass(frozen=True)
+class ImdbData:
+    """Padded IMDB splits plus what the page needs to show and score reviews."""
+
+    config: ImdbConfig  # the config that made the data
+    x_train: np.ndarray  # (N, T) int32 word ids, padded/truncated to maxlen (a copy)
+    y_train: np.ndarray  # (N,) float32, 1 = positive (a copy)
+    x_val: np.ndarray | None  # (N_val, T) the last val_fraction of the training subset
+    y_val: np.ndarray | None  # (N_val,)
+    x_test: np.ndarray  # (25000, T) the whole test set (read-only, shared)
+    y_test: np.ndarray  # (25000,) (read-only, shared)
+    word_index: Mapping[str, int]  # word -> frequency rank (1 = "the")
+    train_lengths: np.ndarray  # (N,) tokens per training review before padding/truncation
+    sample_texts: tuple[str, ...]  # the first test reviews decoded, as the model sees them
+    note: str  # how much data is used and how much truncation cuts
+
+
+@dataclass(frozen=True)
+class ReviewExamples:
+    """A few raw test reviews as words, for showing what padding and truncation do."""
+
+    words: tuple[tuple[str, ...], ...]  # each review's tokens, <START> first, rare ones <OOV>
+    labels: tuple[int, ...]  # 1 = positive
+    train_lengths: np.ndarray  # (25000,) tokens per training review before padding
+
+
+def _check_imdb(cfg: ImdbConfig) -> None:
+    """Readable ValueErrors for an IMDB config."""
+    if cfg.num_words <= INDEX_FROM + 1:
+        raise ValueError(f"num_words must be more than {INDEX_FROM + 1}, got {cfg.num_words}")
+    if not 0 <= cfg.skip_top < cfg.num_words:
+        raise ValueError(f"skip_top must be in [0, num_words), got {cfg.skip_top}")
+    if cfg.maxlen < 1:
+        raise ValueError(f"maxlen must be at least 1, got {cfg.maxlen}")
+    for name in ("padding", "truncating"):
+        if getattr(cfg, name) not in ("pre", "post"):
+            raise ValueError(f"{name} must be 'pre' or 'post', got {getattr(cfg, name)!r}")
+    check_sizes(cfg.train_size, cfg.val_fraction)
+
+
+def source_key(cfg: ImdbConfig) -> tuple:
+    """What the loaded source depends on: the key a page caches :func:`load_imdb_source` by."""
+    ddir = datasets.resolve_data_dir(cfg.data_dir)
+    return (cfg.num_words, cfg.skip_top, cfg.maxlen, cfg.padding, cfg.truncating, str(ddir or ""))
+
+
+def load_imdb_source(cfg: ImdbConfig) -> ImdbSource:
+    """Load every review exactly as ``keras.datasets.imdb.load_data`` does, then pad to maxlen.
+
+    Only the fields in :func:`source_key` matter. Raises ``datasets.DataMissingError`` when
+    ``imdb.npz`` or ``imdb_word_index.json`` is unavailable.
+    """
+    _check_imdb(cfg)
+    (x_train, y_train), (x_test, y_test) = datasets.load_imdb(
+        num_words=cfg.num_words, skip_top=cfg.skip_top, maxlen=None, data_dir=cfg.data_dir
+    )  # maxlen=None: keep every review; padding and truncation come next
+    word_index = datasets.get_word_index(cfg.data_dir)
+    pad = {"padding": cfg.padding, "truncating": cfg.truncating}
+    lengths = np.fromiter(map(len, x_train), dtype=np.int32, count=len(x_train))
+    return ImdbSource(
+        key=source_key(cfg),
+        x_train=_frozen(datasets.pad(x_train, cfg.maxlen, **pad)),  # (25000, T)
+        y_train=_frozen(y_train.astype(np.float32)),
+        x_test=_frozen(datasets.pad(x_test, cfg.maxlen, **pad)),  # (25000, T)
+        y_test=_frozen(y_test.astype(np.float32)),
+        train_lengths=_frozen(lengths),
+        examples=tuple(tuple(int(i) for i in s) for s in x_test[:EXAMPLE_REVIEWS]),
+        word_index=MappingProxyType(word_index),
+        index_word=MappingProxyType({r + INDEX_FROM: w for w, r in word_index.items()}),
+    )
+
+
+def _decode(ids: Sequence[int], index_word: Mapping[int, str]) -> str:
+    """Ids back to text as the model sees them: padding skipped, <START> and <OOV> marked."""
+    return " ".join(SPECIAL.get(i) or index_word.get(i, "<UNK>") for i in map(int, ids) if i)
+
+
+def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbData:
+    """A run's data: stratified training subset (copied), validation split, shared test set.
+
+    Pass a cached ``source`` made for ``source_key(cfg)``; without one the reviews are loaded.
+    """
+    _check_imdb(cfg)
+    if source is None:
+        source = load_imdb_source(cfg)
+    elif source.key != source_key(cfg):
+        raise ValueError(f"source was loaded for {source.key}, not {source_key(cfg)}")
+    idx = datasets.subset_indices(source.y_train, cfg.train_size, rng=cfg.seed)
+    x, y = source.x_train[idx], source.y_train[idx]  # fancy indexing: fresh, writable copies
+    lengths = source.train_lengths[idx]
+    train, val = split_off_validation(x, y, cfg.val_fraction)
+    cut = float((lengths > cfg.maxlen).mean()) if len(lengths) else 0.0
+    median = int(np.median(lengths)) if len(lengths) else 0
+    note = data_note(
+        len(train[0]), 0 if val is None else len(val[0]), len(source.y_train), "reviews"
+    )
+    note += (
+        f" maxlen={cfg.maxlen} cuts {cut:.0%} of them ({cfg.truncating}-truncation); "
+        f"the median review has {median} tokens."
+    )
+    texts = tuple(_decode(row, source.index_word) for row in source.x_test[:SAMPLE_REVIEWS])
+    return ImdbData(
+        config=cfg,
+        x_train=train[0],
+        y_train=train[1],
+        x_val=None if val is None else val[0],
+        y_val=None if val is None else val[1],
+        x_test=source.x_test,
+        y_test=source.y_test,
+        word_index=source.word_index,
+        train_lengths=lengths,
+        sample_texts=texts,
+        note=note,
+    )
+
+
+def review_examples(
+    cfg: ImdbConfig, n: int = EXAMPLE_REVIEWS, source: ImdbSource | None = None
+) -> ReviewExamples:
+    """The first ``n`` (at most 10) test reviews as word lists, plus every training length."""
+    source = source or load_imdb_source(cfg)
+    words = tuple(
+        tuple(SPECIAL.get(i) or source.index_word.get(i, "<UNK>") for i in seq)
+        for seq in source.examples[:n]
+    )
+    labels = tuple(int(v) for v in source.y_test[: len(words)])
+    return ReviewExamples(words, labels, source.train_lengths)
+
+
+def describe_truncation(
+    words: Sequence[str], maxlen: int, padding: str = "pre", truncating: str = "pre"
+) -> dict[str, Any]:
+    """What ``pad`` does to one review: a summary, the words cut, the words kept, the padding."""
+    if padding not in ("pre", "post"):
+        raise ValueError(f"padding must be 'pre' or 'post', got {padding!r}")
+    report = datasets.truncation_report(words, maxlen, truncating)
+    kept = list(words[report.kept_start : report.kept_end])
+    cut = list(words[: report.kept_start]) + list(words[report.kept_end :])
+    return {
+        "summary": report.summary,
+        "n_cut": report.n_cut,
+        "cut": cut,
+        "kept": kept,
+        "kept_text": " ".join(kept),
+        "n_pad": report.n_pad,
+        "pad_side": "before" if padding == "pre" else "after",
+        "cut_side": "start" if truncating == "pre" else "end",
+    }
+
+
+def encode_for_model(
+    text: str, word_index: Mapping[str, int], cfg: ImdbConfig
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """(ids (1, T), tokens, unknown words) for a typed review, as the loader would encode it."""
+    ids, _ = datasets.encode_review(text, word_index, None)
+    ids = [i if cfg.skip_top <= i < cfg.num_words else OOV_ID for i in ids]  # Keras's rule
+    tokens = datasets.tokenize(text)
+    unknown = list(dict.fromkeys(w for w, i in zip(tokens, ids[1:], strict=True) if i == OOV_ID))
+    x = datasets.pad([ids], cfg.maxlen, cfg.padding, cfg.truncating)  # (1, T)
+    return x, tokens, unknown
+
+
+def score_review(
+    model: Any, text: str, word_index: Mapping[str, int], cfg: ImdbConfig
+) -> tuple[float, list[str]]:
+    """(probability the review is positive, words the model does not know)."""
+    if not datasets.tokenize(text):
+        raise ValueError("Type a review with at least one word.")
+    x, _, unknown = encode_for_model(text, word_index, cfg)
+    return float(predict(model, x).reshape(-1)[0]), unknown
+
+
+def review_rows(data: ImdbData, probabilities: Sequence[float]) -> list[dict[str, Any]]:
+    """Table rows for the first test reviews: text, P(positive), prediction, truth."""
+    rows = []
+    for text, p, y in zip(data.sample_texts, probabilities, data.y_test, strict=False):
+        truth = "positive" if y > 0.5 else "negative"
+        guess = "positive" if p > 0.5 else "negative"
+        rows.append(
+            {"review": text, "P(positive)": float(p), "predicted": guess, "true": truth,
+             "ok": guess == truth}
+        )  # fmt: skip
+    return rows
+
+
+def sample_reviews(
+    model: Any, data: ImdbData, n: int = SAMPLE_REVIEWS, probabilities: np.ndarray | None = None
+) -> list[dict[str, Any]]:
+    """The first ``n`` test reviews decoded, with predicted probability and true label."""
+    n = min(n, len(data.sample_texts))
+    if probabilities is None:
+        probabilities = predict(model, data.x_test[:n]).reshape(-1)  # (n,)
+    return review_rows(data, [float(p) for p in probabilities[:n]])
+
+
+class ImdbTask:
+    """Sentiment: an RNN reads a review word by word; its last state says positive or not."""
+
+    info = TaskInfo(
+        name="imdb",
+        label="IMDB reviews (sentiment)",
+        rnn_type="many-to-one",
+        metric="accuracy",
+        description=(
+            "An Embedding turns each word id into a vector; the RNN reads the review word by "
+            "word and its final state goes to one sigmoid unit: the probability that the "
+            "review is positive. Chance is 50%."
+        ),
+    )
+    data_config = ImdbConfig
+    files = (datasets.IMDB_FILE, datasets.WORD_INDEX_FILE)
+    cells = (*CELLS, "Dense")
+
+    def default_spec(self) -> RunSpec:
+        """The spec a run starts from when no preset is named: the fast preset."""
+        from rnn_core.presets import PRESETS
+
+        return PRESETS["imdb-fast"].spec
+
+    def source_key(self, cfg: ImdbConfig) -> tuple:
+        """The cache key of :meth:`load_source` for this config."""
+        return source_key(cfg)
+
+    def load_source(self, cfg: ImdbConfig) -> ImdbSource:
+        """The slow, shareable part of loading (read-only arrays)."""
+        return load_imdb_source(cfg)
+
+    def make_data(self, cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbData:
+        """Load (or reuse ``source``), subset, pad and split the reviews."""
+        return make_imdb_data(cfg, source)
+
+    def build(self, spec: RunSpec, data: ImdbData) -> Any:
+        """Embedding -> RNN (or Flatten -> Dense) -> Dense(1, sigmoid), compiled."""
+        from rnn_core.models import build_sequence_classifier, compile_model
+
+        maxlen = data.x_train.shape[1]
+        model = build_sequence_classifier(spec.model, (maxlen,), 2, data.config.num_words)
+        compile_model(model, spec.train, "binary_crossentropy", ["accuracy"])
+        return model
+
+    def splits(self, data: ImdbData) -> tuple:
+        """((x_train, y_train), (x_val, y_val) or None) for the engine."""
+        val = None if data.x_val is None else (data.x_val, data.y_val)
+        return (data.x_train, data.y_train), val
+
+    def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """P(positive) per review. Returns (N,)."""
+        return predict(model, x).reshape(-1)
+
+    def epoch_report(self, data: ImdbData, size: int = IMDB_HOOK_SIZE):
+        """A hook for the engine: accuracy on the first ``size`` test reviews, sample scores."""
+        x, y = data.x_test[:size], data.y_test[:size]
+
+        def hook(model: Any, epoch: int) -> dict[str, Any]:
+            p = self.predict(model, x)  # (size,)
+            return {
+                "test_accuracy": float(((p > 0.5) == (y > 0.5)).mean()),
+                "sample_size": int(len(y)),
+                "probabilities": [float(v) for v in p[:SAMPLE_REVIEWS]],
+            }
+
+        return hook
+
+    def evaluate(
+        self, model: Any, data: ImdbData, probabilities: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """Accuracy on the whole test set (pass ``probabilities`` to reuse a prediction)."""
+        p = self.predict(model, data.x_test) if probabilities is None else probabilities
+        return {
+            "accuracy": float(((p > 0.5) == (data.y_test > 0.5)).mean()),
+            "reviews": int(len(data.y_test)),
+        }

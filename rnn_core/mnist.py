@@ -1,0 +1,193 @@
+"""MNIST digits read row by row (28 timesteps of 28 pixels): data, confusion matrix, the task.
+
+As for IMDB, :func:`load_mnist_source` is the slow, cacheable step (read-only arrays shared by
+all runs) and :func:`make_mnist_data` takes a run's stratified training subset as copies.
+Nothing here imports TensorFlow until a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rnn_core import datasets
+from rnn_core.classifier import check_sizes, data_note, predict, split_off_validation
+from rnn_core.config import CELLS, MnistConfig, RunSpec
+from rnn_core.task_info import TaskInfo
+
+MNIST_HOOK_SIZE = 2_000  # test images scored after every epoch (the whole set is 10,000)
+CLASSES = 10  # digits 0-9
+
+
+@dataclass(frozen=True)
+class MnistSource:
+    """All of MNIST scaled to [0, 1]; shared (read-only) by every run that reads this file."""
+
+    key: tuple  # (data dir,) it was loaded from
+    x_train: np.ndarray  # (60000, 28, 28) float32 in [0, 1], read-only
+    y_train: np.ndarray  # (60000,) int64 digit, read-only
+    x_test: np.ndarray  # (10000, 28, 28) float32, read-only
+    y_test: np.ndarray  # (10000,) int64, read-only
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """MNIST splits: each image is a sequence of 28 rows of 28 pixels in [0, 1]."""
+
+    config: MnistConfig  # the config that made the data
+    x_train: np.ndarray  # (N, 28, 28) float32 (a copy)
+    y_train: np.ndarray  # (N,) int64 digit (a copy)
+    x_val: np.ndarray | None  # (N_val, 28, 28) the last val_fraction of the training subset
+    y_val: np.ndarray | None  # (N_val,)
+    x_test: np.ndarray  # (10000, 28, 28) the whole test set (read-only, shared)
+    y_test: np.ndarray  # (10000,) (read-only, shared)
+    note: str  # how much data is used
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only view: sharing it between sessions cannot let one change another's data."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def source_key(cfg: MnistConfig) -> tuple:
+    """What the loaded source depends on: the key a page caches :func:`load_mnist_source` by."""
+    return (str(datasets.resolve_data_dir(cfg.data_dir) or ""),)
+
+
+def load_mnist_source(cfg: MnistConfig) -> MnistSource:
+    """``keras.datasets.mnist.load_data()`` scaled to [0, 1]; DataMissingError without the file."""
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(cfg.data_dir)
+    return MnistSource(
+        key=source_key(cfg),
+        x_train=_frozen(x_train),
+        y_train=_frozen(y_train),
+        x_test=_frozen(x_test),
+        y_test=_frozen(y_test),
+    )
+
+
+def make_mnist_data(cfg: MnistConfig, source: MnistSource | None = None) -> MnistData:
+    """A run's data: stratified training subset (copied), validation split, shared test set."""
+    check_sizes(cfg.train_size, cfg.val_fraction)
+    if source is None:
+        source = load_mnist_source(cfg)
+    elif source.key != source_key(cfg):
+        raise ValueError(f"source was loaded for {source.key}, not {source_key(cfg)}")
+    idx = datasets.subset_indices(source.y_train, cfg.train_size, rng=cfg.seed)
+    x, y = source.x_train[idx], source.y_train[idx]  # fancy indexing: fresh, writable copies
+    train, val = split_off_validation(x, y, cfg.val_fraction)
+    n_val = 0 if val is None else len(val[0])
+    return MnistData(
+        config=cfg,
+        x_train=train[0],
+        y_train=train[1],
+        x_val=None if val is None else val[0],
+        y_val=None if val is None else val[1],
+        x_test=source.x_test,
+        y_test=source.y_test,
+        note=data_note(len(train[0]), n_val, len(source.y_train), "images"),
+    )
+
+
+def confusion_matrix(
+    y_true: Sequence[int], y_pred: Sequence[int], classes: int = CLASSES
+) -> np.ndarray:
+    """Counts[i, j] = examples of true class i predicted as j. Returns (classes, classes)."""
+    t = np.asarray(y_true, dtype=np.int64).reshape(-1)
+    p = np.asarray(y_pred, dtype=np.int64).reshape(-1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {t.shape} vs {p.shape}")
+    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= classes):
+        raise ValueError(f"labels must be in [0, {classes})")
+    return np.bincount(t * classes + p, minlength=classes * classes).reshape(classes, classes)
+
+
+def misclassified(
+    model: Any, data: MnistData, n: int = 16, predicted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first ``n`` wrong test digits: (images (k, 28, 28), true (k,), predicted (k,))."""
+    if predicted is None:
+        predicted = predict(model, data.x_test).argmax(axis=-1)  # (N,)
+    wrong = np.flatnonzero(predicted != data.y_test)[:n]
+    return data.x_test[wrong], data.y_test[wrong], predicted[wrong]
+
+
+class MnistTask:
+    """Digits: an RNN reads an image one row (28 pixels) per timestep; softmax over 0-9."""
+
+    info = TaskInfo(
+        name="mnist",
+        label="MNIST digits (rows as a sequence)",
+        rnn_type="many-to-one",
+        metric="accuracy",
+        description=(
+            "Each 28×28 image is read top to bottom, one row of 28 pixels per timestep; the "
+            "final state goes to a 10-way softmax. The Dense cell is the non-recurrent "
+            "baseline: it sees all 784 pixels at once. Chance is 10%."
+        ),
+    )
+    data_config = MnistConfig
+    files = (datasets.MNIST_FILE,)
+    cells = (*CELLS, "Dense")
+
+    def default_spec(self) -> RunSpec:
+        """The spec a run starts from when no preset is named: the fast preset."""
+        from rnn_core.presets import PRESETS
+
+        return PRESETS["mnist-fast"].spec
+
+    def source_key(self, cfg: MnistConfig) -> tuple:
+        """The cache key of :meth:`load_source` for this config."""
+        return source_key(cfg)
+
+    def load_source(self, cfg: MnistConfig) -> MnistSource:
+        """The slow, shareable part of loading (read-only arrays)."""
+        return load_mnist_source(cfg)
+
+    def make_data(self, cfg: MnistConfig, source: MnistSource | None = None) -> MnistData:
+        """Load (or reuse ``source``), subset and split the images."""
+        return make_mnist_data(cfg, source)
+
+    def build(self, spec: RunSpec, data: MnistData) -> Any:
+        """RNN over 28 rows (or Flatten -> Dense) -> Dense(10, softmax), compiled."""
+        from rnn_core.models import build_sequence_classifier, compile_model
+
+        model = build_sequence_classifier(spec.model, data.x_train.shape[1:], CLASSES)
+        compile_model(model, spec.train, "sparse_categorical_crossentropy", ["accuracy"])
+        return model
+
+    def splits(self, data: MnistData) -> tuple:
+        """((x_train, y_train), (x_val, y_val) or None) for the engine."""
+        val = None if data.x_val is None else (data.x_val, data.y_val)
+        return (data.x_train, data.y_train), val
+
+    def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """Predicted digit per image. Returns (N,)."""
+        return predict(model, x).argmax(axis=-1)
+
+    def epoch_report(self, data: MnistData, size: int = MNIST_HOOK_SIZE, shown: int = 16):
+        """A hook for the engine: accuracy, confusion and wrong digits on a fixed test sample."""
+        x, y = data.x_test[:size], data.y_test[:size]
+
+        def hook(model: Any, epoch: int) -> dict[str, Any]:
+            pred = self.predict(model, x)  # (size,)
+            return {
+                "test_accuracy": float((pred == y).mean()),
+                "sample_size": int(len(y)),
+                "confusion": confusion_matrix(y, pred).tolist(),
+                "wrong": [(int(i), int(pred[i])) for i in np.flatnonzero(pred != y)[:shown]],
+            }
+
+        return hook
+
+    def evaluate(
+        self, model: Any, data: MnistData, predicted: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """Accuracy on the whole test set (pass ``predicted`` to reuse a prediction)."""
+        pred = self.predict(model, data.x_test) if predicted is None else predicted
+        return {"accuracy": float((pred == data.y_test).mean()), "images": int(len(data.y_test))}

@@ -1,0 +1,81 @@
+"""Plotly figure builders for text generation: pure functions from plain data to figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnn_core.charts import PALETTE
+from rnn_core.sampling import top_next
+
+_VISIBLE = {" ": "␣ space", "\n": "⏎ newline", "\t": "⇥ tab"}
+
+
+def char_label(c: str) -> str:
+    """A character as a readable axis label: space, newline and tab made visible."""
+    return _VISIBLE.get(c, c)
+
+
+def next_char_bars(
+    probs: np.ndarray, chars: str, temperature: float, k: int = 15, height: int = 340
+) -> go.Figure:
+    """Bars of the k likeliest next characters at a temperature; dots mark their p at T=1."""
+    top = top_next(probs, temperature, k)
+    labels = [char_label(chars[i]) for i, _, _ in top]
+    at_t = [q for _, q, _ in top]
+    at_1 = [p for _, _, p in top]
+    t_text = "0 (argmax)" if temperature == 0 else f"{temperature:g}"
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=labels, y=at_t, name=f"at T = {t_text}", marker_color=PALETTE[0],
+            text=[f"{q:.2f}" if q >= 0.005 else "" for q in at_t], textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: %{y:.4f}<extra>at T</extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=labels, y=at_1, name="the model's own (T = 1)", mode="markers",
+            marker={"color": PALETTE[1], "symbol": "line-ew-open", "size": 26,
+                    "line": {"width": 3, "color": PALETTE[1]}},
+            hovertemplate="%{x}: %{y:.4f}<extra>T = 1</extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        height=height,
+        yaxis={"range": [0, 1.1], "title": "probability of the next character"},
+        xaxis={"type": "category", "title": "next character (most likely first)"},
+        margin={"l": 50, "r": 10, "t": 40, "b": 50},
+        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
+        bargap=0.25,
+    )
+    return fig
+
+
+def validity_by_temperature(
+    extras: Sequence[dict[str, Any] | None], height: int = 300
+) -> go.Figure:
+    """Word validity of each epoch's sample at each temperature, against epochs."""
+    rows = [e for e in extras if e]
+    fig = go.Figure()
+    temps = rows[0]["temperatures"] if rows else []
+    for j, t in enumerate(temps):
+        fig.add_trace(
+            go.Scatter(
+                x=[e["epoch"] for e in rows], y=[e["validity_by_t"][j] for e in rows],
+                mode="lines+markers", name=f"T = {t:g}",
+                line={"color": PALETTE[j % len(PALETTE)]},
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        height=height,
+        xaxis={"title": "epoch", "dtick": 1 if len(rows) <= 15 else None},
+        yaxis={"title": "share of real words", "range": [0, 1.02]},
+        margin={"l": 50, "r": 10, "t": 20, "b": 40},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig

@@ -1,0 +1,292 @@
+"""The character-level text generation task (Keras ``lstm_text_generation``), for the engine.
+
+Windows of ``maxlen`` character ids (integers, never one-hot tensors) train an
+Embedding -> RNN layers -> softmax model with sparse categorical crossentropy. With
+``every_position`` the model predicts the next character after every prefix of the window
+(``maxlen`` targets per window instead of Keras's one), which learns far faster per epoch.
+Nothing here imports TensorFlow until a model is built.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnn_core.config import CELLS, ModelConfig, RunSpec, TextConfig
+from rnn_core.sampling import CharGenerator, generate_text
+from rnn_core.task_info import TaskInfo
+from rnn_core.text import (
+    Corpus,
+    Vocabulary,
+    corpus_words,
+    load_corpus,
+    make_windows,
+    sample_words,
+    seed_from,
+    word_validity,
+)
+
+VALIDITY_T = 0.5  # temperature of the word-validity samples
+VALIDITY_LENGTH = 400  # characters per word-validity sample
+VALIDITY_SEEDS = 4  # samples pooled into one word-validity figure (one sample is noisy)
+PREDICT_BATCH = 512  # windows per predict_on_batch call in evaluate
+
+
+@dataclass(frozen=True)
+class TextData:
+    """Training and validation windows of a corpus, plus what sampling needs."""
+
+    config: TextConfig  # the config that made the data
+    corpus: Corpus  # the text (possibly cut to max_chars) and where it came from
+    vocab: Vocabulary  # the corpus alphabet: char <-> id
+    x_train: np.ndarray  # (N, maxlen) uint8 ids of the training windows
+    y_train: np.ndarray  # (N, maxlen) next ids after every prefix, or (N,) after the window
+    x_val: np.ndarray  # (N_val, maxlen) non-overlapping windows of the held-out tail
+    y_val: np.ndarray  # (N_val, maxlen) or (N_val,)
+    words: frozenset[str]  # the corpus's words, for word validity
+    seed_text: str  # the seed every epoch's samples continue
+    validity_seeds: tuple[str, ...]  # seeds of the pooled word-validity samples
+    note: str  # one sentence on sizes
+
+
+def _check(cfg: TextConfig) -> None:
+    """Readable ValueErrors for a text config."""
+    if not 2 <= cfg.maxlen <= 400:
+        raise ValueError(f"maxlen must be 2-400 characters, got {cfg.maxlen}")
+    if not 1 <= cfg.step <= 400:
+        raise ValueError(f"step must be 1-400 characters, got {cfg.step}")
+    if not 0.01 <= cfg.val_fraction <= 0.5:
+        raise ValueError(f"val_fraction must be in [0.01, 0.5], got {cfg.val_fraction}")
+    if not cfg.temperatures or any(not 0 <= t <= 10 for t in cfg.temperatures):
+        raise ValueError(f"temperatures must be 0-10 (0 = argmax), got {cfg.temperatures}")
+    if not 1 <= cfg.sample_length <= 5000:
+        raise ValueError(f"sample_length must be 1-5000, got {cfg.sample_length}")
+    if cfg.max_chars is not None and cfg.max_chars < 1000:
+        raise ValueError(f"max_chars must be at least 1000 (or None for all), got {cfg.max_chars}")
+
+
+def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
+    """Load (or take) the corpus, split off its tail for validation and cut both into windows."""
+    _check(cfg)
+    corpus = corpus or load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir)
+    text = corpus.text[: cfg.max_chars] if cfg.max_chars else corpus.text
+    vocab = Vocabulary.from_text(text)
+    ids = vocab.encode(text)  # (L,)
+    cut = int(len(ids) * (1 - cfg.val_fraction))
+    if len(ids) - cut <= 2 * cfg.maxlen:
+        raise ValueError(
+            f"the held-out tail ({len(ids) - cut:,} characters) is too short for windows of "
+            f"{cfg.maxlen}: use a longer text, a larger val_fraction or a smaller maxlen"
+        )
+    x_train, y_train = make_windows(ids[:cut], cfg.maxlen, cfg.step, cfg.every_position)
+    x_val, y_val = make_windows(ids[cut:], cfg.maxlen, cfg.maxlen, cfg.every_position)
+    val_text = text[cut:]
+    if cfg.seed_text:
+        seed = cfg.seed_text.lower() if cfg.lowercase else cfg.seed_text
+        vocab.encode(seed)  # ValueError naming characters outside the alphabet
+    else:
+        seed = seed_from(val_text, cfg.maxlen, len(val_text) // 5)
+    starts = np.linspace(0, len(val_text) - 2 * cfg.maxlen, VALIDITY_SEEDS + 2)[1:-1]
+    seeds = tuple(seed_from(val_text, cfg.maxlen, int(s)) for s in starts)
+    targets = "every prefix" if cfg.every_position else "the window"
+    note = (
+        f"{corpus.source}: {len(text):,} characters, an alphabet of {vocab.size}. Training on "
+        f"{len(x_train):,} windows of {cfg.maxlen} characters (one every {cfg.step}) from the "
+        f"first {cut:,}; validating on {len(x_val):,} windows of the last {len(val_text):,}. "
+        f"Targets: the next character after {targets}."
+    )
+    return TextData(
+        cfg, Corpus(corpus.name, text, corpus.source), vocab, x_train, y_train, x_val, y_val,
+        corpus_words(text), seed, seeds, note,
+    )  # fmt: skip
+
+
+def build_text_model(cfg: ModelConfig, vocab_size: int, every_position: bool = True) -> Any:
+    """Embedding (or fixed one-hot) -> stacked RNN -> Dense softmax over the characters.
+
+    ``cfg.embedding_dim == 0`` feeds one-hot vectors, built inside the graph by a frozen
+    identity Embedding, so no one-hot tensor ever exists outside a batch.
+    """
+    import keras
+
+    from rnn_core.models import dense, recurrent_layer
+
+    if cfg.cell not in CELLS:
+        raise ValueError(
+            f"a text model needs a recurrent cell ({', '.join(CELLS)}), not {cfg.cell}"
+        )
+    if cfg.bidirectional:
+        raise ValueError("a generator reads left to right only: bidirectional is not possible")
+    if not 1 <= cfg.layers <= 4:
+        raise ValueError(f"layers must be 1-4, got {cfg.layers}")
+    seed = cfg.seed * 1000
+    inputs = keras.Input((None,), dtype="int32", name="chars")  # (B, T) character ids
+    if cfg.embedding_dim > 0:
+        init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed + 900)
+        embed = keras.layers.Embedding(
+            vocab_size, cfg.embedding_dim, embeddings_initializer=init, name="embedding"
+        )
+    else:  # row i of an identity matrix is the one-hot vector of id i
+        embed = keras.layers.Embedding(
+            vocab_size, vocab_size, embeddings_initializer="identity", trainable=False,
+            name="one_hot",
+        )  # fmt: skip
+    h = embed(inputs)  # (B, T, E)
+    for i in range(cfg.layers):
+        last = i == cfg.layers - 1
+        h = recurrent_layer(cfg, every_position or not last, f"rnn_{i + 1}", seed + 10 * i)(h)
+    outputs = dense(vocab_size, "softmax", "char_probs", seed + 500)(h)  # (B, T, V) or (B, V)
+    return keras.Model(inputs, outputs, name=f"text_{cfg.cell.lower()}")
+
+
+def sample_rng(cfg: TextConfig, epoch: int) -> np.random.Generator:
+    """The sampling generator of one epoch: the same seed and epoch give the same samples."""
+    return np.random.default_rng([cfg.seed, epoch])
+
+
+def measure_validity(
+    gen: CharGenerator, data: TextData, rng: np.random.Generator, window: int | None = None
+) -> tuple[float, int]:
+    """Pooled word validity of 400-char samples at T=0.5 from the held-out seeds, word count."""
+    seeds = np.stack([data.vocab.encode(s) for s in data.validity_seeds])  # (K, maxlen)
+    temps = [VALIDITY_T] * len(seeds)
+    ids = gen.generate(seeds, VALIDITY_LENGTH, temps, rng, window)  # (K, 400)
+    texts = [data.vocab.decode(row) for row in ids]
+    n = sum(len(sample_words(t, s)) for t, s in zip(texts, data.validity_seeds, strict=True))
+    return word_validity(texts, data.words, list(data.validity_seeds)), n
+
+
+class TextTask:
+    """Character-level generation: read a window of characters, predict the next one."""
+
+    info = TaskInfo(
+        name="text",
+        label="Text generation (characters)",
+        rnn_type="many-to-many",
+        metric="accuracy",
+        description=(
+            "The RNN reads text one character at a time and outputs a softmax over the "
+            "alphabet: the probability of each possible next character. Sampling from it, one "
+            "character at a time, writes new text; the temperature sharpens or flattens it."
+        ),
+    )
+    data_config = TextConfig
+    cells = CELLS
+
+    def default_spec(self) -> RunSpec:
+        """The spec a run starts from when no preset is named: the fast preset."""
+        from rnn_core.presets import PRESETS
+
+        return PRESETS["text-fast"].spec
+
+    def make_data(self, cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
+        """Windows of the corpus named in the config (or of ``corpus``, e.g. an upload)."""
+        return make_text_data(cfg, corpus)
+
+    def build(self, spec: RunSpec, data: TextData) -> Any:
+        """Build and compile the character model."""
+        from rnn_core.models import compile_model
+
+        model = build_text_model(spec.model, data.vocab.size, data.config.every_position)
+        compile_model(model, spec.train, "sparse_categorical_crossentropy", ["accuracy"])
+        return model
+
+    def splits(self, data: TextData) -> tuple:
+        """((x_train, y_train), (x_val, y_val)) for the engine."""
+        return (data.x_train, data.y_train), (data.x_val, data.y_val)
+
+    def window(self, data: TextData) -> int | None:
+        """The sampling window: maxlen when the config asks for Keras-style sampling."""
+        return data.config.maxlen if data.config.window_sampling else None
+
+    def epoch_report(self, data: TextData):
+        """A hook for the engine: the same seed sampled at every temperature, word validity."""
+        cfg = data.config
+
+        def hook(model: Any, epoch: int) -> dict[str, Any]:
+            gen = CharGenerator.from_keras(model)
+            rng = sample_rng(cfg, epoch)
+            window = self.window(data)
+            texts = generate_text(
+                gen, data.vocab, data.seed_text, cfg.sample_length, cfg.temperatures, rng, window
+            )
+            validity, _ = measure_validity(gen, data, rng, window)
+            by_t = [word_validity(t, data.words, data.seed_text) for t in texts]
+            return {
+                "epoch": epoch,
+                "seed": data.seed_text,
+                "temperatures": list(cfg.temperatures),
+                "samples": texts,
+                "validity_by_t": by_t,
+                "word_validity": validity,
+            }
+
+        return hook
+
+    def evaluate(self, model: Any, data: TextData) -> dict[str, float]:
+        """Held-out loss and next-char accuracy, and pooled word validity at T=0.5."""
+        losses, hits = [], []
+        for i in range(0, len(data.x_val), PREDICT_BATCH):
+            x = data.x_val[i : i + PREDICT_BATCH].astype(np.int32)  # (B, T)
+            p = np.asarray(model.predict_on_batch(x), np.float64)  # (B, T, V) or (B, V)
+            y = data.y_val[i : i + PREDICT_BATCH].astype(np.int64)  # (B, T) or (B,)
+            picked = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]  # like y
+            losses.append(-np.log(np.maximum(picked, 1e-12)).ravel())
+            hits.append((p.argmax(axis=-1) == y).ravel())
+        gen = CharGenerator.from_keras(model)
+        rng = sample_rng(data.config, 10_000)
+        validity, n = measure_validity(gen, data, rng, self.window(data))
+        return {
+            "val_loss": float(np.concatenate(losses).mean()),
+            "val_accuracy": float(np.concatenate(hits).mean()),
+            "word_validity": validity,
+            "words_scored": n,
+        }
+
+    def save(self, model: Any, data: TextData, path: str | Path) -> Path:
+        """Save the model and, beside it, its alphabet and settings (``PATH.vocab.json``)."""
+        model.save(path)
+        side = sidecar_path(path)
+        cfg = data.config
+        meta = {
+            **data.vocab.to_json(),
+            "lowercase": cfg.lowercase,
+            "maxlen": cfg.maxlen,
+            "corpus": data.corpus.name,
+            "window_sampling": cfg.window_sampling,
+        }
+        side.write_text(json.dumps(meta, ensure_ascii=False))
+        return side
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """Where a saved text model's alphabet lives: ``model.keras`` -> ``model.keras.vocab.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".vocab.json")
+
+
+def read_sidecar(path: str | Path) -> tuple[Vocabulary, dict[str, Any]]:
+    """The alphabet and settings saved beside a text model; ValueError when missing."""
+    path = Path(path)
+    side = sidecar_path(path)
+    if not path.is_file():
+        raise ValueError(f"no model file at {path}")
+    if not side.is_file():
+        raise ValueError(
+            f"{side.name} is missing: a text model needs its alphabet beside it (train with "
+            "`python -m rnn_core train --task text --save PATH` to write both)"
+        )
+    meta = json.loads(side.read_text())
+    return Vocabulary.from_json(meta), meta
+
+
+def load_text_model(path: str | Path) -> tuple[Any, Vocabulary, dict[str, Any]]:
+    """A saved text model, its vocabulary and its settings; ValueError when a file is missing."""
+    import keras
+
+    vocab, meta = read_sidecar(path)
+    return keras.saving.load_model(path), vocab, meta

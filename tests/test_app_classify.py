@@ -1,0 +1,210 @@
+"""AppTest: IMDB and MNIST on the Train page with tiny Keras-format files, and missing data."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120  # TensorFlow's import alone takes seconds; AppTest's default is 3 s
+VOCAB = 300  # distinct words in the tiny IMDB word index
+
+
+def write_tiny_imdb(folder: Path, n: int = 40, seed: int = 0) -> None:
+    """imdb.npz (object arrays of raw-rank lists, pos then neg) and imdb_word_index.json."""
+    rng = np.random.default_rng(seed)
+
+    def reviews() -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        for i in range(n):
+            out[i] = [int(v) for v in rng.integers(1, VOCAB + 1, size=int(rng.integers(5, 60)))]
+        return out
+
+    labels = np.array([1] * (n // 2) + [0] * (n - n // 2), dtype=np.int64)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "imdb.npz", x_train=reviews(), y_train=labels, x_test=reviews(),
+             y_test=labels.copy())  # fmt: skip
+    words = ["the", "good", "bad", "movie"] + [f"w{r}" for r in range(5, VOCAB + 1)]
+    index = {w: rank for rank, w in enumerate(words, start=1)}  # 1 = most frequent
+    (folder / "imdb_word_index.json").write_text(json.dumps(index))
+
+
+def write_tiny_mnist(folder: Path, seed: int = 0) -> None:
+    """mnist.npz with 60 training and 30 test uint8 images of random digits."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        folder / "mnist.npz",
+        x_train=rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, size=60, dtype=np.uint8),
+        x_test=rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, size=30, dtype=np.uint8),
+    )
+
+
+@pytest.fixture
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An RNN_LAB_DATA_DIR, an empty Keras cache, and Keras's downloader disabled."""
+    from keras.src.utils import file_utils
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(file_utils, "urlretrieve", no_network)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("RNN_LAB_DATA_DIR", str(folder))
+    return folder
+
+
+def train_page(task: str) -> AppTest:
+    """The Train page with ``task`` picked."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="task").set_value(task).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def start_and_wait(at: AppTest, **values: object) -> object:
+    """Fill the form, press Start, wait for the run to end, redraw; returns the run record."""
+    for key, value in values.items():
+        at.session_state[key] = value
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    record = at.session_state["current"]
+    deadline = time.time() + 120
+    while record.job.snapshot().active:
+        assert time.time() < deadline, "the run did not finish in time"
+        time.sleep(0.3)
+    at.run()
+    assert not at.exception, at.exception
+    return record
+
+
+def texts(at: AppTest) -> str:
+    """Everything the user reads in markdown and captions."""
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None:
+    write_tiny_imdb(data_dir)
+    at = train_page("imdb")
+    assert "`imdb.npz` ✓ found" in texts(at) and "`imdb_word_index.json` ✓ found" in texts(at)
+    assert at.session_state["train_size"] == 5_000  # a fresh form starts on a small subset
+    record = start_and_wait(
+        at, units=4, embedding_dim=4, num_words=100, maxlen=30, epochs=2, batch_size=16,
+        train_size=0, truncating="post", cell="GRU", bidirectional=True,
+    )  # fmt: skip
+    spec = record.spec
+    assert spec.task == "imdb" and spec.model.units == 4 and spec.model.embedding_dim == 4
+    assert (spec.data.num_words, spec.data.maxlen, spec.data.truncating) == (100, 30, "post")
+    assert spec.data.train_size is None and spec.data.data_dir == str(data_dir)  # 0 = "all"
+    assert record.job.model.get_layer("embedding").input_dim == 100
+    summary = next(d.value for d in at.dataframe if "formula" in d.value.columns)
+    emb = summary[summary["type"] == "Embedding"].iloc[0]
+    assert emb["formula"] == "100·4 = 400" and emb["params"] == 400
+    bi = summary[summary["type"] == "Bidirectional"].iloc[0]  # GRU: 3·(4+4+2)·4 each way
+    assert bi["formula"] == "2·[3·(4+4+2)·4] = 240" and bi["params"] == 240
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["epochs done"] == "2"
+    data = record.info["data"]
+    assert data.x_train.shape[1] == 30 and len(data.y_train) == 32  # 40 reviews, 20% held out
+    p = record.job.model.predict_on_batch(data.x_test).reshape(-1)  # (40,)
+    whole = float(((p > 0.5) == (data.y_test > 0.5)).mean())
+    label = "test accuracy, all 40 test reviews (after epoch 2)"
+    assert metrics[label] == f"{whole:.3f}"
+    assert 0.0 <= float(metrics["test accuracy (40 reviews)"]) <= 1.0
+    assert "Five test reviews after epoch 2" in texts(at)
+
+    box = next(t for t in at.text_area if t.label == "Type a review (English)")
+    box.input("Good movie, zzzz! w250 the bad")
+    next(b for b in at.button if b.label == "Score my review").click().run()
+    assert not at.exception
+    assert any("P(positive) =" in s.value for s in at.success)
+    shown = texts(at)
+    assert ":orange-background[zzzz]" in shown and ":orange-background[w250]" in shown
+    assert ":orange-background[good]" not in shown  # rank 2 is among the 100 kept words
+    assert "2 word(s) the model does not know" in shown
+
+    assert "What maxlen = 30 does to a review" in shown
+    pick = at.selectbox(key=f"trunc_review_{id(record)}")
+    n_tokens = int(pick.options[pick.index].split(":")[1].split()[0])
+    assert n_tokens > 30  # the first review that gets cut is picked
+    assert f"{n_tokens - 30} of {n_tokens} tokens cut" in shown
+
+
+def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
+    write_tiny_mnist(data_dir)
+    at = train_page("mnist")
+    assert "`mnist.npz` ✓ found" in texts(at)
+    assert not any(n.key == "embedding_dim" for n in at.number_input)  # IMDB only
+    record = start_and_wait(
+        at, units=8, epochs=1, batch_size=16, train_size=0, cell="GRU", dropout=0.1
+    )
+    assert record.spec.task == "mnist" and record.spec.model.cell == "GRU"
+    assert record.spec.model.dropout == pytest.approx(0.1)
+    data = record.info["data"]
+    pred = record.job.model.predict_on_batch(data.x_test).argmax(axis=-1)  # (30,)
+    wrong = int((pred != data.y_test).sum())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["epochs done"] == "1"
+    label = "test accuracy, all 30 test images (after epoch 1)"
+    assert metrics[label] == f"{1 - wrong / 30:.4f}"
+    shown = texts(at)
+    assert "**Confusion matrix after epoch 1** (all 30 test images)" in shown
+    assert f"**{wrong:,} misclassified of 30**" in shown
+    assert len(at.get("plotly_chart")) >= 3  # curves, confusion matrix, misclassified grid
+
+    second = start_and_wait(at, cell="SimpleRNN")  # a second run: the compare view appears
+    assert [r.spec.model.cell for r in at.session_state["runs"]] == ["GRU", "SimpleRNN"]
+    table = next(d.value for d in at.dataframe if "run" in d.value.columns)
+    assert list(table["cell"]) == ["GRU", "SimpleRNN"]
+    extras = [r.job.snapshot().epoch_extras for r in (record, second)]
+    best = [max(e["test_accuracy"] for e in ex) for ex in extras]
+    assert list(table["best test accuracy (30 images)"]) == [round(b, 4) for b in best]
+
+
+def test_missing_data_says_what_and_how_and_addition_still_works(data_dir: Path) -> None:
+    at = train_page("mnist")
+    assert "`mnist.npz` ✗ missing" in texts(at)
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    assert not at.exception
+    (error,) = at.error
+    assert "mnist.npz" in error.value and str(data_dir) in error.value
+    assert f"python -m rnn_core fetch --data-dir {data_dir}" in error.value
+    assert "RNN_LAB_DATA_DIR" in error.value
+    assert "current" not in at.session_state
+    at.selectbox(key="task").set_value("addition").run()
+    assert not at.exception and not at.error
+    assert any(s.key == "digits" for s in at.slider)
+    start = next(b for b in at.button if "Start training" in b.label)
+    assert not start.disabled
+
+
+def test_task_presets_load_into_the_form(data_dir: Path) -> None:
+    from rnn_core.presets import PRESETS
+
+    at = train_page("imdb")
+    names = at.selectbox(key="preset").options
+    assert any(n.startswith("seed000-imdb-dense") for n in names)
+    assert not any(n.startswith("mnist") or n.startswith("addition") for n in names)
+    at.selectbox(key="preset").set_value("seed000-imdb-dense").run()
+    spec = PRESETS["seed000-imdb-dense"].spec
+    s = at.session_state
+    assert (s["cell"], s["units"], s["embedding_dim"]) == ("Dense", 32, 16)
+    assert (s["maxlen"], s["optimizer"], s["epochs"]) == (30, "rmsprop", 10)
+    assert s["train_size"] == 0 and spec.data.train_size is None  # "all" in the form
+    assert at.selectbox(key="train_size").value == 0
+    assert "Source reports: about 77% test accuracy" in texts(at)
+    at.selectbox(key="task").set_value("mnist").run()  # a new task starts from its defaults
+    assert at.session_state["preset"] == "(custom)" and at.session_state["train_size"] == 5_000

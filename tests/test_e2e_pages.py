@@ -1,0 +1,107 @@
+"""End to end in real Chromium: every page opened on a fresh server, one action each, screenshots.
+
+Also: the first deep link of a fresh server goes through the router, and a training keeps
+running while its user visits other pages (with a Stop in the sidebar there).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import ARTIFACTS, chromium_page, streamlit_server
+
+pytestmark = pytest.mark.browser
+PAGE_TITLES = ["Home", "Train", "Inside the RNN", "Text generation", "Lessons"]
+
+
+def _shot(page, name: str) -> None:
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / f"e2e_{name}.png"), full_page=True)
+
+
+def _sidebar_links(page) -> list[str]:
+    nav = page.locator("[data-testid=stSidebarNav] a")
+    return [re.sub(r"^\S+\n", "", t).strip() for t in nav.all_inner_texts()]
+
+
+def _no_error(page) -> None:
+    body = page.inner_text("body")
+    assert "Traceback" not in body
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_every_page_in_chromium() -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server() as url, chromium_page(1300, 1000) as page:
+        # Lessons first: a fresh server's first deep link must still use app.py's router.
+        page.goto(f"{url}/lessons")
+        page.get_by_role("heading", name="Lessons").wait_for(timeout=90_000)
+        page.wait_for_timeout(500)
+        assert _sidebar_links(page) == PAGE_TITLES
+        _no_error(page)
+        _shot(page, "lessons")
+        page.get_by_role("link", name="Open seed003-addition-300").click()
+        page.get_by_role("heading", name="Train a recurrent network").wait_for(timeout=90_000)
+        page.get_by_text("Source reports:").wait_for(timeout=90_000)
+        assert page.get_by_label("Units", exact=True).input_value() == "300"
+        _no_error(page)
+        _shot(page, "train_from_lesson")
+
+        page.goto(url)
+        page.get_by_role("heading", name="RNN Lab").wait_for(timeout=60_000)
+        _no_error(page)
+        _shot(page, "home")
+        page.get_by_role("link", name=re.compile("^Inside the RNN: step")).click()
+
+        page.get_by_role("heading", name="Inside the RNN").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Next").first.click()
+        page.get_by_text(re.compile(r"t = 1\b")).first.wait_for(timeout=30_000)
+        _no_error(page)
+        _shot(page, "stepper")
+
+        # Text generation offline: the bundled Python reference, a short slice, one epoch.
+        page.get_by_role("link", name="Text generation", exact=True).click()
+        page.get_by_role("heading", name="Text generation").wait_for(timeout=60_000)
+        page.get_by_text("Python language reference (ships with Python").click()
+        page.get_by_text(re.compile(r"characters, \d+ distinct")).wait_for(timeout=30_000)
+        use = page.get_by_role("combobox", name="Use")
+        use.click()
+        use.fill("first 20,000")
+        page.keyboard.press("Enter")
+        epochs = page.get_by_label("Epochs", exact=True)
+        epochs.fill("1")
+        epochs.press("Tab")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_role("button", name="Train more").wait_for(timeout=180_000)
+        page.get_by_text(re.compile(r"T\s*=\s*0\.5")).first.wait_for(timeout=30_000)
+        _no_error(page)
+        _shot(page, "text")
+
+
+def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> None:
+    with streamlit_server() as url, chromium_page(1300, 1000) as page:
+        page.goto(f"{url}/train?preset=addition-fast")
+        page.get_by_text("Source reports:").wait_for(timeout=90_000)
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
+        page.get_by_role("link", name="Home", exact=True).click()
+        sidebar = page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_text("Training now").wait_for(timeout=30_000)
+        status = sidebar.get_by_text(re.compile(r"batch \d+/"))
+        first = status.inner_text()
+        for _ in range(60):  # the run moves on while its user is on another page
+            page.wait_for_timeout(500)
+            if status.inner_text() != first:
+                break
+        else:
+            raise AssertionError(f"sidebar status stuck at {first!r}")
+        _shot(page, "home_while_training")
+        sidebar.get_by_role("button", name="■ Stop").click()
+        sidebar.get_by_text("No training running.").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Train", exact=True).click()
+        page.get_by_text("the weights learned so far are kept").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
+        _no_error(page)
+        _shot(page, "train_after_sidebar_stop")

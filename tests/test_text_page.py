@@ -1,0 +1,105 @@
+"""AppTest: the Text generation page trains a tiny model on a slice of the Python docs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120  # TensorFlow's import alone takes seconds
+
+
+@pytest.fixture
+def page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["tx_source"] = "python-docs"  # no download, no data directory
+    at.run()
+    at.switch_page("pages/text.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _wait_done(at: AppTest, seconds: float = 120) -> object:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        snap = at.session_state["tx_current"].job.snapshot()
+        if not snap.active:
+            return snap
+        time.sleep(0.5)
+    raise AssertionError("the run did not finish in time")
+
+
+def test_page_shows_corpus_and_form_without_training(page: AppTest) -> None:
+    assert page.title[0].value == "Text generation"
+    captions = " ".join(c.value for c in page.caption)
+    assert "pydoc_data" in captions and "distinct" in captions
+    assert page.session_state["tx_temperatures"] == [0.2, 0.5, 1.0, 1.2]
+    assert "tx_current" not in page.session_state
+
+
+def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
+    for key, value in {
+        "tx_max_chars": 20_000, "tx_units": 16, "tx_maxlen": 20, "tx_step": 10,
+        "tx_epochs": 2, "tx_sample_length": 60, "tx_temperatures": [0.0, 1.0],
+    }.items():  # fmt: skip
+        page.session_state[key] = value
+    start = next(b for b in page.button if "Start training" in b.label)
+    start.click().run()
+    assert not page.exception, page.exception
+    snap = _wait_done(page)
+    assert snap.state == "done" and snap.epoch == 2
+    page.run()
+    assert not page.exception, page.exception
+    tiles = {m.label: m.value for m in page.metric}
+    assert tiles["epochs done"] == "2" and 0 <= float(tiles["word validity (T=0.5)"]) <= 1
+    extras = snap.epoch_extras
+    assert [e["epoch"] for e in extras] == [1, 2] and extras[0]["seed"] == extras[1]["seed"]
+    assert all(len(s) == 60 for e in extras for s in e["samples"])
+    texts = " ".join(m.value for m in page.markdown)
+    assert "After epoch 2" in texts and "T = 0" in texts and "T = 1" in texts
+    # the timeline scrubs back to epoch 1 and stops following new epochs
+    timeline = next(s for s in page.select_slider if "Timeline" in s.label)
+    timeline.set_value(1).run()
+    assert "After epoch 1" in " ".join(m.value for m in page.markdown)
+
+    # own seed with characters outside the alphabet: reported, the rest is continued
+    page.text_area(key="tx_own_seed").set_value("the list €€ of ☃ items")
+    page.select_slider(key="tx_own_t").set_value(0.0)
+    next(b for b in page.button if b.label == "Generate").click().run()
+    assert not page.exception, page.exception
+    warning = " ".join(w.value for w in page.warning)
+    assert "'€'" in warning and "'☃'" in warning
+
+    # temperature explorer: the bars follow the log-scale slider, 0 = argmax
+    page.select_slider(key="tx_ctx_t").set_value(0.05).run()
+    assert not page.exception, page.exception
+    assert any("bits" in c.value for c in page.caption)
+
+
+def test_refused_settings_keep_the_page_alive(page: AppTest) -> None:
+    page.session_state["tx_max_chars"] = 20_000
+    page.session_state["tx_seed_text"] = "snowman ☃"
+    next(b for b in page.button if "Start training" in b.label).click().run()
+    assert not page.exception, page.exception
+    assert any("☃" in e.value for e in page.error)
+    assert "tx_current" not in page.session_state
+
+
+def test_a_released_run_keeps_its_curves_and_samples(page: AppTest) -> None:
+    for key, value in {
+        "tx_max_chars": 20_000, "tx_units": 8, "tx_maxlen": 20, "tx_step": 40,
+        "tx_epochs": 1, "tx_sample_length": 30,
+    }.items():  # fmt: skip
+        page.session_state[key] = value
+    next(b for b in page.button if "Start training" in b.label).click().run()
+    _wait_done(page)
+    record = page.session_state["tx_current"]
+    record.job.release()  # what pages.common.free_old_models does to older runs
+    record.info.pop("data")
+    page.run()
+    assert not page.exception, page.exception
+    assert "After epoch 1" in " ".join(m.value for m in page.markdown)  # samples are kept
+    assert any("start a new run" in c.value for c in page.caption)

@@ -1,0 +1,60 @@
+"""Tiny IMDB- and MNIST-shaped models and data for stepper tests (generated, no data files).
+
+The models come from the app's own builder (``build_sequence_classifier``); the data objects
+carry the fields the stepper reads from a run's data: ``x_test``, ``y_test``, ``word_index``
+(IMDB) and ``config``.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+
+from rnn_core.config import ImdbConfig, MnistConfig, ModelConfig, RunSpec, TrainConfig
+
+VOCAB, MAXLEN = 40, 14  # IMDB: word ids below VOCAB, reviews padded to MAXLEN tokens
+
+
+def imdb_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(x (n, MAXLEN) ids pre-padded with 0 and starting with <START>=1, y (n,), data)."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, MAXLEN), np.int32)  # (N, T)
+    for i in range(n):
+        k = int(rng.integers(3, MAXLEN + 1))
+        x[i, MAXLEN - k :] = np.r_[1, rng.integers(3, VOCAB, k - 1)]  # <START> then words
+    y = rng.integers(0, 2, n).astype(np.float32)  # (N,)
+    word_index = {f"w{r}": r for r in range(1, VOCAB - 3)}  # model id = rank + 3
+    data = types.SimpleNamespace(
+        x_test=x[:10], y_test=y[:10], word_index=word_index, config=ImdbConfig(maxlen=MAXLEN)
+    )
+    return x, y, data
+
+
+def mnist_data(n: int = 64, seed: int = 1) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(x (n, 28, 28) pixels in [0, 1), y (n,) digits, data)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 28, 28)).astype(np.float32)  # (N, rows, cols)
+    y = rng.integers(0, 10, n)  # (N,)
+    return x, y, types.SimpleNamespace(x_test=x[:10], y_test=y[:10], config=MnistConfig())
+
+
+def spec(task: str, cell: str, units: int, layers: int, seed: int = 3) -> RunSpec:
+    """A run spec for a tiny classifier of ``task`` ("imdb" or "mnist")."""
+    cfg = ImdbConfig(maxlen=MAXLEN) if task == "imdb" else MnistConfig()
+    model = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=5, seed=seed)
+    return RunSpec(task=task, data=cfg, model=model, train=TrainConfig(epochs=1, batch_size=32))
+
+
+def build(run_spec: RunSpec) -> Any:
+    """The compiled Keras classifier for a tiny spec, as the Train page builds it."""
+    from rnn_core.models import build_sequence_classifier, compile_model
+
+    if run_spec.task == "imdb":
+        model = build_sequence_classifier(run_spec.model, (MAXLEN,), 2, VOCAB)
+        compile_model(model, run_spec.train, "binary_crossentropy", ["accuracy"])
+    else:
+        model = build_sequence_classifier(run_spec.model, (28, 28), 10)
+        compile_model(model, run_spec.train, "sparse_categorical_crossentropy", ["accuracy"])
+    return model
