@@ -79,6 +79,16 @@ def test_every_page_in_chromium() -> None:
         _no_error(page)
         _shot(page, "text")
 
+        size = "getComputedStyle(document.documentElement).fontSize"
+        normal = page.evaluate(size)
+        page.get_by_text("Presenter mode").click()
+        page.wait_for_function(f"{size} === '21px'", timeout=30_000)
+        assert normal != "21px"
+        _shot(page, "text_presenter")
+        page.get_by_role("link", name="Lessons", exact=True).click()  # kept across pages
+        page.get_by_role("heading", name="Lessons").wait_for(timeout=30_000)
+        assert page.evaluate(size) == "21px"
+
 
 def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> None:
     with streamlit_server() as url, chromium_page(1300, 1000) as page:
