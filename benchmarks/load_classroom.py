@@ -43,6 +43,7 @@ async def one_session(browser, url: str, units: int, timeout: float) -> dict:
     context = await browser.new_context(viewport={"width": 1300, "height": 1600})
     page = await context.new_page()
     result = {"units": units, "queue_positions": set(), "error": "", "seconds": None}
+    result |= {"own_run_shown": False, "other_runs_shown": []}
     try:
         await page.goto(f"{url}/train")
         box = page.get_by_role("combobox", name="Preset")

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages.common import score_test_set
 from rnn_core import classify_charts
 from rnn_core.imdb import (
     IMDB_HOOK_SIZE,
@@ -17,7 +18,6 @@ from rnn_core.imdb import (
     review_rows,
     score_review,
 )
-from rnn_core.tasks import get_task
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
 EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
@@ -37,17 +37,7 @@ def extra_label(record: Any) -> str:
 
 def evaluate(record: Any) -> None:
     """Once training has stopped: P(positive) for all 25,000 test reviews, kept in the run."""
-    snap = record.job.snapshot()
-    done = record.info.get("test")
-    if snap.epoch == 0 or (done and done["version"] == snap.version):
-        return  # nothing trained yet, or already scored these weights
-    data = record.info["data"]
-    task = get_task("imdb")
-    with st.spinner(f"Scoring all {len(data.y_test):,} test reviews…"):
-        p = task.predict(record.job.model, data.x_test)  # (25000,)
-    scores = task.evaluate(record.job.model, data, p)  # accuracy, reviews
-    record.info["test"] = {"epoch": snap.epoch, "version": snap.version, "probabilities": p}
-    record.info["test"] |= scores
+    score_test_set(record, "reviews", "probabilities")
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:

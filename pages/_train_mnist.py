@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from pages.common import score_test_set
 from rnn_core import classify_charts
 from rnn_core.mnist import MNIST_HOOK_SIZE, confusion_matrix
-from rnn_core.tasks import get_task
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
 EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
@@ -30,17 +30,7 @@ def extra_label(record: Any) -> str:
 
 def evaluate(record: Any) -> None:
     """Once training has stopped: the predicted digit for all 10,000 test images."""
-    snap = record.job.snapshot()
-    done = record.info.get("test")
-    if snap.epoch == 0 or (done and done["version"] == snap.version):
-        return  # nothing trained yet, or already scored these weights
-    data = record.info["data"]
-    task = get_task("mnist")
-    with st.spinner(f"Scoring all {len(data.y_test):,} test images…"):
-        pred = task.predict(record.job.model, data.x_test)  # (10000,)
-    scores = task.evaluate(record.job.model, data, pred)  # accuracy, images
-    record.info["test"] = {"epoch": snap.epoch, "version": snap.version, "predicted": pred}
-    record.info["test"] |= scores
+    score_test_set(record, "images", "predicted")
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:

@@ -251,3 +251,22 @@ def task_data(task: str, cfg: Any) -> Any:
         with st.spinner("Preparing the data…"):
             return _cached_task_data(task, cfg)
     return get_task(task).make_data(cfg, source)
+
+
+def score_test_set(record: Any, what: str, key: str) -> None:
+    """Once training has stopped: predict the whole test set once per set of trained weights.
+
+    Keeps ``{epoch, version, <key>: predictions} | task.evaluate(...)`` in ``record.info["test"]``.
+    """
+    from rnn_core.tasks import get_task
+
+    snap = record.job.snapshot()
+    done = record.info.get("test")
+    if snap.epoch == 0 or (done and done["version"] == snap.version):
+        return  # nothing trained yet, or already scored these weights
+    data, task = record.info["data"], get_task(record.spec.task)
+    with st.spinner(f"Scoring all {len(data.y_test):,} test {what}…"):
+        predictions = task.predict(record.job.model, data.x_test)  # (N,)
+    scores = task.evaluate(record.job.model, data, predictions)
+    record.info["test"] = {"epoch": snap.epoch, "version": snap.version, key: predictions}
+    record.info["test"] |= scores

@@ -39,3 +39,35 @@ def predict(model: Any, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray
 def data_note(n_train: int, n_val: int, total: int, what: str) -> str:
     """One sentence on how much data this run trains on."""
     return f"Training on {n_train:,} {what} and validating on {n_val:,} (of {total:,} available)."
+
+
+class ClassifierTask:
+    """What the IMDB and MNIST tasks share; a subclass names its preset and data functions."""
+
+    fast_preset: str = ""  # preset a run starts from when none is named
+    _source_key: Any = None  # staticmethod: cfg -> cache key of the loaded source
+    _load_source: Any = None  # staticmethod: cfg -> read-only source arrays
+    _make_data: Any = None  # staticmethod: (cfg, source) -> a run's data (copies)
+
+    def default_spec(self) -> Any:
+        """The spec a run starts from when no preset is named: the fast preset."""
+        from rnn_core.presets import PRESETS
+
+        return PRESETS[self.fast_preset].spec
+
+    def source_key(self, cfg: Any) -> tuple:
+        """The cache key of :meth:`load_source` for this config."""
+        return self._source_key(cfg)
+
+    def load_source(self, cfg: Any) -> Any:
+        """The slow, shareable part of loading (read-only arrays)."""
+        return self._load_source(cfg)
+
+    def make_data(self, cfg: Any, source: Any = None) -> Any:
+        """Load (or reuse ``source``), subset and split: fresh copies for one run."""
+        return self._make_data(cfg, source)
+
+    def splits(self, data: Any) -> tuple:
+        """((x_train, y_train), (x_val, y_val) or None) for the engine."""
+        val = None if data.x_val is None else (data.x_val, data.y_val)
+        return (data.x_train, data.y_train), val

@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from rnn_core import datasets
-from rnn_core.classifier import check_sizes, data_note, predict, split_off_validation
+from rnn_core.classifier import (
+    ClassifierTask,
+    check_sizes,
+    data_note,
+    predict,
+    split_off_validation,
+)
 from rnn_core.config import CELLS, ImdbConfig, RunSpec
 from rnn_core.task_info import TaskInfo
 
@@ -246,7 +252,7 @@ def sample_reviews(
     return review_rows(data, [float(p) for p in probabilities[:n]])
 
 
-class ImdbTask:
+class ImdbTask(ClassifierTask):
     """Sentiment: an RNN reads a review word by word; its last state says positive or not."""
 
     info = TaskInfo(
@@ -264,23 +270,10 @@ class ImdbTask:
     files = (datasets.IMDB_FILE, datasets.WORD_INDEX_FILE)
     cells = (*CELLS, "Dense")
 
-    def default_spec(self) -> RunSpec:
-        """The spec a run starts from when no preset is named: the fast preset."""
-        from rnn_core.presets import PRESETS
-
-        return PRESETS["imdb-fast"].spec
-
-    def source_key(self, cfg: ImdbConfig) -> tuple:
-        """The cache key of :meth:`load_source` for this config."""
-        return source_key(cfg)
-
-    def load_source(self, cfg: ImdbConfig) -> ImdbSource:
-        """The slow, shareable part of loading (read-only arrays)."""
-        return load_imdb_source(cfg)
-
-    def make_data(self, cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbData:
-        """Load (or reuse ``source``), subset, pad and split the reviews."""
-        return make_imdb_data(cfg, source)
+    fast_preset = "imdb-fast"
+    _source_key = staticmethod(source_key)
+    _load_source = staticmethod(load_imdb_source)
+    _make_data = staticmethod(make_imdb_data)
 
     def build(self, spec: RunSpec, data: ImdbData) -> Any:
         """Embedding -> RNN (or Flatten -> Dense) -> Dense(1, sigmoid), compiled."""
@@ -290,11 +283,6 @@ class ImdbTask:
         model = build_sequence_classifier(spec.model, (maxlen,), 2, data.config.num_words)
         compile_model(model, spec.train, "binary_crossentropy", ["accuracy"])
         return model
-
-    def splits(self, data: ImdbData) -> tuple:
-        """((x_train, y_train), (x_val, y_val) or None) for the engine."""
-        val = None if data.x_val is None else (data.x_val, data.y_val)
-        return (data.x_train, data.y_train), val
 
     def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
         """P(positive) per review. Returns (N,)."""

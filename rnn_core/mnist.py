@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from rnn_core import datasets
-from rnn_core.classifier import check_sizes, data_note, predict, split_off_validation
+from rnn_core.classifier import (
+    ClassifierTask,
+    check_sizes,
+    data_note,
+    predict,
+    split_off_validation,
+)
 from rnn_core.config import CELLS, MnistConfig, RunSpec
 from rnn_core.task_info import TaskInfo
 
@@ -117,7 +123,7 @@ def misclassified(
     return data.x_test[wrong], data.y_test[wrong], predicted[wrong]
 
 
-class MnistTask:
+class MnistTask(ClassifierTask):
     """Digits: an RNN reads an image one row (28 pixels) per timestep; softmax over 0-9."""
 
     info = TaskInfo(
@@ -135,23 +141,10 @@ class MnistTask:
     files = (datasets.MNIST_FILE,)
     cells = (*CELLS, "Dense")
 
-    def default_spec(self) -> RunSpec:
-        """The spec a run starts from when no preset is named: the fast preset."""
-        from rnn_core.presets import PRESETS
-
-        return PRESETS["mnist-fast"].spec
-
-    def source_key(self, cfg: MnistConfig) -> tuple:
-        """The cache key of :meth:`load_source` for this config."""
-        return source_key(cfg)
-
-    def load_source(self, cfg: MnistConfig) -> MnistSource:
-        """The slow, shareable part of loading (read-only arrays)."""
-        return load_mnist_source(cfg)
-
-    def make_data(self, cfg: MnistConfig, source: MnistSource | None = None) -> MnistData:
-        """Load (or reuse ``source``), subset and split the images."""
-        return make_mnist_data(cfg, source)
+    fast_preset = "mnist-fast"
+    _source_key = staticmethod(source_key)
+    _load_source = staticmethod(load_mnist_source)
+    _make_data = staticmethod(make_mnist_data)
 
     def build(self, spec: RunSpec, data: MnistData) -> Any:
         """RNN over 28 rows (or Flatten -> Dense) -> Dense(10, softmax), compiled."""
@@ -160,11 +153,6 @@ class MnistTask:
         model = build_sequence_classifier(spec.model, data.x_train.shape[1:], CLASSES)
         compile_model(model, spec.train, "sparse_categorical_crossentropy", ["accuracy"])
         return model
-
-    def splits(self, data: MnistData) -> tuple:
-        """((x_train, y_train), (x_val, y_val) or None) for the engine."""
-        val = None if data.x_val is None else (data.x_val, data.y_val)
-        return (data.x_train, data.y_train), val
 
     def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
         """Predicted digit per image. Returns (N,)."""
