@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -43,6 +45,13 @@ def start_run(spec: RunSpec) -> None:
     _train_form.share_link(spec)
     job.start()
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
+
+
+def _test_metric(record: Any) -> float | None:
+    """The whole-test-set score kept in a run, if it was scored (accuracy or exact match)."""
+    test = record.info.get("test") or {}
+    value = test.get("accuracy", test.get("exact_match"))
+    return None if value is None else round(float(value), 4)
 
 
 st.title("Train a recurrent network")
@@ -130,6 +139,7 @@ if len(past) > 1:
                 "s/epoch": round(s.train_seconds / s.epoch, 2) if s.epoch else None,
                 "best val accuracy": round(max(val), 4) if val else None,
                 f"best {view.extra_label(r)}": round(max(extra), 4) if extra else None,
+                "test (whole set)": _test_metric(r),
                 "state": s.state,
             }
         )
