@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -11,23 +13,41 @@ import streamlit as st
 from rnn_core import charts
 
 
-def _use_the_router() -> None:
-    """Make the very first deep link of a fresh server go through app.py's ``st.navigation``.
+def _skip_legacy_pages_mode() -> None:
+    """Tell Streamlit at import time that ``pages/`` is not a legacy multipage folder.
 
     Until some session has called ``st.navigation``, Streamlit treats a ``pages/`` folder next
-    to the main script as a legacy multipage app: a first visitor to ``/train`` got a sidebar
-    listing every module in ``pages/`` and a page run without app.py. Every page imports this
-    module, so the legacy mode is switched off here and that first run restarts via app.py.
+    to the main script as a legacy multipage app and runs a deep link such as ``/train`` without
+    app.py. Setting the flag here (no exception, so safe while other threads import this module)
+    makes every later run go through app.py; :func:`use_the_router` restarts runs already begun.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if st.runtime.exists():
-            st.rerun()
+    PagesManager.uses_pages_directory = False
 
 
-_use_the_router()
+def use_the_router() -> None:
+    """Rerun through app.py if this page was started in legacy mode (a fresh server's deep link).
+
+    Each page calls this after its imports, never during an import: a rerun raised inside an
+    import made a second session importing the same module at the same moment fail with
+    "cannot import name … from 'pages'".
+    """
+    import sys
+
+    frame, legacy = sys._getframe(1), False
+    while frame is not None:
+        if os.path.realpath(frame.f_code.co_filename) == _APP_PATH:
+            return  # routed by app.py's st.navigation
+        legacy = legacy or frame.f_code.co_name == "_mpa_v1"
+        frame = frame.f_back
+    if legacy and st.runtime.exists():
+        _skip_legacy_pages_mode()
+        st.rerun()
+
+
+_APP_PATH = str(Path(__file__).resolve().parents[1] / "app.py")
+_skip_legacy_pages_mode()
 
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
 KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from pages.common import use_the_router
+
+use_the_router()
+
 st.title("RNN Lab")
 st.markdown(
     """

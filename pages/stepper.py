@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages import common
 from pages._stepper_sections import show_lens, show_params, show_parity
-from pages.common import runs, show_code
+from pages.common import runs, show_code, use_the_router
 from rnn_core import numpy_rnn
 from rnn_core.numpy_rnn import parity_max_abs_diff
 from rnn_core.saturation import saturation_summary
@@ -23,6 +23,8 @@ from rnn_core.stepper_sources import (
     trained_input,
 )
 from rnn_core.stepper_view import StepperCase, build_case, heat_scale, step_view
+
+use_the_router()
 
 KINDS = {v: k for k, v in NAMES.items()}  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")

@@ -10,7 +10,7 @@ import streamlit as st
 from pages._chrome import settings_box
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
-from pages.common import add_run, budget, live_panel, load_training, runs, show_code
+from pages.common import add_run, budget, live_panel, load_training, runs, show_code, use_the_router
 from rnn_core.config import CELLS, OPTIMIZERS, ModelConfig, RunSpec, TextConfig, TrainConfig
 from rnn_core.datasets import data_status
 from rnn_core.presets import PRESETS
@@ -18,6 +18,8 @@ from rnn_core.sampling import CharGenerator, apply_temperature
 from rnn_core.tasks import get_task, run_name
 from rnn_core.text import make_windows
 from rnn_core.text_task import build_text_model
+
+use_the_router()
 
 TASK = get_task("text")
 TEMPS = (0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0)  # choices for the per-epoch samples

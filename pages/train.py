@@ -17,10 +17,13 @@ from pages.common import (
     runs,
     show_code,
     task_data,
+    use_the_router,
 )
 from rnn_core import charts
 from rnn_core.config import RunSpec
 from rnn_core.tasks import TASKS, get_task, run_name
+
+use_the_router()
 
 VIEWS = {"addition": _train_addition, "imdb": _train_imdb, "mnist": _train_mnist}  # results
 
