@@ -2,9 +2,11 @@
 
 The engine run has a consumer thread polling snapshots and building the curves figure every
 0.7 s, as the Train page does. Runs alternate (bare, engine, bare, engine, ...) so machine
-noise hits both alike; the ratio of medians is printed.
+noise hits both alike; the ratio of medians is printed. With ``--process`` the engine is the
+pages' one: a child process per training (its start-up, TensorFlow import included, counts).
 
 Usage: python benchmarks/bench_engine_overhead.py [--repeats 3 --epochs 3 --train-size 20000]
+       [--process]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from rnn_core import charts
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.tasks import get_task
+from rnn_core.train_process import ProcessTrainingJob
 from rnn_core.training import SlotPool, TrainingJob, make_dataset
 
 
@@ -31,11 +34,14 @@ def bare_fit(task, spec, data) -> float:
     return time.perf_counter() - t0
 
 
-def engine_fit(task, spec, data) -> float:
+def engine_fit(task, spec, data, process: bool = False) -> float:
     """Wall seconds of the engine with a page-like consumer polling every 0.7 s."""
     model = task.build(spec, data)
     train, val = task.splits(data)
-    job = TrainingJob(model, train, val, spec.train, pool=SlotPool(1))
+    if process:
+        job = ProcessTrainingJob(model, spec.task, data, spec.train, pool=SlotPool(1))
+    else:
+        job = TrainingJob(model, train, val, spec.train, pool=SlotPool(1))
     frames = 0
 
     def consumer() -> None:
@@ -66,6 +72,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--train-size", type=int, default=20_000)
     p.add_argument("--units", type=int, default=128)
+    p.add_argument("--process", action="store_true", help="the pages' child-process engine")
     a = p.parse_args()
     spec = RunSpec(
         data=AdditionConfig(digits=3, train_size=a.train_size),
@@ -77,7 +84,7 @@ def main() -> None:
     bare, engine = [], []
     for i in range(a.repeats):
         bare.append(bare_fit(task, spec, data))
-        engine.append(engine_fit(task, spec, data))
+        engine.append(engine_fit(task, spec, data, a.process))
         print(f"round {i + 1}: bare fit {bare[-1]:.2f} s   engine {engine[-1]:.2f} s", flush=True)
     ratio = statistics.median(engine) / statistics.median(bare)
     print(

@@ -21,7 +21,7 @@ def export_buttons(record: Any) -> None:
         if model is not None:
             cols[0].download_button(
                 "Model (.keras)",
-                data=lambda: _model_bytes(model),
+                data=lambda: export.model_bytes(model),
                 file_name=f"{stem}.keras",
                 on_click="ignore",
             )
@@ -48,15 +48,3 @@ def export_buttons(record: Any) -> None:
                 "As Keras code (.py)", code, file_name=f"{stem}.py", on_click="ignore"
             )
             st.code(code, language="python")
-
-
-def _model_bytes(model: Any) -> bytes:
-    """A Keras model saved in the native ``.keras`` format, as bytes."""
-    import os
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        model.save(path)
-        with open(path, "rb") as f:
-            return f.read()

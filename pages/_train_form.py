@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnn_core.config import CELLS, OPTIMIZERS, ModelConfig, RunSpec, TrainConfig
+from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.datasets import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import get_task
@@ -62,6 +62,10 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         "Embedding dim", 2, 512, key="embedding_dim", help="Length of each word's vector.")),
     ("model", "dropout"): (0, lambda c, t: c.slider(
         "Dropout", 0.0, 0.8, step=0.05, key="dropout")),
+    ("model", "pooling"): (0, lambda c, t: c.selectbox(
+        "Pooling over time", POOLINGS, key="pooling",
+        help="What the classifier reads: the RNN's last state, or the max or mean of its "
+        "outputs at every timestep (often better on long reviews).")),
     ("data", "digits"): (1, lambda c, t: c.slider("Digits per number", 1, 5, key="digits")),
     ("data", "reverse"): (1, lambda c, t: c.checkbox(
         "Reverse the question", key="reverse", help="Feed '61+535' backwards: helps.")),
@@ -84,7 +88,8 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("train", "learning_rate"): (3, lambda c, t: c.number_input(
         "Learning rate", 1e-5, 1.0, format="%.4f", step=1e-3, key="learning_rate")),
 }  # fmt: skip
-NEEDS = {("model", "embedding_dim"): "num_words"}  # a model control shown only with this field
+# A model control shown only with this data field (data_dir: the loaded-dataset classifiers).
+NEEDS = {("model", "embedding_dim"): "num_words", ("model", "pooling"): "data_dir"}
 
 
 def shown(task: Any) -> list[tuple[str, str]]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -27,26 +25,30 @@ def _skip_legacy_pages_mode() -> None:
 
 
 def use_the_router() -> None:
-    """Rerun through app.py if this page was started in legacy mode (a fresh server's deep link).
+    """Rerun through app.py if this session's first run started in legacy mode (a deep link).
 
     Each page calls this after its imports, never during an import: a rerun raised inside an
     import made a second session importing the same module at the same moment fail with
-    "cannot import name … from 'pages'".
+    "cannot import name … from 'pages'". Sessions that app.py has routed are left alone.
     """
     import sys
 
-    frame, legacy = sys._getframe(1), False
+    if st.session_state.get(_ROUTED) or not st.runtime.exists():
+        return
+    frame = sys._getframe(1)
     while frame is not None:
-        if os.path.realpath(frame.f_code.co_filename) == _APP_PATH:
-            return  # routed by app.py's st.navigation
-        legacy = legacy or frame.f_code.co_name == "_mpa_v1"
+        if frame.f_code.co_name == "_mpa_v1":  # Streamlit's legacy pages-folder runner
+            _skip_legacy_pages_mode()
+            st.rerun()
         frame = frame.f_back
-    if legacy and st.runtime.exists():
-        _skip_legacy_pages_mode()
-        st.rerun()
 
 
-_APP_PATH = str(Path(__file__).resolve().parents[1] / "app.py")
+def mark_routed() -> None:
+    """Called by app.py: this session goes through ``st.navigation``."""
+    st.session_state[_ROUTED] = True
+
+
+_ROUTED = "_routed_by_app"
 _skip_legacy_pages_mode()
 
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this

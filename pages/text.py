@@ -128,13 +128,14 @@ def start_run(spec: RunSpec, corpus: Any) -> None:
 
     check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
     training = load_training()
+    from rnn_core.train_process import new_job
+
     with st.spinner("Cutting the text into windows…"):
         data = TASK.make_data(spec.data, corpus)
     check_data(data, budget())
     with st.spinner("Building the model…"):
         model = TASK.build(spec, data)
-    train, val = TASK.splits(data)
-    job = training.TrainingJob(model, train, val, spec.train, on_epoch=TASK.epoch_report(data))
+    job = new_job(model, spec.task, data, spec.train)  # trains in a child process
     name = f"{run_name(spec)} · {corpus.name}"
     record = training.RunRecord(name, spec, job, int(model.count_params()))
     record.info |= {"data": data, "note": data.note, "alphabet": data.vocab.size}

@@ -34,13 +34,14 @@ def start_run(spec: RunSpec) -> None:
 
     check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
     training = load_training()
+    from rnn_core.train_process import new_job
+
     task = get_task(spec.task)
     data = task_data(spec.task, spec.data)  # stops the page with the fix if files are missing
     check_data(data, budget())
     with st.spinner("Building the model…"):
         model = task.build(spec, data)
-    train, val = task.splits(data)
-    job = training.TrainingJob(model, train, val, spec.train, on_epoch=task.epoch_report(data))
+    job = new_job(model, spec.task, data, spec.train)  # trains in a child process
     record = training.RunRecord(run_name(spec), spec, job, int(model.count_params()))
     record.info["data"] = data
     add_run(record)

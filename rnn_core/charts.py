@@ -112,6 +112,11 @@ def progress_text(snap: Any) -> str:
     """One line under the progress bar: epoch, batch, throughput and time left."""
     if snap.state == "queued":
         return f"Waiting for a free training slot: position {snap.queue_position} in the queue"
+    if snap.state == "running" and snap.batch == 0 and not snap.samples_per_sec:
+        return (
+            f"epoch {snap.epoch + 1}/{snap.epochs_target} · starting: loading TensorFlow and "
+            "building the training graph (a few seconds)"
+        )
     parts = [
         f"epoch {min(snap.epoch + 1, snap.epochs_target)}/{snap.epochs_target}",
         f"batch {snap.batch}/{snap.batches_per_epoch}",

@@ -1,12 +1,35 @@
-"""Exports of a run: history as CSV, config as JSON, and a plain Keras script that retrains it."""
+"""Exports of a run: model bytes, history as CSV, config as JSON, a plain Keras script."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import tempfile
+from typing import Any
 
 from rnn_core.config import RunSpec
+
+
+def model_bytes(model: Any) -> bytes:
+    """A Keras model (weights, and optimizer state once trained) in the ``.keras`` format."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def model_from_bytes(blob: bytes) -> Any:
+    """Rebuild a model saved by :func:`model_bytes` (safe mode on: no code is unpickled)."""
+    import keras
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as f:
+            f.write(blob)
+        return keras.saving.load_model(path)
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -106,7 +129,9 @@ def _classifier_model(spec: RunSpec, input_shape: str, embed: bool, classes: int
         lines.append("h = keras.layers.Flatten()(h)")
         lines += [f'h = keras.layers.Dense({m.units}, "relu")(h)' for _ in range(m.layers)]
     else:
-        lines += _stack(spec, False, m.bidirectional)
+        lines += _stack(spec, m.pooling != "last", m.bidirectional)
+        pool = {"max": "GlobalMaxPooling1D", "mean": "GlobalAveragePooling1D"}.get(m.pooling)
+        lines += [f"h = keras.layers.{pool}()(h)"] if pool else []
     head = 'Dense(1, "sigmoid")' if classes == 2 else f'Dense({classes}, "softmax")'
     lines.append(f"outputs = keras.layers.{head}(h)")
     return lines

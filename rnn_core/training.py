@@ -2,12 +2,12 @@
 
 The engine never draws. A caller (page, CLI, test) starts a :class:`TrainingJob`, polls
 :meth:`TrainingJob.snapshot` or passes ``on_progress`` / ``on_epoch`` callbacks, and can stop
-the job within one batch. A process-wide :class:`SlotPool` caps simultaneous trainings.
+the job within one batch. A process-wide :class:`~rnn_core.slots.SlotPool` caps simultaneous
+trainings.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -19,52 +19,9 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_core.config import TrainConfig
+from rnn_core.slots import DEFAULT_POOL, SlotPool
 
 STATES = ("idle", "queued", "running", "stopping", "done", "failed")
-
-
-class SlotPool:
-    """A FIFO-fair cap on trainings that run at once in this process."""
-
-    def __init__(self, capacity: int) -> None:
-        """Allow ``capacity`` trainings at once."""
-        self.capacity = max(1, int(capacity))
-        self._cond = threading.Condition()
-        self._running = 0
-        self._waiting: list[object] = []
-
-    def acquire(
-        self, token: object, cancel: threading.Event, on_position: Callable[[int], None]
-    ) -> bool:
-        """Wait for a slot, reporting queue position; False if ``cancel`` is set first."""
-        with self._cond:
-            self._waiting.append(token)
-            try:
-                while True:
-                    if cancel.is_set():
-                        return False
-                    if self._waiting[0] is token and self._running < self.capacity:
-                        self._running += 1
-                        return True
-                    on_position(self._waiting.index(token) + 1)
-                    self._cond.wait(timeout=0.1)
-            finally:
-                self._waiting.remove(token)
-                self._cond.notify_all()
-
-    def release(self) -> None:
-        """Give a slot back and wake the queue."""
-        with self._cond:
-            self._running -= 1
-            self._cond.notify_all()
-
-    def usage(self) -> tuple[int, int]:
-        """(running, waiting) right now."""
-        with self._cond:
-            return self._running, len(self._waiting)
-
-
-DEFAULT_POOL = SlotPool(int(os.environ.get("RNN_LAB_MAX_TRAININGS", os.cpu_count() or 1)))
 
 
 @dataclass(frozen=True)
@@ -141,6 +98,32 @@ def make_dataset(
     return ds.batch(batch_size).with_options(options)
 
 
+def fit_model(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray] | None,
+    cfg: TrainConfig,
+    call: int,
+    initial: int,
+    target: int,
+    callbacks: list[keras.callbacks.Callback],
+) -> None:
+    """``model.fit`` from epoch ``initial`` up to ``target``; call ``call`` reshuffles anew."""
+    train_ds = make_dataset(train[0], train[1], cfg.batch_size, cfg.seed * 7919 + call)
+    val_ds = None
+    if val is not None:
+        val_ds = make_dataset(val[0], val[1], max(256, cfg.batch_size), None)
+    model.fit(
+        train_ds,
+        epochs=target,
+        initial_epoch=initial,
+        validation_data=val_ds,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, with its own seed
+        verbose=0,
+    )
+
+
 class TrainingJob:
     """One model trained live, in a worker thread, across any number of start calls."""
 
@@ -192,7 +175,9 @@ class TrainingJob:
                 stopped_early=False,
                 error="",
                 eta_seconds=0.0,
+                samples_per_sec=0.0,
             )
+            self._rate = 0.0
         self._thread = threading.Thread(target=self._run, args=(target,), daemon=True)
         self._thread.start()
 
@@ -235,6 +220,30 @@ class TrainingJob:
         keys = sorted({k for log in logs for k in log if k != "epoch"})
         return {k: [float(log.get(k, np.nan)) for log in logs] for k in keys}
 
+    def preload(
+        self,
+        epoch_logs: Any,
+        train_seconds: float,
+        extras: Any = (),
+        batch_logs: Any = (),
+    ) -> None:
+        """Start a new job from a finished history (a pretrained model): curves, epochs and
+        time as if trained here; :meth:`start` then continues from the next epoch."""
+        logs = [dict(log) for log in epoch_logs]
+        extras = list(extras) or [None] * len(logs)
+        if len(extras) != len(logs):
+            raise ValueError(f"{len(extras)} epoch extras for {len(logs)} epochs")
+        with self._lock:
+            if self._snap.active or self._snap.epoch:
+                raise RuntimeError("only a job that has not trained yet can be preloaded")
+            self._epoch_logs, self._extras = logs, extras
+            self._batch_logs = [dict(b) for b in batch_logs]
+            self._publish(
+                state="done", epoch=len(logs), epochs_target=len(logs), call_start_epoch=0,
+                epoch_logs=tuple(logs), epoch_extras=tuple(extras),
+                batch_logs=tuple(self._batch_logs), train_seconds=float(train_seconds),
+            )  # fmt: skip
+
     # ----- worker side --------------------------------------------------------------------
     def _publish(self, **changes: Any) -> None:
         """Replace the snapshot (caller holds the lock)."""
@@ -265,25 +274,8 @@ class TrainingJob:
                 initial = self._snap.epoch
             self._emit()
             self._calls += 1
-            x, y = self.train
-            train_ds = make_dataset(x, y, self.cfg.batch_size, self.cfg.seed * 7919 + self._calls)
-            val_ds = None
-            if self.val is not None:
-                val_ds = make_dataset(self.val[0], self.val[1], max(256, self.cfg.batch_size), None)
             self._fit_started = time.perf_counter()
-            try:
-                self.model.fit(
-                    train_ds,
-                    epochs=target,
-                    initial_epoch=initial,
-                    validation_data=val_ds,
-                    callbacks=[_ProgressCallback(self)],
-                    shuffle=False,  # the dataset shuffles itself, with its own seed
-                    verbose=0,
-                )
-                final = {"state": "done"}
-            except _StopRequested:
-                final = {"state": "done", "stopped_early": True}
+            final = self._fit(initial, target)
         except Exception as exc:  # a failure ends this run with a readable message
             final = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
         finally:
@@ -293,6 +285,17 @@ class TrainingJob:
             self._publish(train_seconds=self._snap.train_seconds + spent, eta_seconds=0.0, **final)
         self._emit()
 
+    def _fit(self, initial: int, target: int) -> dict[str, Any]:
+        """Train from epoch ``initial`` up to ``target`` in this thread; the final state."""
+        try:
+            fit_model(
+                self.model, self.train, self.val, self.cfg, self._calls, initial, target,
+                [_ProgressCallback(self)],
+            )  # fmt: skip
+            return {"state": "done"}
+        except _StopRequested:
+            return {"state": "done", "stopped_early": True}
+
     def _on_epoch_begin(self) -> None:
         self._t_batch = time.perf_counter()
         with self._lock:
@@ -301,6 +304,10 @@ class TrainingJob:
     def _on_batch(self, batch: int, logs: dict) -> None:
         if self._stop.is_set():
             raise _StopRequested
+        self._record_batch(batch, logs)
+
+    def _record_batch(self, batch: int, logs: dict) -> None:
+        """Throughput, ETA and (every ``publish_every`` batches) a curve point."""
         now = time.perf_counter()
         dt, self._t_batch = now - self._t_batch, now
         if dt > 0:  # smoothed batches/s; the first batch of a call includes tracing
@@ -327,6 +334,10 @@ class TrainingJob:
 
     def _on_epoch_end(self, epoch: int, logs: dict) -> None:
         extra = self.on_epoch(self.model, epoch + 1) if self.on_epoch is not None else None
+        self._record_epoch(epoch, logs, extra)
+
+    def _record_epoch(self, epoch: int, logs: dict, extra: Any) -> None:
+        """Keep one epoch's metrics and the task's report of it."""
         with self._lock:
             entry = {"epoch": float(epoch + 1)} | {k: float(v) for k, v in logs.items()}
             self._epoch_logs.append(entry)

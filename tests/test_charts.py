@@ -51,3 +51,7 @@ def test_progress_text_and_seconds() -> None:
     assert "1 min 30 s left" in text
     queued = SimpleNamespace(**{**vars(snap), "state": "queued", "queue_position": 3})
     assert "position 3" in charts.progress_text(queued)
+    starting = SimpleNamespace(**{**vars(snap), "batch": 0, "samples_per_sec": 0.0, "epoch": 0})
+    assert "starting" in charts.progress_text(starting) and "epoch 1/5" in charts.progress_text(
+        starting
+    )

@@ -110,12 +110,12 @@ def test_exported_model_file_reloads_and_predicts_the_same(tiny_run, tmp_path) -
     import keras
     import numpy as np
 
-    from pages._export import _model_bytes
+    from rnn_core.export import model_bytes
 
     task, data, model, spec = tiny_run(epochs=1)
     model.fit(data.x_train, data.y_train, epochs=1, batch_size=64, verbose=0)
     path = tmp_path / "run.keras"
-    path.write_bytes(_model_bytes(model))
+    path.write_bytes(model_bytes(model))
     again = keras.models.load_model(path)  # safe_mode stays on: no code is unpickled
     x = data.x_test[:16]  # (16, T_in, V)
     np.testing.assert_allclose(again.predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)

@@ -1,0 +1,103 @@
+"""Training in a child process: same snapshots as the thread engine, no fit in this process."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+from types import MappingProxyType
+
+import numpy as np
+
+from rnn_core.export import model_from_bytes
+from rnn_core.slots import SlotPool
+from rnn_core.train_process import ProcessTrainingJob, new_job, read_frame, write_frame
+from rnn_core.training import TrainingJob
+
+
+def _job(tiny_run, epochs: int = 2, **train) -> tuple[ProcessTrainingJob, object]:
+    task, data, model, spec = tiny_run(epochs=epochs, **train)
+    return ProcessTrainingJob(model, "addition", data, spec.train, pool=SlotPool(2)), data
+
+
+def test_frames_round_trip_read_only_mappings() -> None:
+    buf = io.BytesIO()
+    message = ("epoch_end", 1, {"loss": 0.5}, MappingProxyType({"the": 1}), [np.arange(3)])
+    write_frame(buf, message)
+    write_frame(buf, "second")
+    buf.seek(0)
+    kind, epoch, logs, index, arrays = read_frame(buf)
+    assert (kind, epoch, logs, dict(index)) == ("epoch_end", 1, {"loss": 0.5}, {"the": 1})
+    assert isinstance(index, MappingProxyType) and np.array_equal(arrays[0], np.arange(3))
+    assert read_frame(buf) == "second"
+
+
+def test_child_trains_and_this_process_only_receives_weights(tiny_run) -> None:
+    job, data = _job(tiny_run, epochs=2)
+    before = [w.copy() for w in job.model.get_weights()]
+    job.start()
+    snap = job.wait(120)
+    assert snap.state == "done", snap.error
+    assert snap.epoch == 2 and len(snap.epoch_logs) == 2
+    assert snap.batch_logs and snap.batch_logs[-1]["step"] == 2 * snap.batches_per_epoch
+    assert all("exact_match" in e for e in snap.epoch_extras)  # the task's report, made there
+    assert job.model.train_function is None  # no fit ran in this process
+    after = job.model.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    child = model_from_bytes(job.checkpoint)  # the child's final model, optimizer included
+    for mine, theirs in zip(after, child.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert int(child.optimizer.iterations.numpy()) == 2 * snap.batches_per_epoch
+
+
+def test_train_more_continues_from_the_childs_optimizer_state(tiny_run) -> None:
+    job, _ = _job(tiny_run, epochs=1)
+    job.start()
+    assert job.wait(120).state == "done"
+    job.start(1)
+    snap = job.wait(120)
+    assert snap.state == "done" and snap.epoch == 2 and len(snap.epoch_logs) == 2
+    child = model_from_bytes(job.checkpoint)
+    assert int(child.optimizer.iterations.numpy()) == 2 * snap.batches_per_epoch
+
+
+def test_stop_ends_the_child_within_a_batch_and_keeps_its_weights(tiny_run) -> None:
+    job, _ = _job(tiny_run, epochs=200)
+    job.start()
+    deadline = time.time() + 120
+    while not job.snapshot().batch_logs and time.time() < deadline:
+        time.sleep(0.05)
+    t0 = time.perf_counter()
+    job.stop()
+    snap = job.wait(60)
+    assert snap.state == "done" and snap.stopped_early
+    assert time.perf_counter() - t0 < 10
+    assert snap.epoch < 200
+    child = model_from_bytes(job.checkpoint)
+    for mine, theirs in zip(job.model.get_weights(), child.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_killed_child_fails_the_run_with_a_reason(tiny_run) -> None:
+    job, _ = _job(tiny_run, epochs=200)
+    job.start()
+    deadline = time.time() + 120
+    while not job.snapshot().batch_logs and time.time() < deadline:
+        time.sleep(0.05)
+    with job._proc_lock:
+        pid = job._proc.pid
+    os.kill(pid, signal.SIGKILL)  # what the kernel does when memory runs out
+    snap = job.wait(60)
+    assert snap.state == "failed"
+    assert "killed (signal 9)" in snap.error and "out of memory" in snap.error
+
+
+def test_new_job_picks_the_process_unless_told_otherwise(tiny_run, monkeypatch) -> None:
+    task, data, model, spec = tiny_run()
+    monkeypatch.delenv("RNN_LAB_TRAIN_IN_THREAD", raising=False)
+    assert isinstance(new_job(model, "addition", data, spec.train), ProcessTrainingJob)
+    plain = new_job(model, "addition", data, spec.train, in_process=True)
+    assert type(plain) is TrainingJob and plain.on_epoch is not None
+    monkeypatch.setenv("RNN_LAB_TRAIN_IN_THREAD", "1")
+    assert type(new_job(model, "addition", data, spec.train)) is TrainingJob
