@@ -11,11 +11,10 @@ hangs, by killing it, and an out-of-memory kill ends only that run.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
-import io
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,6 @@ from rnn_core.training import TrainingJob
 
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
 _ROOT = Path(__file__).resolve().parents[1]  # so ``-m rnn_core.train_worker`` resolves
-_HEADER = struct.Struct("<Q")  # frame length prefix
 
 
 def _read_only(mapping: dict) -> MappingProxyType:
@@ -47,24 +45,14 @@ class _Pickler(pickle.Pickler):
 
 
 def write_frame(stream: IO[bytes], message: Any) -> None:
-    """Send one pickled message, length-prefixed, and flush."""
-    buf = io.BytesIO()
-    _Pickler(buf, protocol=5).dump(message)
-    stream.write(_HEADER.pack(buf.tell()))
-    stream.write(buf.getbuffer())
+    """Send one pickled message straight into the stream (no in-memory copy) and flush."""
+    _Pickler(stream, protocol=5).dump(message)
     stream.flush()
 
 
 def read_frame(stream: IO[bytes]) -> Any:
-    """Receive one message; raises EOFError when the other side has gone."""
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        raise EOFError
-    (size,) = _HEADER.unpack(head)
-    body = stream.read(size)
-    if len(body) < size:
-        raise EOFError
-    return pickle.loads(body)
+    """Receive one message, unpickled as it streams in; EOFError when the other side is gone."""
+    return pickle.load(stream)
 
 
 class ProcessTrainingJob(TrainingJob):
@@ -169,16 +157,14 @@ class ProcessTrainingJob(TrainingJob):
                     return {"state": "done", "stopped_early": stopped}
                 elif kind == "failed":
                     return {"state": "failed", "error": payload[0]}
-        except (EOFError, BrokenPipeError, OSError):
+        except (EOFError, pickle.UnpicklingError, BrokenPipeError, OSError):
             return None  # the child died: its exit code says why
 
     @staticmethod
     def _tell_stop(proc: subprocess.Popen) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError, ValueError):  # already gone
             proc.stdin.write(b"stop\n")
             proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # already gone
 
     @staticmethod
     def _kill(proc: subprocess.Popen) -> None:
@@ -188,10 +174,8 @@ class ProcessTrainingJob(TrainingJob):
     @staticmethod
     def _close(proc: subprocess.Popen) -> None:
         for stream in (proc.stdin, proc.stdout):
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 stream.close()
-            except (BrokenPipeError, OSError):
-                pass
         try:
             proc.wait(timeout=STOP_GRACE_SECONDS)
         except subprocess.TimeoutExpired:

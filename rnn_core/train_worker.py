@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import IO, Any
 
 from rnn_core.train_process import read_frame, write_frame
@@ -45,11 +46,14 @@ def run(request: dict[str, Any], send: Any, stop: threading.Event) -> None:
                 raise _StopRequested
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            send("batch", batch, {k: float(v) for k, v in (logs or {}).items()})
+            now = time.perf_counter()
+            seconds, self.t = now - self.t, now  # measured here: messages arrive in bursts
+            send("batch", batch, {k: float(v) for k, v in (logs or {}).items()}, seconds)
             if stop.is_set():
                 raise _StopRequested
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.t = time.perf_counter()
             send("epoch_begin")
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:

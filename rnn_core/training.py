@@ -220,15 +220,8 @@ class TrainingJob:
         keys = sorted({k for log in logs for k in log if k != "epoch"})
         return {k: [float(log.get(k, np.nan)) for log in logs] for k in keys}
 
-    def preload(
-        self,
-        epoch_logs: Any,
-        train_seconds: float,
-        extras: Any = (),
-        batch_logs: Any = (),
-    ) -> None:
-        """Start a new job from a finished history (a pretrained model): curves, epochs and
-        time as if trained here; :meth:`start` then continues from the next epoch."""
+    def preload(self, epoch_logs: Any, seconds: float, extras: Any = (), batches: Any = ()) -> None:
+        """Begin from a finished history (a pretrained model); :meth:`start` continues it."""
         logs = [dict(log) for log in epoch_logs]
         extras = list(extras) or [None] * len(logs)
         if len(extras) != len(logs):
@@ -237,11 +230,11 @@ class TrainingJob:
             if self._snap.active or self._snap.epoch:
                 raise RuntimeError("only a job that has not trained yet can be preloaded")
             self._epoch_logs, self._extras = logs, extras
-            self._batch_logs = [dict(b) for b in batch_logs]
+            self._batch_logs = [dict(b) for b in batches]
             self._publish(
-                state="done", epoch=len(logs), epochs_target=len(logs), call_start_epoch=0,
-                epoch_logs=tuple(logs), epoch_extras=tuple(extras),
-                batch_logs=tuple(self._batch_logs), train_seconds=float(train_seconds),
+                state="done", epoch=len(logs), epochs_target=len(logs), epoch_logs=tuple(logs),
+                epoch_extras=tuple(extras), batch_logs=tuple(self._batch_logs),
+                train_seconds=float(seconds),
             )  # fmt: skip
 
     # ----- worker side --------------------------------------------------------------------
@@ -306,10 +299,15 @@ class TrainingJob:
             raise _StopRequested
         self._record_batch(batch, logs)
 
-    def _record_batch(self, batch: int, logs: dict) -> None:
-        """Throughput, ETA and (every ``publish_every`` batches) a curve point."""
+    def _record_batch(self, batch: int, logs: dict, seconds: float | None = None) -> None:
+        """Throughput, ETA and (every ``publish_every`` batches) a curve point.
+
+        ``seconds`` is the batch's own duration when measured elsewhere (a child process whose
+        messages arrive in bursts); otherwise the time since the previous batch here.
+        """
         now = time.perf_counter()
         dt, self._t_batch = now - self._t_batch, now
+        dt = dt if seconds is None else seconds
         if dt > 0:  # smoothed batches/s; the first batch of a call includes tracing
             rate = 1.0 / dt
             self._rate = rate if self._rate == 0 else 0.9 * self._rate + 0.1 * rate

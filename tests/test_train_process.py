@@ -6,9 +6,10 @@ import io
 import os
 import signal
 import time
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
+import pytest
 
 from rnn_core.export import model_from_bytes
 from rnn_core.slots import SlotPool
@@ -49,6 +50,23 @@ def test_child_trains_and_this_process_only_receives_weights(tiny_run) -> None:
     for mine, theirs in zip(after, child.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert int(child.optimizer.iterations.numpy()) == 2 * snap.batches_per_epoch
+
+
+def test_relay_uses_the_childs_batch_times_not_the_arrival_times(tiny_run) -> None:
+    job, _ = _job(tiny_run, epochs=1)
+    stream = io.BytesIO()  # a child's whole output, read at once: arrival times are all ~0
+    write_frame(stream, ("epoch_begin",))
+    for b in range(job.snapshot().batches_per_epoch):
+        write_frame(stream, ("batch", b, {"loss": 1.0}, 0.25))  # each batch took 0.25 s
+    write_frame(stream, ("done", False, job.model.get_weights(), b"checkpoint"))
+    stream.seek(0)
+    proc = SimpleNamespace(stdin=io.BytesIO(), stdout=stream)
+    with job._lock:
+        job._publish(state="running", epochs_target=1)
+    assert job._relay(proc, {"task": "addition"}) == {"state": "done", "stopped_early": False}
+    rate = job.snapshot().samples_per_sec
+    assert rate == pytest.approx(job.cfg.batch_size / 0.25, rel=0.01)
+    assert job.checkpoint == b"checkpoint"
 
 
 def test_train_more_continues_from_the_childs_optimizer_state(tiny_run) -> None:
