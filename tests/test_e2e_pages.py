@@ -1,12 +1,15 @@
 """End to end in real Chromium: every page opened on a fresh server, one action each, screenshots.
 
 Also: the first deep link of a fresh server goes through the router, and a training keeps
-running while its user visits other pages (with a Stop in the sidebar there).
+running while its user visits other pages (with a Stop in the sidebar there), and closing the
+tab ends that session's training process.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +118,43 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
         page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
         _no_error(page)
         _shot(page, "train_after_sidebar_stop")
+
+
+def _training_children(port: int) -> list[int]:
+    """Pids of ``rnn_core.train_worker`` children of the server listening on ``port``."""
+    server = [
+        int(p.parent.name)
+        for p in Path("/proc").glob("[0-9]*/cmdline")
+        if f"--server.port\0{port}\0" in p.read_bytes().decode(errors="replace")
+    ]
+    children = []
+    for p in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = p.read_text().rsplit(")", 1)[1].split()
+            cmdline = (p.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[1]) in server and "rnn_core.train_worker" in cmdline:
+            children.append(int(p.parent.name))
+    return children
+
+
+def test_closing_the_tab_ends_its_training_process() -> None:
+    env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"}  # Streamlit's default is 120 s
+    with streamlit_server(env) as url, chromium_page(1300, 1000) as page:
+        port = int(url.rsplit(":", 1)[1])
+        page.goto(f"{url}/train?preset=addition-fast")
+        page.get_by_text("Source reports:").wait_for(timeout=90_000)
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
+        for _ in range(120):
+            if _training_children(port):
+                break
+            page.wait_for_timeout(250)
+        assert _training_children(port), "no training child process started"
+        page.context.close()  # the student closes the tab mid-training
+        for _ in range(120):
+            if not _training_children(port):
+                break
+            time.sleep(0.5)
+        assert not _training_children(port), "the training went on after its session ended"
