@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -14,7 +15,8 @@ def export_buttons(record: Any) -> None:
     snap = record.job.snapshot()
     if snap.active or not snap.epoch:
         return
-    stem = f"{record.spec.task}_{record.name.replace(' ', '_').replace('×', 'x')}"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", record.name.replace("×", "x")).strip("_")
+    stem = f"{record.spec.task}_{name}"
     with st.expander("Export this run: model, history, config, plain Keras code"):
         cols = st.columns(4)
         model = record.job.model
@@ -27,6 +29,9 @@ def export_buttons(record: Any) -> None:
             )
         else:
             cols[0].caption("Model released to save memory (only the newest runs keep theirs).")
+        data = record.info.get("data")
+        if record.spec.task == "text" and model is not None and data is not None:
+            _text_sidecar(cols[0], data, stem)
         cols[1].download_button(
             "History (.csv)",
             export.history_csv(record.job.history()),
@@ -48,3 +53,17 @@ def export_buttons(record: Any) -> None:
                 "As Keras code (.py)", code, file_name=f"{stem}.py", on_click="ignore"
             )
             st.code(code, language="python")
+
+
+def _text_sidecar(col: Any, data: Any, stem: str) -> None:
+    """A text model's alphabet file, which ``python -m rnn_core generate`` reads beside it."""
+    from rnn_core.text_task import sidecar_json
+
+    col.download_button(
+        "Alphabet (.keras.vocab.json)", sidecar_json(data), file_name=f"{stem}.keras.vocab.json",
+        on_click="ignore",
+    )  # fmt: skip
+    col.caption(
+        f"Keep both files in one folder, then `python -m rnn_core generate --model {stem}.keras "
+        '--seed "the will to power "`.'
+    )

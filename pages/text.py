@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from pages import _snapshots
 from pages._chrome import settings_box
+from pages._export import export_buttons
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
 from pages.common import add_run, budget, live_panel, load_training, runs, show_code, use_the_router
@@ -171,6 +173,7 @@ with settings_box("Corpus and model"):
     if st.session_state.tx_preset in PRESETS:
         st.caption(f"Source reports: {PRESETS[st.session_state.tx_preset].source_result}")
     started = config_form(busy, corpus is not None)
+_snapshots.text_page()  # start from the pretrained character model
 
 if started and corpus is not None:
     source = st.session_state.tx_source
@@ -206,6 +209,7 @@ if current is not None:
         temperature_explorer(current)
     if current.job.model is not None:
         summary(current.job.model)
+    export_buttons(current)  # .keras plus the alphabet file `generate` reads
 
 past = [r for r in runs() if r.spec.task == "text"]
 if len(past) > 1:

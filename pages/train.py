@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import _train_addition, _train_form, _train_imdb, _train_mnist
+from pages import _snapshots, _train_addition, _train_form, _train_imdb, _train_mnist
 from pages._export import export_buttons
 from pages.common import (
     add_run,
@@ -69,6 +69,7 @@ _train_form.load_task_defaults(task_name)
 if getattr(task, "files", ()):
     _train_form.data_dir_setting(task)
 _train_form.preset_picker(task_name)
+_snapshots.train_page(task_name)  # start from a pretrained model
 
 current = st.session_state.get("current")
 if current is not None and current.spec.task != task_name:  # show this task's latest run

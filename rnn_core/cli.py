@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from rnn_core.config import CELLS, OPTIMIZERS, RunSpec, update
+from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, RunSpec, update
 from rnn_core.data_dir import ENV_VAR, DataMissingError
 from rnn_core.presets import PRESETS, get_preset
 from rnn_core.text_cli import add_generate_parser, cmd_generate
@@ -31,6 +31,7 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--layers", type=int)
     p.add_argument("--dropout", type=float)
     p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--pooling", choices=POOLINGS, help="imdb/mnist: last state, max or mean")
     p.add_argument("--digits", type=int, help="addition: operand digits (1-5)")
     p.add_argument("--reverse", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--maxlen", type=int, help="imdb: pad/cut reviews to N tokens; text: window")
@@ -46,7 +47,9 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--seed", type=int)
     add_text_train_flags(p)
-    p.add_argument("--save", help="write the trained model to this .keras path")
+    p.add_argument(
+        "--save", help="write the model to PATH.keras, or a snapshot to NAME.weights.h5 + NAME.json"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
 
@@ -117,7 +120,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = task.evaluate(model, data)
     _log("test: " + "  ".join(f"{k} {v}" for k, v in test.items()))
     if args.save:
-        if hasattr(task, "save"):  # a task may save more than the model (text: its alphabet)
+        if args.save.endswith(".weights.h5"):  # a pretrained snapshot: weights + JSON sidecar
+            _save_snapshot(args, model, spec, data, job.wait(), test)
+        elif hasattr(task, "save"):  # a task may save more than the model (text: its alphabet)
             task.save(model, data, args.save)
         else:
             model.save(args.save)
@@ -135,6 +140,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def _save_snapshot(
+    args: argparse.Namespace, model: Any, spec: RunSpec, data: Any, snap: Any, test: dict
+) -> None:
+    """Write the weights and the JSON (spec, scores, history, text alphabet) of a snapshot."""
+    import shlex
+
+    from rnn_core.snapshots import save_snapshot
+
+    vocab = None
+    if spec.task == "text":
+        from rnn_core.text_task import sidecar_meta
+
+        vocab = sidecar_meta(data.vocab, data.config, data.corpus.name)
+    command = "python -m rnn_core " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])
+    meta = save_snapshot(args.save, model, spec, snap, test, vocab, command)
+    _log(f"snapshot description: {meta}")
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -186,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; errors in the user's input print one line and exit 2."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in saved snapshots
     commands = {"train": cmd_train, "presets": cmd_presets, "fetch": cmd_fetch}
     commands["generate"] = cmd_generate
     try:

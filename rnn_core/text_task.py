@@ -251,16 +251,25 @@ class TextTask:
         """Save the model and, beside it, its alphabet and settings (``PATH.vocab.json``)."""
         model.save(path)
         side = sidecar_path(path)
-        cfg = data.config
-        meta = {
-            **data.vocab.to_json(),
-            "lowercase": cfg.lowercase,
-            "maxlen": cfg.maxlen,
-            "corpus": data.corpus.name,
-            "window_sampling": cfg.window_sampling,
-        }
-        side.write_text(json.dumps(meta, ensure_ascii=False))
+        side.write_text(sidecar_json(data))
         return side
+
+
+def sidecar_meta(vocab: Vocabulary, cfg: TextConfig, corpus: str) -> dict[str, Any]:
+    """What ``generate`` needs beside a text model: its alphabet and how it reads text."""
+    return {
+        **vocab.to_json(),
+        "lowercase": cfg.lowercase,
+        "maxlen": cfg.maxlen,
+        "corpus": corpus,
+        "window_sampling": cfg.window_sampling,
+    }
+
+
+def sidecar_json(data: Any) -> str:
+    """The ``PATH.vocab.json`` text for a run's model (also offered as a page download)."""
+    corpus = data.corpus.name if hasattr(data, "corpus") else data.config.corpus
+    return json.dumps(sidecar_meta(data.vocab, data.config, corpus), ensure_ascii=False)
 
 
 def sidecar_path(path: str | Path) -> Path:

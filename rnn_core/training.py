@@ -233,6 +233,7 @@ class TrainingJob:
             self._batch_logs = [dict(b) for b in batches]
             self._publish(
                 state="done", epoch=len(logs), epochs_target=len(logs), epoch_logs=tuple(logs),
+                batch=self._snap.batches_per_epoch,
                 epoch_extras=tuple(extras), batch_logs=tuple(self._batch_logs),
                 train_seconds=float(seconds),
             )  # fmt: skip

@@ -1,0 +1,179 @@
+"""Start from a pretrained model: the snapshots in assets/, read once, copied into a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages import _train_form
+from pages.common import add_run, load_training, task_data
+from rnn_core import snapshots
+from rnn_core.datasets import data_status
+from rnn_core.tasks import get_task, run_name
+
+
+@st.cache_resource(ttl=300, show_spinner=False)
+def _listed(task: str) -> list[Any]:
+    """The task's snapshots (their JSON only), re-read every few minutes."""
+    return snapshots.list_snapshots(snapshots.ASSETS, task)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _weights(name: str, mtime: float) -> tuple[Any, ...]:
+    """A snapshot's weights, read once per process: read-only arrays shared by every session."""
+    return snapshots.load_weights(snapshots.read_snapshot(snapshots.ASSETS / f"{name}.json"))
+
+
+def offer(task: str) -> Any:
+    """An expander offering the task's pretrained model; the snapshot when its button is hit."""
+    found = _listed(task)
+    if not found:
+        return None
+    snap = found[0]
+    score = snapshots.main_score(snap)
+    with st.expander("Start from a pretrained model (results at once, no training)"):
+        st.caption(
+            f"**{run_name(snap.spec)}**, {snap.params:,} parameters, trained {snap.epochs} "
+            f"epochs ({snap.train_seconds:.0f} s) with `{snap.command}`"
+            + (f" — {score[0]} **{score[1]:.3f}**." if score else ".")
+            + " Loading gives this session its own copy: *Train more* continues the copy, the "
+            "shipped model stays as it is."
+        )
+        if st.button("Load the pretrained model", key=f"pretrained_{task}", icon=":material/bolt:"):
+            return snap
+    return None
+
+
+def _missing(task: str) -> list[str]:
+    """The task's dataset files not on this machine (the data directory or Keras's cache)."""
+    status = data_status(st.session_state.get("data_dir") or None)
+    return [f for f in getattr(get_task(task), "files", ()) if not status[f]]
+
+
+def new_run(snap: Any, spec: Any, data: Any, name: str) -> Any:
+    """A RunRecord whose model is a copy of the snapshot and whose curves are its history."""
+    training = load_training()
+    from rnn_core.train_process import new_job
+
+    mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
+    with st.spinner("Loading the pretrained model…"):
+        model = snapshots.build_model(snap, list(_weights(snap.name, mtime)), data)
+    job = new_job(model, spec.task, data, spec.train)
+    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
+    record = training.RunRecord(name, spec, job, snap.params)
+    record.info |= {"data": data, "pretrained": snap.name}
+    return record
+
+
+def _for_this_host(snap: Any) -> Any:
+    """The snapshot's spec reading data from this session's data directory."""
+    from dataclasses import fields, replace
+
+    spec = snap.spec
+    if "data_dir" in {f.name for f in fields(spec.data)}:
+        spec = replace(spec, data=replace(spec.data, data_dir=st.session_state.get("data_dir")))
+    return spec
+
+
+def train_page(task: str) -> None:
+    """Train page: offer the task's snapshot; loaded, it becomes this session's current run."""
+    snap = offer(task)
+    if snap is None:
+        return
+    missing = _missing(task)
+    if missing:  # no surprise download: say what needs the files, show the recorded results
+        from rnn_core import charts
+
+        st.warning(
+            f"{', '.join(f'`{f}`' for f in missing)} not on this machine, so the pretrained "
+            "model cannot be scored on the test set, try your own input or train more here. "
+            "Its recorded curves are below. Fetch the data with `python -m rnn_core fetch "
+            "--data-dir DIR` and set *Data directory* to use it.",
+            icon=":material/folder_off:",
+        )
+        fig = charts.training_curves(snap.batch_logs, snap.epoch_logs, "accuracy")
+        st.plotly_chart(fig, key="pretrained_curves", config={"displayModeBar": False})
+        return
+    spec = _for_this_host(snap)
+    try:
+        data = task_data(task, spec.data)
+        record = new_run(snap, spec, data, f"{run_name(spec)} · pretrained")
+    except (snapshots.SnapshotError, ValueError) as exc:
+        st.error(f"The pretrained model could not be loaded: {exc}")
+        return
+    add_run(record)
+    st.session_state.current = record
+    _train_form.put_spec_in_widgets(spec)  # the form and the link show the snapshot's setup
+    _train_form.share_link(spec)
+    st.rerun()
+
+
+def text_page() -> None:
+    """Text page: offer the character model; loaded, generation works at once.
+
+    Training it more needs its corpus; when the corpus file is not on this machine the run
+    still generates from the snapshot's alphabet (nothing is downloaded on a click).
+    """
+    from types import SimpleNamespace
+
+    from pages._text_corpus import load_corpus
+
+    snap = offer("text")
+    if snap is None:
+        return
+    spec = _for_this_host(snap)
+    cfg, task = spec.data, get_task("text")
+    try:
+        data = None
+        if cfg.corpus == "python-docs" or f"{cfg.corpus}.txt" not in _missing_text(cfg):
+            corpus = load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None)
+            data = task.make_data(cfg, corpus)
+        if data is not None and data.vocab.chars == snap.vocab["chars"]:
+            record = new_run(snap, spec, data, f"{run_name(spec)} · {cfg.corpus} · pretrained")
+            note = data.note
+        else:
+            seed = next((e["seed"] for e in reversed(snap.epoch_extras) if e), "")
+            data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
+            record = _generate_only(snap, spec, data)
+            note = (
+                f"The {cfg.corpus} corpus is not on this machine: this pretrained model "
+                "generates from its saved alphabet, but training it more needs the corpus "
+                "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)."
+            )
+    except (snapshots.SnapshotError, ValueError) as exc:
+        st.error(f"The pretrained model could not be loaded: {exc}")
+        return
+    record.info |= {"note": note, "alphabet": data.vocab.size}
+    add_run(record)
+    st.session_state.tx_current = record
+    st.rerun()
+
+
+def _missing_text(cfg: Any) -> list[str]:
+    """Dataset files the text config would need but this machine lacks."""
+    status = data_status(st.session_state.get("data_dir") or None)
+    return [f for f, here in status.items() if f.endswith(".txt") and not here]
+
+
+def shape_vocab(snap: Any) -> Any:
+    """The snapshot's alphabet."""
+    from rnn_core.text import Vocabulary
+
+    return Vocabulary.from_json(snap.vocab)
+
+
+def _generate_only(snap: Any, spec: Any, data: Any) -> Any:
+    """A run that can generate but not train (its corpus is missing): the model is kept."""
+    import numpy as np
+
+    training = load_training()
+    mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
+    model = snapshots.build_model(snap, list(_weights(snap.name, mtime)))
+    empty = np.zeros((0, spec.data.maxlen), np.int32)  # (0, T): nothing to train on
+    job = training.TrainingJob(model, (empty, empty), None, spec.train)
+    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
+    job.release(keep_model=True)  # no data: Train more is off, generation works
+    record = training.RunRecord(f"{run_name(spec)} · pretrained", spec, job, snap.params)
+    record.info |= {"data": data, "pretrained": snap.name}
+    return record

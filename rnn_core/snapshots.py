@@ -1,0 +1,261 @@
+"""Pretrained snapshots: small trained models shipped in ``assets/`` so a cold host shows results.
+
+A snapshot is two files: ``NAME.weights.h5`` (Keras weights only, a few hundred kB) and
+``NAME.json`` (the RunSpec, the measured test scores, epochs, training seconds, the per-epoch
+history and, for text, the alphabet). A model is rebuilt through the task's own ``build`` from
+the spec plus the shapes in the JSON, so no dataset is needed to load one. ``python -m rnn_core
+train ... --save NAME.weights.h5`` writes both (see assets/README.md). Reading the JSON never
+imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from rnn_core.config import ModelConfig, RunSpec, TrainConfig
+
+FORMAT = "rnn-lab-snapshot/1"  # the "format" field of every snapshot JSON
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # where the shipped snapshots live
+WEIGHTS_SUFFIX = ".weights.h5"  # Keras's weights-only format
+MAX_BATCH_POINTS = 600  # batch-curve points kept in a snapshot (every k-th when longer)
+
+
+class SnapshotError(ValueError):
+    """A snapshot that cannot be read or used; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One pretrained model's description (the JSON); the weights stay in their file."""
+
+    name: str  # file stem, e.g. "addition-lstm"
+    spec: RunSpec  # the configuration it was trained with (data_dir cleared)
+    params: int  # parameters of the model
+    test: dict[str, Any]  # measured held-out scores (task.evaluate at save time)
+    epochs: int  # epochs trained
+    train_seconds: float  # wall time inside fit
+    epoch_logs: tuple[dict[str, float], ...]  # one per epoch: loss, val_loss, accuracy …
+    epoch_extras: tuple[Any, ...]  # the task's per-epoch report (exact match, samples …)
+    batch_logs: tuple[dict[str, float], ...]  # thinned per-batch curve points
+    input_shape: tuple[int | None, ...]  # the model's input shape without the batch axis
+    vocab: dict[str, Any] | None  # text models: the ``generate`` sidecar (alphabet, maxlen …)
+    command: str  # the CLI command that produced it
+    weights_path: Path  # the .weights.h5 file beside the JSON
+
+
+def snapshot_paths(path: str | Path) -> tuple[Path, Path]:
+    """(weights file, JSON file) for ``NAME.weights.h5``, ``NAME.json`` or ``NAME``."""
+    path = Path(path)
+    name = path.name
+    for suffix in (WEIGHTS_SUFFIX, ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return path.with_name(name + WEIGHTS_SUFFIX), path.with_name(name + ".json")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: NumPy scalars and arrays become numbers and lists, NaN becomes None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _thin(logs: list[dict[str, float]], most: int = MAX_BATCH_POINTS) -> list[dict[str, float]]:
+    """Every k-th batch point (and the last) so the curve keeps its shape in few bytes."""
+    if len(logs) <= most:
+        return logs
+    k = math.ceil(len(logs) / most)
+    return logs[::k] + ([logs[-1]] if (len(logs) - 1) % k else [])
+
+
+def save_snapshot(
+    path: str | Path,
+    model: Any,
+    spec: RunSpec,
+    history: Any,
+    test: dict[str, Any],
+    vocab: dict[str, Any] | None = None,
+    command: str = "",
+) -> Path:
+    """Write ``NAME.weights.h5`` and ``NAME.json``; ``history`` is the job's last Snapshot.
+
+    Returns the JSON path. The stored spec has ``data_dir`` cleared: the host that loads the
+    snapshot uses its own data directory.
+    """
+    weights, meta = snapshot_paths(path)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    import keras
+
+    keras.Model(model.inputs, model.outputs).save_weights(weights)  # layers only, no optimizer
+    data = spec.data
+    if any(f.name == "data_dir" for f in dataclasses.fields(data)):
+        data = dataclasses.replace(data, data_dir=None)
+    body = {
+        "format": FORMAT,
+        "name": weights.name[: -len(WEIGHTS_SUFFIX)],
+        "spec": RunSpec(spec.task, data, spec.model, spec.train).to_dict(),
+        "params": int(model.count_params()),
+        "input_shape": list(model.input_shape[1:]),
+        "test": test,
+        "epochs": int(history.epoch),
+        "train_seconds": round(float(history.train_seconds), 2),
+        "weights": weights.name,
+        "weights_bytes": weights.stat().st_size,
+        "vocab": vocab,
+        "command": command,
+        "saved": time.strftime("%Y-%m-%d"),
+        "history": {
+            "epoch_logs": list(history.epoch_logs),
+            "epoch_extras": list(history.epoch_extras),
+            "batch_logs": _thin(list(history.batch_logs)),
+        },
+    }
+    meta.write_text(json.dumps(_plain(body), ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def spec_from_dict(d: dict[str, Any]) -> RunSpec:
+    """The RunSpec of :meth:`RunSpec.to_dict` (lists back to tuples); ValueError if unusable."""
+    from rnn_core.tasks import get_task
+
+    def make(cls: Any, values: dict[str, Any]) -> Any:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(sorted(unknown))}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    task = get_task(d["task"])
+    return RunSpec(
+        task=d["task"],
+        data=make(task.data_config, d["data"]),
+        model=make(ModelConfig, d["model"]),
+        train=make(TrainConfig, d["train"]),
+    )
+
+
+def read_snapshot(path: str | Path) -> Snapshot:
+    """The snapshot described by ``NAME.json`` (no TensorFlow); SnapshotError when unusable."""
+    weights, meta = snapshot_paths(path)
+    fix = "recreate it with the command in assets/README.md"
+    try:
+        body = json.loads(meta.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(f"snapshot file {meta.name} is missing: {fix}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"{meta.name} is not readable JSON ({exc}): {fix}") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise SnapshotError(f"{meta.name} is not an RNN Lab snapshot ({FORMAT}): {fix}")
+    if not weights.is_file():
+        raise SnapshotError(f"{weights.name}, the weights of {meta.name}, is missing: {fix}")
+    try:
+        hist = body["history"]
+        return Snapshot(
+            name=str(body["name"]),
+            spec=spec_from_dict(body["spec"]),
+            params=int(body["params"]),
+            test=dict(body["test"]),
+            epochs=int(body["epochs"]),
+            train_seconds=float(body["train_seconds"]),
+            epoch_logs=tuple(dict(e) for e in hist["epoch_logs"]),
+            epoch_extras=tuple(hist["epoch_extras"]),
+            batch_logs=tuple(dict(b) for b in hist["batch_logs"]),
+            input_shape=tuple(body["input_shape"]),
+            vocab=body.get("vocab"),
+            command=str(body.get("command", "")),
+            weights_path=weights,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"{meta.name} has a bad or missing field ({exc}): {fix}") from None
+
+
+def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list[Snapshot]:
+    """Every readable snapshot in ``folder`` (for ``task`` if given), sorted by name."""
+    found = []
+    for meta in sorted(Path(folder).glob("*.json")):
+        try:
+            snap = read_snapshot(meta)
+        except SnapshotError:
+            continue  # not a snapshot (or broken): skipped; read_snapshot names the problem
+        if task is None or snap.spec.task == task:
+            found.append(snap)
+    return found
+
+
+def shape_data(snap: Snapshot) -> Any:
+    """What ``task.build`` reads from a run's data, made from the snapshot alone (no dataset)."""
+    from rnn_core.text import Vocabulary
+
+    shape = [d or 1 for d in snap.input_shape]
+    vocab = Vocabulary.from_json(snap.vocab) if snap.vocab else None
+    return SimpleNamespace(
+        config=snap.spec.data, x_train=np.zeros((0, *shape), np.float32), vocab=vocab
+    )
+
+
+def build_model(snap: Snapshot, weights: list[np.ndarray] | None = None, data: Any = None) -> Any:
+    """A fresh compiled model of the snapshot's shape with its weights (a copy, trainable).
+
+    ``weights`` are arrays from :func:`load_weights` (read from the file when None); ``data``
+    is a run's real data when the page has it (the model is the same either way).
+    """
+    import keras
+
+    from rnn_core.tasks import get_task
+
+    data = shape_data(snap) if data is None else data
+    model = get_task(snap.spec.task).build(snap.spec, data)
+    if weights is None:
+        try:
+            keras.Model(model.inputs, model.outputs).load_weights(snap.weights_path)
+        except Exception as exc:  # a truncated or foreign h5 file: one readable line
+            raise SnapshotError(
+                f"the weights in {snap.weights_path.name} could not be read "
+                f"({type(exc).__name__}: {exc}); recreate it with the command in assets/README.md"
+            ) from None
+        return model
+    mine = [tuple(w.shape) for w in model.get_weights()]
+    theirs = [tuple(w.shape) for w in weights]
+    if mine != theirs:
+        raise SnapshotError(f"snapshot {snap.name}: weight shapes {theirs} do not fit {mine}")
+    model.set_weights(weights)  # copies into the model's own variables
+    return model
+
+
+def load_weights(snap: Snapshot) -> tuple[np.ndarray, ...]:
+    """The snapshot's weights as read-only arrays, in ``model.get_weights()`` order."""
+    arrays = []
+    for w in build_model(snap).get_weights():
+        w = np.asarray(w)
+        w.flags.writeable = False
+        arrays.append(w)
+    return tuple(arrays)
+
+
+def main_score(snap: Snapshot) -> tuple[str, float] | None:
+    """The headline test figure: (label, value) — exact match, accuracy or word validity."""
+    for key, label in (
+        ("exact_match", "exact match"),
+        ("accuracy", "test accuracy"),
+        ("word_validity", "word validity"),
+    ):
+        if isinstance(snap.test.get(key), int | float):
+            return label, float(snap.test[key])
+    return None

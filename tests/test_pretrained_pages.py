@@ -1,0 +1,97 @@
+"""AppTest: "Start from a pretrained model" shows results at once on the Train and Text pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn_core import snapshots
+from tests.conftest import SHARED_DATA
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120  # TensorFlow's import alone takes seconds
+
+
+def _shipped(task: str) -> snapshots.Snapshot:
+    found = snapshots.list_snapshots(snapshots.ASSETS, task)
+    if not found:
+        pytest.skip(f"no {task} snapshot in assets/ (see assets/README.md)")
+    return found[0]
+
+
+def _load_pretrained(at: AppTest) -> None:
+    button = next(b for b in at.button if b.label == "Load the pretrained model")
+    button.click().run()
+    assert not at.exception, at.exception
+
+
+def test_train_page_starts_from_the_addition_snapshot() -> None:
+    snap = _shipped("addition")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    _load_pretrained(at)
+    record = at.session_state["current"]
+    assert record.name.endswith("pretrained") and record.info["pretrained"] == snap.name
+    state = record.job.snapshot()
+    assert state.state == "done" and state.epoch == snap.epochs  # no training ran
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["epochs done"] == str(snap.epochs)
+    assert float(tiles["held-out exact match"]) == pytest.approx(
+        snap.epoch_extras[-1]["exact_match"], abs=1e-3
+    )
+    at.text_input[0].input("123+45")  # "ask your own sum": the copy answers at once
+    next(b for b in at.button if b.label == "Ask the model").click().run()
+    assert not at.exception, at.exception
+    answer = " ".join(s.value for s in at.success)
+    assert "123+45 = **" in answer and "☑ right" in answer
+    weights = record.job.model.get_weights()
+    assert all(w.flags.writeable for w in weights)  # the session's own copy, trainable
+
+
+@pytest.mark.parametrize("with_corpus", [False, True])
+def test_text_page_generates_from_the_snapshot_without_training(
+    with_corpus: bool, tmp_path: Path
+) -> None:
+    snap = _shipped("text")
+    if with_corpus and not (SHARED_DATA / "nietzsche.txt").is_file():
+        pytest.skip("nietzsche.txt is not in ../shared/data")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["tx_source"] = "python-docs"  # the form's corpus does not matter
+    at.session_state["data_dir"] = str(SHARED_DATA if with_corpus else tmp_path)
+    at.run()
+    at.switch_page("pages/text.py").run()
+    assert not at.exception, at.exception
+    _load_pretrained(at)
+    record = at.session_state["tx_current"]
+    assert record.info["pretrained"] == snap.name and record.job.snapshot().epoch == snap.epochs
+    assert record.info["data"].vocab.chars == snap.vocab["chars"]
+    if with_corpus:  # the corpus is here: the copy can train more
+        assert not record.job.released and "nietzsche" in record.name
+    at.session_state["tx_own_n"] = 50
+    next(b for b in at.button if b.label == "Generate").click().run()
+    assert not at.exception, at.exception
+    assert any("50 characters in" in c.value for c in at.caption)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Alphabet (.keras.vocab.json)" in labels and "Model (.keras)" in labels
+
+
+def test_train_page_says_what_it_cannot_score_without_the_dataset(tmp_path: Path) -> None:
+    from rnn_core.datasets import data_status
+
+    _shipped("mnist")
+    if data_status(tmp_path)["mnist.npz"]:
+        pytest.skip("mnist.npz is in Keras's cache on this machine")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["task"] = "mnist"
+    at.session_state["data_dir"] = str(tmp_path)  # an empty folder
+    at.run()
+    at.switch_page("pages/train.py").run()
+    _load_pretrained(at)
+    warning = " ".join(w.value for w in at.warning)
+    assert "`mnist.npz` not on this machine" in warning and "python -m rnn_core fetch" in warning
+    assert "current" not in at.session_state  # no run without data; the curves are shown
+    assert any(c.proto.spec for c in at.get("plotly_chart"))
