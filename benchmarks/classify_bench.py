@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rnn_core.config import update
+from rnn_core.config import POOLINGS, update
 from rnn_core.presets import get_preset
 from rnn_core.tasks import get_task
 from rnn_core.training import TrainingJob
@@ -46,6 +46,7 @@ def parser(doc: str, preset: str, goal: float, budget: float) -> argparse.Argume
     p.add_argument("--num-words", type=int)
     p.add_argument("--embedding-dim", type=int)
     p.add_argument("--cell")
+    p.add_argument("--pooling", choices=POOLINGS)
     p.add_argument("--optimizer")
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--dropout", type=float)

@@ -8,6 +8,7 @@ from typing import Any
 
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
+POOLINGS = ("last", "max", "mean")  # how a classifier reduces the last RNN layer's outputs
 
 
 def _at_least(**values: tuple[Any, int]) -> None:
@@ -84,6 +85,7 @@ class ModelConfig:
     dropout: float = 0.0  # dropout on each recurrent layer's inputs
     bidirectional: bool = False  # wrap encoder layers in Bidirectional
     embedding_dim: int = 32  # embedding width for word-level tasks
+    pooling: str = "last"  # classifiers: "last" state, or "max"/"mean" of all the RNN's outputs
     seed: int = 0  # seed of every initializer and dropout in this model
 
     def __post_init__(self) -> None:
@@ -92,6 +94,8 @@ class ModelConfig:
         _at_least(embedding_dim=(self.embedding_dim, 0))
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,15 @@ def build_sequence_classifier(
         for i in range(cfg.layers):
             h = dense(cfg.units, "relu", f"dense_{i + 1}", seed + 10 * i)(h)
     else:
+        pooled = cfg.pooling != "last"  # pooling reads every output of the last layer
         for i in range(cfg.layers):
-            last = i == cfg.layers - 1
-            layer = recurrent_layer(cfg, not last, f"rnn_{i + 1}", seed + 10 * i, cfg.bidirectional)
-            h = layer(h)  # (B, H) after the last layer, (B, T, H) before
+            seqs = pooled or i < cfg.layers - 1
+            layer = recurrent_layer(cfg, seqs, f"rnn_{i + 1}", seed + 10 * i, cfg.bidirectional)
+            h = layer(h)  # (B, T, H) when returning sequences, else (B, H)
+        if cfg.pooling == "max":
+            h = keras.layers.GlobalMaxPooling1D(name="max_over_time")(h)  # (B, H)
+        elif cfg.pooling == "mean":
+            h = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(h)  # (B, H)
     if classes == 2:
         outputs = dense(1, "sigmoid", "probability", seed + 500)(h)  # (B, 1)
     else:

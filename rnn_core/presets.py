@@ -43,13 +43,17 @@ def _imdb(
     epochs: int,
     dropout: float = 0.0,
     val: float = 0.2,
+    words: int = 10_000,
+    pooling: str = "last",
     **train,
 ) -> RunSpec:
     """An IMDB run spec on all 25k training reviews (``val`` of them held out)."""
     return RunSpec(
         task="imdb",
-        data=ImdbConfig(num_words=10_000, maxlen=maxlen, val_fraction=val),
-        model=ModelConfig(cell=cell, units=units, layers=1, embedding_dim=emb, dropout=dropout),
+        data=ImdbConfig(num_words=words, maxlen=maxlen, val_fraction=val),
+        model=ModelConfig(
+            cell=cell, units=units, layers=1, embedding_dim=emb, dropout=dropout, pooling=pooling
+        ),
         train=TrainConfig(epochs=epochs, **train),
     )
 
@@ -71,6 +75,8 @@ def _mnist(
     )
 
 
+# imdb-fast on top of _imdb: a 20k vocabulary, max over time, bigger batches at a higher rate.
+_IMDB_FAST = {"words": 20_000, "pooling": "max", "batch_size": 128, "learning_rate": 3e-3}
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
@@ -130,9 +136,9 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "imdb-fast",
-            "IMDB, maxlen 200, Embedding 64 -> LSTM 32 (dropout 0.3), adam 0.001, batch 64, "
-            "2 epochs: about 0.865 test in under a minute",
-            _imdb(200, "LSTM", 32, 64, 2, 0.3, 0.04, batch_size=64, learning_rate=1e-3),
+            "IMDB, 20k words, maxlen 400, Embedding 64 -> LSTM 32 (dropout 0.5) -> max over time, "
+            "adam 0.003, batch 128, 2 epochs: 0.881 test (all 25k) after 52 s of training",
+            _imdb(400, "LSTM", 32, 64, 2, 0.5, 0.04, **_IMDB_FAST),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
         ),
         Preset(

@@ -48,7 +48,12 @@ def test_every_page_in_chromium() -> None:
         page.get_by_role("link", name="Open seed003-addition-300").click()
         page.get_by_role("heading", name="Train a recurrent network").wait_for(timeout=90_000)
         page.get_by_text("Source reports:").wait_for(timeout=90_000)
-        assert page.get_by_label("Units", exact=True).input_value() == "300"
+        units = page.get_by_label("Units", exact=True)
+        for _ in range(60):  # the page streams in: the form may show its new value a bit later
+            if units.input_value() == "300":
+                break
+            page.wait_for_timeout(250)
+        assert units.input_value() == "300"
         _no_error(page)
         _shot(page, "train_from_lesson")
 
