@@ -4,6 +4,8 @@ Each session picks the tiny addition preset with its own unit count, so cross-ta
 show: every session must end with its own "LSTM <units>×1" run and its own curves. The
 server runs with a training cap (``--slots``) so later sessions queue; the script records the
 queue positions each one saw, the wall time to finish, the server's peak RSS and any error text.
+It also watches the server's training child processes (how many at once, when each ran): the
+browsers' times include their own drawing, which on one shared 2-core machine lags behind.
 
 Usage: python benchmarks/load_classroom.py [--sessions 8 --slots 2 --timeout 600]
 """
@@ -20,7 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    streamlit_server,
+    training_children,
+)
 
 
 def server_rss_mb(port: int) -> tuple[float, float]:
@@ -94,10 +101,24 @@ async def main_async(args: argparse.Namespace) -> int:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             t0 = time.time()
             units = [8 + 4 * i for i in range(args.sessions)]
+            seen: dict[int, list[float]] = {}  # training child pid -> [first, last] seen
+            most = 0
+
+            async def watch_children() -> None:
+                nonlocal most
+                while True:
+                    pids = training_children(port)
+                    most = max(most, len(pids))
+                    for pid in pids:
+                        seen.setdefault(pid, [time.time() - t0] * 2)[1] = time.time() - t0
+                    await asyncio.sleep(0.25)
+
+            watcher = asyncio.create_task(watch_children())
             results = await asyncio.gather(
                 *(one_session(browser, url, u, args.timeout) for u in units)
             )
             wall = time.time() - t0
+            watcher.cancel()
             await browser.close()
         rss, peak = server_rss_mb(port)
     ok = 0
@@ -108,6 +129,15 @@ async def main_async(args: argparse.Namespace) -> int:
             f"units {r['units']:>3}: done in {r['seconds']} s, queue positions seen "
             f"{r['queue_positions'] or '-'}, own run shown {r['own_run_shown']}, "
             f"others' runs shown {r['other_runs_shown'] or 'none'}, error {r['error'] or 'none'}"
+        )
+    spans = sorted(seen.values())
+    if spans:
+        print(
+            f"server side: {len(spans)} training processes, at most {most} at once "
+            f"(slots {args.slots}); first started {spans[0][0]:.0f} s, last ended "
+            f"{max(end for _, end in spans):.0f} s after the first page opened; each lived "
+            + ", ".join(f"{end - start:.0f}" for start, end in spans)
+            + " s"
         )
     print(
         f"summary: {ok}/{args.sessions} completed without cross-talk or error; "

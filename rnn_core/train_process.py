@@ -55,6 +55,59 @@ def read_frame(stream: IO[bytes]) -> Any:
     return pickle.load(stream)
 
 
+_standby: tuple[subprocess.Popen, IO[bytes]] | None = None  # a worker importing TF ahead
+_standby_lock = threading.Lock()
+
+
+def _spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
+    """Start ``python -m rnn_core.train_worker``; it imports TensorFlow (a spare also warms it
+    up with a tiny fit), then waits on stdin."""
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+    }
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by _fit
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnn_core.train_worker", *(["--spare"] if spare else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        env=env,
+        cwd=_ROOT,
+    )
+    return proc, errors
+
+
+def warm_up() -> None:
+    """Have one worker process ready (TensorFlow imported) for the next training.
+
+    ``RNN_LAB_SPARE_WORKER=0`` turns the spare off (each training then starts its own worker,
+    about 4.5 s later, and nothing waits in memory).
+    """
+    global _standby
+    if os.environ.get("RNN_LAB_SPARE_WORKER", "1") == "0":
+        return
+    with _standby_lock:
+        if _standby is None or _standby[0].poll() is not None:
+            _standby = _spawn_worker(spare=True)
+
+
+def take_worker() -> tuple[subprocess.Popen, IO[bytes]]:
+    """The ready worker if there is one, else a new one.
+
+    A worker spends about 4.5 s importing TensorFlow; taken warm, a training starts at once.
+    The next spare is started when a training ends (:meth:`ProcessTrainingJob._fit`), not
+    now, so its import does not compete with this training for the CPU; it costs about
+    230 MB of private memory while it waits.
+    """
+    global _standby
+    with _standby_lock:
+        ready, _standby = _standby, None
+    if ready is None or ready[0].poll() is not None:
+        ready = _spawn_worker()
+    return ready
+
+
 class ProcessTrainingJob(TrainingJob):
     """A :class:`TrainingJob` whose training runs in a child process (same API, same snapshots).
 
@@ -107,27 +160,21 @@ class ProcessTrainingJob(TrainingJob):
             "target": target,
             "model": self.checkpoint or model_bytes(self.model),
         }
-        env = os.environ | {
-            "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-        }
-        with tempfile.TemporaryFile() as errors:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "rnn_core.train_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env=env,
-                cwd=_ROOT,
-            )
+        proc, errors = take_worker()
+        with errors:
             with self._proc_lock:
                 self._proc = proc
+            outcome = None
             try:
                 outcome = self._relay(proc, request)
             finally:
                 with self._proc_lock:
                     self._proc = None
-                self._close(proc)
+                if outcome is None:
+                    self._close(proc)  # its exit code explains the failure
+                else:  # the run is over: let TensorFlow's teardown happen off the clock
+                    threading.Thread(target=self._close, args=(proc,), daemon=True).start()
+                warm_up()  # a spare for the next training, importing while nobody waits
             if outcome is None:
                 if self._stop.is_set():  # killed after Stop: keep the last epoch's weights
                     return {"state": "done", "stopped_early": True}

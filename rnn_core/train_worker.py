@@ -1,6 +1,7 @@
 """Child side of a :class:`~rnn_core.train_process.ProcessTrainingJob`: fit, stream progress.
 
-Run as ``python -m rnn_core.train_worker``. Reads one request frame on stdin (model bytes,
+Run as ``python -m rnn_core.train_worker [--spare]``. Imports TensorFlow first (a ``--spare``
+also fits a tiny model once, ahead of need), then reads one request frame on stdin (model bytes,
 task name, data, config, epochs), trains, and writes frames on stdout: ``epoch_begin``,
 ``batch``, ``epoch_end`` (with the task's report and the weights), then ``done`` (with the
 final weights and the model bytes, optimizer state included) or ``failed``. A line on stdin
@@ -22,6 +23,23 @@ def _watch_stdin(stream: IO[bytes], stop: threading.Event) -> None:
     """Any line, or the parent going away, means stop."""
     stream.readline()
     stop.set()
+
+
+def _warm_up() -> None:
+    """Fit a tiny model with every cell once, so TensorFlow's lazy imports and first-trace
+    costs are paid while this worker waits, not by the user's first batch."""
+    import keras
+    import numpy as np
+
+    inp = keras.Input((4,), dtype="int32")
+    h = keras.layers.Embedding(8, 4)(inp)
+    h = keras.layers.SimpleRNN(4, return_sequences=True)(h)
+    h = keras.layers.GRU(4, return_sequences=True)(h)
+    h = keras.layers.LSTM(4)(h)
+    model = keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(h))
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"], jit_compile=False)
+    x, y = np.zeros((8, 4), "int32"), np.zeros((8, 1), "float32")
+    model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0)
 
 
 def run(request: dict[str, Any], send: Any, stop: threading.Event) -> None:
@@ -74,7 +92,13 @@ def main() -> int:
     """Entry point of the child process."""
     out = os.fdopen(os.dup(1), "wb")  # frames go to the real stdout ...
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
-    request = read_frame(sys.stdin.buffer)
+    if "--spare" in sys.argv:  # started ahead of need: pay the first-trace costs now
+        _warm_up()
+
+    try:
+        request = read_frame(sys.stdin.buffer)
+    except EOFError:  # a spare worker whose server has gone: nothing to do
+        return 0
     stop = threading.Event()
     threading.Thread(target=_watch_stdin, args=(sys.stdin.buffer, stop), daemon=True).start()
 

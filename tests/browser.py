@@ -78,3 +78,22 @@ def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[object]:
             yield browser.new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()
+
+
+def training_children(port: int) -> list[int]:
+    """Pids of ``rnn_core.train_worker`` children of the server listening on ``port``."""
+    server = [
+        int(p.parent.name)
+        for p in Path("/proc").glob("[0-9]*/cmdline")
+        if f"--server.port\0{port}\0" in p.read_bytes().decode(errors="replace")
+    ]
+    children = []
+    for p in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = p.read_text().rsplit(")", 1)[1].split()
+            cmdline = (p.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[1]) in server and "rnn_core.train_worker" in cmdline:
+            children.append(int(p.parent.name))
+    return children

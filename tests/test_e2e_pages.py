@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.browser import ARTIFACTS, chromium_page, streamlit_server
+from tests.browser import ARTIFACTS, chromium_page, streamlit_server, training_children
 
 pytestmark = pytest.mark.browser
 PAGE_TITLES = ["Home", "Train", "Inside the RNN", "Text generation", "Lessons"]
@@ -125,25 +124,6 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
         _shot(page, "train_after_sidebar_stop")
 
 
-def _training_children(port: int) -> list[int]:
-    """Pids of ``rnn_core.train_worker`` children of the server listening on ``port``."""
-    server = [
-        int(p.parent.name)
-        for p in Path("/proc").glob("[0-9]*/cmdline")
-        if f"--server.port\0{port}\0" in p.read_bytes().decode(errors="replace")
-    ]
-    children = []
-    for p in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = p.read_text().rsplit(")", 1)[1].split()
-            cmdline = (p.parent / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if int(fields[1]) in server and "rnn_core.train_worker" in cmdline:
-            children.append(int(p.parent.name))
-    return children
-
-
 def test_closing_the_tab_ends_its_training_process() -> None:
     env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"}  # Streamlit's default is 120 s
     with streamlit_server(env) as url, chromium_page(1300, 1000) as page:
@@ -153,13 +133,13 @@ def test_closing_the_tab_ends_its_training_process() -> None:
         page.get_by_role("button", name="Start training").click()
         page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
         for _ in range(120):
-            if _training_children(port):
+            if training_children(port):
                 break
             page.wait_for_timeout(250)
-        assert _training_children(port), "no training child process started"
+        assert training_children(port), "no training child process started"
         page.context.close()  # the student closes the tab mid-training
         for _ in range(120):
-            if not _training_children(port):
+            if not training_children(port):
                 break
             time.sleep(0.5)
-        assert not _training_children(port), "the training went on after its session ended"
+        assert not training_children(port), "the training went on after its session ended"

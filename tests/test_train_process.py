@@ -119,3 +119,22 @@ def test_new_job_picks_the_process_unless_told_otherwise(tiny_run, monkeypatch) 
     assert type(plain) is TrainingJob and plain.on_epoch is not None
     monkeypatch.setenv("RNN_LAB_TRAIN_IN_THREAD", "1")
     assert type(new_job(model, "addition", data, spec.train)) is TrainingJob
+
+
+def test_a_spare_worker_is_taken_and_can_be_turned_off(monkeypatch) -> None:
+    from rnn_core import train_process
+
+    monkeypatch.setattr(train_process, "_standby", None)
+    monkeypatch.delenv("RNN_LAB_SPARE_WORKER", raising=False)
+    train_process.warm_up()
+    spare = train_process._standby
+    assert spare is not None and spare[0].poll() is None
+    taken = train_process.take_worker()
+    assert taken is spare and train_process._standby is None
+    taken[0].stdin.close()  # no work after all: the worker exits cleanly
+    assert taken[0].wait(120) == 0
+    taken[0].stdout.close()
+    taken[1].close()
+    monkeypatch.setenv("RNN_LAB_SPARE_WORKER", "0")
+    train_process.warm_up()
+    assert train_process._standby is None
