@@ -81,11 +81,12 @@ def _spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
 def warm_up() -> None:
     """Have one worker process ready (TensorFlow imported) for the next training.
 
-    ``RNN_LAB_SPARE_WORKER=0`` turns the spare off (each training then starts its own worker,
-    about 4.5 s later, and nothing waits in memory).
+    Off unless ``RNN_LAB_SPARE_WORKER=1``: with it on, one classroom load run ended 7/8 (a
+    finished run's page kept its queue button) and the cause is not known yet. Off, each
+    training starts its own worker, about 4.5 s later, and nothing waits in memory.
     """
     global _standby
-    if os.environ.get("RNN_LAB_SPARE_WORKER", "1") == "0":
+    if os.environ.get("RNN_LAB_SPARE_WORKER", "0") != "1":
         return
     with _standby_lock:
         if _standby is None or _standby[0].poll() is not None:
@@ -170,10 +171,7 @@ class ProcessTrainingJob(TrainingJob):
             finally:
                 with self._proc_lock:
                     self._proc = None
-                if outcome is None:
-                    self._close(proc)  # its exit code explains the failure
-                else:  # the run is over: let TensorFlow's teardown happen off the clock
-                    threading.Thread(target=self._close, args=(proc,), daemon=True).start()
+                self._close(proc)  # at most 2 processes per 2 slots; an exit code explains a crash
                 warm_up()  # a spare for the next training, importing while nobody waits
             if outcome is None:
                 if self._stop.is_set():  # killed after Stop: keep the last epoch's weights

@@ -125,7 +125,7 @@ def test_a_spare_worker_is_taken_and_can_be_turned_off(monkeypatch) -> None:
     from rnn_core import train_process
 
     monkeypatch.setattr(train_process, "_standby", None)
-    monkeypatch.delenv("RNN_LAB_SPARE_WORKER", raising=False)
+    monkeypatch.setenv("RNN_LAB_SPARE_WORKER", "1")
     train_process.warm_up()
     spare = train_process._standby
     assert spare is not None and spare[0].poll() is None
