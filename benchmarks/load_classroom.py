@@ -3,7 +3,8 @@
 Each session picks the tiny addition preset with its own unit count, so cross-talk would
 show: every session must end with its own "LSTM <units>×1" run and its own curves. The
 server runs with a training cap (``--slots``) so later sessions queue; the script records the
-queue positions each one saw, the wall time to finish, the server's peak RSS and any error text.
+queue positions each one saw, the wall time to finish, the server's peak RSS, the CPU time
+the server process itself used (drawing every session's live panel) and any error text.
 It also watches the server's training child processes (how many at once, when each ran): the
 browsers' times include their own drawing, which on one shared 2-core machine lags behind.
 A spare worker waiting for the next training (see rnn_core/train_process.py) counts too.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import time
@@ -31,19 +33,35 @@ from tests.browser import (  # noqa: E402
 )
 
 
-def server_rss_mb(port: int) -> tuple[float, float]:
-    """(current, peak) resident memory in MB of the process listening on ``port``."""
-    for status in Path("/proc").glob("[0-9]*/status"):
+def server_dir(port: int) -> Path | None:
+    """``/proc/<pid>`` of the streamlit server listening on ``port``."""
+    for cmd in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmdline = cmd.read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
         if "streamlit" in cmdline and f"--server.port {port}" in cmdline:
-            fields = dict(
-                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-            )
-            return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
-    return (float("nan"), float("nan"))
+            return cmd.parent
+    return None
+
+
+def server_rss_mb(port: int) -> tuple[float, float]:
+    """(current, peak) resident memory in MB of the process listening on ``port``."""
+    proc = server_dir(port)
+    if proc is None:
+        return (float("nan"), float("nan"))
+    text = (proc / "status").read_text()
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
+
+def server_cpu_seconds(port: int) -> float:
+    """CPU seconds (user + system) the server process itself has used, children excluded."""
+    proc = server_dir(port)
+    if proc is None:
+        return float("nan")
+    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def one_session(browser, url: str, units: int, timeout: float) -> dict:
@@ -69,7 +87,7 @@ async def one_session(browser, url: str, units: int, timeout: float) -> dict:
             body = await page.inner_text("body")
             for pos in re.findall(r"position (\d+) in the queue", body):
                 result["queue_positions"].add(int(pos))
-            if re.search(r"Traceback|Training failed|Error", body):
+            if re.search(r"Traceback|Training failed|Error|Connection error", body):
                 result["error"] = body[:300]
                 break
             if await page.get_by_role("button", name="Train more").count():
@@ -100,14 +118,17 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"server {url}, slots {args.slots}, idle RSS {server_rss_mb(port)[0]:.0f} MB")
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            t0 = time.time()
+            t0, cpu0 = time.time(), server_cpu_seconds(port)
             units = [8 + 4 * i for i in range(args.sessions)]
             seen: dict[int, list[float]] = {}  # training child pid -> [first, last] seen
             most = 0
+            died: float | None = None  # seconds after the start when the server vanished
 
             async def watch_children() -> None:
-                nonlocal most
+                nonlocal most, died
                 while True:
+                    if died is None and server_dir(port) is None:
+                        died = time.time() - t0
                     pids = training_children(port)
                     most = max(most, len(pids))
                     for pid in pids:
@@ -118,7 +139,7 @@ async def main_async(args: argparse.Namespace) -> int:
             results = await asyncio.gather(
                 *(one_session(browser, url, u, args.timeout) for u in units)
             )
-            wall = time.time() - t0
+            wall, cpu = time.time() - t0, server_cpu_seconds(port) - cpu0
             watcher.cancel()
             await browser.close()
         rss, peak = server_rss_mb(port)
@@ -142,8 +163,11 @@ async def main_async(args: argparse.Namespace) -> int:
         )
     print(
         f"summary: {ok}/{args.sessions} completed without cross-talk or error; "
-        f"wall {wall:.0f} s; server RSS now {rss:.0f} MB, peak {peak:.0f} MB"
+        f"wall {wall:.0f} s; server process CPU {cpu:.1f} s (trainings excluded); "
+        f"server RSS now {rss:.0f} MB, peak {peak:.0f} MB"
     )
+    if died is not None:
+        print(f"SERVER DIED {died:.0f} s after the pages opened: see its log in artifacts/")
     return 0 if ok == args.sessions else 1
 
 

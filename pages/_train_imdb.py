@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages.common import score_test_set
+from pages.common import cached_figure, score_test_set
 from rnn_core import classify_charts
 from rnn_core.imdb import (
     IMDB_HOOK_SIZE,
@@ -55,7 +55,8 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
             "answers *positive*. Colour = the true label (blue positive, orange negative); "
             "✓ / ✗ = right or wrong. `br` is a line break left over from the web pages."
         )
-        fig = classify_charts.review_bars(rows)
+        key = (snap.epoch, len(extras))
+        fig = cached_figure(record, "reviews", key, lambda: classify_charts.review_bars(rows))
         st.plotly_chart(fig, key=f"reviews_{id(record)}", config={"displayModeBar": False})
         with st.expander("Read the five reviews as the model sees them"):
             table = pd.DataFrame(rows)

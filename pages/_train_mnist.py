@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from pages.common import score_test_set
+from pages.common import cached_figure, score_test_set
 from rnn_core import classify_charts
 from rnn_core.mnist import MNIST_HOOK_SIZE, confusion_matrix
 
@@ -43,7 +43,8 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
         if not extras:
             return
         test = record.info.get("test")
-        if test and test["version"] == snap.version:  # scored after training stopped
+        scored = bool(test and test["version"] == snap.version)  # scored after training stopped
+        if scored:
             pred = test["predicted"]
             counts = confusion_matrix(data.y_test, pred)
             wrong = np.flatnonzero(pred != data.y_test)
@@ -63,7 +64,10 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
         left, right = st.columns(2)
         with left:
             st.markdown(f"**Confusion matrix after epoch {snap.epoch}** ({where})")
-            fig = classify_charts.confusion_heatmap(counts)
+            key = (snap.epoch, len(extras), scored)  # the same matrix and digits as before
+            fig = cached_figure(
+                record, "confusion", key, lambda: classify_charts.confusion_heatmap(counts)
+            )
             st.plotly_chart(fig, key=f"confusion_{id(record)}", config={"displayModeBar": False})
             st.caption(
                 "Row = the true digit, column = the model's answer; each number counts images. "
@@ -72,9 +76,12 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
             )
         with right:
             st.markdown(f"**{n_wrong:,} misclassified of {n_images:,}** (the first {len(wrong)})")
-            fig = classify_charts.misclassified_grid(
-                data.x_test[wrong], data.y_test[wrong], guesses
-            )
+            fig = cached_figure(
+                record, "wrong", key,
+                lambda: classify_charts.misclassified_grid(
+                    data.x_test[wrong], data.y_test[wrong], guesses
+                ),
+            )  # fmt: skip
             st.plotly_chart(fig, key=f"wrong_{id(record)}", config={"displayModeBar": False})
             st.caption(
                 "Each image is what the network read, one row of 28 pixels per timestep, top to "

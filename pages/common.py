@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,8 @@ _skip_legacy_pages_mode()
 
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
 KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results
+LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
+QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
 
 
 def keep_keras_state_between_reruns() -> None:
@@ -140,20 +143,33 @@ def free_old_models(store: list[Any], keep: int = KEEP_MODELS) -> None:
         gc.collect()  # Keras models hold reference cycles; free them now, not later
 
 
+_TF_READY = threading.Event()  # set once TensorFlow is imported and its devices are set up
+_TF_LOCK = threading.Lock()
+
+
 def load_training() -> Any:
-    """Import the TensorFlow-backed engine, with a spinner the first time."""
-    if "rnn_core.training" not in __import__("sys").modules:
-        with st.spinner("Loading TensorFlow (first time only, a few seconds)…"):
-            import rnn_core.training  # noqa: F401
+    """Import the TensorFlow-backed engine and set up TF's devices, once per process.
+
+    The first time shows a spinner. Sessions run in threads of one process, and a class
+    pressing Start together on a fresh server once crashed it (a segfault in the thread doing
+    TensorFlow's first device setup, the CUDA probe, while other threads built models): the
+    import and that setup happen here, in one thread, before any session uses TensorFlow.
+    """
+    if not _TF_READY.is_set():
+        with st.spinner("Loading TensorFlow (first time only, a few seconds)…"), _TF_LOCK:
+            if not _TF_READY.is_set():
+                import rnn_core.training
+
+                rnn_core.training.set_up_tensorflow()
+                _TF_READY.set()
     import rnn_core.training as training
 
     return training
 
 
-def run_controls(record: Any) -> None:
+def run_controls(record: Any, snap: Any) -> None:
     """Stop while training; "Train more" with an epoch count once it has ended."""
     job = record.job
-    snap = job.snapshot()
     b1, b2, _ = st.columns([1, 1, 3])
     if job.released:
         st.caption(
@@ -181,6 +197,18 @@ def run_controls(record: Any) -> None:
             st.rerun()
 
 
+def cached_figure(record: Any, name: str, key: Any, build: Callable[[], Any]) -> Any:
+    """A figure of this run, rebuilt only when ``key`` (plain values) changed since last time.
+
+    Building a Plotly figure costs tens of milliseconds of the server's one interpreter; a
+    live panel redraws every second or so, for every student, mostly with the same data.
+    """
+    figures = record.info.setdefault("_figures", {})
+    if name not in figures or figures[name][0] != key:
+        figures[name] = (key, build())
+    return figures[name][1]
+
+
 def live_panel(
     record: Any,
     metric: str,
@@ -192,14 +220,18 @@ def live_panel(
     """Controls, progress, metric tiles, curves and a task's after-epoch view of one run.
 
     The body is a fragment that refreshes itself while the job is active, so the rest of
-    the page is not rerun; when training ends it reruns the page once to swap the buttons.
+    the page is not rerun. The buttons are drawn inside it, from the same snapshot as the
+    curves, so Stop turns into Train more on the refresh that sees the run end even if the
+    page rerun it then asks for (to re-enable Start and show results) comes late. A queued
+    run refreshes less often (only its place in the queue changes) until its training starts.
     """
-    run_controls(record)
-    active = record.job.snapshot().active
+    drawn = record.job.snapshot().state
+    every = {"queued": QUEUED_REFRESH, "running": LIVE_REFRESH, "stopping": LIVE_REFRESH}
 
-    @st.fragment(run_every=0.7 if active else None)
+    @st.fragment(run_every=every.get(drawn))
     def body() -> None:
         snap = record.job.snapshot()
+        run_controls(record, snap)
         st.progress(snap.progress, text=charts.progress_text(snap))
         if snap.state == "failed":
             st.error(f"Training failed: {snap.error}")
@@ -216,12 +248,17 @@ def live_panel(
         if extra_key:
             series = [(i + 1.0, e[extra_key]) for i, e in enumerate(snap.epoch_extras) if e]
             cols[3].metric(extra_label, f"{extras[-1][extra_key]:.3f}" if extras else "—")
-        fig = charts.training_curves(snap.batch_logs, snap.epoch_logs, metric, series, extra_label)
+        b, e = snap.batch_logs, snap.epoch_logs
+        key = (len(b), b[-1:], len(e), e[-1:], series, extra_label)
+        fig = cached_figure(
+            record, "curves", key,
+            lambda: charts.training_curves(b, e, metric, series, extra_label),
+        )  # fmt: skip
         st.plotly_chart(fig, key=f"curves_{id(record)}", config={"displayModeBar": False})
         if after_epoch is not None:
             after_epoch(snap)
-        if active and not snap.active:
-            st.rerun(scope="app")  # training ended: refresh buttons and stop polling
+        if drawn in every and snap.state != drawn and (drawn == "queued" or not snap.active):
+            st.rerun(scope="app")  # started: refresh faster; ended: re-enable Start, results
 
     body()
 

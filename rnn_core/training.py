@@ -24,6 +24,15 @@ from rnn_core.slots import DEFAULT_POOL, SlotPool
 STATES = ("idle", "queued", "running", "stopping", "done", "failed")
 
 
+def set_up_tensorflow() -> None:
+    """Run TensorFlow's one-time device setup (CPU, CUDA probe) now, in the calling thread.
+
+    A multi-threaded caller (the Streamlit server) calls this once, under its own lock,
+    before its threads build or train models: that setup is not safe to race.
+    """
+    tf.config.list_logical_devices()
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What a UI needs to draw one frame of a training run; immutable and cheap to copy."""

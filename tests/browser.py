@@ -41,9 +41,9 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[str]:
     ]  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-    )
+    # a crash in native code (TensorFlow) leaves every thread's Python stack in the log
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})}
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

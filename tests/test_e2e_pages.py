@@ -122,6 +122,17 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
         page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
         _no_error(page)
         _shot(page, "train_after_sidebar_stop")
+        # Train more, then Stop from the live panel itself (a button inside a fragment that
+        # redraws itself every 0.7 s): the click must land and the page must swap back
+        page.get_by_role("button", name="Train more").click()
+        stop = page.get_by_role("button", name="■ Stop", exact=True)
+        stop.wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"epoch \d+/\d+ · batch [1-9]")).wait_for(timeout=60_000)
+        stop.click()
+        page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="Start training").is_enabled()
+        assert not page.get_by_role("button", name="■ Stop", exact=True).count()
+        _no_error(page)
 
 
 def test_closing_the_tab_ends_its_training_process() -> None:
@@ -146,3 +157,27 @@ def test_closing_the_tab_ends_its_training_process() -> None:
                 break
             time.sleep(0.5)
         assert not training_children(port), "the training went on after its session ended"
+
+
+def test_a_queued_student_sees_the_queue_and_can_leave_it() -> None:
+    with streamlit_server({"RNN_LAB_MAX_TRAININGS": "1"}) as url, chromium_page(1300, 1000) as a:
+        b = a.context.browser.new_page(viewport={"width": 1300, "height": 1000})  # 2nd student
+        for page in (a, b):
+            page.goto(f"{url}/train?preset=addition-fast")
+            page.get_by_text("Source reports:").wait_for(timeout=90_000)
+        a.get_by_role("button", name="Start training").click()
+        a.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
+        b.get_by_role("button", name="Start training").click()  # the one slot is taken
+        waiting = b.get_by_text("Waiting for a free training slot: position 1 in the queue")
+        waiting.wait_for(timeout=60_000)
+        waiting.scroll_into_view_if_needed()
+        _shot(b, "queued")
+        b.get_by_role("button", name="■ Leave the queue").click()
+        b.get_by_text("Stopped after 0 epoch(s)").wait_for(timeout=30_000)
+        b.get_by_role("button", name="Train more").wait_for(timeout=30_000)
+        assert b.get_by_role("button", name="Start training").is_enabled()
+        assert a.get_by_role("button", name="■ Stop", exact=True).count()  # a's run goes on
+        a.get_by_role("button", name="■ Stop", exact=True).click()
+        a.get_by_role("button", name="Train more").wait_for(timeout=30_000)
+        for page in (a, b):
+            _no_error(page)
