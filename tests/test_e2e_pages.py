@@ -130,7 +130,7 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
         page.get_by_text(re.compile(r"epoch \d+/\d+ · batch [1-9]")).wait_for(timeout=60_000)
         stop.click()
         page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
-        assert page.get_by_role("button", name="Start training").is_enabled()
+        page.get_by_role("button", name="Start training", disabled=False).wait_for(timeout=30_000)
         assert not page.get_by_role("button", name="■ Stop", exact=True).count()
         _no_error(page)
 
@@ -175,7 +175,7 @@ def test_a_queued_student_sees_the_queue_and_can_leave_it() -> None:
         b.get_by_role("button", name="■ Leave the queue").click()
         b.get_by_text("Stopped after 0 epoch(s)").wait_for(timeout=30_000)
         b.get_by_role("button", name="Train more").wait_for(timeout=30_000)
-        assert b.get_by_role("button", name="Start training").is_enabled()
+        b.get_by_role("button", name="Start training", disabled=False).wait_for(timeout=30_000)
         assert a.get_by_role("button", name="■ Stop", exact=True).count()  # a's run goes on
         a.get_by_role("button", name="■ Stop", exact=True).click()
         a.get_by_role("button", name="Train more").wait_for(timeout=30_000)

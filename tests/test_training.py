@@ -236,3 +236,53 @@ def test_release_while_training_is_refused(tiny_run) -> None:
     finally:
         job.stop()
         job.wait(60)
+
+
+def test_index_shuffle_gives_the_batches_of_a_full_shuffle_buffer() -> None:
+    """The pipeline's index shuffle against the reference it replaces (every example in
+    tf.data's shuffle buffer): the same batches, in the same order, epoch after epoch."""
+    import tensorflow as tf
+
+    from rnn_core.training import make_dataset
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(203, 5, 2)).astype("float32")  # (N, T, F), last batch partial
+    y = rng.integers(0, 4, size=203)
+    ours = make_dataset(x, y, 32, shuffle_seed=11)
+    reference = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=11, reshuffle_each_iteration=True)
+        .batch(32)
+    )
+    orders = []
+    for _ in range(2):  # a second pass reshuffles, in both
+        a, b = list(ours), list(reference)
+        assert len(a) == len(b) == 7
+        for (xa, ya), (xb, yb) in zip(a, b, strict=True):
+            np.testing.assert_array_equal(xa.numpy(), xb.numpy())
+            np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+        orders.append(np.concatenate([yb.numpy() for _, yb in b]))
+        assert sorted(orders[-1].tolist()) == sorted(y.tolist())  # every example once
+    assert not np.array_equal(orders[0], orders[1])
+    unshuffled = np.concatenate([xb.numpy() for xb, _ in make_dataset(x, y, 32, None)])
+    np.testing.assert_array_equal(unshuffled, x)  # validation keeps its order
+
+
+def test_a_dataset_does_not_keep_its_arrays_alive_after_it_is_gone() -> None:
+    """TensorFlow keeps the Python function of every pipeline registered; the arrays must not
+    stay reachable through it (a server training in threads would keep every run's data)."""
+    import gc
+    import weakref
+
+    from rnn_core.training import make_dataset
+
+    x = np.ones((64, 3, 2), "float32")  # (N, T, F)
+    y = np.zeros(64, "int64")
+    alive = weakref.ref(x)
+    ds = make_dataset(x, y, 16, shuffle_seed=1)
+    del x  # the caller lets go: the dataset keeps the array for as long as it is used
+    gc.collect()
+    assert sum(len(xb) for xb, _ in ds) == 64 and alive() is not None
+    del ds
+    gc.collect()
+    assert alive() is None
