@@ -34,3 +34,19 @@ def tiny_run():
         return task, data, task.build(spec, data), spec
 
     return make
+
+
+def train_through_engine(spec: RunSpec, timeout: float = 60) -> tuple:
+    """(task, data, model, snapshot): build ``spec``'s model and train it in-thread to the end."""
+    from rnn_core.tasks import get_task
+    from rnn_core.training import TrainingJob
+
+    task = get_task(spec.task)
+    data = task.make_data(spec.data)
+    model = task.build(spec, data)
+    train, val = task.splits(data)
+    job = TrainingJob(model, train, val, spec.train, on_epoch=task.epoch_report(data))
+    job.start()
+    snap = job.wait(timeout)
+    assert snap.state == "done", snap.error
+    return task, data, model, snap

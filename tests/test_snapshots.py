@@ -16,37 +16,27 @@ from rnn_core.training import TrainingJob
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A tiny addition model trained 2 epochs in-thread, saved as a snapshot (once per module)."""
-    from rnn_core.tasks import get_task
-    from tests.conftest import tiny_spec
+    from tests.conftest import tiny_spec, train_through_engine
 
     spec = tiny_spec(epochs=2)
-    task = get_task("addition")
-    data = task.make_data(spec.data)
-    model = task.build(spec, data)
-    train, val = task.splits(data)
-    job = TrainingJob(model, train, val, spec.train, on_epoch=task.epoch_report(data))
-    job.start()
-    snap = job.wait(60)
-    assert snap.state == "done", snap.error
+    task, data, model, snap = train_through_engine(spec)
     test = task.evaluate(model, data)
     folder = tmp_path_factory.mktemp("snap")
     meta = snapshots.save_snapshot(
         folder / "adder.weights.h5", model, spec, snap, test, command="python -m rnn_core …"
     )
-    return meta, model, data, job
+    return meta, model, data, snap
 
 
 def test_round_trip_predicts_the_same_and_keeps_the_history(saved) -> None:
-    meta, model, data, job = saved
+    meta, model, data, trained = saved
     snap = snapshots.read_snapshot(meta)
     assert snap.name == "adder" and snap.spec.task == "addition" and snap.epochs == 2
     assert snap.params == model.count_params() and snap.input_shape == (5, 12)
     assert snap.test["questions"] == len(data.y_test)
     assert [e["epoch"] for e in snap.epoch_logs] == [1.0, 2.0]
-    assert snap.epoch_logs[-1]["val_loss"] == pytest.approx(
-        job.snapshot().epoch_logs[-1]["val_loss"]
-    )
-    assert snap.epoch_extras[-1]["exact_match"] == job.snapshot().epoch_extras[-1]["exact_match"]
+    assert snap.epoch_logs[-1]["val_loss"] == pytest.approx(trained.epoch_logs[-1]["val_loss"])
+    assert snap.epoch_extras[-1]["exact_match"] == trained.epoch_extras[-1]["exact_match"]
     assert snap.batch_logs and snap.train_seconds > 0
 
     weights = snapshots.load_weights(snap)
@@ -118,8 +108,9 @@ def test_preload_then_train_more_continues_the_copy(saved) -> None:
 
 
 def test_preload_rejects_mismatched_extras(saved) -> None:
-    _, model, data, _ = saved
-    job = TrainingJob(model, (data.x_train, data.y_train), None, saved[3].cfg)
+    meta, model, data, _ = saved
+    cfg = snapshots.read_snapshot(meta).spec.train
+    job = TrainingJob(model, (data.x_train, data.y_train), None, cfg)
     with pytest.raises(ValueError, match="extras"):
         job.preload([{"epoch": 1.0, "loss": 1.0}], 1.0, extras=[None, None])
 

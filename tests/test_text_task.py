@@ -9,7 +9,6 @@ import pytest
 
 from rnn_core.config import ModelConfig, RunSpec, TextConfig, TrainConfig
 from rnn_core.sampling import CharGenerator
-from rnn_core.tasks import get_task
 
 keras = pytest.importorskip("keras")
 
@@ -17,7 +16,7 @@ keras = pytest.importorskip("keras")
 @pytest.fixture(scope="module")
 def trained():
     """A tiny GRU trained two epochs through the engine on 20k characters of the Python docs."""
-    from rnn_core.training import TrainingJob
+    from tests.conftest import train_through_engine
 
     spec = RunSpec(
         task="text",
@@ -28,15 +27,7 @@ def trained():
         model=ModelConfig(cell="GRU", units=24, embedding_dim=8, seed=3),
         train=TrainConfig(epochs=2, batch_size=64, learning_rate=0.01),
     )  # fmt: skip
-    task = get_task("text")
-    data = task.make_data(spec.data)
-    model = task.build(spec, data)
-    train, val = task.splits(data)
-    job = TrainingJob(model, train, val, spec.train, on_epoch=task.epoch_report(data))
-    job.start()
-    snap = job.wait(120)
-    assert snap.state == "done", snap.error
-    return task, data, model, snap
+    return train_through_engine(spec, timeout=120)
 
 
 def test_every_epoch_samples_the_same_seed_at_each_temperature(trained) -> None:
