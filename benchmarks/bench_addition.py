@@ -10,8 +10,8 @@ import json
 import time
 
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+from rnn_core.engine.job import TrainingJob
 from rnn_core.tasks import get_task
-from rnn_core.training import TrainingJob
 
 
 def main() -> None:

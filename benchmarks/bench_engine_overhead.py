@@ -18,11 +18,11 @@ import statistics
 import threading
 import time
 
-from rnn_core import charts
+from rnn_core.charts import training as charts
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+from rnn_core.engine.job import SlotPool, TrainingJob, make_dataset
+from rnn_core.engine.process import ProcessTrainingJob
 from rnn_core.tasks import get_task
-from rnn_core.train_process import ProcessTrainingJob
-from rnn_core.training import SlotPool, TrainingJob, make_dataset
 
 
 def bare_fit(task, spec, data) -> float:

@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnn_core.config import update  # noqa: E402
+from rnn_core.engine.job import TrainingJob  # noqa: E402
 from rnn_core.presets import PRESETS  # noqa: E402
 from rnn_core.tasks import get_task  # noqa: E402
-from rnn_core.training import TrainingJob  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # preset -> (the metric the source quotes, its value); None where the source gives no figure

@@ -20,8 +20,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rnn_core.stepper_sources import random_input  # noqa: E402
-from rnn_core.stepper_view import GATE_WINDOW, build_case, step_view  # noqa: E402
+from rnn_core.stepper.sources import random_input  # noqa: E402
+from rnn_core.stepper.view import GATE_WINDOW, build_case, step_view  # noqa: E402
 
 
 def server_ms(case, t: int, unit: int, memo: dict | None) -> tuple[float, float, int, float]:

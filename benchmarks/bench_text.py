@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from rnn_core.config import RunSpec, update
+from rnn_core.engine.job import TrainingJob
 from rnn_core.presets import PRESETS
 from rnn_core.sampling import CharGenerator
 from rnn_core.tasks import get_task
-from rnn_core.training import TrainingJob
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -38,10 +38,10 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     a = p.parse_args()
+    from rnn_core.engine.process import ProcessTrainingJob
+    from rnn_core.engine.slots import SlotPool
     from rnn_core.presets import PRESETS
-    from rnn_core.slots import SlotPool
     from rnn_core.tasks import get_task
-    from rnn_core.train_process import ProcessTrainingJob
 
     spec = PRESETS[a.preset].spec
     if hasattr(spec.data, "data_dir"):

@@ -17,9 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from rnn_core.config import POOLINGS, update
+from rnn_core.engine.job import TrainingJob
 from rnn_core.presets import get_preset
 from rnn_core.tasks import get_task
-from rnn_core.training import TrainingJob
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"

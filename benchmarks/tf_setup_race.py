@@ -25,7 +25,7 @@ barrier = threading.Barrier(8)
 
 def work():
     barrier.wait()
-    import rnn_core.training  # noqa: F401
+    import rnn_core.engine.job  # noqa: F401
     from rnn_core.export import model_bytes
     from rnn_core.presets import PRESETS
     from rnn_core.tasks import get_task

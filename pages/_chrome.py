@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from pages.common import runs
-from rnn_core import charts
+from rnn_core.charts import training as charts
 
 PRESENTER_CSS = """
 <style>

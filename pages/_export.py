@@ -57,7 +57,7 @@ def export_buttons(record: Any) -> None:
 
 def _text_sidecar(col: Any, data: Any, stem: str) -> None:
     """A text model's alphabet file, which ``python -m rnn_core generate`` reads beside it."""
-    from rnn_core.text_task import sidecar_json
+    from rnn_core.tasks.text import sidecar_json
 
     col.download_button(
         "Alphabet (.keras.vocab.json)", sidecar_json(data), file_name=f"{stem}.keras.vocab.json",

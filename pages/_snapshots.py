@@ -8,8 +8,8 @@ import streamlit as st
 
 from pages import _train_form
 from pages.common import add_run, load_training, task_data
-from rnn_core import snapshots
-from rnn_core.datasets import data_status
+from rnn_core import pretrained as snapshots
+from rnn_core.data.loaders import data_status
 from rnn_core.tasks import get_task, run_name
 
 
@@ -54,7 +54,7 @@ def _missing(task: str) -> list[str]:
 def new_run(snap: Any, spec: Any, data: Any, name: str) -> Any:
     """A RunRecord whose model is a copy of the snapshot and whose curves are its history."""
     training = load_training()
-    from rnn_core.train_process import new_job
+    from rnn_core.engine.process import new_job
 
     mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
     with st.spinner("Loading the pretrained model…"):
@@ -83,7 +83,7 @@ def train_page(task: str) -> None:
         return
     missing = _missing(task)
     if missing:  # no surprise download: say what needs the files, show the recorded results
-        from rnn_core import charts
+        from rnn_core.charts import training as charts
 
         st.warning(
             f"{', '.join(f'`{f}`' for f in missing)} not on this machine, so the pretrained "
@@ -158,7 +158,7 @@ def _missing_text(cfg: Any) -> list[str]:
 
 def shape_vocab(snap: Any) -> Any:
     """The snapshot's alphabet."""
-    from rnn_core.text import Vocabulary
+    from rnn_core.data.corpus import Vocabulary
 
     return Vocabulary.from_json(snap.vocab)
 

@@ -7,12 +7,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnn_core import numpy_rnn
-from rnn_core import stepper_charts as charts
-from rnn_core.gradient_lens import memory_summary
-from rnn_core.numpy_rnn import BLOCKS, param_formula, parity_max_abs_diff
-from rnn_core.stepper_sources import NAMES, keras_twin
-from rnn_core.stepper_view import LENS_SEED, StepperCase
+from rnn_core.charts import stepper as charts
+from rnn_core.stepper import numpy_rnn
+from rnn_core.stepper.gradient_lens import memory_summary
+from rnn_core.stepper.numpy_rnn import BLOCKS, param_formula, parity_max_abs_diff
+from rnn_core.stepper.sources import NAMES, keras_twin
+from rnn_core.stepper.view import LENS_SEED, StepperCase
 
 LENS_THRESHOLD = 0.01  # a timestep is "remembered" while its gradient is >= 1% of the largest
 BLOCK_MEANING = {

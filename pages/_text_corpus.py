@@ -8,10 +8,10 @@ from typing import Any
 import streamlit as st
 
 from pages.common import show_missing_data
-from rnn_core import text_charts
-from rnn_core.datasets import ENV_VAR, DataMissingError, data_status
-from rnn_core.text import MAX_BYTES, MAX_DISTINCT, MIN_CHARS, CorpusError, corpus_from_bytes
-from rnn_core.text import load_corpus as core_load_corpus
+from rnn_core.charts import text as text_charts
+from rnn_core.data.corpus import MAX_BYTES, MAX_DISTINCT, MIN_CHARS, CorpusError, corpus_from_bytes
+from rnn_core.data.corpus import load_corpus as core_load_corpus
+from rnn_core.data.loaders import ENV_VAR, DataMissingError, data_status
 
 SOURCES = {
     "nietzsche": "Nietzsche, *Beyond Good and Evil* (the Keras example; 600 k characters)",

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnn_core import charts, text_charts
+from rnn_core.charts import text as text_charts
+from rnn_core.charts import training as charts
 from rnn_core.sampling import CharGenerator, apply_temperature, generate_text
 
 LOG_TEMPS = (0.0, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)

@@ -57,7 +57,7 @@ def results(record: Any, active: bool) -> None:
 
 def code() -> tuple[Callable[..., Any], ...]:
     """The rnn_core functions shown in "Show the code"."""
+    from rnn_core.engine.job import TrainingJob
     from rnn_core.models import build_seq2seq
-    from rnn_core.training import TrainingJob
 
     return build_seq2seq, TrainingJob._run

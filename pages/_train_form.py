@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
-from rnn_core.datasets import ENV_VAR, data_status
+from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import get_task
 

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import cached_figure, score_test_set
-from rnn_core import classify_charts
-from rnn_core.imdb import (
+from rnn_core.charts import classify as classify_charts
+from rnn_core.tasks.imdb import (
     IMDB_HOOK_SIZE,
     describe_truncation,
     review_examples,
@@ -105,7 +105,7 @@ def results(record: Any, active: bool) -> None:
             else:
                 said = "positive" if p > 0.5 else "negative"
                 st.success(f"P(positive) = **{p:.3f}** → the model says **{said}**")
-                from rnn_core.datasets import tokenize
+                from rnn_core.data.loaders import tokenize
 
                 st.markdown(_marked(tokenize(text), set(unknown)))
                 known = (
@@ -179,7 +179,7 @@ def truncation_section(record: Any) -> None:
 
 def code() -> tuple[Callable[..., Any], ...]:
     """The rnn_core functions shown in "Show the code"."""
-    from rnn_core.imdb import load_imdb_source, make_imdb_data
     from rnn_core.models import build_sequence_classifier
+    from rnn_core.tasks.imdb import load_imdb_source, make_imdb_data
 
     return build_sequence_classifier, load_imdb_source, make_imdb_data

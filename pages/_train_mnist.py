@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 
 from pages.common import cached_figure, score_test_set
-from rnn_core import classify_charts
-from rnn_core.mnist import MNIST_HOOK_SIZE, confusion_matrix
+from rnn_core.charts import classify as classify_charts
+from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, confusion_matrix
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
 EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
@@ -107,7 +107,7 @@ def results(record: Any, active: bool) -> None:
 
 def code() -> tuple[Callable[..., Any], ...]:
     """The rnn_core functions shown in "Show the code"."""
-    from rnn_core.mnist import load_mnist_source, make_mnist_data
     from rnn_core.models import build_sequence_classifier
+    from rnn_core.tasks.mnist import load_mnist_source, make_mnist_data
 
     return build_sequence_classifier, load_mnist_source, make_mnist_data

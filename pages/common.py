@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnn_core import charts
+from rnn_core.charts import training as charts
 
 
 def _skip_legacy_pages_mode() -> None:
@@ -86,7 +86,7 @@ def show_code(*functions: Callable[..., Any], label: str = "Show the code this p
 
 def budget() -> Any:
     """This server's budget: ``[budgets]`` in ``.streamlit/secrets.toml``, then RNN_LAB_MAX_*."""
-    from rnn_core.budgets import Budget
+    from rnn_core.engine.budgets import Budget
 
     try:
         table = dict(st.secrets.get("budgets", {}))
@@ -158,11 +158,11 @@ def load_training() -> Any:
     if not _TF_READY.is_set():
         with st.spinner("Loading TensorFlow (first time only, a few seconds)…"), _TF_LOCK:
             if not _TF_READY.is_set():
-                import rnn_core.training
+                import rnn_core.engine.job
 
-                rnn_core.training.set_up_tensorflow()
+                rnn_core.engine.job.set_up_tensorflow()
                 _TF_READY.set()
-    import rnn_core.training as training
+    import rnn_core.engine.job as training
 
     return training
 
@@ -186,7 +186,7 @@ def run_controls(record: Any, snap: Any) -> None:
             "More epochs", 1, left, value=min(5, left), label_visibility="collapsed"
         )
         if b1.button("⟳ Train more", help="Continue this model and its curves."):
-            from rnn_core.budgets import BudgetError, check_epochs
+            from rnn_core.engine.budgets import BudgetError, check_epochs
 
             try:
                 check_epochs(snap.epoch, int(more), budget())
@@ -284,7 +284,7 @@ def _cached_task_data(task: str, cfg: Any) -> Any:
 
 def show_missing_data(exc: Any) -> None:
     """Say which dataset file is missing, where we looked, and the exact fix."""
-    from rnn_core.datasets import ENV_VAR, keras_cache_dirs
+    from rnn_core.data.loaders import ENV_VAR, keras_cache_dirs
 
     looked = [str(exc.data_dir)] if exc.data_dir else []
     looked += [str(d) for d in keras_cache_dirs()]
@@ -302,7 +302,7 @@ def show_missing_data(exc: Any) -> None:
 
 def task_source(task: str, cfg: Any) -> Any:
     """A task's shared, read-only source (None if the task has none); stops on missing files."""
-    from rnn_core.datasets import DataMissingError
+    from rnn_core.data.loaders import DataMissingError
     from rnn_core.tasks import get_task
 
     t = get_task(task)

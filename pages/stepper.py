@@ -10,10 +10,10 @@ import streamlit as st
 from pages import common
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code, use_the_router
-from rnn_core import numpy_rnn
-from rnn_core.numpy_rnn import parity_max_abs_diff
-from rnn_core.saturation import saturation_summary
-from rnn_core.stepper_sources import (
+from rnn_core.stepper import numpy_rnn
+from rnn_core.stepper.numpy_rnn import parity_max_abs_diff
+from rnn_core.stepper.saturation import saturation_summary
+from rnn_core.stepper.sources import (
     NAMES,
     SCHEMES,
     STEP_TASKS,
@@ -22,7 +22,7 @@ from rnn_core.stepper_sources import (
     test_choices,
     trained_input,
 )
-from rnn_core.stepper_view import StepperCase, build_case, heat_scale, step_view
+from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
 
 use_the_router()
 

@@ -14,12 +14,12 @@ from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
 from pages.common import add_run, budget, live_panel, load_training, runs, show_code, use_the_router
 from rnn_core.config import CELLS, OPTIMIZERS, ModelConfig, RunSpec, TextConfig, TrainConfig
-from rnn_core.datasets import data_status
+from rnn_core.data.corpus import make_windows
+from rnn_core.data.loaders import data_status
 from rnn_core.presets import PRESETS
 from rnn_core.sampling import CharGenerator, apply_temperature
 from rnn_core.tasks import get_task, run_name
-from rnn_core.text import make_windows
-from rnn_core.text_task import build_text_model
+from rnn_core.tasks.text import build_text_model
 
 use_the_router()
 
@@ -126,11 +126,11 @@ def config_form(busy: bool, ready: bool) -> bool:
 
 def start_run(spec: RunSpec, corpus: Any) -> None:
     """Cut the corpus into windows, build the model and start training it live."""
-    from rnn_core.budgets import check_data, check_spec
+    from rnn_core.engine.budgets import check_data, check_spec
 
     check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
     training = load_training()
-    from rnn_core.train_process import new_job
+    from rnn_core.engine.process import new_job
 
     with st.spinner("Cutting the text into windows…"):
         data = TASK.make_data(spec.data, corpus)

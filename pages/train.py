@@ -19,7 +19,7 @@ from pages.common import (
     task_data,
     use_the_router,
 )
-from rnn_core import charts
+from rnn_core.charts import training as charts
 from rnn_core.config import RunSpec
 from rnn_core.tasks import TASKS, get_task, run_name
 
@@ -30,11 +30,11 @@ VIEWS = {"addition": _train_addition, "imdb": _train_imdb, "mnist": _train_mnist
 
 def start_run(spec: RunSpec) -> None:
     """Build data, model and job for a spec; start training and make it the current run."""
-    from rnn_core.budgets import check_data, check_spec
+    from rnn_core.engine.budgets import check_data, check_spec
 
     check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
     training = load_training()
-    from rnn_core.train_process import new_job
+    from rnn_core.engine.process import new_job
 
     task = get_task(spec.task)
     data = task_data(spec.task, spec.data)  # stops the page with the fix if files are missing

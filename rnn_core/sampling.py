@@ -1,7 +1,7 @@
 """Temperature sampling and fast stateful character generation, in NumPy.
 
 Generation carries each recurrent layer's state from one character to the next (the NumPy
-cells of :mod:`rnn_core.numpy_rnn`) instead of re-reading the whole window with
+cells of :mod:`rnn_core.stepper.numpy_rnn`) instead of re-reading the whole window with
 ``model.predict`` for every character, as the Keras example does. Two modes:
 
 * carry (``window=None``): one state per sample, never reset: each new character costs one
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.numpy_rnn import CellWeights, step, weights_from_keras
+from rnn_core.stepper.numpy_rnn import CellWeights, step, weights_from_keras
 
 State = list[tuple[np.ndarray, np.ndarray | None]]  # per layer: h (R, H) and LSTM c (R, H)
 # OpenBLAS spreads a matmul over threads above 2**18 multiply-adds. Next to TensorFlow training

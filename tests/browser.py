@@ -81,7 +81,7 @@ def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[object]:
 
 
 def training_children(port: int) -> list[int]:
-    """Pids of ``rnn_core.train_worker`` children of the server listening on ``port``."""
+    """Pids of ``rnn_core.engine.worker`` children of the server listening on ``port``."""
     server = [
         int(p.parent.name)
         for p in Path("/proc").glob("[0-9]*/cmdline")
@@ -94,6 +94,6 @@ def training_children(port: int) -> list[int]:
             cmdline = (p.parent / "cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if int(fields[1]) in server and "rnn_core.train_worker" in cmdline:
+        if int(fields[1]) in server and "rnn_core.engine.worker" in cmdline:
             children.append(int(p.parent.name))
     return children

@@ -38,8 +38,8 @@ def tiny_run():
 
 def train_through_engine(spec: RunSpec, timeout: float = 60) -> tuple:
     """(task, data, model, snapshot): build ``spec``'s model and train it in-thread to the end."""
+    from rnn_core.engine.job import TrainingJob
     from rnn_core.tasks import get_task
-    from rnn_core.training import TrainingJob
 
     task = get_task(spec.task)
     data = task.make_data(spec.data)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_core import addition
 from rnn_core.config import AdditionConfig
+from rnn_core.tasks import addition
 
 
 def _questions(x: np.ndarray, reverse: bool) -> list[str]:

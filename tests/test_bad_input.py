@@ -61,7 +61,7 @@ def test_model_config_refuses_impossible_values(field, value, message) -> None:
 
 def test_empty_review_is_refused_with_a_hint() -> None:
     from rnn_core.config import ImdbConfig
-    from rnn_core.imdb import score_review
+    from rnn_core.tasks.imdb import score_review
 
     with pytest.raises(ValueError, match="at least one word"):
         score_review(None, "   ... !!! ", {"good": 1}, ImdbConfig())

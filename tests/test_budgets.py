@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn_core.budgets import Budget, BudgetError, check_epochs, check_spec, violations
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+from rnn_core.engine.budgets import Budget, BudgetError, check_epochs, check_spec, violations
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +95,7 @@ def test_built_data_is_checked_for_corpus_size_and_example_count() -> None:
 
     import numpy as np
 
-    from rnn_core.budgets import check_data
+    from rnn_core.engine.budgets import check_data
 
     data = SimpleNamespace(corpus=SimpleNamespace(text="x" * 500), x_train=np.zeros((40, 3)))
     check_data(data, Budget(max_corpus_chars=500, max_train_size=40))

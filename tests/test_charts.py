@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from rnn_core import charts
+from rnn_core.charts import training as charts
 
 BATCHES = [
     {"step": s, "epoch": s / 10, "loss": 2 - s / 20, "accuracy": s / 40} for s in range(1, 21)

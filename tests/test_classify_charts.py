@@ -1,11 +1,11 @@
-"""Tests for rnn_core.classify_charts: the IMDB and MNIST figure builders are pure and honest."""
+"""Tests for rnn_core.charts.classify: the IMDB and MNIST figure builders are pure and honest."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rnn_core import classify_charts as cc
+from rnn_core.charts import classify as cc
 
 
 def test_confusion_heatmap_counts_rows_and_shares() -> None:

@@ -1,4 +1,4 @@
-"""Tests for rnn_core.datasets: equivalence with Keras's own loaders, error paths, real data."""
+"""Tests for rnn_core.data.loaders: equivalence with Keras's own loaders, error paths, real data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_core import datasets as ds
+from rnn_core.data import loaders as ds
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -372,7 +372,7 @@ def test_subset() -> None:
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, rnn_core.datasets; "
+        "import sys, rnn_core.data.loaders; "
         "bad = [m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules]; "
         "assert not bad, bad"
     )

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_core import imdb
 from rnn_core.config import ImdbConfig, ModelConfig, RunSpec, TrainConfig
-from rnn_core.data_dir import ENV_VAR, DataMissingError
+from rnn_core.data.files import ENV_VAR, DataMissingError
+from rnn_core.tasks import imdb
 from tests.conftest import REPO, SHARED_DATA
 from tests.tiny_data import write_imdb
 
@@ -37,7 +37,7 @@ def cfg_for(data_dir: Path, **kw: object) -> ImdbConfig:
 
 def test_importing_imdb_mnist_and_tasks_loads_no_tensorflow() -> None:
     code = (
-        "import sys, rnn_core.imdb, rnn_core.mnist, rnn_core.tasks\n"
+        "import sys, rnn_core.tasks.imdb, rnn_core.tasks.mnist, rnn_core.tasks\n"
         "t = rnn_core.tasks\n"
         "print(t.get_task('imdb').info.name, t.get_task('mnist').info.name,"
         " 'tensorflow' in sys.modules, 'keras' in sys.modules)"
@@ -148,7 +148,7 @@ def test_model_parameter_formulas_match_keras(
 
 
 def test_training_learns_the_tiny_sentiment_and_reports(data_dir: Path) -> None:
-    from rnn_core.training import TrainingJob
+    from rnn_core.engine.job import TrainingJob
 
     cfg = cfg_for(data_dir, val_fraction=0.25)
     task = imdb.ImdbTask()

@@ -22,7 +22,7 @@ class _Job:
         return self._history
 
     def snapshot(self):
-        from rnn_core.training import Snapshot
+        from rnn_core.engine.job import Snapshot
 
         return Snapshot(state="done", epoch=len(next(iter(self._history.values()))))
 
@@ -48,7 +48,7 @@ def test_every_lesson_and_preset_is_shown_with_its_source_figure() -> None:
 
 
 def test_a_run_with_the_preset_setup_shows_its_result() -> None:
-    from rnn_core.training import RunRecord
+    from rnn_core.engine.job import RunRecord
 
     preset = PRESETS["seed000-imdb-dense"]
     record = RunRecord("Dense 32×1", preset.spec, _Job({"val_accuracy": [0.7, 0.765]}), 321)

@@ -31,7 +31,7 @@ def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monk
     import threading
     import time
 
-    import rnn_core.training
+    import rnn_core.engine.job
     from pages import common
 
     calls: list[str] = []
@@ -44,7 +44,7 @@ def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monk
         calls.append(threading.current_thread().name)
         running.pop()
 
-    monkeypatch.setattr(rnn_core.training, "set_up_tensorflow", set_up)
+    monkeypatch.setattr(rnn_core.engine.job, "set_up_tensorflow", set_up)
     monkeypatch.setattr(common, "_TF_READY", threading.Event())
     barrier = threading.Barrier(8)
     engines: list[object] = []
@@ -59,4 +59,4 @@ def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monk
     for t in threads:
         t.join()
     assert len(calls) == 1  # the setup ran in exactly one thread
-    assert engines == [rnn_core.training] * 8  # and every caller got the engine after it
+    assert engines == [rnn_core.engine.job] * 8  # and every caller got the engine after it

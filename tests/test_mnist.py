@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_core import mnist
 from rnn_core.config import MnistConfig, ModelConfig, RunSpec, TrainConfig
-from rnn_core.data_dir import ENV_VAR, DataMissingError
+from rnn_core.data.files import ENV_VAR, DataMissingError
+from rnn_core.tasks import mnist
 from tests.conftest import SHARED_DATA
 from tests.tiny_data import write_mnist
 
@@ -105,7 +105,7 @@ def test_model_parameter_formulas_match_keras(data_dir, cell, bidirectional, lay
 
 
 def test_training_learns_the_bars_and_reports(data_dir) -> None:
-    from rnn_core.training import TrainingJob
+    from rnn_core.engine.job import TrainingJob
 
     cfg = MnistConfig(val_fraction=0.1, data_dir=str(data_dir))
     task = mnist.MnistTask()

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_core import gradient_lens as gl
-from rnn_core import numpy_rnn as nr
-from rnn_core import saturation
+from rnn_core.stepper import gradient_lens as gl
+from rnn_core.stepper import numpy_rnn as nr
+from rnn_core.stepper import saturation
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -276,9 +276,9 @@ def test_seed001_demo_saturates_and_matches_keras():
 def test_numpy_paths_do_not_import_tensorflow():
     code = (
         "import sys, numpy as np\n"
-        "import rnn_core.numpy_rnn as m, rnn_core.gradient_lens as g\n"
-        "import rnn_core.stepper_charts as c, rnn_core.saturation as sat\n"
-        "import rnn_core.stepper_sources as src, rnn_core.stepper_view as v\n"
+        "import rnn_core.stepper.numpy_rnn as m, rnn_core.stepper.gradient_lens as g\n"
+        "import rnn_core.charts.stepper as c, rnn_core.stepper.saturation as sat\n"
+        "import rnn_core.stepper.sources as src, rnn_core.stepper.view as v\n"
         "rng = np.random.default_rng(0)\n"
         "w = m.random_weights('lstm', 4, 3, 'keras_default', rng)\n"
         "x = rng.random((5, 4))\n"

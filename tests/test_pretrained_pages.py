@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnn_core import snapshots
+from rnn_core import pretrained as snapshots
 from tests.conftest import SHARED_DATA
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -80,7 +80,7 @@ def test_text_page_generates_from_the_snapshot_without_training(
 
 
 def test_train_page_says_what_it_cannot_score_without_the_dataset(tmp_path: Path) -> None:
-    from rnn_core.datasets import data_status
+    from rnn_core.data.loaders import data_status
 
     _shipped("mnist")
     if data_status(tmp_path)["mnist.npz"]:

@@ -79,7 +79,7 @@ keras = pytest.importorskip("keras")
 def _random_model(cell: str, emb: int, vocab: int = 11, seed: int = 0):
     """A tiny 2-layer text model with every weight drawn at random (non-trivial outputs)."""
     from rnn_core.config import ModelConfig
-    from rnn_core.text_task import build_text_model
+    from rnn_core.tasks.text import build_text_model
 
     model = build_text_model(ModelConfig(cell=cell, units=12, layers=2, embedding_dim=emb), vocab)
     rng = np.random.default_rng(seed)

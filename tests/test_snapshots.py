@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_core import snapshots
-from rnn_core.snapshots import SnapshotError
-from rnn_core.training import TrainingJob
+from rnn_core import pretrained as snapshots
+from rnn_core.engine.job import TrainingJob
+from rnn_core.pretrained import SnapshotError
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_preload_rejects_mismatched_extras(saved) -> None:
 
 
 def test_preload_works_for_a_child_process_job(saved) -> None:
-    from rnn_core.train_process import ProcessTrainingJob
+    from rnn_core.engine.process import ProcessTrainingJob
 
     meta, model, data, _ = saved
     snap = snapshots.read_snapshot(meta)
@@ -131,10 +131,10 @@ def test_preload_works_for_a_child_process_job(saved) -> None:
 def test_text_export_files_are_read_by_generate(tmp_path: Path, capsys) -> None:
     from rnn_core.cli import main
     from rnn_core.config import ModelConfig, RunSpec, TextConfig, TrainConfig
+    from rnn_core.data.corpus import Corpus
     from rnn_core.export import model_bytes
     from rnn_core.tasks import get_task
-    from rnn_core.text import Corpus
-    from rnn_core.text_task import sidecar_json
+    from rnn_core.tasks.text import sidecar_json
 
     text = " ".join(["the cat sat on a mat and ran home"] * 100)
     spec = RunSpec(

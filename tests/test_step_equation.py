@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from rnn_core import numpy_rnn as nr
-from rnn_core.saturation import saturation_summary
-from rnn_core.step_equation import unit_equation_latex
-from rnn_core.stepper_sources import random_input
+from rnn_core.stepper import numpy_rnn as nr
+from rnn_core.stepper.saturation import saturation_summary
+from rnn_core.stepper.sources import random_input
+from rnn_core.stepper.step_equation import unit_equation_latex
 
 NUM = r"-?\d+\.\d+"
 GATE = re.compile(  # fn\left(numbers\right) = fn(pre) = act, numbers may hold r · (inner)

@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from rnn_core import stepper_charts as sc
-from rnn_core.numpy_rnn import BLOCKS, forward, random_weights, step_at, unit_terms
+from rnn_core.charts import stepper as sc
+from rnn_core.stepper.numpy_rnn import BLOCKS, forward, random_weights, step_at, unit_terms
 
 T, F, H = 40, 5, 12
 

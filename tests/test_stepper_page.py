@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnn_core import numpy_rnn as nr
-from rnn_core.stepper_sources import random_input
+from rnn_core.stepper import numpy_rnn as nr
+from rnn_core.stepper.sources import random_input
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 60  # TensorFlow's import alone takes seconds; AppTest's default is 3 s
@@ -145,7 +145,7 @@ def test_no_trained_model_points_to_the_train_page(router: Path) -> None:
 
 def _trained_record(task: str, cell: str, layers: int) -> object:
     """A RunRecord whose job trained a tiny model for one epoch with the real engine."""
-    from rnn_core import training
+    from rnn_core.engine import job as training
     from tests import tiny_classifiers as tiny
 
     x, y, data = tiny.imdb_data() if task == "imdb" else tiny.mnist_data()

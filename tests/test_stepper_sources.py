@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_core import numpy_rnn as nr
-from rnn_core import stepper_sources as ss
-from rnn_core.gradient_lens import input_gradients
-from rnn_core.stepper_view import build_case, heat_scale, step_view
+from rnn_core.stepper import numpy_rnn as nr
+from rnn_core.stepper import sources as ss
+from rnn_core.stepper.gradient_lens import input_gradients
+from rnn_core.stepper.view import build_case, heat_scale, step_view
 from tests import tiny_classifiers as tiny
 from tests.tiny_classifiers import MAXLEN
 

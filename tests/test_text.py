@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_core import text as tx
 from rnn_core.config import TextConfig
-from rnn_core.text_task import make_text_data
+from rnn_core.data import corpus as tx
+from rnn_core.tasks.text import make_text_data
 
 from .conftest import SHARED_DATA
 

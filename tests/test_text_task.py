@@ -55,7 +55,7 @@ def test_evaluate_loss_matches_keras(trained) -> None:
 
 
 def test_save_keeps_the_alphabet_and_load_generates_the_same(trained, tmp_path) -> None:
-    from rnn_core.text_task import load_text_model, sidecar_path
+    from rnn_core.tasks.text import load_text_model, sidecar_path
 
     task, data, model, _ = trained
     path = tmp_path / "docs.keras"
@@ -73,7 +73,7 @@ def test_save_keeps_the_alphabet_and_load_generates_the_same(trained, tmp_path) 
 
 
 def test_one_hot_input_and_keras_style_targets_build() -> None:
-    from rnn_core.text_task import build_text_model
+    from rnn_core.tasks.text import build_text_model
 
     model = build_text_model(ModelConfig(cell="LSTM", units=8, embedding_dim=0), 12, False)
     assert model.get_layer("one_hot").trainable is False

@@ -11,10 +11,10 @@ from types import MappingProxyType, SimpleNamespace
 import numpy as np
 import pytest
 
+from rnn_core.engine.job import TrainingJob
+from rnn_core.engine.process import ProcessTrainingJob, new_job, read_frame, write_frame
+from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
-from rnn_core.slots import SlotPool
-from rnn_core.train_process import ProcessTrainingJob, new_job, read_frame, write_frame
-from rnn_core.training import TrainingJob
 
 
 def _job(tiny_run, epochs: int = 2, **train) -> tuple[ProcessTrainingJob, object]:
@@ -122,7 +122,7 @@ def test_new_job_picks_the_process_unless_told_otherwise(tiny_run, monkeypatch) 
 
 
 def test_a_spare_worker_is_taken_and_can_be_turned_off(monkeypatch) -> None:
-    from rnn_core import train_process
+    from rnn_core.engine import process as train_process
 
     monkeypatch.setattr(train_process, "_standby", None)
     monkeypatch.setenv("RNN_LAB_SPARE_WORKER", "1")

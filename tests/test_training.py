@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from rnn_core.training import SlotPool, TrainingJob
+from rnn_core.engine.job import SlotPool, TrainingJob
 
 
 def _job(tiny_run, epochs: int = 2, pool: SlotPool | None = None, **kw) -> TrainingJob:
@@ -243,7 +243,7 @@ def test_index_shuffle_gives_the_batches_of_a_full_shuffle_buffer() -> None:
     tf.data's shuffle buffer): the same batches, in the same order, epoch after epoch."""
     import tensorflow as tf
 
-    from rnn_core.training import make_dataset
+    from rnn_core.engine.job import make_dataset
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(203, 5, 2)).astype("float32")  # (N, T, F), last batch partial
@@ -274,7 +274,7 @@ def test_a_dataset_does_not_keep_its_arrays_alive_after_it_is_gone() -> None:
     import gc
     import weakref
 
-    from rnn_core.training import make_dataset
+    from rnn_core.engine.job import make_dataset
 
     x = np.ones((64, 3, 2), "float32")  # (N, T, F)
     y = np.zeros(64, "int64")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_core.numpy_rnn import CellWeights, forward
+from rnn_core.stepper.numpy_rnn import CellWeights, forward
 
 
 def saturation_explanation(w: CellWeights, x: np.ndarray) -> str:

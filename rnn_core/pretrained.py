@@ -201,7 +201,7 @@ def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list
 
 def shape_data(snap: Snapshot) -> Any:
     """What ``task.build`` reads from a run's data, made from the snapshot alone (no dataset)."""
-    from rnn_core.text import Vocabulary
+    from rnn_core.data.corpus import Vocabulary
 
     shape = [d or 1 for d in snap.input_shape]
     vocab = Vocabulary.from_json(snap.vocab) if snap.vocab else None

@@ -1,6 +1,6 @@
-"""Child side of a :class:`~rnn_core.train_process.ProcessTrainingJob`: fit, stream progress.
+"""Child side of a :class:`~rnn_core.engine.process.ProcessTrainingJob`: fit, stream progress.
 
-Run as ``python -m rnn_core.train_worker [--spare]``. Imports TensorFlow first (a ``--spare``
+Run as ``python -m rnn_core.engine.worker [--spare]``. Imports TensorFlow first (a ``--spare``
 also fits a tiny model once, ahead of need), then reads one request frame on stdin (model bytes,
 task name, data, config, epochs), trains, and writes frames on stdout: ``epoch_begin``,
 ``batch``, ``epoch_end`` (with the task's report and the weights), then ``done`` (with the
@@ -16,7 +16,7 @@ import threading
 import time
 from typing import IO, Any
 
-from rnn_core.train_process import read_frame, write_frame
+from rnn_core.engine.process import read_frame, write_frame
 
 
 def _watch_stdin(stream: IO[bytes], stop: threading.Event) -> None:
@@ -46,9 +46,9 @@ def run(request: dict[str, Any], send: Any, stop: threading.Event) -> None:
     """Train as the request says, reporting through ``send(kind, *payload)``."""
     import keras
 
+    from rnn_core.engine.job import _StopRequested, fit_model
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
-    from rnn_core.training import _StopRequested, fit_model
 
     model = model_from_bytes(request["model"])
     task = get_task(request["task"])

@@ -13,11 +13,11 @@ from functools import partial
 import numpy as np
 import plotly.graph_objects as go
 
-from rnn_core import stepper_charts as charts
-from rnn_core.gradient_lens import compare_cells_with_gates, input_gradient_norms
-from rnn_core.numpy_rnn import BLOCKS, LayerTrace, StepTerms, forward, step_at, unit_terms
-from rnn_core.step_equation import unit_equation_latex
-from rnn_core.stepper_sources import PAD, StepperInput
+from rnn_core.charts import stepper as charts
+from rnn_core.stepper.gradient_lens import compare_cells_with_gates, input_gradient_norms
+from rnn_core.stepper.numpy_rnn import BLOCKS, LayerTrace, StepTerms, forward, step_at, unit_terms
+from rnn_core.stepper.sources import PAD, StepperInput
+from rnn_core.stepper.step_equation import unit_equation_latex
 
 GATE_WINDOW = 100  # gate heatmaps show a page of this many timesteps holding t (h: all of them)
 LENS_SEED = 0  # seed of the untrained comparison layers in "How far back does it remember?"

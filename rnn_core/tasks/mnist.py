@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core import datasets
-from rnn_core.classifier import (
+from rnn_core.config import CELLS, MnistConfig, RunSpec
+from rnn_core.data import loaders as datasets
+from rnn_core.tasks.classifier import (
     ClassifierTask,
     check_sizes,
     data_note,
     predict,
     split_off_validation,
 )
-from rnn_core.config import CELLS, MnistConfig, RunSpec
-from rnn_core.task_info import TaskInfo
+from rnn_core.tasks.info import TaskInfo
 
 MNIST_HOOK_SIZE = 2_000  # test images scored after every epoch (the whole set is 10,000)
 CLASSES = 10  # digits 0-9

@@ -1,7 +1,7 @@
 """Where dataset files live: the data directory, Keras's cache, download (fetch) and status.
 
 Files keep Keras's own formats (``imdb.npz``, ``imdb_word_index.json``, ``mnist.npz``,
-``nietzsche.txt``); :mod:`rnn_core.datasets` turns them into arrays.
+``nietzsche.txt``); :mod:`rnn_core.data.loaders` turns them into arrays.
 """
 
 from __future__ import annotations

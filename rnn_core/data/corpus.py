@@ -99,7 +99,7 @@ def load_corpus(source: str, lowercase: bool = True, data_dir: str | Path | None
     for a file that is refused.
     """
     if source == "nietzsche":
-        from rnn_core.datasets import load_nietzsche
+        from rnn_core.data.loaders import load_nietzsche
 
         text = load_nietzsche(data_dir).replace("\r\n", "\n")
         return _finish(source, text, "Nietzsche, Beyond Good and Evil (Keras example)", lowercase)

@@ -9,11 +9,11 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from rnn_core.cli.text import add_generate_parser, cmd_generate
+from rnn_core.cli.text import add_train_flags as add_text_train_flags
 from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, RunSpec, update
-from rnn_core.data_dir import ENV_VAR, DataMissingError
+from rnn_core.data.files import ENV_VAR, DataMissingError
 from rnn_core.presets import PRESETS, get_preset
-from rnn_core.text_cli import add_generate_parser, cmd_generate
-from rnn_core.text_cli import add_train_flags as add_text_train_flags
 
 
 def _log(msg: str) -> None:
@@ -78,9 +78,9 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, evaluate on the held-out set, optionally save, and report."""
-    from rnn_core.budgets import Budget, check_data, check_spec
+    from rnn_core.engine.budgets import Budget, check_data, check_spec
+    from rnn_core.engine.job import TrainingJob
     from rnn_core.tasks import get_task, run_name
-    from rnn_core.training import TrainingJob
 
     spec = spec_from_args(args)
     check_spec(spec, Budget.from_sources())
@@ -148,11 +148,11 @@ def _save_snapshot(
     """Write the weights and the JSON (spec, scores, history, text alphabet) of a snapshot."""
     import shlex
 
-    from rnn_core.snapshots import save_snapshot
+    from rnn_core.pretrained import save_snapshot
 
     vocab = None
     if spec.task == "text":
-        from rnn_core.text_task import sidecar_meta
+        from rnn_core.tasks.text import sidecar_meta
 
         vocab = sidecar_meta(data.vocab, data.config, data.corpus.name)
     command = "python -m rnn_core " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])
@@ -173,7 +173,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Download every dataset file into the data directory, so later runs work offline."""
-    from rnn_core.data_dir import fetch_all, keras_cache_dirs, resolve_data_dir
+    from rnn_core.data.files import fetch_all, keras_cache_dirs, resolve_data_dir
 
     target = resolve_data_dir(args.data_dir) or keras_cache_dirs()[0]
     _log(f"fetching IMDB, its word index, MNIST and Nietzsche into {target}")

@@ -3,7 +3,7 @@
 Every ``fit`` of a new Keras model leaves 18-28 MB of TensorFlow tracing state behind in its
 process for good, and a fit holds Python's GIL for long stretches. A
 :class:`ProcessTrainingJob` has the same API and snapshots as a :class:`TrainingJob`, but each
-start spawns ``python -m rnn_core.train_worker``, sends it the model (``.keras`` bytes) and the
+start spawns ``python -m rnn_core.engine.worker``, sends it the model (``.keras`` bytes) and the
 task's data, and relays its progress; the weights come back every epoch and at the end. So
 the serving process never fits (no growth), Stop works within one batch and, if the child
 hangs, by killing it, and an out-of-memory kill ends only that run.
@@ -24,12 +24,12 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from rnn_core.config import TrainConfig
+from rnn_core.engine.job import TrainingJob
+from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_bytes
-from rnn_core.slots import SlotPool
-from rnn_core.training import TrainingJob
 
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
-_ROOT = Path(__file__).resolve().parents[1]  # so ``-m rnn_core.train_worker`` resolves
+_ROOT = Path(__file__).resolve().parents[2]  # so ``-m rnn_core.engine.worker`` resolves
 
 
 def _read_only(mapping: dict) -> MappingProxyType:
@@ -60,7 +60,7 @@ _standby_lock = threading.Lock()
 
 
 def _spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
-    """Start ``python -m rnn_core.train_worker``; it imports TensorFlow (a spare also warms it
+    """Start ``python -m rnn_core.engine.worker``; it imports TensorFlow (a spare also warms it
     up with a tiny fit), then waits on stdin."""
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -68,7 +68,7 @@ def _spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
     }
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by _fit
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rnn_core.train_worker", *(["--spare"] if spare else [])],
+        [sys.executable, "-m", "rnn_core.engine.worker", *(["--spare"] if spare else [])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=errors,

@@ -55,7 +55,7 @@ def add_generate_parser(sub: Any) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Load a text model and its alphabet, generate, and report the generation time alone."""
-    from rnn_core.text_task import read_sidecar
+    from rnn_core.tasks.text import read_sidecar
 
     vocab, meta = read_sidecar(args.model)
     seed = args.seed.lower() if meta.get("lowercase") else args.seed
@@ -74,7 +74,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ValueError(f"--length must be 1-100000, got {args.length}")
 
     from rnn_core.sampling import CharGenerator
-    from rnn_core.text_task import load_text_model
+    from rnn_core.tasks.text import load_text_model
 
     model, vocab, meta = load_text_model(args.model)
     gen = CharGenerator.from_keras(model)

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core import addition
 from rnn_core.config import AdditionConfig, RunSpec
-from rnn_core.imdb import ImdbTask
-from rnn_core.mnist import MnistTask
-from rnn_core.task_info import TaskInfo
-from rnn_core.text_task import TextTask
+from rnn_core.tasks import addition
+from rnn_core.tasks.imdb import ImdbTask
+from rnn_core.tasks.info import TaskInfo
+from rnn_core.tasks.mnist import MnistTask
+from rnn_core.tasks.text import TextTask
 
 __all__ = ["TASKS", "AdditionTask", "TaskInfo", "get_task", "run_name"]
 

@@ -2,7 +2,7 @@
 
 The engine never draws. A caller (page, CLI, test) starts a :class:`TrainingJob`, polls
 :meth:`TrainingJob.snapshot` or passes ``on_progress`` / ``on_epoch`` callbacks, and can stop
-the job within one batch. A process-wide :class:`~rnn_core.slots.SlotPool` caps simultaneous
+the job within one batch. A process-wide :class:`~rnn_core.engine.slots.SlotPool` caps simultaneous
 trainings.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_core.config import TrainConfig
-from rnn_core.slots import DEFAULT_POOL, SlotPool
+from rnn_core.engine.slots import DEFAULT_POOL, SlotPool
 
 STATES = ("idle", "queued", "running", "stopping", "done", "failed")
 

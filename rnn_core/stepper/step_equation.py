@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rnn_core.numpy_rnn import StepTerms, unit_terms
+from rnn_core.stepper.numpy_rnn import StepTerms, unit_terms
 
 
 def _num(v: float) -> str:

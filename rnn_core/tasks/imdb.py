@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core import datasets
-from rnn_core.classifier import (
+from rnn_core.config import CELLS, ImdbConfig, RunSpec
+from rnn_core.data import loaders as datasets
+from rnn_core.tasks.classifier import (
     ClassifierTask,
     check_sizes,
     data_note,
     predict,
     split_off_validation,
 )
-from rnn_core.config import CELLS, ImdbConfig, RunSpec
-from rnn_core.task_info import TaskInfo
+from rnn_core.tasks.info import TaskInfo
 
 IMDB_HOOK_SIZE = 1_000  # test reviews scored after every epoch (the whole set is 25,000)
 SAMPLE_REVIEWS = 5  # test reviews whose text and score the page follows epoch by epoch

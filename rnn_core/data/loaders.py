@@ -1,9 +1,9 @@
 """Dataset loaders: IMDB, MNIST and the Nietzsche corpus, exactly as Keras's loaders give them.
 
 Each loader reads its file from the data directory or Keras's cache (see
-:mod:`rnn_core.data_dir`) and applies what ``keras.datasets.*.load_data`` applies; with no local
+:mod:`rnn_core.data.files`) and applies what ``keras.datasets.*.load_data`` applies; with no local
 copy it calls Keras, which may download. The data-directory and text helpers are re-exported
-here, so ``rnn_core.datasets`` stays the one import for data.
+here, so ``rnn_core.data.loaders`` stays the one import for data.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.data_dir import (
+from rnn_core.data.files import (
     DATA_FILES,
     ENV_VAR,
     IMDB_FILE,
@@ -36,7 +36,7 @@ from rnn_core.data_dir import (
     read_npz,
     resolve_data_dir,
 )
-from rnn_core.review_text import (
+from rnn_core.data.review_text import (
     TruncationReport,
     decode_review,
     encode_review,

@@ -6,7 +6,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rnn_core.numpy_rnn import BLOCKS, CellKind, CellWeights, LayerTrace, forward, random_weights
+from rnn_core.stepper.numpy_rnn import (
+    BLOCKS,
+    CellKind,
+    CellWeights,
+    LayerTrace,
+    forward,
+    random_weights,
+)
 
 
 def _layer_backward(w: CellWeights, tr: LayerTrace, dh_out: np.ndarray) -> np.ndarray:

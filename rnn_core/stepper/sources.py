@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.numpy_rnn import (
+from rnn_core.stepper.numpy_rnn import (
     CellKind,
     CellWeights,
     random_weights,
@@ -179,7 +179,7 @@ def test_choices(task: str, data: Any, limit: int = 40) -> list[str]:
 
 def _addition_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     """StepperInput fields for addition question ``index`` (the encoder reads characters)."""
-    from rnn_core.addition import VOCAB, decode
+    from rnn_core.tasks.addition import VOCAB, decode
 
     q = np.asarray(data.x_test[index], np.float32)  # (T_in, V) one-hot question
     chars = [VOCAB[i] for i in q.argmax(axis=-1)]

@@ -17,9 +17,7 @@ from typing import Any
 import numpy as np
 
 from rnn_core.config import CELLS, ModelConfig, RunSpec, TextConfig
-from rnn_core.sampling import CharGenerator, generate_text
-from rnn_core.task_info import TaskInfo
-from rnn_core.text import (
+from rnn_core.data.corpus import (
     Corpus,
     Vocabulary,
     corpus_words,
@@ -29,6 +27,8 @@ from rnn_core.text import (
     seed_from,
     word_validity,
 )
+from rnn_core.sampling import CharGenerator, generate_text
+from rnn_core.tasks.info import TaskInfo
 
 VALIDITY_T = 0.5  # temperature of the word-validity samples
 VALIDITY_LENGTH = 400  # characters per word-validity sample

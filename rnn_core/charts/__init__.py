@@ -1,0 +1,1 @@
+"""Plotly figure builders: pure functions from plain data to figures."""

@@ -1,0 +1,1 @@
+"""Dataset files and loaders: IMDB, MNIST, text corpora, where files live."""

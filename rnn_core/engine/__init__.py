@@ -1,0 +1,1 @@
+"""Training engine: jobs, runners (thread, child process), slots and budgets."""

@@ -1,0 +1,1 @@
+"""The NumPy RNN the stepper walks through, and what it measures."""
