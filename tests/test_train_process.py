@@ -160,3 +160,22 @@ def test_stop_while_the_child_starts_ends_before_any_epoch(tiny_run) -> None:
     assert snap.state == "done" and snap.stopped_early, snap.error
     assert snap.epoch == 0 and len(snap.batch_logs) <= 1
     assert job.runner.process is None  # the child was reaped
+
+
+def test_a_child_that_ignores_stop_is_killed_after_the_grace(monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    from rnn_core.engine import process as train_process
+
+    monkeypatch.setattr(train_process, "STOP_GRACE_SECONDS", 0.5)
+    hung = subprocess.Popen(  # reads nothing from stdin: deaf to "stop"
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE
+    )
+    try:
+        train_process.stop_worker(hung)
+        assert hung.wait(20) == -signal.SIGKILL  # killed once the grace ran out
+    finally:
+        hung.kill()
+        hung.wait(5)
+        hung.stdin.close()
