@@ -21,7 +21,7 @@ import time
 from rnn_core.charts import training as charts
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.engine.job import SlotPool, TrainingJob, make_dataset
-from rnn_core.engine.process import ProcessTrainingJob
+from rnn_core.engine.process import ProcessRunner
 from rnn_core.tasks import get_task
 
 
@@ -40,10 +40,8 @@ def engine_fit(task, spec, data, process: bool = False) -> float:
     """Wall seconds of the engine with a page-like consumer polling every 0.7 s."""
     model = task.build(spec, data)
     train, val = task.splits(data)
-    if process:
-        job = ProcessTrainingJob(model, spec.task, data, spec.train, pool=SlotPool(1))
-    else:
-        job = TrainingJob(model, train, val, spec.train, pool=SlotPool(1))
+    runner = ProcessRunner(spec.task, data) if process else None
+    job = TrainingJob(model, train, val, spec.train, pool=SlotPool(1), runner=runner)
     frames = 0
 
     def consumer() -> None:

@@ -38,7 +38,8 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     a = p.parse_args()
-    from rnn_core.engine.process import ProcessTrainingJob
+    from rnn_core.engine.job import TrainingJob
+    from rnn_core.engine.process import ProcessRunner
     from rnn_core.engine.slots import SlotPool
     from rnn_core.presets import PRESETS
     from rnn_core.tasks import get_task
@@ -51,13 +52,14 @@ def main() -> int:
     data = task.make_data(spec.data)
     model = task.build(spec, data)
     server_before = memory_mb()
-    job = ProcessTrainingJob(model, spec.task, data, spec.train, pool=SlotPool(1))
+    train, val = task.splits(data)
+    runner = ProcessRunner(spec.task, data)
+    job = TrainingJob(model, train, val, spec.train, pool=SlotPool(1), runner=runner)
     peak = {"RssAnon": 0.0, "VmRSS": 0.0}
 
     def sample() -> None:
         while job.snapshot().active:
-            with job._proc_lock:
-                proc = job._proc
+            proc = runner.process
             if proc is not None:
                 try:
                     now = memory_mb(proc.pid)

@@ -116,11 +116,11 @@ def test_preload_rejects_mismatched_extras(saved) -> None:
 
 
 def test_preload_works_for_a_child_process_job(saved) -> None:
-    from rnn_core.engine.process import ProcessTrainingJob
+    from rnn_core.engine.process import ProcessRunner, new_job
 
     meta, model, data, _ = saved
     snap = snapshots.read_snapshot(meta)
-    job = ProcessTrainingJob(model, "addition", data, snap.spec.train)
+    job = new_job(model, "addition", data, snap.spec.train, runner=ProcessRunner("addition", data))
     job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
     s = job.snapshot()
     assert (s.state, s.epoch, s.progress) == ("done", 2, 1.0) and s.epoch_extras[-1]

@@ -12,14 +12,18 @@ import numpy as np
 import pytest
 
 from rnn_core.engine.job import TrainingJob
-from rnn_core.engine.process import ProcessTrainingJob, new_job, read_frame, write_frame
+from rnn_core.engine.process import ProcessRunner, new_job, read_frame, write_frame
+from rnn_core.engine.runner import Outcome, StopSignal, ThreadRunner
 from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
 
 
-def _job(tiny_run, epochs: int = 2, **train) -> tuple[ProcessTrainingJob, object]:
+def _job(tiny_run, epochs: int = 2, **train) -> tuple[TrainingJob, object]:
     task, data, model, spec = tiny_run(epochs=epochs, **train)
-    return ProcessTrainingJob(model, "addition", data, spec.train, pool=SlotPool(2)), data
+    runner = ProcessRunner("addition", data)
+    train_split, val = task.splits(data)
+    job = TrainingJob(model, train_split, val, spec.train, pool=SlotPool(2), runner=runner)
+    return job, data
 
 
 def test_frames_round_trip_read_only_mappings() -> None:
@@ -61,12 +65,13 @@ def test_relay_uses_the_childs_batch_times_not_the_arrival_times(tiny_run) -> No
     write_frame(stream, ("done", False, job.model.get_weights(), b"checkpoint"))
     stream.seek(0)
     proc = SimpleNamespace(stdin=io.BytesIO(), stdout=stream)
-    with job._lock:
-        job._publish(state="running", epochs_target=1)
-    assert job._relay(proc, {"task": "addition"}) == {"state": "done", "stopped_early": False}
+    recorder = job.recorder
+    recorder.queue(1)
+    recorder.running()
+    outcome = job.runner.relay(proc, {"task": "addition"}, job.model, recorder, StopSignal())
+    assert outcome == Outcome(stopped=False, checkpoint=b"checkpoint")
     rate = job.snapshot().samples_per_sec
     assert rate == pytest.approx(job.cfg.batch_size / 0.25, rel=0.01)
-    assert job.checkpoint == b"checkpoint"
 
 
 def test_train_more_continues_from_the_childs_optimizer_state(tiny_run) -> None:
@@ -103,8 +108,7 @@ def test_a_killed_child_fails_the_run_with_a_reason(tiny_run) -> None:
     deadline = time.time() + 120
     while not job.snapshot().batch_logs and time.time() < deadline:
         time.sleep(0.05)
-    with job._proc_lock:
-        pid = job._proc.pid
+    pid = job.runner.process.pid
     os.kill(pid, signal.SIGKILL)  # what the kernel does when memory runs out
     snap = job.wait(60)
     assert snap.state == "failed"
@@ -114,11 +118,15 @@ def test_a_killed_child_fails_the_run_with_a_reason(tiny_run) -> None:
 def test_new_job_picks_the_process_unless_told_otherwise(tiny_run, monkeypatch) -> None:
     task, data, model, spec = tiny_run()
     monkeypatch.delenv("RNN_LAB_TRAIN_IN_THREAD", raising=False)
-    assert isinstance(new_job(model, "addition", data, spec.train), ProcessTrainingJob)
+    child = new_job(model, "addition", data, spec.train)
+    assert type(child) is TrainingJob and isinstance(child.runner, ProcessRunner)
+    assert child.runner.task == "addition" and child.runner.data is data
     plain = new_job(model, "addition", data, spec.train, in_process=True)
-    assert type(plain) is TrainingJob and plain.on_epoch is not None
+    assert isinstance(plain.runner, ThreadRunner) and plain.on_epoch is not None
     monkeypatch.setenv("RNN_LAB_TRAIN_IN_THREAD", "1")
-    assert type(new_job(model, "addition", data, spec.train)) is TrainingJob
+    assert isinstance(new_job(model, "addition", data, spec.train).runner, ThreadRunner)
+    given = ProcessRunner("addition", data)
+    assert new_job(model, "addition", data, spec.train, runner=given).runner is given
 
 
 def test_a_spare_worker_is_taken_and_can_be_turned_off(monkeypatch) -> None:
@@ -138,3 +146,36 @@ def test_a_spare_worker_is_taken_and_can_be_turned_off(monkeypatch) -> None:
     monkeypatch.setenv("RNN_LAB_SPARE_WORKER", "0")
     train_process.warm_up()
     assert train_process._standby is None
+
+
+def test_stop_while_the_child_starts_ends_before_any_epoch(tiny_run) -> None:
+    job, _ = _job(tiny_run, epochs=200)
+    job.start()
+    deadline = time.time() + 60
+    while job.runner.process is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert job.runner.process is not None and not job.snapshot().batch_logs
+    job.stop()  # the child is still importing TensorFlow: no batch has run yet
+    snap = job.wait(120)
+    assert snap.state == "done" and snap.stopped_early, snap.error
+    assert snap.epoch == 0 and len(snap.batch_logs) <= 1
+    assert job.runner.process is None  # the child was reaped
+
+
+def test_a_child_that_ignores_stop_is_killed_after_the_grace(monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    from rnn_core.engine import process as train_process
+
+    monkeypatch.setattr(train_process, "STOP_GRACE_SECONDS", 0.5)
+    hung = subprocess.Popen(  # reads nothing from stdin: deaf to "stop"
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE
+    )
+    try:
+        train_process.stop_worker(hung)
+        assert hung.wait(20) == -signal.SIGKILL  # killed once the grace ran out
+    finally:
+        hung.kill()
+        hung.wait(5)
+        hung.stdin.close()

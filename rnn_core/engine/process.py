@@ -1,12 +1,13 @@
 """Training in a child process: this process keeps the job, the child runs ``model.fit``.
 
 Every ``fit`` of a new Keras model leaves 18-28 MB of TensorFlow tracing state behind in its
-process for good, and a fit holds Python's GIL for long stretches. A
-:class:`ProcessTrainingJob` has the same API and snapshots as a :class:`TrainingJob`, but each
-start spawns ``python -m rnn_core.engine.worker``, sends it the model (``.keras`` bytes) and the
-task's data, and relays its progress; the weights come back every epoch and at the end. So
-the serving process never fits (no growth), Stop works within one batch and, if the child
-hangs, by killing it, and an out-of-memory kill ends only that run.
+process for good, and a fit holds Python's GIL for long stretches. A :class:`ProcessRunner`
+gives a :class:`~rnn_core.engine.job.TrainingJob` the same snapshots as the in-thread runner,
+but each training call spawns ``python -m rnn_core.engine.worker`` (or takes the warmed
+spare), sends it the model (``.keras`` bytes) and the task's data, and relays its progress to
+the job's recorder; the weights come back every epoch and at the end. So the serving process
+never fits (no growth), Stop works within one batch and, if the child hangs, by killing it,
+and an out-of-memory kill ends only that run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import IO, Any
 
 from rnn_core.config import TrainConfig
 from rnn_core.engine.job import TrainingJob
-from rnn_core.engine.slots import SlotPool
+from rnn_core.engine.recorder import Recorder
+from rnn_core.engine.runner import Outcome, Runner, RunRequest, StopSignal, ThreadRunner
 from rnn_core.export import model_bytes
 
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
@@ -59,14 +61,14 @@ _standby: tuple[subprocess.Popen, IO[bytes]] | None = None  # a worker importing
 _standby_lock = threading.Lock()
 
 
-def _spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
+def spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
     """Start ``python -m rnn_core.engine.worker``; it imports TensorFlow (a spare also warms it
     up with a tiny fit), then waits on stdin."""
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
-    errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by _fit
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by the runner
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnn_core.engine.worker", *(["--spare"] if spare else [])],
         stdin=subprocess.PIPE,
@@ -90,14 +92,14 @@ def warm_up() -> None:
         return
     with _standby_lock:
         if _standby is None or _standby[0].poll() is not None:
-            _standby = _spawn_worker(spare=True)
+            _standby = spawn_worker(spare=True)
 
 
 def take_worker() -> tuple[subprocess.Popen, IO[bytes]]:
     """The ready worker if there is one, else a new one.
 
     A worker spends about 4.5 s importing TensorFlow; taken warm, a training starts at once.
-    The next spare is started when a training ends (:meth:`ProcessTrainingJob._fit`), not
+    The next spare is started when a training ends (:meth:`ProcessRunner.run`), not
     now, so its import does not compete with this training for the CPU; it costs about
     230 MB of private memory while it waits.
     """
@@ -105,130 +107,128 @@ def take_worker() -> tuple[subprocess.Popen, IO[bytes]]:
     with _standby_lock:
         ready, _standby = _standby, None
     if ready is None or ready[0].poll() is not None:
-        ready = _spawn_worker()
+        ready = spawn_worker()
     return ready
 
 
-class ProcessTrainingJob(TrainingJob):
-    """A :class:`TrainingJob` whose training runs in a child process (same API, same snapshots).
+class ProcessRunner:
+    """Runs each training call in a child process (:mod:`rnn_core.engine.worker`).
 
     ``task`` names the task in :data:`rnn_core.tasks.TASKS`: the child rebuilds the splits and
-    the per-epoch report from ``data`` itself, so no closure has to cross the process boundary.
+    the per-epoch report from ``data`` itself (``task.splits(data)``,
+    ``task.epoch_report(data)``), so no closure has to cross the process boundary. The
+    optimizer state crosses calls in :attr:`Outcome.checkpoint` (model bytes).
     """
 
-    def __init__(
-        self,
-        model: Any,
-        task: str,
-        data: Any,
-        cfg: TrainConfig,
-        pool: SlotPool | None = None,
-    ) -> None:
-        """Prepare a job; nothing runs until :meth:`start`."""
-        from rnn_core.tasks import get_task
-
-        train, val = get_task(task).splits(data)
-        super().__init__(model, train, val, cfg, pool=pool)
+    def __init__(self, task: str, data: Any) -> None:
+        """A runner for ``task``'s ``data``; no process starts before :meth:`run`."""
         self.task, self.data = task, data
-        self.checkpoint: bytes | None = None  # the child's last model, optimizer state included
-        self._proc: subprocess.Popen | None = None
-        self._proc_lock = threading.Lock()
+        self.process: subprocess.Popen | None = None  # the child training right now, if any
 
-    def stop(self) -> None:
-        """Ask the child to stop after its current batch; kill it if it has not within grace."""
-        super().stop()
-        with self._proc_lock:
-            proc = self._proc
-        if proc is not None:
-            self._tell_stop(proc)
-            timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(proc,))
-            timer.daemon = True
-            timer.start()
+    def run(self, request: RunRequest, recorder: Recorder, stop: StopSignal) -> Outcome:
+        """Send the request to a worker, relay its frames to ``recorder`` until it ends.
 
-    def release(self, keep_model: bool = False) -> None:
-        """Also drop the data and the checkpoint bytes."""
-        super().release(keep_model)
-        self.data = self.checkpoint = None
-
-    # ----- relay side -------------------------------------------------------------------
-    def _fit(self, initial: int, target: int) -> dict[str, Any]:
-        request = {
+        Stop (also pressed while the child starts) is forwarded at once; a child still
+        running :data:`STOP_GRACE_SECONDS` later is killed. A child that dies without
+        reporting fails the call with its exit reason, unless Stop had asked it to end.
+        """
+        if self.data is None:
+            raise RuntimeError("this runner's data was released")
+        message = {
             "task": self.task,
             "data": self.data,
-            "cfg": self.cfg,
-            "call": self._calls,
-            "initial": initial,
-            "target": target,
-            "model": self.checkpoint or model_bytes(self.model),
+            "cfg": request.cfg,
+            "call": request.call,
+            "initial": request.initial,
+            "target": request.target,
+            "model": request.checkpoint or model_bytes(request.model),
         }
         proc, errors = take_worker()
         with errors:
-            with self._proc_lock:
-                self._proc = proc
+            self.process = proc
             outcome = None
             try:
-                outcome = self._relay(proc, request)
+                outcome = self.relay(proc, message, request.model, recorder, stop)
             finally:
-                with self._proc_lock:
-                    self._proc = None
-                self._close(proc)  # at most 2 processes per 2 slots; an exit code explains a crash
+                self.process = None
+                close_worker(proc)  # at most 2 processes per 2 slots; its exit code explains
                 warm_up()  # a spare for the next training, importing while nobody waits
             if outcome is None:
-                if self._stop.is_set():  # killed after Stop: keep the last epoch's weights
-                    return {"state": "done", "stopped_early": True}
+                if stop.is_set():  # killed after Stop: keep the last epoch's weights
+                    return Outcome(stopped=True)
                 errors.seek(0)
-                raise RuntimeError(_exit_text(proc.returncode, errors.read()))
+                raise RuntimeError(exit_text(proc.returncode, errors.read()))
         return outcome
 
-    def _relay(self, proc: subprocess.Popen, request: dict[str, Any]) -> dict[str, Any] | None:
-        """Send the request, then turn the child's messages into snapshots until it ends."""
+    def relay(
+        self,
+        proc: Any,
+        message: dict[str, Any],
+        model: Any,
+        recorder: Recorder,
+        stop: StopSignal,
+    ) -> Outcome | None:
+        """Write ``message`` to the child, then turn its frames into the recorder's events.
+
+        Sets ``model``'s weights to the child's after every epoch and at the end; None when
+        the child died without a last word.
+        """
         try:
-            write_frame(proc.stdin, request)
-            if self._stop.is_set():  # Stop pressed while the child was starting
-                self._tell_stop(proc)
-            while True:
-                kind, *payload = read_frame(proc.stdout)
-                if kind == "epoch_begin":
-                    self._on_epoch_begin()
-                elif kind == "batch":
-                    self._record_batch(*payload)
-                elif kind == "epoch_end":
-                    epoch, logs, extra, weights = payload
-                    self.model.set_weights(weights)
-                    self._record_epoch(epoch, logs, extra)
-                elif kind == "done":
-                    stopped, weights, self.checkpoint = payload
-                    self.model.set_weights(weights)
-                    return {"state": "done", "stopped_early": stopped}
-                elif kind == "failed":
-                    return {"state": "failed", "error": payload[0]}
+            write_frame(proc.stdin, message)
+            with stop.listening(lambda: stop_worker(proc)):
+                while True:
+                    kind, *payload = read_frame(proc.stdout)
+                    if kind == "epoch_begin":
+                        recorder.epoch_begin()
+                    elif kind == "batch":
+                        recorder.batch(*payload)
+                    elif kind == "epoch_end":
+                        epoch, logs, report, weights = payload
+                        model.set_weights(weights)
+                        recorder.epoch_end(epoch, logs, report)
+                    elif kind == "done":
+                        stopped, weights, checkpoint = payload
+                        model.set_weights(weights)
+                        return Outcome(stopped=stopped, checkpoint=checkpoint)
+                    elif kind == "failed":
+                        return Outcome(error=payload[0])
         except (EOFError, pickle.UnpicklingError, BrokenPipeError, OSError):
             return None  # the child died: its exit code says why
 
-    @staticmethod
-    def _tell_stop(proc: subprocess.Popen) -> None:
-        with contextlib.suppress(BrokenPipeError, OSError, ValueError):  # already gone
-            proc.stdin.write(b"stop\n")
-            proc.stdin.flush()
-
-    @staticmethod
-    def _kill(proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            proc.kill()
-
-    @staticmethod
-    def _close(proc: subprocess.Popen) -> None:
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(BrokenPipeError, OSError):
-                stream.close()
-        try:
-            proc.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    def release(self) -> None:
+        """Drop the data (the job can no longer train)."""
+        self.data = None
 
 
-def _exit_text(code: int | None, stderr: bytes) -> str:
+def stop_worker(proc: subprocess.Popen) -> None:
+    """Ask a worker to stop after its current batch; kill it if it has not within the grace."""
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):  # already gone
+        proc.stdin.write(b"stop\n")
+        proc.stdin.flush()
+    timer = threading.Timer(STOP_GRACE_SECONDS, kill_worker, args=(proc,))
+    timer.daemon = True
+    timer.start()
+
+
+def kill_worker(proc: subprocess.Popen) -> None:
+    """Kill a worker that is still running."""
+    if proc.poll() is None:
+        proc.kill()
+
+
+def close_worker(proc: subprocess.Popen) -> None:
+    """Close a worker's pipes and reap it (killed if it does not exit within the grace)."""
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(BrokenPipeError, OSError):
+            stream.close()
+    try:
+        proc.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def exit_text(code: int | None, stderr: bytes) -> str:
     """A readable reason for a child that ended without reporting."""
     if code is not None and code < 0 and -code == 9:
         reason = "the training process was killed (signal 9), most likely out of memory"
@@ -241,15 +241,24 @@ def _exit_text(code: int | None, stderr: bytes) -> str:
     return f"{reason}; try a smaller model or training size" + (f" ({tail})" if tail else "")
 
 
-def new_job(model: Any, task: str, data: Any, cfg: TrainConfig, in_process: bool = False) -> Any:
+def new_job(
+    model: Any,
+    task: str,
+    data: Any,
+    cfg: TrainConfig,
+    in_process: bool = False,
+    runner: Runner | None = None,
+) -> TrainingJob:
     """The job a caller should use: a child process per training unless ``in_process``.
 
-    ``RNN_LAB_TRAIN_IN_THREAD=1`` makes every job train in a thread of this process instead.
+    ``RNN_LAB_TRAIN_IN_THREAD=1`` makes every job train in a thread of this process instead;
+    ``runner`` overrides both. The job's splits and epoch report come from the task.
     """
     from rnn_core.tasks import get_task
 
-    if in_process or os.environ.get("RNN_LAB_TRAIN_IN_THREAD") == "1":
-        t = get_task(task)
-        train, val = t.splits(data)
-        return TrainingJob(model, train, val, cfg, on_epoch=t.epoch_report(data))
-    return ProcessTrainingJob(model, task, data, cfg)
+    t = get_task(task)
+    train, val = t.splits(data)
+    if runner is None:
+        in_thread = in_process or os.environ.get("RNN_LAB_TRAIN_IN_THREAD") == "1"
+        runner = ThreadRunner() if in_thread else ProcessRunner(task, data)
+    return TrainingJob(model, train, val, cfg, on_epoch=t.epoch_report(data), runner=runner)

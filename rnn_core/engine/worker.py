@@ -1,11 +1,12 @@
-"""Child side of a :class:`~rnn_core.engine.process.ProcessTrainingJob`: fit, stream progress.
+"""Child side of a :class:`~rnn_core.engine.process.ProcessRunner`: fit, stream progress.
 
 Run as ``python -m rnn_core.engine.worker [--spare]``. Imports TensorFlow first (a ``--spare``
 also fits a tiny model once, ahead of need), then reads one request frame on stdin (model bytes,
 task name, data, config, epochs), trains, and writes frames on stdout: ``epoch_begin``,
 ``batch``, ``epoch_end`` (with the task's report and the weights), then ``done`` (with the
 final weights and the model bytes, optimizer state included) or ``failed``. A line on stdin
-(or stdin closing) asks it to stop after the current batch.
+(or stdin closing) asks it to stop after the current batch. Fit is driven by the same
+:class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a :class:`FrameSink`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from rnn_core.engine.process import read_frame, write_frame
@@ -42,11 +43,29 @@ def _warm_up() -> None:
     model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0)
 
 
-def run(request: dict[str, Any], send: Any, stop: threading.Event) -> None:
-    """Train as the request says, reporting through ``send(kind, *payload)``."""
-    import keras
+class FrameSink:
+    """The child's :class:`~rnn_core.engine.runner.ProgressSink`: each event becomes a frame."""
 
-    from rnn_core.engine.job import _StopRequested, fit_model
+    def __init__(self, send: Callable[..., None], model: Any) -> None:
+        """Send through ``send(kind, *payload)``; ``model``'s weights go with every epoch."""
+        self.send, self.model = send, model
+
+    def epoch_begin(self) -> None:
+        """Frame ``("epoch_begin",)``."""
+        self.send("epoch_begin")
+
+    def batch(self, batch: int, logs: Mapping[str, float], seconds: float | None = None) -> None:
+        """Frame ``("batch", batch, logs, seconds)``: the duration measured here."""
+        self.send("batch", batch, dict(logs), seconds)
+
+    def epoch_end(self, epoch: int, logs: Mapping[str, float], report: Any) -> None:
+        """Frame ``("epoch_end", epoch, logs, report, weights)``."""
+        self.send("epoch_end", epoch, dict(logs), report, self.model.get_weights())
+
+
+def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Event) -> None:
+    """Train as the request says, reporting through ``send(kind, *payload)``."""
+    from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
@@ -54,36 +73,12 @@ def run(request: dict[str, Any], send: Any, stop: threading.Event) -> None:
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
-    report = task.epoch_report(data)
-
-    class Relay(keras.callbacks.Callback):
-        """Forwards fit's events and honours the stop flag before and after every batch."""
-
-        def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-            if stop.is_set():
-                raise _StopRequested
-
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            now = time.perf_counter()
-            seconds, self.t = now - self.t, now  # measured here: messages arrive in bursts
-            send("batch", batch, {k: float(v) for k, v in (logs or {}).items()}, seconds)
-            if stop.is_set():
-                raise _StopRequested
-
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self.t = time.perf_counter()
-            send("epoch_begin")
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            extra = report(model, epoch + 1)
-            logs = {k: float(v) for k, v in (logs or {}).items()}
-            send("epoch_end", epoch, logs, extra, model.get_weights())
-
+    callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data))
     args = (request["cfg"], request["call"], request["initial"], request["target"])
     try:
-        fit_model(model, train, val, *args, [Relay()])
+        fit_model(model, train, val, *args, [callback])
         stopped = False
-    except _StopRequested:
+    except StopRequested:
         stopped = True
     send("done", stopped, model.get_weights(), model_bytes(model))
 

@@ -1,0 +1,231 @@
+"""Progress of one training job: the :class:`Recorder` that turns fit's events into snapshots.
+
+A runner (in a thread, in a child process, later a pool or a remote worker) feeds the recorder
+``epoch_begin`` / ``batch`` / ``epoch_end``; the job drives its state (queued, running, done);
+a UI reads immutable :class:`Snapshot` frames. Pure Python: no TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+STATES = ("idle", "queued", "running", "stopping", "done", "failed")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a UI needs to draw one frame of a training run; immutable and cheap to copy."""
+
+    state: str = "idle"  # one of STATES
+    epoch: int = 0  # completed epochs since the model was built
+    epochs_target: int = 0  # epoch count this call trains up to
+    call_start_epoch: int = 0  # completed epochs when this call started
+    batch: int = 0  # batches done in the current epoch
+    batches_per_epoch: int = 0  # batches in one epoch
+    batch_logs: tuple[dict[str, float], ...] = ()  # every publish_every batches: step, loss …
+    epoch_logs: tuple[dict[str, float], ...] = ()  # one per completed epoch: loss, val_loss …
+    epoch_extras: tuple[Any, ...] = ()  # what the on_epoch hook returned, per epoch
+    samples_per_sec: float = 0.0  # training throughput over the recent batches
+    eta_seconds: float = 0.0  # estimated time to the end of this call
+    train_seconds: float = 0.0  # wall time spent inside fit, summed over calls
+    queue_position: int = 0  # 1 = next in line; 0 when not queued
+    stopped_early: bool = False  # True when Stop ended the call before its last epoch
+    error: str = ""  # readable failure text when state == "failed"
+    version: int = 0  # increases with every change, so a UI can skip identical frames
+
+    @property
+    def active(self) -> bool:
+        """True while queued, running or stopping."""
+        return self.state in ("queued", "running", "stopping")
+
+    @property
+    def progress(self) -> float:
+        """Fraction of this call's batches done, 0..1."""
+        span = self.epochs_target - self.call_start_epoch
+        if span <= 0 or self.batches_per_epoch == 0:
+            return 0.0
+        done = self.epoch - self.call_start_epoch + self.batch / self.batches_per_epoch
+        return float(min(1.0, max(0.0, done / span)))
+
+
+class Recorder:
+    """Owns a job's snapshot, its lock, throughput/ETA and the batch and epoch logs.
+
+    Thread-safe: a runner calls :meth:`epoch_begin`, :meth:`batch` and :meth:`epoch_end` from
+    the thread that receives fit's events, while a UI thread calls :meth:`snapshot`. Every
+    change is published as a new :class:`Snapshot` and passed to ``on_progress`` (outside the
+    lock).
+    """
+
+    def __init__(
+        self,
+        batches_per_epoch: int,
+        batch_size: int,
+        publish_every: int = 1,
+        on_progress: Callable[[Snapshot], None] | None = None,
+    ) -> None:
+        """An idle recorder for a run of ``batches_per_epoch`` batches of ``batch_size``."""
+        self.batch_size, self.publish_every = int(batch_size), max(1, int(publish_every))
+        self.on_progress = on_progress  # called with every new snapshot, outside the lock
+        self.lock = threading.Lock()
+        self._snap = Snapshot(batches_per_epoch=int(batches_per_epoch))
+        self._batch_logs: list[dict[str, float]] = []
+        self._epoch_logs: list[dict[str, float]] = []
+        self._extras: list[Any] = []
+        self._t_batch = 0.0  # when the previous batch (or the epoch) ended, perf_counter
+        self._rate = 0.0  # batches per second, smoothed
+
+    # ----- reading --------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The latest published progress (thread-safe, immutable)."""
+        with self.lock:
+            return self._snap
+
+    # ----- the job's state ------------------------------------------------------------------
+    def queue(self, epochs: int) -> int:
+        """Enter the queue for ``epochs`` more epochs; the epoch count this call trains to.
+
+        Raises RuntimeError if a call is already queued or running.
+        """
+        with self.lock:
+            if self._snap.active:
+                raise RuntimeError("this job is already training; stop it first")
+            target = self._snap.epoch + int(epochs)
+            self._publish(
+                state="queued",
+                epochs_target=target,
+                call_start_epoch=self._snap.epoch,
+                batch=0,
+                stopped_early=False,
+                error="",
+                eta_seconds=0.0,
+                samples_per_sec=0.0,
+            )
+            self._rate = 0.0
+        return target
+
+    def queue_position(self, position: int) -> None:
+        """Publish the place in the slot queue (1 = next in line)."""
+        with self.lock:
+            if self._snap.queue_position != position:
+                self._publish(queue_position=position)
+
+    def running(self) -> int:
+        """Leave the queue and start training; the completed epochs the call starts from."""
+        with self.lock:
+            self._publish(state="running", queue_position=0)
+            initial = self._snap.epoch
+        self._emit()
+        return initial
+
+    def stopping(self) -> None:
+        """Show that Stop was asked while training runs."""
+        with self.lock:
+            if self._snap.state == "running":
+                self._publish(state="stopping")
+
+    def end(self, stopped_early: bool = False, error: str = "", train_seconds: float = 0.0) -> None:
+        """End the call: ``done`` (maybe stopped early) or ``failed`` with ``error``."""
+        with self.lock:
+            self._publish(
+                state="failed" if error else "done",
+                stopped_early=bool(stopped_early),
+                error=error,
+                queue_position=0,
+                eta_seconds=0.0,
+                train_seconds=self._snap.train_seconds + float(train_seconds),
+            )
+        self._emit()
+
+    def preload(
+        self,
+        epoch_logs: Iterable[Mapping[str, float]],
+        seconds: float,
+        extras: Iterable[Any] = (),
+        batches: Iterable[Mapping[str, float]] = (),
+    ) -> None:
+        """Begin from a finished history (a pretrained model): a ``done`` snapshot."""
+        logs = [dict(log) for log in epoch_logs]
+        extras = list(extras) or [None] * len(logs)
+        if len(extras) != len(logs):
+            raise ValueError(f"{len(extras)} epoch extras for {len(logs)} epochs")
+        with self.lock:
+            if self._snap.active or self._snap.epoch:
+                raise RuntimeError("only a job that has not trained yet can be preloaded")
+            self._epoch_logs, self._extras = logs, extras
+            self._batch_logs = [dict(b) for b in batches]
+            self._publish(
+                state="done", epoch=len(logs), epochs_target=len(logs), epoch_logs=tuple(logs),
+                batch=self._snap.batches_per_epoch,
+                epoch_extras=tuple(extras), batch_logs=tuple(self._batch_logs),
+                train_seconds=float(seconds),
+            )  # fmt: skip
+
+    # ----- fit's events (a ProgressSink) ----------------------------------------------------
+    def epoch_begin(self) -> None:
+        """An epoch starts: its batch count goes back to 0."""
+        self._t_batch = time.perf_counter()
+        with self.lock:
+            self._publish(batch=0)
+
+    def batch(self, batch: int, logs: Mapping[str, float], seconds: float | None = None) -> None:
+        """Batch ``batch`` (0-based in its epoch) ended: throughput, ETA and maybe a curve point.
+
+        ``seconds`` is the batch's own duration when measured where it ran (a child process
+        whose messages arrive in bursts); otherwise the time since the previous batch here.
+        A curve point is kept every ``publish_every`` batches and at the end of each epoch.
+        """
+        now = time.perf_counter()
+        dt, self._t_batch = now - self._t_batch, now
+        dt = dt if seconds is None else seconds
+        if dt > 0:  # smoothed batches/s; the first batch of a call includes tracing
+            rate = 1.0 / dt
+            self._rate = rate if self._rate == 0 else 0.9 * self._rate + 0.1 * rate
+        done = batch + 1
+        if done % self.publish_every and done != self._snap.batches_per_epoch:
+            return
+        with self.lock:
+            snap = self._snap
+            left = (snap.epochs_target - snap.epoch - 1) * snap.batches_per_epoch
+            left += snap.batches_per_epoch - done
+            step = snap.epoch * snap.batches_per_epoch + done
+            entry = {"step": float(step), "epoch": step / snap.batches_per_epoch}
+            entry |= {k: float(v) for k, v in logs.items()}
+            self._batch_logs.append(entry)
+            self._publish(
+                batch=done,
+                batch_logs=tuple(self._batch_logs),
+                samples_per_sec=self._rate * self.batch_size,
+                eta_seconds=left / self._rate if self._rate > 0 else 0.0,
+            )
+        self._emit()
+
+    def epoch_end(self, epoch: int, logs: Mapping[str, float], report: Any) -> None:
+        """Epoch ``epoch`` (0-based) ended: keep its metrics and the task's (opaque) report."""
+        with self.lock:
+            entry = {"epoch": float(epoch + 1)} | {k: float(v) for k, v in logs.items()}
+            self._epoch_logs.append(entry)
+            self._extras.append(report)
+            self._publish(
+                epoch=epoch + 1,
+                epoch_logs=tuple(self._epoch_logs),
+                epoch_extras=tuple(self._extras),
+            )
+        self._emit()
+
+    # ----- inside -------------------------------------------------------------------------
+    def _publish(self, **changes: Any) -> None:
+        """Replace the snapshot (caller holds the lock)."""
+        current = self._snap.__dict__ | changes
+        current["version"] = self._snap.version + 1
+        self._snap = Snapshot(**current)
+
+    def _emit(self) -> None:
+        """Tell the optional progress listener (outside the lock)."""
+        listener = self.on_progress
+        if listener is not None:
+            listener(self.snapshot())

@@ -1,0 +1,258 @@
+"""Where a job's ``fit`` runs: the :class:`Runner` interface, the in-thread runner, the shared
+Keras callback and input pipeline.
+
+A :class:`~rnn_core.engine.job.TrainingJob` owns the model, the slot and the
+:class:`~rnn_core.engine.recorder.Recorder`; it hands each training call to its runner as a
+:class:`RunRequest`. :class:`ThreadRunner` fits in the job's own worker thread;
+:class:`~rnn_core.engine.process.ProcessRunner` fits in a child process. Both drive fit with one
+callback class, :class:`ProgressCallback`, whose sink is the recorder here and a frame writer in
+the child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from rnn_core.config import TrainConfig
+from rnn_core.engine.recorder import Recorder
+
+EpochReport = Callable[[Any, int], Any]  # the task's hook: (model, completed epochs) -> report
+
+
+class StopRequested(Exception):
+    """Raised inside fit by :class:`ProgressCallback` to end training at once."""
+
+
+class StopSignal(threading.Event):
+    """A job's Stop flag: a :class:`threading.Event` that also calls listeners when set.
+
+    A runner whose training runs elsewhere (a child process, a remote worker) listens, so it
+    forwards Stop the moment it is pressed, without polling.
+    """
+
+    def __init__(self) -> None:
+        """A clear flag with no listeners."""
+        super().__init__()
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def set(self) -> None:
+        """Raise the flag, then call every listener (in the calling thread)."""
+        super().set()
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    @contextlib.contextmanager
+    def listening(self, listener: Callable[[], None]) -> Iterator[None]:
+        """Call ``listener`` on :meth:`set` while inside the block (at once if already set)."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+        try:
+            if self.is_set():
+                listener()
+            yield
+        finally:
+            with self._listeners_lock:
+                self._listeners.remove(listener)
+
+
+class ProgressSink(Protocol):
+    """What receives fit's events: the :class:`Recorder`, or the child's frame writer."""
+
+    def epoch_begin(self) -> None:
+        """An epoch starts."""
+
+    def batch(self, batch: int, logs: Mapping[str, float], seconds: float | None = None) -> None:
+        """Batch ``batch`` (0-based in its epoch) ended after ``seconds`` of training."""
+
+    def epoch_end(self, epoch: int, logs: Mapping[str, float], report: Any) -> None:
+        """Epoch ``epoch`` (0-based) ended with these metrics and the task's report."""
+
+
+class ProgressCallback(keras.callbacks.Callback):
+    """Forwards fit's events to a sink and honours the stop flag before and after every batch.
+
+    Each batch's duration is measured here, where it ran; the task's ``report`` hook (if any)
+    is called on the model after every epoch and its result passed on, opaque.
+    """
+
+    def __init__(
+        self, sink: ProgressSink, stop: threading.Event, report: EpochReport | None = None
+    ) -> None:
+        """Feed ``sink``; raise :class:`StopRequested` once ``stop`` is set."""
+        super().__init__()
+        self.sink, self.stop, self.report = sink, stop, report
+        self.t_batch = time.perf_counter()
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Start no new batch once Stop was asked."""
+        if self.stop.is_set():
+            raise StopRequested
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Report the batch (it ran: its update is in the weights), then honour Stop."""
+        now = time.perf_counter()
+        seconds, self.t_batch = now - self.t_batch, now
+        self.sink.batch(batch, {k: float(v) for k, v in (logs or {}).items()}, seconds)
+        if self.stop.is_set():
+            raise StopRequested
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Reset the batch clock and tell the sink."""
+        self.t_batch = time.perf_counter()
+        self.sink.epoch_begin()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Make the task's report of this epoch and pass it on with the metrics."""
+        report = self.report(self.model, epoch + 1) if self.report is not None else None
+        self.sink.epoch_end(epoch, {k: float(v) for k, v in (logs or {}).items()}, report)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One training call, as a job hands it to its runner."""
+
+    model: keras.Model  # the job's model: trained in place, or whose weights are set back
+    train: tuple[np.ndarray, np.ndarray]  # (x, y) training split
+    val: tuple[np.ndarray, np.ndarray] | None  # (x, y) validation split, or None
+    cfg: TrainConfig  # batch size, seed …
+    call: int  # 1 for the job's first training call, 2 for the next (reshuffles anew) …
+    initial: int  # completed epochs before this call
+    target: int  # epoch count to train up to
+    report: EpochReport | None = None  # the task's per-epoch hook, or None
+    checkpoint: bytes | None = None  # model bytes with optimizer state from the last call
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a training call ended."""
+
+    stopped: bool = False  # True when Stop ended it before ``target``
+    error: str = ""  # readable failure text; "" when it did not fail
+    checkpoint: bytes | None = None  # the trained model's bytes, when it trained elsewhere
+
+
+@runtime_checkable
+class Runner(Protocol):
+    """Runs a job's training calls somewhere: in a thread here, in a child process, …
+
+    The job keeps everything that is about the product: the model, the FIFO slot pool (it
+    holds a slot around each :meth:`run`, so the queue position is the job's), the
+    :class:`Recorder` and the Stop flag. A runner only trains: :meth:`run` is called in the
+    job's worker thread, once per training call, and blocks until that call ends. It feeds
+    ``recorder`` with ``epoch_begin`` / ``batch`` / ``epoch_end`` (for a model trained
+    elsewhere, after setting ``request.model``'s weights to the ones trained), ends promptly
+    once ``stop`` is set (within one batch), and returns an :class:`Outcome`; an exception
+    means a failed run, shown with its message.
+
+    The interface is made so that a pool of warm workers (``run`` borrows one and gives it
+    back) or a remote runner (Ray: ``run`` submits the request and relays the remote
+    progress, ``stop`` cancels through :meth:`StopSignal.listening`) can be added later
+    without changing the job. Such runners rebuild the splits and the report from their own
+    task and data rather than from ``request.train``; an opaque ``checkpoint`` (model bytes,
+    optimizer state included) carries the training state from one call to the next.
+    """
+
+    def run(self, request: RunRequest, recorder: Recorder, stop: StopSignal) -> Outcome:
+        """Train as ``request`` says, reporting to ``recorder``; how it ended."""
+        ...
+
+    def release(self) -> None:
+        """Drop whatever the runner holds for this job (data, workers); it no longer runs."""
+        ...
+
+
+class ThreadRunner:
+    """Fits the job's model in place, in the calling thread (the job's worker thread)."""
+
+    def run(self, request: RunRequest, recorder: Recorder, stop: StopSignal) -> Outcome:
+        """``model.fit`` with a :class:`ProgressCallback` whose sink is the recorder."""
+        callback = ProgressCallback(recorder, stop, request.report)
+        try:
+            fit_model(
+                request.model, request.train, request.val, request.cfg, request.call,
+                request.initial, request.target, [callback],
+            )  # fmt: skip
+        except StopRequested:
+            return Outcome(stopped=True)
+        return Outcome()
+
+    def release(self) -> None:
+        """Nothing to drop: the job holds the model and data."""
+
+
+def make_dataset(
+    x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None
+) -> tf.data.Dataset:
+    """A batched tf.data pipeline, shuffled with its own seed, autotune off (no exit stall).
+
+    The pipeline shuffles and batches indices and takes each batch from the NumPy arrays, so
+    TensorFlow never holds a copy of the whole set (``from_tensor_slices`` makes one: 166 MB
+    for MNIST). The batches and their order are those of tf.data's shuffle of the examples
+    themselves, since that shuffle never looks at the elements.
+    """
+
+    # TensorFlow's registry of Python functions outlives the dataset: through it, hold the
+    # arrays weakly, so they are freed with the dataset (which holds them) and not kept forever
+    refs = (weakref.ref(x), weakref.ref(y))
+
+    def take(i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return refs[0]()[i], refs[1]()[i]  # (B, ...), (B, ...)
+
+    types = (tf.as_dtype(x.dtype), tf.as_dtype(y.dtype))
+    shapes = ((None, *x.shape[1:]), (None, *y.shape[1:]))  # (B, ...), (B, ...)
+
+    @tf.autograph.experimental.do_not_convert  # no Python control flow to convert
+    def gather(i: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        xb, yb = tf.numpy_function(take, [i], types, stateful=False)
+        xb.set_shape(shapes[0])
+        yb.set_shape(shapes[1])
+        return xb, yb
+
+    order = tf.data.Dataset.range(len(x))
+    if shuffle_seed is not None:
+        order = order.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.deterministic = True
+    ds = order.batch(batch_size).map(gather).with_options(options)
+    ds._rnn_lab_arrays = (x, y)  # alive as long as the dataset
+    return ds
+
+
+def fit_model(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray] | None,
+    cfg: TrainConfig,
+    call: int,
+    initial: int,
+    target: int,
+    callbacks: list[keras.callbacks.Callback],
+) -> None:
+    """``model.fit`` from epoch ``initial`` up to ``target``; call ``call`` reshuffles anew."""
+    train_ds = make_dataset(train[0], train[1], cfg.batch_size, cfg.seed * 7919 + call)
+    val_ds = None
+    if val is not None:
+        val_ds = make_dataset(val[0], val[1], max(256, cfg.batch_size), None)
+    model.fit(
+        train_ds,
+        epochs=target,
+        initial_epoch=initial,
+        validation_data=val_ds,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, with its own seed
+        verbose=0,
+    )
