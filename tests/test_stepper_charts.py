@@ -188,3 +188,21 @@ def test_unit_terms_chart_short_ticks_and_state_labels():
     assert list(fig.layout.xaxis.ticktext) == ["W·x", "U·h", "b", "sum", "act"]
     assert list(fig.layout.xaxis2.ticktext) == ["h(t-1)", "h(t)"]
     assert fig.data[0].texttemplate == "%{y:.3f}"  # one block: values printed on the bars
+
+
+def test_max_pool_strip_puts_each_unit_at_its_maximum():
+    rng = np.random.default_rng(0)
+    h = rng.normal(0, 1, (20, 6))  # (T, H)
+    peaks, pooled = h.argmax(axis=0), h.max(axis=0)
+    readout = rng.normal(0, 1, 6)
+    labels = ["<PAD>"] * 5 + [f"w{t}" for t in range(5, 20)]
+    fig = sc.max_pool_strip(labels, peaks, pooled, readout, (5, 20))
+    dots = fig.data[0]
+    np.testing.assert_array_equal(dots.x, peaks)
+    np.testing.assert_array_equal(dots.y, np.arange(6))
+    np.testing.assert_allclose(dots.marker.color, readout * pooled)
+    assert list(dots.text) == [labels[t] for t in peaks]
+    assert list(fig.layout.xaxis.ticktext) == [labels[t] for t in sorted(set(peaks))]
+    padded = bool(np.any(peaks < 5))
+    assert len(fig.layout.shapes) == int(padded)  # padding shaded only when a maximum is there
+    assert "max pooling" in fig.layout.title.text

@@ -215,6 +215,81 @@ def gradient_lens_chart(
     return fig
 
 
+def max_pool_strip(
+    labels: Sequence[str],
+    peaks: np.ndarray,
+    pooled: np.ndarray,
+    readout: np.ndarray,
+    span: tuple[int, int],
+) -> go.Figure:
+    """Where max pooling takes each unit's value: one marker per unit at the word of its maximum.
+
+    x = timestep over the review (ticks name the words that hold a maximum), y = unit; the
+    colour is the unit's share of the logit, readout[k]·max_t h_t[k] (red raises it, blue
+    lowers it). Padding timesteps (before ``span[0]``) are shaded when a maximum lies there.
+    """
+    peaks = np.asarray(peaks, int)  # (H,) timestep of each unit's maximum
+    pooled = np.asarray(pooled, np.float64)  # (H,) max_t h_t
+    share = np.asarray(readout, np.float64) * pooled  # (H,) what each unit adds to the logit
+    units = np.arange(peaks.size)
+    lo, hi = min(span[0], int(peaks.min())), max(span[1], int(peaks.max()) + 1)
+    words = [str(labels[t]) for t in peaks]
+    vmax = max(float(np.max(np.abs(share))), 1e-6)
+    fig = go.Figure(
+        go.Scatter(
+            x=peaks,
+            y=units,
+            mode="markers",
+            marker={
+                "size": 10,
+                "color": share,
+                "colorscale": _DIV_SCALE,
+                "cmin": -vmax,
+                "cmax": vmax,
+                "line": {"color": "#000000", "width": 1},
+                "colorbar": {"title": {"text": "w·max h"}},
+            },
+            customdata=np.stack([pooled, share], axis=1),  # (H, 2)
+            text=words,
+            hovertemplate="unit %{y}: max h = %{customdata[0]:.3f} at t = %{x} "
+            "(%{text})<br>adds %{customdata[1]:+.3f} to the logit<extra></extra>",
+        )
+    )
+    ticks = sorted(set(peaks.tolist()))
+    shapes = []
+    if lo < span[0]:
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": lo - 0.5,
+                "x1": span[0] - 0.5,
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "fillcolor": "#DDDDDD",
+                "opacity": 0.5,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+    fig.update_layout(
+        title="Where max pooling takes each unit's value (the word of its maximum)",
+        height=260 + 9 * peaks.size,
+        xaxis={
+            "range": [lo - 0.5, hi - 0.5],
+            "tickmode": "array",
+            "tickvals": ticks,
+            "ticktext": [str(labels[t])[:14] for t in ticks],
+            "tickangle": -60,
+            "title": {"text": "the review, timestep t (ticks: words holding a unit's maximum)"},
+        },
+        yaxis={"title": {"text": "unit"}, "range": [-0.5, peaks.size - 0.5]},
+        shapes=shapes,
+        margin={"l": 50, "r": 10, "t": 40, "b": 120},
+    )
+    return fig
+
+
 def _state_label(name: str) -> str:
     """Axis label of a state: ``h_{t-1}`` -> ``h(t-1)``, ``c_t`` -> ``c(t)``."""
     return name.replace("_{t-1}", "(t-1)").replace("_t", "(t)")

@@ -133,6 +133,43 @@ class LogitLens:
         }[self.pooling]
         return f"{what}, which the Dense head computes from {reads}"
 
+    @property
+    def entry(self) -> str:
+        """Where the gradient enters the top layer's states h_t, in one sentence."""
+        if self.pooling == "max":
+            return (
+                "The gradient enters h only at the timestep where each unit reaches its "
+                "maximum (shared equally if the maximum is reached at several steps), not at "
+                "the last step."
+            )
+        if self.pooling == "mean":
+            return "Every h_t receives 1/T of the gradient, since the head reads their mean."
+        return "The gradient enters h only at the last step, h_T."
+
+    def tip(self, labels: Sequence[str]) -> str:
+        """One sentence on the unit with the largest head weight and how it reaches the logit."""
+        k = int(np.argmax(np.abs(self.readout)))
+        w = float(self.readout[k])
+        if self.pooling == "max" and self.peaks is not None:
+            t = int(self.peaks[k])
+            return (
+                f"Tip: the Dense head reads each unit's maximum over time (max pooling). Unit "
+                f"{k} has the largest weight ({w:+.3f}); its maximum, {self.pooled[k]:+.3f}, "
+                f"is reached at t = {t} ({labels[t]}), so only its h at that step feeds the "
+                "logit directly; its h_T matters only if the maximum is there."
+            )
+        if self.pooling == "mean":
+            t_len = self.gradients.shape[0]
+            return (
+                f"Tip: the Dense head reads the mean over time of h (mean pooling). Unit {k} "
+                f"has the largest weight ({w:+.3f}): each of its h_t moves the logit by "
+                f"{w / t_len:+.4f} per unit of h_t (the weight divided by T = {t_len})."
+            )
+        return (
+            f"Tip: the Dense head reads the last state h_T. Unit {k} has the largest weight "
+            f"({w:+.3f}): a change of its h_T moves the logit most, by {w:+.3f} per unit of h_T."
+        )
+
 
 def _classifier_parts(model: Any) -> tuple[Any, list[Any], str, Any]:
     """(Embedding or None, recurrent layers, pooling, Dense head) of a sequence classifier.
@@ -344,16 +381,27 @@ def memory_summary(
     norms: Mapping[str, np.ndarray],
     gate_means: Mapping[str, Mapping[str, float]] | None = None,
     threshold: float = 0.01,
+    targets: Mapping[str, str] | None = None,
 ) -> str:
-    """Plain-English reading of the horizons in ``norms``, claiming only what they show."""
+    """Plain-English reading of the horizons in ``norms``, claiming only what they show.
+
+    ``targets`` says what is differentiated for a line (e.g. a trained classifier's logit
+    through its pooling); lines without one differentiate the mean of their last state h_T.
+    """
     if not norms:
         return ""
     t_len = len(next(iter(norms.values())))
     hz = {k: memory_horizon(v, threshold) for k, v in norms.items()}
     dead = [_NAMES.get(k, k) for k, v in norms.items() if not np.max(v) > 0]
     live = [f"{_steps(n)} with {_NAMES.get(k, k)}" for k, n in hz.items() if np.max(norms[k]) > 0]
-    lead = f"Reading out at the last step (t = {t_len - 1}), "
-    text = ""
+    targets = dict(targets or {})
+    parts = [f"for {_NAMES.get(k, k)}, {targets[k]}" for k in norms if k in targets]
+    rest = [_NAMES.get(k, k) for k in norms if k not in targets]
+    if rest:
+        what = "the mean of the last hidden state h_T"
+        parts.append(f"for {', '.join(rest)}, {what}" if parts else what)
+    text = f"What is differentiated: {'; '.join(parts)}. "
+    lead = f"Counting back from the last step (t = {t_len - 1}), "
     if live:
         text += (
             f"{lead}inputs still get at least {threshold:.0%} of the largest gradient as far "

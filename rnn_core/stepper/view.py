@@ -39,12 +39,16 @@ class StepperCase:
 
 
 def build_case(inp: StepperInput, key: tuple, own: str, **extra: object) -> StepperCase:
-    """Forward pass and gradient lens of ``inp``: the stack on screen (lens key ``own``) and
-    untrained SimpleRNN / LSTM / GRU twins with Keras-default weights on the same input."""
+    """Forward pass and gradient lens of ``inp``: the stack on screen (lens key ``own``; a
+    trained classifier's true logit gradient, ``inp.lens``) and untrained SimpleRNN / LSTM /
+    GRU twins with Keras-default weights on the same input (readout: the mean of h_T)."""
     layers = list(inp.layers)
     rng = np.random.default_rng(LENS_SEED)
     norms, gates = compare_cells_with_gates(inp.x, layers[-1].units, rng, n_layers=len(layers))
-    mine = input_gradient_norms(layers, inp.x, inp.readout)  # (T,)
+    if inp.lens is not None:  # a trained classifier: its logit, through head and pooling
+        mine = inp.lens.norms  # (T,)
+    else:
+        mine = input_gradient_norms(layers, inp.x, inp.readout)  # (T,)
     return StepperCase(
         key=key,
         inp=inp,
