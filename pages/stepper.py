@@ -241,11 +241,7 @@ def stepper(case: StepperCase) -> None:
                 st.caption(f"The digit. The box marks row {view.t}: the 28 pixels read at t.")
         with cols[-1]:
             st.plotly_chart(view.terms_fig, key="stp_terms", config={"displayModeBar": False})
-            st.caption(
-                "Left: each gate block's three terms W·x, U·h and b, their sum (the "
-                "pre-activation) and the activation (act: σ for gates, tanh for the candidate). "
-                "Right: the unit's state before and after this step. Hover for values."
-            )
+            st.caption(view.bars_note)
         if view.words_html is not None:
             s0, s1 = inp.span
             st.markdown(

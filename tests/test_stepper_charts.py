@@ -133,7 +133,7 @@ def test_unit_terms_chart_bars(kind):
     assert len(fig.data) == len(BLOCKS[kind]) + 1
     for bar, (name, terms) in zip(fig.data, blocks.items(), strict=False):
         assert bar.name == f"block {name}"
-        assert list(bar.x) == ["W·x", "U·h", "b", "pre-activation", "activation"]
+        assert list(bar.x) == list(terms)
         np.testing.assert_allclose(bar.y, list(terms.values()))
     state_bar = fig.data[-1]
     assert state_bar.xaxis == "x2" and list(state_bar.x) == list(states)
@@ -206,3 +206,20 @@ def test_max_pool_strip_puts_each_unit_at_its_maximum():
     padded = bool(np.any(peaks < 5))
     assert len(fig.layout.shapes) == int(padded)  # padding shaded only when a maximum is there
     assert "max pooling" in fig.layout.title.text
+
+
+def test_gru_bars_have_their_own_ticks_and_note():
+    from rnn_core.stepper.view import bars_note
+
+    rng = np.random.default_rng(3)
+    for reset_after, extra in ((True, ["b′", "r⊙(U·h+b′)"]), (False, ["U·(r⊙h)"])):
+        w = random_weights("gru", F, H, "keras_default", rng, reset_after)
+        x = rng.standard_normal((T, F)).astype(np.float32)
+        blocks, states = unit_terms(step_at([w], forward([w], x), x, 0, 5), unit=1)
+        fig = sc.unit_terms_chart(blocks, states, unit=1, step=5)
+        ticks = list(fig.layout.xaxis.ticktext)
+        assert ticks == ["W·x", "U·h", *extra, "b", "sum", "act"]
+        assert list(fig.layout.xaxis.categoryarray) == list(fig.layout.xaxis.tickvals)
+        note = bars_note(w)
+        assert all(e.replace("′", "′") in note for e in extra)
+        assert "sum is W·x + U·h + b" in note

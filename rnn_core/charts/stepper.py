@@ -17,8 +17,17 @@ CELL_LINE = {k: {"color": c, "width": 2} for k, c in CELL_COLOURS.items()}
 DIVERGING = ("#2166AC", "#67A9CF", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#EF8A62", "#B2182B")
 _DIV_SCALE = [[i / (len(DIVERGING) - 1), c] for i, c in enumerate(DIVERGING)]
 _MARKER = {"color": "#000000", "width": 2, "dash": "dot"}
-# Short axis labels for unit_terms' keys: the three terms, their sum and the activation.
-TERM_TICKS = {"W·x": "W·x", "U·h": "U·h", "b": "b", "pre-activation": "sum", "activation": "act"}
+# Short axis labels for unit_terms' keys, in axis order: the terms, their sum, the activation.
+TERM_TICKS = {
+    "W·x": "W·x",
+    "U·h": "U·h",
+    "b'": "b′",
+    "r⊙(U·h+b')": "r⊙(U·h+b′)",
+    "U·(r⊙h)": "U·(r⊙h)",
+    "b": "b",
+    "pre-activation": "sum",
+    "activation": "act",
+}
 
 
 def _step_marker(step: int, xref: str = "x", yref: str = "y domain") -> dict:
@@ -301,7 +310,8 @@ def unit_terms_chart(
     unit: int,
     step: int,
 ) -> go.Figure:
-    """Bars of the chosen unit's terms per gate block (W·x, U·h, b, pre, act) and its states.
+    """Bars of the chosen unit's terms per gate block (``unit_terms``' keys: W·x, U·h, GRU's
+    b′, r⊙(U·h+b′) or U·(r⊙h), b, their sum, the activation) and its states.
 
     Values are printed on the bars for a single block (SimpleRNN); with several blocks they
     would overlap, so they are in the hover (and in the equation the page writes out).
@@ -333,6 +343,7 @@ def unit_terms_chart(
     )
     head = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False}
     ticks = {"tickmode": "array", "tickvals": list(states)}
+    shown = [k for k in TERM_TICKS if any(k in terms for terms in blocks.values())]
     layout = {
         "barmode": "group",
         "height": 420,
@@ -341,8 +352,10 @@ def unit_terms_chart(
             "domain": [0.0, 0.62],
             "anchor": "y",
             "tickmode": "array",
-            "tickvals": list(TERM_TICKS),
-            "ticktext": list(TERM_TICKS.values()),
+            "categoryorder": "array",
+            "categoryarray": shown,
+            "tickvals": shown,
+            "ticktext": [TERM_TICKS[k] for k in shown],
             "tickangle": 0,
         },
         "xaxis2": {

@@ -15,7 +15,15 @@ import plotly.graph_objects as go
 
 from rnn_core.charts import stepper as charts
 from rnn_core.stepper.gradient_lens import compare_cells_with_gates, input_gradient_norms
-from rnn_core.stepper.numpy_rnn import BLOCKS, LayerTrace, StepTerms, forward, step_at, unit_terms
+from rnn_core.stepper.numpy_rnn import (
+    BLOCKS,
+    CellWeights,
+    LayerTrace,
+    StepTerms,
+    forward,
+    step_at,
+    unit_terms,
+)
 from rnn_core.stepper.sources import PAD, StepperInput
 from rnn_core.stepper.step_equation import unit_equation_latex
 
@@ -69,6 +77,7 @@ class StepView:
     reads: str  # what the layer reads at t, e.g. "the word **great**"
     latex: str  # the unit's step with every number filled in (st.latex)
     terms_note: str  # what W·x_t, U·h_{t-1} and b are for this unit, with the weight shapes
+    bars_note: str  # what each bar of terms_fig holds and which bars add up to the sum
     state_note: str  # the whole vector h_t in a sentence: range, saturated units
     terms: StepTerms  # every intermediate term of the step (all units)
     hidden_fig: go.Figure  # units × timesteps heatmap of h with t marked
@@ -106,6 +115,31 @@ def _terms_note(inp: StepperInput, layer: int, unit: int) -> str:
         f"{tuple(w.kernel.shape)}; **U·h_(t-1)** = the {hn} numbers of h_(t-1) times the same "
         f"columns of the recurrent kernel U {tuple(w.recurrent_kernel.shape)}; **b** = the "
         f"bias {tuple(w.bias.shape)} at those columns{rec}."
+    )
+
+
+def bars_note(w: CellWeights) -> str:
+    """The caption of the unit's bar chart: what each bar is and which bars add up."""
+    act = "act: σ for gates, tanh for the candidate" if w.kind != "simple_rnn" else "act: tanh"
+    right = " Right: the unit's state before and after this step. Hover for values."
+    if w.kind != "gru":
+        return (
+            f"Left: each gate block's three terms W·x, U·h and b, their sum (the "
+            f"pre-activation) and the activation ({act}).{right}"
+        )
+    if w.recurrent_bias is not None:
+        return (
+            "Left, per gate block: W·x; U·h, the plain product of h_(t-1) and U; b′, the "
+            "recurrent bias (second row of bias); b, the input bias. For z and r the sum is "
+            "W·x + U·h + b′ + b. For the candidate h, U·h and b′ enter only through the bar "
+            "r⊙(U·h+b′), the reset gate times their sum: its sum is W·x + r⊙(U·h+b′) + b "
+            f"(reset_after=True, Keras's default). {act}.{right}"
+        )
+    return (
+        "Left, per gate block: W·x, U·h (the plain product of h_(t-1) and U) and b, the "
+        "input bias. For z and r the sum is W·x + U·h + b. The candidate h has no U·h bar: "
+        "its recurrent term U·(r⊙h) multiplies U_h by the reset-gated state r ⊙ h_(t-1), so "
+        f"its sum is W·x + U·(r⊙h) + b (reset_after=False). {act}.{right}"
     )
 
 
@@ -191,6 +225,7 @@ def step_view(
         reads=_reads(inp, layer, t),
         latex=unit_equation_latex(terms, unit),
         terms_note=_terms_note(inp, layer, unit),
+        bars_note=bars_note(layers[layer]),
         state_note=_state_note(terms),
         terms=terms,
         hidden_fig=hidden_fig,
