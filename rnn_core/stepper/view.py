@@ -114,7 +114,10 @@ def _terms_note(inp: StepperInput, layer: int, unit: int) -> str:
         f"**W·x_t** = the {f} numbers of {src} times {cols} of the kernel W "
         f"{tuple(w.kernel.shape)}; **U·h_(t-1)** = the {hn} numbers of h_(t-1) times the same "
         f"columns of the recurrent kernel U {tuple(w.recurrent_kernel.shape)}; **b** = the "
-        f"bias {tuple(w.bias.shape)} at those columns{rec}."
+        f"bias {tuple(w.bias.shape)} at those columns{rec}. The equation writes W·x_t as in "
+        f"the textbooks; Keras computes the same numbers as x_t·W, the row vector x_t times "
+        f"W of shape (F, {'H' if k == 1 else f'{k}·H'}) = {tuple(w.kernel.shape)} (and "
+        f"h_(t-1)·U likewise)."
     )
 
 
