@@ -192,20 +192,24 @@ def test_unit_terms_chart_short_ticks_and_state_labels():
 
 def test_max_pool_strip_puts_each_unit_at_its_maximum():
     rng = np.random.default_rng(0)
-    h = rng.normal(0, 1, (20, 6))  # (T, H)
+    h = rng.normal(0, 1, (20, 8))  # (T, H)
     peaks, pooled = h.argmax(axis=0), h.max(axis=0)
-    readout = rng.normal(0, 1, 6)
+    peaks[0], peaks[1] = 2, 17  # one maximum on padding, one on a word
+    readout = rng.normal(0, 1, 8)
     labels = ["<PAD>"] * 5 + [f"w{t}" for t in range(5, 20)]
     fig = sc.max_pool_strip(labels, peaks, pooled, readout, (5, 20))
     dots = fig.data[0]
-    np.testing.assert_array_equal(dots.x, peaks)
-    np.testing.assert_array_equal(dots.y, np.arange(6))
+    np.testing.assert_array_equal(dots.x, np.where(peaks < 5, 3, peaks))  # padding: one column
+    np.testing.assert_array_equal(dots.y, np.arange(8))
+    np.testing.assert_array_equal(np.asarray(dots.customdata)[:, 2], peaks)  # true t in hover
     np.testing.assert_allclose(dots.marker.color, readout * pooled)
     assert list(dots.text) == [labels[t] for t in peaks]
-    assert list(fig.layout.xaxis.ticktext) == [labels[t] for t in sorted(set(peaks))]
-    padded = bool(np.any(peaks < 5))
-    assert len(fig.layout.shapes) == int(padded)  # padding shaded only when a maximum is there
+    words = sorted(set(peaks[peaks >= 5].tolist()))
+    assert list(fig.layout.xaxis.ticktext) == ["padding (t < 5)"] + [labels[t] for t in words]
+    assert len(fig.layout.shapes) == 1  # the padding column is shaded
     assert "max pooling" in fig.layout.title.text
+    plain = sc.max_pool_strip(labels, np.full(8, 9), pooled, readout, (5, 20))
+    assert len(plain.layout.shapes) == 0 and list(plain.layout.xaxis.ticktext) == ["w9"]
 
 
 def test_gru_bars_have_their_own_ticks_and_note():

@@ -233,21 +233,23 @@ def max_pool_strip(
 ) -> go.Figure:
     """Where max pooling takes each unit's value: one marker per unit at the word of its maximum.
 
-    x = timestep over the review (ticks name the words that hold a maximum), y = unit; the
-    colour is the unit's share of the logit, readout[k]·max_t h_t[k] (red raises it, blue
-    lowers it). Padding timesteps (before ``span[0]``) are shaded when a maximum lies there.
+    x = the review's timesteps ``span`` (ticks name the words that hold a maximum), y = unit;
+    maxima reached on padding (before ``span[0]``) share one grey column at the left, their
+    true t in the hover. Colour: the unit's share of the logit, readout[k]·max_t h_t[k] (red
+    raises it, blue lowers it).
     """
     peaks = np.asarray(peaks, int)  # (H,) timestep of each unit's maximum
     pooled = np.asarray(pooled, np.float64)  # (H,) max_t h_t
     share = np.asarray(readout, np.float64) * pooled  # (H,) what each unit adds to the logit
-    units = np.arange(peaks.size)
-    lo, hi = min(span[0], int(peaks.min())), max(span[1], int(peaks.max()) + 1)
-    words = [str(labels[t]) for t in peaks]
+    s0, s1 = span
+    pad_x = s0 - 2  # the padding column, one slot left of the first word
+    padded = peaks < s0  # (H,) units whose maximum lies on padding
+    x = np.where(padded, pad_x, peaks)  # (H,)
     vmax = max(float(np.max(np.abs(share))), 1e-6)
     fig = go.Figure(
         go.Scatter(
-            x=peaks,
-            y=units,
+            x=x,
+            y=np.arange(peaks.size),
             mode="markers",
             marker={
                 "size": 10,
@@ -258,25 +260,28 @@ def max_pool_strip(
                 "line": {"color": "#000000", "width": 1},
                 "colorbar": {"title": {"text": "w·max h"}},
             },
-            customdata=np.stack([pooled, share], axis=1),  # (H, 2)
-            text=words,
-            hovertemplate="unit %{y}: max h = %{customdata[0]:.3f} at t = %{x} "
+            customdata=np.stack([pooled, share, peaks], axis=1),  # (H, 3)
+            text=[str(labels[t]) for t in peaks],
+            hovertemplate="unit %{y}: max h = %{customdata[0]:.3f} at t = %{customdata[2]} "
             "(%{text})<br>adds %{customdata[1]:+.3f} to the logit<extra></extra>",
         )
     )
-    ticks = sorted(set(peaks.tolist()))
+    ticks = sorted(set(peaks[~padded].tolist()))
+    tickvals, ticktext = list(ticks), [str(labels[t])[:14] for t in ticks]
     shapes = []
-    if lo < span[0]:
+    if padded.any():
+        tickvals.insert(0, pad_x)
+        ticktext.insert(0, f"padding (t < {s0})")
         shapes.append(
             {
                 "type": "rect",
-                "x0": lo - 0.5,
-                "x1": span[0] - 0.5,
+                "x0": pad_x - 1,
+                "x1": pad_x + 1,
                 "y0": 0,
                 "y1": 1,
                 "yref": "y domain",
                 "fillcolor": "#DDDDDD",
-                "opacity": 0.5,
+                "opacity": 0.6,
                 "line": {"width": 0},
                 "layer": "below",
             }
@@ -285,10 +290,10 @@ def max_pool_strip(
         title="Where max pooling takes each unit's value (the word of its maximum)",
         height=260 + 9 * peaks.size,
         xaxis={
-            "range": [lo - 0.5, hi - 0.5],
+            "range": [(pad_x - 1.5) if padded.any() else s0 - 0.5, s1 - 0.5],
             "tickmode": "array",
-            "tickvals": ticks,
-            "ticktext": [str(labels[t])[:14] for t in ticks],
+            "tickvals": tickvals,
+            "ticktext": ticktext,
             "tickangle": -60,
             "title": {"text": "the review, timestep t (ticks: words holding a unit's maximum)"},
         },
