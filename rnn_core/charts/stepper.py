@@ -194,7 +194,7 @@ def gradient_lens_chart(
     title: str = "How far back does it remember?",
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """Log-scale line chart of ||d(readout·h_T)/d x_t|| over t, one line per cell.
+    """Log-scale line chart of ‖∂ output / ∂ x_t‖ over t, one line per cell (or model).
 
     Keys "simple_rnn", "lstm", "gru" get their cell colour; any other key (a trained model,
     the layer on screen) is drawn as a thick black dashed line. ``labels`` renames legend
@@ -216,7 +216,7 @@ def gradient_lens_chart(
         )
     fig.update_layout(
         title=title,
-        xaxis_title="input timestep t (read out at the last step)",
+        xaxis_title="input timestep t",
         yaxis={"type": "log", "title": {"text": "‖∂ output / ∂ x_t‖"}, "exponentformat": "power"},
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 10, "t": 40, "b": 40},
