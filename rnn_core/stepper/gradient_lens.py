@@ -7,6 +7,7 @@ re-exported as ``rnn_core.logit_gradients`` and ``rnn_core.stepper.logit_gradien
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -215,19 +216,30 @@ def _classifier_parts(model: Any) -> tuple[Any, list[Any], str, Any]:
     return emb, rnn, pooling, head
 
 
-def _model_states(emb: Any, rnn: list[Any], x: np.ndarray) -> np.ndarray:
+_STATE_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> sub-model
+
+
+def _model_states(model: Any, emb: Any, rnn: list[Any], x: np.ndarray) -> np.ndarray:
     """The top recurrent layer's h_t (T, H) as the Keras model computes it (its own dtype).
 
     Max pooling picks, per unit, the timestep(s) of the largest h_t; over a long run of padding
-    the float32 states become exactly equal, so the model's own values decide the ties.
+    the float32 states become exactly equal, so the model's own values decide the ties. A
+    compiled sub-model (input -> top recurrent layer) is kept per model: after its first call
+    it costs ~0.1 s, where an eager call of an LSTM over 400 steps costs seconds.
     """
-    from keras import ops  # lazy: only max pooling asks the model where its maxima are
+    from keras import Model, ops  # lazy: only max pooling asks the model where its maxima are
 
     seq = np.asarray(x)[None]  # (1, T) ids or (1, T, F)
-    h = emb(seq) if emb is not None else ops.convert_to_tensor(seq, rnn[0].compute_dtype)
-    for lay in rnn:
-        h = lay(h, training=False)  # (1, T, H)
-    return np.asarray(ops.convert_to_numpy(h))[0]  # (T, H)
+    try:
+        sub = _STATE_MODELS.get(model)
+        if sub is None:
+            sub = _STATE_MODELS[model] = Model(model.inputs, rnn[-1].output)
+        return np.asarray(sub.predict_on_batch(seq))[0]  # (T, H)
+    except (AttributeError, TypeError, ValueError):  # not a functional model: call the layers
+        h = emb(seq) if emb is not None else ops.convert_to_tensor(seq, rnn[0].compute_dtype)
+        for lay in rnn:
+            h = lay(h, training=False)  # (1, T, H)
+        return np.asarray(ops.convert_to_numpy(h))[0]  # (T, H)
 
 
 def logit_lens(model: Any, x: np.ndarray, class_index: int | None = None) -> LogitLens:
@@ -273,7 +285,7 @@ def logit_lens(model: Any, x: np.ndarray, class_index: int | None = None) -> Log
     if pooling == "last":
         pooled = h[-1]  # (H,)
     elif pooling == "max":
-        own = _model_states(emb, rnn, ids if emb is not None else seq)  # (T, H) model dtype
+        own = _model_states(model, emb, rnn, ids if emb is not None else seq)  # (T, H) model dtype
         ties = own == own.max(axis=0)  # (T, H): every timestep holding a unit's maximum
         share = ties / ties.sum(axis=0)  # (T, H): the gradient split over tied timesteps
         peaks = ties.argmax(axis=0)  # (H,) first timestep of each unit's maximum
