@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -29,16 +30,39 @@ def show_lens(case: StepperCase) -> None:
     labels = {k: f"{NAMES[k]} (untrained)" for k in NAMES} | {case.own: case.own}
     fig = charts.gradient_lens_chart(case.lens, title="", labels=labels)
     st.plotly_chart(fig, key="stp_lens", config={"displayModeBar": False})
+    if inp.lens is not None:
+        what = (
+            f"For {case.own}: how much {inp.readout_text} changes when x_t changes. "
+            f"{inp.lens.entry} This is the true gradient of the model's own output through its "
+            "Dense head, its pooling and every recurrent layer (logit_gradients, "
+            "backpropagation through time in NumPy; the tests check it against "
+            "tf.GradientTape)."
+        )
+    else:
+        what = (
+            f"For each input timestep t: how much {inp.readout_text} at the last step "
+            f"(t = {inp.timesteps - 1}) changes when x_t changes, by backpropagation through "
+            "time in NumPy (the tests check it against tf.GradientTape)."
+        )
     st.caption(
-        f"For each input timestep t: how much {inp.readout_text} at the last step "
-        f"(t = {inp.timesteps - 1}) changes when x_t changes, the norm ‖∂ output / ∂ x_t‖, "
-        "by backpropagation through time in NumPy (the tests check it against "
-        "tf.GradientTape). Log scale: 10^-6 is a millionth of 1. The coloured lines "
-        f"are untrained layers with Keras's default initialisers and "
-        f"{inp.layers[-1].units} units, reading the same input "
-        f"(seed {LENS_SEED}; their readout is the mean of h_T); the dashed black line is "
-        f"{case.own}. A gap in a line means a gradient of exactly 0."
+        f"{what} Plotted: the norm ‖∂ output / ∂ x_t‖ per input timestep t. Log scale: 10^-6 "
+        "is a millionth of 1. The coloured lines are untrained layers with Keras's default "
+        f"initialisers and {inp.layers[-1].units} units, reading the same input "
+        f"(seed {LENS_SEED}; what they differentiate is the mean of their last state h_T); "
+        f"the dashed black line is {case.own}. A gap in a line means a gradient of exactly 0."
     )
+    lens = inp.lens
+    if lens is not None and lens.peaks is not None:
+        fig = charts.max_pool_strip(inp.labels, lens.peaks, lens.pooled, lens.readout, inp.span)
+        st.plotly_chart(fig, key="stp_maxpool", config={"displayModeBar": False})
+        before = int(np.sum(lens.peaks < inp.timesteps - 1))
+        st.caption(
+            f"Max pooling: the Dense head reads each unit's largest h_t over the whole review, "
+            f"so the gradient enters at the word where that maximum is (one dot per unit; "
+            f"colour: what the unit adds to the logit, weight × maximum). {before} of the "
+            f"{lens.peaks.size} units reach their maximum before the last step, where their "
+            "h_T gets no gradient from the head at all. Grey: padding."
+        )
     st.caption(
         "Why the lines fall: each step back multiplies the gradient by that step's Jacobian "
         "∂h_t/∂h_(t-1). For SimpleRNN that is (1 − h_t²)·U: it shrinks the gradient when units "
@@ -46,7 +70,8 @@ def show_lens(case: StepperCase) -> None:
         "small and U is orthogonal (Keras's default). An LSTM's cell state is multiplied by "
         "its forget gate f each step, a GRU's state by its update gate z."
     )
-    st.markdown(memory_summary(case.lens, case.gate_means, LENS_THRESHOLD))
+    targets = {case.own: inp.readout_text} if inp.lens is not None else None
+    st.markdown(memory_summary(case.lens, case.gate_means, LENS_THRESHOLD, targets))
 
 
 def _weight_rows(w: numpy_rnn.CellWeights) -> list[dict[str, Any]]:

@@ -220,12 +220,8 @@ def stepper(case: StepperCase) -> None:
             f"**t = {view.t}** (step {view.t + 1} of {t_len}): layer {layer + 1} reads "
             f"{view.reads}. Unit **{view.unit}**, with the numbers of this step:"
         )
-        if inp.readout is not None and layer == len(inp.layers) - 1:
-            top = int(np.argmax(np.abs(inp.readout)))
-            st.caption(
-                f"Tip: unit {top} has the largest weight ({inp.readout[top]:+.3f}) into "
-                f"{inp.readout_text.split(' (')[0]}: its h_T moves the prediction most."
-            )
+        if inp.lens is not None and layer == len(inp.layers) - 1:
+            st.caption(inp.lens.tip(inp.labels))
         st.latex(view.latex)
         st.caption(view.terms_note)
         digit = view.digit_fig is not None
@@ -245,11 +241,7 @@ def stepper(case: StepperCase) -> None:
                 st.caption(f"The digit. The box marks row {view.t}: the 28 pixels read at t.")
         with cols[-1]:
             st.plotly_chart(view.terms_fig, key="stp_terms", config={"displayModeBar": False})
-            st.caption(
-                "Left: each gate block's three terms W·x, U·h and b, their sum (the "
-                "pre-activation) and the activation (act: σ for gates, tanh for the candidate). "
-                "Right: the unit's state before and after this step. Hover for values."
-            )
+            st.caption(view.bars_note)
         if view.words_html is not None:
             s0, s1 = inp.span
             st.markdown(

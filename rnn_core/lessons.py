@@ -38,7 +38,8 @@ LESSONS: tuple[Lesson, ...] = (
         "With 500 words per review, the network must carry information across many timesteps. "
         "A SimpleRNN's gradient fades over long spans; an LSTM's cell state carries it.",
         ("seed001-imdb-simplernn", "seed002-imdb-lstm"),
-        "Compare the validation curves: the LSTM climbs higher (the source: about 0.85 vs 0.89).",
+        "Compare the validation curves: the LSTM climbs higher (the source: about 0.89 for the "
+        "LSTM vs 0.85 for the SimpleRNN).",
     ),
     Lesson(
         "mnist-rows",

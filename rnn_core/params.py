@@ -8,19 +8,39 @@ from typing import Any
 GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def recurrent_params(cell: str, input_dim: int, units: int, reset_after: bool = True) -> int:
+def _biases(cell: str, reset_after: bool, use_bias: bool) -> int:
+    """Bias vectors per gate: 0 without bias, 2 for GRU reset_after (b and b'), else 1."""
+    if not use_bias:
+        return 0
+    return 2 if cell == "GRU" and reset_after else 1
+
+
+def recurrent_params(
+    cell: str, input_dim: int, units: int, reset_after: bool = True, use_bias: bool = True
+) -> int:
     """Weights of one recurrent layer: gates x (input + units + biases) x units."""
-    biases = 2 if cell == "GRU" and reset_after else 1
-    return GATES[cell] * (input_dim + units + biases) * units
+    return GATES[cell] * (input_dim + units + _biases(cell, reset_after, use_bias)) * units
 
 
-def recurrent_formula(cell: str, input_dim: int, units: int, reset_after: bool = True) -> str:
+def recurrent_formula(
+    cell: str, input_dim: int, units: int, reset_after: bool = True, use_bias: bool = True
+) -> str:
     """The formula with the numbers filled in, e.g. ``4·(12+128+1)·128 = 72,192``."""
     g = GATES[cell]
-    b = 2 if cell == "GRU" and reset_after else 1
+    b = _biases(cell, reset_after, use_bias)
     prefix = f"{g}·" if g > 1 else ""
-    total = recurrent_params(cell, input_dim, units, reset_after)
-    return f"{prefix}({input_dim}+{units}+{b})·{units} = {total:,}"
+    total = recurrent_params(cell, input_dim, units, reset_after, use_bias)
+    inner = f"{input_dim}+{units}" + (f"+{b}" if b else "")
+    return f"{prefix}({inner})·{units} = {total:,}"
+
+
+def _rnn_formula(layer: Any, input_dim: int) -> tuple[int, str]:
+    """(parameters, formula text) of one SimpleRNN/LSTM/GRU layer reading ``input_dim``."""
+    kind = type(layer).__name__
+    reset_after = bool(getattr(layer, "reset_after", True))
+    use_bias = bool(getattr(layer, "use_bias", True))
+    n = recurrent_params(kind, input_dim, layer.units, reset_after, use_bias)
+    return n, recurrent_formula(kind, input_dim, layer.units, reset_after, use_bias)
 
 
 def _input_dim(layer: Any) -> int:
@@ -32,16 +52,17 @@ def layer_formula(layer: Any) -> tuple[int, str]:
     """(parameters by formula, formula text) for one Keras layer."""
     kind = type(layer).__name__
     if kind in GATES:
-        reset_after = bool(getattr(layer, "reset_after", True))
-        f, h = _input_dim(layer), layer.units
-        return recurrent_params(kind, f, h, reset_after), recurrent_formula(kind, f, h, reset_after)
+        return _rnn_formula(layer, _input_dim(layer))
     if kind == "Bidirectional":
-        inner = layer.forward_layer
-        reset_after = bool(getattr(inner, "reset_after", True))
-        f, h = _input_dim(layer), inner.units
-        n = recurrent_params(type(inner).__name__, f, h, reset_after)
-        text = recurrent_formula(type(inner).__name__, f, h, reset_after).split(" = ")[0]
-        return 2 * n, f"2·[{text}] = {2 * n:,}"
+        f, pair = _input_dim(layer), (layer.forward_layer, layer.backward_layer)
+        for lay in pair:
+            if type(lay).__name__ not in GATES:
+                raise ValueError(f"{layer.name} wraps a {type(lay).__name__}: no formula for it")
+        (nf, tf), (nb, tb) = (_rnn_formula(lay, f) for lay in pair)
+        if tf == tb:  # the backward layer is a mirror of the forward one
+            return 2 * nf, f"2·[{tf.split(' = ')[0]}] = {2 * nf:,}"
+        left, right = tf.split(" = ")[0], tb.split(" = ")[0]
+        return nf + nb, f"[{left}] + [{right}] = {nf + nb:,}"
     if kind == "TimeDistributed":
         return layer_formula(layer.layer) if layer.layer.built else (0, "")
     if kind == "Dense":

@@ -66,3 +66,14 @@ def test_matching_and_best_validation_helpers() -> None:
         0.8,
     )
     assert best_validation({"loss": [1.0]}) is None
+
+
+def test_lesson_figures_name_each_model_beside_its_own_number() -> None:
+    """'the LSTM climbs higher (0.85 vs 0.89)' reads as LSTM 0.85: each figure names its model."""
+    import re
+
+    lesson = next(les for les in LESSONS if les.key == "simplernn-vs-lstm")
+    pairs = dict(
+        (m, float(v)) for v, m in re.findall(r"(0\.\d+) for the (LSTM|SimpleRNN)", lesson.look_for)
+    )
+    assert set(pairs) == {"LSTM", "SimpleRNN"} and pairs["LSTM"] > pairs["SimpleRNN"]

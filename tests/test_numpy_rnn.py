@@ -187,7 +187,7 @@ def test_step_terms_recombine_exactly(kind, reset_after):
             # the per-unit bar values add up to the pre-activation
             blocks, states = nr.unit_terms(s, hn - 1)
             for terms in blocks.values():
-                total = terms["W·x"] + terms["U·h"] + terms["b"]
+                total = sum(terms[k] for k in nr.block_sum_keys(terms))
                 assert total == pytest.approx(terms["pre-activation"], abs=1e-5)
             assert states["h_t"] == pytest.approx(float(s.h_t[hn - 1]))
             assert ("c_t" in states) == (kind == "lstm")
@@ -358,3 +358,40 @@ def test_decay_per_step_and_memory_summary():
     assert "×0.80 with SimpleRNN" in text
     assert "The gradient of the layer on screen is exactly 0 at every timestep" in text
     assert "forget gate averages 0.73" in text
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_bars_are_what_their_labels_say(reset_after):
+    """Every GRU bar recomputed from the weights: U·h is h·U, b' the recurrent bias, and the
+    candidate's reset-gated term is r⊙(U·h+b') (reset_after) or U·(r⊙h) (reset before)."""
+    rng = np.random.default_rng(5)
+    hn, f = 4, 3
+    w = nr.random_weights("gru", f, hn, "uniform01", rng, reset_after, dtype=np.float64)
+    x = rng.uniform(-1, 1, (6, f))  # (T, F)
+    traces = nr.forward([w], x)
+    t, j = 4, 2
+    s = nr.step_at([w], traces, x, 0, t)
+    blocks, _ = nr.unit_terms(s, j)
+    h_prev = traces[0].h[t - 1]  # (H,)
+    k, u = w.kernel, w.recurrent_kernel  # (F, 3H), (H, 3H)
+    b_in = w.bias[0] if reset_after else w.bias  # (3H,)
+    r = traces[0].gates["r"][t, j]
+    r_all = traces[0].gates["r"][t]  # (H,)
+    for name, terms in blocks.items():
+        col = "zrh".index(name) * hn + j
+        assert terms["W·x"] == pytest.approx(x[t] @ k[:, col])
+        assert terms["b"] == pytest.approx(b_in[col])
+        if reset_after:
+            assert terms["U·h"] == pytest.approx(h_prev @ u[:, col])
+            assert terms["b'"] == pytest.approx(w.bias[1, col])
+        if name == "h" and reset_after:
+            want = r * (h_prev @ u[:, col] + w.bias[1, col])
+            assert terms["r⊙(U·h+b')"] == pytest.approx(want)
+            assert nr.block_sum_keys(terms) == ("W·x", "r⊙(U·h+b')", "b")
+        elif name == "h":
+            assert "U·h" not in terms and "b'" not in terms
+            assert terms["U·(r⊙h)"] == pytest.approx((r_all * h_prev) @ u[:, col])
+        else:
+            assert terms["U·h"] == pytest.approx(h_prev @ u[:, col])
+        total = sum(terms[key] for key in nr.block_sum_keys(terms))
+        assert total == pytest.approx(terms["pre-activation"])

@@ -84,3 +84,30 @@ def test_same_seed_same_weights_and_other_seed_other_weights() -> None:
 def test_unknown_cell_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="cell must be one of"):
         build_seq2seq(ModelConfig(cell="Transformer"), 7, 12, 4)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_use_bias_false_matches_keras(cell: str) -> None:
+    import keras
+
+    inp = keras.Input((5, 7))
+    model = keras.Model(inp, getattr(keras.layers, cell)(6, use_bias=False)(inp))
+    row = next(r for r in summary_rows(model) if r["type"] == cell)
+    assert row["formula params"] == row["params"] == model.count_params()
+    assert "+1)" not in row["formula"] and "+2)" not in row["formula"]
+
+
+def test_bidirectional_with_a_different_backward_layer_matches_keras() -> None:
+    import keras
+
+    inp = keras.Input((5, 7))
+    back = keras.layers.GRU(3, go_backwards=True, reset_after=False)
+    bi = keras.layers.Bidirectional(keras.layers.LSTM(4), backward_layer=back)
+    model = keras.Model(inp, bi(inp))
+    row = next(r for r in summary_rows(model) if r["type"] == "Bidirectional")
+    assert row["formula params"] == row["params"] == model.count_params()
+    assert row["formula"] == f"[4·(7+4+1)·4] + [3·(7+3+1)·3] = {row['params']:,}"
+    same = keras.layers.Bidirectional(keras.layers.SimpleRNN(4, use_bias=False))
+    model = keras.Model(inp, same(inp))
+    row = next(r for r in summary_rows(model) if r["type"] == "Bidirectional")
+    assert row["formula params"] == row["params"] and row["formula"].startswith("2·[(7+4)·4]")

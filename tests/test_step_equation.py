@@ -78,3 +78,15 @@ def test_saturation_summary_states_measured_numbers(kind):
     h = nr.forward(list(calm.layers), calm.x)[0].h
     assert f"{float(np.mean(np.abs(h) > 0.99)):.1%} of h" in text and "Zero-centred" in text
     assert "gates' sigmoid" in text
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
+def test_terms_note_says_keras_computes_x_times_w(kind):
+    from rnn_core.stepper.view import step_view
+
+    inp = random_input(kind, "keras_default", timesteps=6)
+    view = step_view(inp, nr.forward(list(inp.layers), inp.x), 0, 3, 1)
+    k, w = len(nr.BLOCKS[kind]), inp.layers[0]
+    kh = "H" if k == 1 else f"{k}·H"
+    assert "Keras computes the same numbers as x_t·W" in view.terms_note
+    assert f"W of shape (F, {kh}) = {tuple(w.kernel.shape)}" in view.terms_note

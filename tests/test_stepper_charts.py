@@ -133,7 +133,7 @@ def test_unit_terms_chart_bars(kind):
     assert len(fig.data) == len(BLOCKS[kind]) + 1
     for bar, (name, terms) in zip(fig.data, blocks.items(), strict=False):
         assert bar.name == f"block {name}"
-        assert list(bar.x) == ["W·x", "U·h", "b", "pre-activation", "activation"]
+        assert list(bar.x) == list(terms)
         np.testing.assert_allclose(bar.y, list(terms.values()))
     state_bar = fig.data[-1]
     assert state_bar.xaxis == "x2" and list(state_bar.x) == list(states)
@@ -188,3 +188,42 @@ def test_unit_terms_chart_short_ticks_and_state_labels():
     assert list(fig.layout.xaxis.ticktext) == ["W·x", "U·h", "b", "sum", "act"]
     assert list(fig.layout.xaxis2.ticktext) == ["h(t-1)", "h(t)"]
     assert fig.data[0].texttemplate == "%{y:.3f}"  # one block: values printed on the bars
+
+
+def test_max_pool_strip_puts_each_unit_at_its_maximum():
+    rng = np.random.default_rng(0)
+    h = rng.normal(0, 1, (20, 8))  # (T, H)
+    peaks, pooled = h.argmax(axis=0), h.max(axis=0)
+    peaks[0], peaks[1] = 2, 17  # one maximum on padding, one on a word
+    readout = rng.normal(0, 1, 8)
+    labels = ["<PAD>"] * 5 + [f"w{t}" for t in range(5, 20)]
+    fig = sc.max_pool_strip(labels, peaks, pooled, readout, (5, 20))
+    dots = fig.data[0]
+    np.testing.assert_array_equal(dots.x, np.where(peaks < 5, 3, peaks))  # padding: one column
+    np.testing.assert_array_equal(dots.y, np.arange(8))
+    np.testing.assert_array_equal(np.asarray(dots.customdata)[:, 2], peaks)  # true t in hover
+    np.testing.assert_allclose(dots.marker.color, readout * pooled)
+    assert list(dots.text) == [labels[t] for t in peaks]
+    words = sorted(set(peaks[peaks >= 5].tolist()))
+    assert list(fig.layout.xaxis.ticktext) == ["padding (t < 5)"] + [labels[t] for t in words]
+    assert len(fig.layout.shapes) == 1  # the padding column is shaded
+    assert "max pooling" in fig.layout.title.text
+    plain = sc.max_pool_strip(labels, np.full(8, 9), pooled, readout, (5, 20))
+    assert len(plain.layout.shapes) == 0 and list(plain.layout.xaxis.ticktext) == ["w9"]
+
+
+def test_gru_bars_have_their_own_ticks_and_note():
+    from rnn_core.stepper.view import bars_note
+
+    rng = np.random.default_rng(3)
+    for reset_after, extra in ((True, ["b′", "r⊙(U·h+b′)"]), (False, ["U·(r⊙h)"])):
+        w = random_weights("gru", F, H, "keras_default", rng, reset_after)
+        x = rng.standard_normal((T, F)).astype(np.float32)
+        blocks, states = unit_terms(step_at([w], forward([w], x), x, 0, 5), unit=1)
+        fig = sc.unit_terms_chart(blocks, states, unit=1, step=5)
+        ticks = list(fig.layout.xaxis.ticktext)
+        assert ticks == ["W·x", "U·h", *extra, "b", "sum", "act"]
+        assert list(fig.layout.xaxis.categoryarray) == list(fig.layout.xaxis.tickvals)
+        note = bars_note(w)
+        assert all(e.replace("′", "′") in note for e in extra)
+        assert "sum is W·x + U·h + b" in note

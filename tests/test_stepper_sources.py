@@ -192,3 +192,47 @@ def test_step_view_memo_moves_markers_and_scales_colours(imdb_run):
     assert heat_scale(np.array([0.9, -0.1])) == 1.0
     assert heat_scale(np.array([-0.2, 0.1])) == pytest.approx(0.2)
     assert b.hidden_fig.data[0].zmax == pytest.approx(heat_scale(case.traces[0].h))
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_pooled_review_lens_is_the_true_logit_gradient(pooling):
+    """Max/mean pooling: the lens is the logit's gradient through the pooling, and says so."""
+    from rnn_core.config import ModelConfig
+    from rnn_core.models import build_sequence_classifier
+    from rnn_core.stepper.gradient_lens import memory_summary
+
+    x, y, data = tiny.imdb_data()
+    cfg = ModelConfig(cell="LSTM", units=5, pooling=pooling, embedding_dim=4, seed=2)
+    model = build_sequence_classifier(cfg, (MAXLEN,), 2, tiny.VOCAB)
+    rng = np.random.default_rng(0)
+    model.set_weights([w + rng.normal(0, 0.4, w.shape) for w in model.get_weights()])
+    inp = ss.trained_input(model, "imdb", data, 2, "LSTM 5×1")
+    xv = tf.Variable(inp.x[None].astype(np.float32))  # (1, T, E)
+    kernel, bias = model.layers[-1].get_weights()
+    with tf.GradientTape() as tape:
+        h = model.get_layer("rnn_1")(xv)  # (1, T, H)
+        h = tf.reduce_max(h, axis=1) if pooling == "max" else tf.reduce_mean(h, axis=1)
+        logit = tf.reduce_sum(h * kernel[:, 0]) + bias[0]
+    want = np.linalg.norm(tape.gradient(logit, xv).numpy()[0], axis=1)  # (T,)
+    case = build_case(inp, ("k",), "the trained model")
+    np.testing.assert_allclose(case.lens["the trained model"], want, rtol=1e-4, atol=1e-7)
+    word = "maximum over time" if pooling == "max" else "mean over time"
+    assert word in inp.readout_text and f"({pooling} pooling)" in inp.readout_text
+    assert "logit of P(positive)" in inp.readout_text and "h_T" not in inp.readout_text
+    tip = inp.lens.tip(inp.labels)
+    assert f"({pooling} pooling)" in tip
+    if pooling == "max":
+        k = int(np.argmax(np.abs(inp.readout)))
+        assert f"t = {inp.lens.peaks[k]} ({inp.labels[inp.lens.peaks[k]]})" in tip
+    text = memory_summary(case.lens, case.gate_means, 0.01, {case.own: inp.readout_text})
+    assert f"for the trained model, {inp.readout_text}" in text
+    assert "for SimpleRNN, LSTM, GRU, the mean of the last hidden state h_T" in text
+
+
+def test_last_state_head_says_h_T(mnist_run):
+    model, data = mnist_run
+    inp = ss.trained_input(model, "mnist", data, 2, "SimpleRNN 7×2")
+    assert inp.lens.pooling == "last" and inp.lens.head == "multiclass"
+    assert inp.readout_text.startswith(f"the logit of class {inp.lens.class_index}")
+    assert inp.readout_text.endswith("from the last hidden state h_T")
+    assert "reads the last state h_T" in inp.lens.tip(inp.labels)

@@ -17,8 +17,17 @@ CELL_LINE = {k: {"color": c, "width": 2} for k, c in CELL_COLOURS.items()}
 DIVERGING = ("#2166AC", "#67A9CF", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#EF8A62", "#B2182B")
 _DIV_SCALE = [[i / (len(DIVERGING) - 1), c] for i, c in enumerate(DIVERGING)]
 _MARKER = {"color": "#000000", "width": 2, "dash": "dot"}
-# Short axis labels for unit_terms' keys: the three terms, their sum and the activation.
-TERM_TICKS = {"W·x": "W·x", "U·h": "U·h", "b": "b", "pre-activation": "sum", "activation": "act"}
+# Short axis labels for unit_terms' keys, in axis order: the terms, their sum, the activation.
+TERM_TICKS = {
+    "W·x": "W·x",
+    "U·h": "U·h",
+    "b'": "b′",
+    "r⊙(U·h+b')": "r⊙(U·h+b′)",
+    "U·(r⊙h)": "U·(r⊙h)",
+    "b": "b",
+    "pre-activation": "sum",
+    "activation": "act",
+}
 
 
 def _step_marker(step: int, xref: str = "x", yref: str = "y domain") -> dict:
@@ -185,7 +194,7 @@ def gradient_lens_chart(
     title: str = "How far back does it remember?",
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """Log-scale line chart of ||d(readout·h_T)/d x_t|| over t, one line per cell.
+    """Log-scale line chart of ‖∂ output / ∂ x_t‖ over t, one line per cell (or model).
 
     Keys "simple_rnn", "lstm", "gru" get their cell colour; any other key (a trained model,
     the layer on screen) is drawn as a thick black dashed line. ``labels`` renames legend
@@ -207,10 +216,90 @@ def gradient_lens_chart(
         )
     fig.update_layout(
         title=title,
-        xaxis_title="input timestep t (read out at the last step)",
+        xaxis_title="input timestep t",
         yaxis={"type": "log", "title": {"text": "‖∂ output / ∂ x_t‖"}, "exponentformat": "power"},
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 10, "t": 40, "b": 40},
+    )
+    return fig
+
+
+def max_pool_strip(
+    labels: Sequence[str],
+    peaks: np.ndarray,
+    pooled: np.ndarray,
+    readout: np.ndarray,
+    span: tuple[int, int],
+) -> go.Figure:
+    """Where max pooling takes each unit's value: one marker per unit at the word of its maximum.
+
+    x = the review's timesteps ``span`` (ticks name the words that hold a maximum), y = unit;
+    maxima reached on padding (before ``span[0]``) share one grey column at the left, their
+    true t in the hover. Colour: the unit's share of the logit, readout[k]·max_t h_t[k] (red
+    raises it, blue lowers it).
+    """
+    peaks = np.asarray(peaks, int)  # (H,) timestep of each unit's maximum
+    pooled = np.asarray(pooled, np.float64)  # (H,) max_t h_t
+    share = np.asarray(readout, np.float64) * pooled  # (H,) what each unit adds to the logit
+    s0, s1 = span
+    pad_x = s0 - 2  # the padding column, one slot left of the first word
+    padded = peaks < s0  # (H,) units whose maximum lies on padding
+    x = np.where(padded, pad_x, peaks)  # (H,)
+    vmax = max(float(np.max(np.abs(share))), 1e-6)
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=np.arange(peaks.size),
+            mode="markers",
+            marker={
+                "size": 10,
+                "color": share,
+                "colorscale": _DIV_SCALE,
+                "cmin": -vmax,
+                "cmax": vmax,
+                "line": {"color": "#000000", "width": 1},
+                "colorbar": {"title": {"text": "w·max h"}},
+            },
+            customdata=np.stack([pooled, share, peaks], axis=1),  # (H, 3)
+            text=[str(labels[t]) for t in peaks],
+            hovertemplate="unit %{y}: max h = %{customdata[0]:.3f} at t = %{customdata[2]} "
+            "(%{text})<br>adds %{customdata[1]:+.3f} to the logit<extra></extra>",
+        )
+    )
+    ticks = sorted(set(peaks[~padded].tolist()))
+    tickvals, ticktext = list(ticks), [str(labels[t])[:14] for t in ticks]
+    shapes = []
+    if padded.any():
+        tickvals.insert(0, pad_x)
+        ticktext.insert(0, f"padding (t < {s0})")
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": pad_x - 1,
+                "x1": pad_x + 1,
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "fillcolor": "#DDDDDD",
+                "opacity": 0.6,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+    fig.update_layout(
+        title="Where max pooling takes each unit's value (the word of its maximum)",
+        height=260 + 9 * peaks.size,
+        xaxis={
+            "range": [(pad_x - 1.5) if padded.any() else s0 - 0.5, s1 - 0.5],
+            "tickmode": "array",
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "tickangle": -60,
+            "title": {"text": "the review, timestep t (ticks: words holding a unit's maximum)"},
+        },
+        yaxis={"title": {"text": "unit"}, "range": [-0.5, peaks.size - 0.5]},
+        shapes=shapes,
+        margin={"l": 50, "r": 10, "t": 40, "b": 120},
     )
     return fig
 
@@ -226,7 +315,8 @@ def unit_terms_chart(
     unit: int,
     step: int,
 ) -> go.Figure:
-    """Bars of the chosen unit's terms per gate block (W·x, U·h, b, pre, act) and its states.
+    """Bars of the chosen unit's terms per gate block (``unit_terms``' keys: W·x, U·h, GRU's
+    b′, r⊙(U·h+b′) or U·(r⊙h), b, their sum, the activation) and its states.
 
     Values are printed on the bars for a single block (SimpleRNN); with several blocks they
     would overlap, so they are in the hover (and in the equation the page writes out).
@@ -258,6 +348,7 @@ def unit_terms_chart(
     )
     head = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False}
     ticks = {"tickmode": "array", "tickvals": list(states)}
+    shown = [k for k in TERM_TICKS if any(k in terms for terms in blocks.values())]
     layout = {
         "barmode": "group",
         "height": 420,
@@ -266,8 +357,10 @@ def unit_terms_chart(
             "domain": [0.0, 0.62],
             "anchor": "y",
             "tickmode": "array",
-            "tickvals": list(TERM_TICKS),
-            "ticktext": list(TERM_TICKS.values()),
+            "categoryorder": "array",
+            "categoryarray": shown,
+            "tickvals": shown,
+            "ticktext": [TERM_TICKS[k] for k in shown],
             "tickangle": 0,
         },
         "xaxis2": {

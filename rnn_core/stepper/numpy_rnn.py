@@ -218,18 +218,49 @@ def step_at(
     return step(layers[layer], inp[..., t, :], h_prev, c_prev)
 
 
+B_REC = "b'"  # GRU reset_after: the recurrent bias b' (second row of bias)
+R_AFTER = "r⊙(U·h+b')"  # GRU reset_after candidate: the reset gate times (U_h·h + b'_h)
+R_BEFORE = "U·(r⊙h)"  # GRU reset_after=False candidate: U_h times the reset-gated state
+
+
+def block_sum_keys(terms: dict[str, float]) -> tuple[str, ...]:
+    """The terms of one block (from ``unit_terms``) that add up to its pre-activation.
+
+    The GRU reset_after candidate adds r⊙(U·h+b') (its U·h and b' enter only through it).
+    """
+    if R_AFTER in terms:
+        return ("W·x", R_AFTER, "b")
+    return tuple(k for k in ("W·x", "U·h", R_BEFORE, B_REC, "b") if k in terms)
+
+
 def unit_terms(terms: StepTerms, unit: int) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """Scalar terms of one unit (single sequence): per block W·x, U·h, b, pre, act; then states."""
+    """Scalar terms of one unit (single sequence) per block, then its states.
+
+    Every block has W·x (input times kernel column), b (input bias), pre-activation and
+    activation. U·h is always the plain product h_(t-1)·U. GRU reset_after adds b' (the
+    recurrent bias) and, for the candidate, r⊙(U·h+b'); GRU reset_after=False gives the
+    candidate U·(r⊙h) instead of U·h. ``block_sum_keys`` names the terms that add up.
+    """
     blocks = {}
+    gru, after = terms.kind == "gru", terms.b_rec is not None
     for name in BLOCKS[terms.kind]:
         act = terms.gates.get(name, terms.candidate)
-        blocks[name] = {
-            "W·x": float(terms.block(name, "wx")[unit]),
-            "U·h": float(terms.block(name, "rec")[unit]),
-            "b": float(terms.block(name, "b")[unit]),
-            "pre-activation": float(terms.block(name, "pre")[unit]),
+        j = BLOCKS[terms.kind].index(name) * terms.h_t.shape[-1] + unit  # column in (k*H,)
+        vals = {"W·x": float(terms.wx[j])}
+        if gru and name == "h" and not after:
+            vals[R_BEFORE] = float(terms.rec[j])  # U_h·(r ⊙ h_(t-1))
+        else:
+            vals["U·h"] = float(terms.uh[j])
+        if after:
+            vals[B_REC] = float(terms.b_rec[j])
+            if name == "h":
+                vals[R_AFTER] = float(terms.rec[j])  # r ⊙ (U_h·h + b'_h)
+        vals |= {
+            "b": float(terms.b[j]),
+            "pre-activation": float(terms.pre[j]),
             "activation": float(act[unit]),
         }
+        blocks[name] = vals
     states = {"h_{t-1}": float(terms.h_prev[unit])}
     if terms.c_t is not None:
         states |= {"c_{t-1}": float(terms.c_prev[unit]), "c_t": float(terms.c_t[unit])}

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_core.stepper.gradient_lens import LogitLens, logit_lens
 from rnn_core.stepper.numpy_rnn import (
     CellKind,
     CellWeights,
@@ -40,8 +41,9 @@ class StepperInput:
     labels: tuple[str, ...]  # (T,) what each timestep reads: a character, a word, "row 5"
     label_kind: str = "step"  # "step" (random numbers), "char", "word" or "row"
     span: tuple[int, int] = (0, 0)  # [first, last+1) timesteps that are not padding
-    readout: np.ndarray | None = None  # (H_top,) d output / d h_T for the lens; None = mean
-    readout_text: str = "the mean of the final hidden state"  # what the lens differentiates
+    readout: np.ndarray | None = None  # (H_top,) d output / d pooled h (Dense column); None
+    readout_text: str = "the mean of the last hidden state h_T"  # what the lens differentiates
+    lens: LogitLens | None = None  # trained classifier: its logit's true gradient (all pooling)
     prediction: str = ""  # markdown: the trained model's answer for this input
     image: np.ndarray | None = None  # (28, 28) MNIST digit whose rows are the timesteps
     note: str = ""  # one or two sentences about how the input is fed
@@ -135,13 +137,11 @@ def _predict(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(model(x, training=False)))
 
 
-def _head_readout(model: Any, units: int, column: int) -> np.ndarray | None:
-    """Column ``column`` of the final Dense kernel when it reads h_T directly, else None."""
-    head = model.layers[-1]
-    ws = head.get_weights() if type(head).__name__ == "Dense" else []
-    if not ws or ws[0].shape[0] != units:
-        return None
-    return np.asarray(ws[0][:, column], np.float64)  # (H,)
+def _head_lens(model: Any, x: np.ndarray, column: int, name: str) -> dict[str, Any]:
+    """StepperInput fields of a classifier's head: the true gradient of logit ``column``
+    (named ``name``, e.g. "positive") through its Dense head and pooling, by ``logit_lens``."""
+    lens = logit_lens(model, x, column)
+    return {"readout": lens.readout, "readout_text": lens.target(name), "lens": lens}
 
 
 def token_words(
@@ -223,8 +223,7 @@ def _imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
         "labels": tuple(token_words(ids, getattr(data, "word_index", None), INDEX_FROM)),
         "label_kind": "word",
         "span": span,
-        "readout": _head_readout(model, top, 0),
-        "readout_text": "the logit of P(positive) (the Dense head's weights applied to h_T)",
+        **_head_lens(model, ids, 0, "positive"),
         "prediction": f"P(positive) = **{p:.3f}** → **{guess}** (true label: {truth}).",
         "note": f"One word per timestep: the RNN reads each word's {x.shape[1]}-number "
         f"embedding vector. The review is padded to {len(ids)} tokens; {pads} of the "
@@ -242,8 +241,7 @@ def _mnist_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
         "labels": tuple(f"row {r}" for r in range(28)),
         "label_kind": "row",
         "span": (0, 28),
-        "readout": _head_readout(model, top, guess),
-        "readout_text": f"the logit of class {guess} (the Dense head's weights applied to h_T)",
+        **_head_lens(model, img, guess, f"class {guess}"),
         "prediction": f"The model reads **{guess}** (p = {probs[guess]:.3f}); the true digit "
         f"is **{truth}** ({'right' if guess == truth else 'wrong'}).",
         "image": img,

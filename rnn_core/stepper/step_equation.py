@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rnn_core.stepper.numpy_rnn import StepTerms, unit_terms
+from rnn_core.stepper.numpy_rnn import StepTerms, block_sum_keys, unit_terms
 
 
 def _num(v: float) -> str:
@@ -40,9 +40,9 @@ def unit_equation_latex(terms: StepTerms, unit: int) -> str:
     lines = []
 
     def gate(name: str, lhs: str, fn: str, sym: str) -> None:
-        """Append the standard ``W x + U h + b`` line of block ``name``."""
+        """Append the line of block ``name``: its summed terms in ``block_sum_keys`` order."""
         b = blocks[name]
-        parts = (b["W·x"], b["U·h"], b["b"])
+        parts = tuple(b[k] for k in block_sum_keys(b))
         lines.append(_gate_line(lhs, fn, sym, parts, b["pre-activation"], b["activation"]))
 
     if kind == "simple_rnn":
@@ -68,9 +68,7 @@ def unit_equation_latex(terms: StepTerms, unit: int) -> str:
     else:
         after = terms.b_rec is not None
         for name in ("z", "r"):
-            rec = (
-                rf"\left(U_{name} h_{{t-1}} + b'_{name}\right)" if after else rf"U_{name} h_{{t-1}}"
-            )
+            rec = rf"U_{name} h_{{t-1}} + b'_{name}" if after else rf"U_{name} h_{{t-1}}"
             gate(name, f"{name}_t[{j}]", r"\sigma", rf"W_{name} x_t + {rec} + b_{name}")
         hb = blocks["h"]
         if after:

@@ -15,7 +15,15 @@ import plotly.graph_objects as go
 
 from rnn_core.charts import stepper as charts
 from rnn_core.stepper.gradient_lens import compare_cells_with_gates, input_gradient_norms
-from rnn_core.stepper.numpy_rnn import BLOCKS, LayerTrace, StepTerms, forward, step_at, unit_terms
+from rnn_core.stepper.numpy_rnn import (
+    BLOCKS,
+    CellWeights,
+    LayerTrace,
+    StepTerms,
+    forward,
+    step_at,
+    unit_terms,
+)
 from rnn_core.stepper.sources import PAD, StepperInput
 from rnn_core.stepper.step_equation import unit_equation_latex
 
@@ -39,12 +47,16 @@ class StepperCase:
 
 
 def build_case(inp: StepperInput, key: tuple, own: str, **extra: object) -> StepperCase:
-    """Forward pass and gradient lens of ``inp``: the stack on screen (lens key ``own``) and
-    untrained SimpleRNN / LSTM / GRU twins with Keras-default weights on the same input."""
+    """Forward pass and gradient lens of ``inp``: the stack on screen (lens key ``own``; a
+    trained classifier's true logit gradient, ``inp.lens``) and untrained SimpleRNN / LSTM /
+    GRU twins with Keras-default weights on the same input (readout: the mean of h_T)."""
     layers = list(inp.layers)
     rng = np.random.default_rng(LENS_SEED)
     norms, gates = compare_cells_with_gates(inp.x, layers[-1].units, rng, n_layers=len(layers))
-    mine = input_gradient_norms(layers, inp.x, inp.readout)  # (T,)
+    if inp.lens is not None:  # a trained classifier: its logit, through head and pooling
+        mine = inp.lens.norms  # (T,)
+    else:
+        mine = input_gradient_norms(layers, inp.x, inp.readout)  # (T,)
     return StepperCase(
         key=key,
         inp=inp,
@@ -65,6 +77,7 @@ class StepView:
     reads: str  # what the layer reads at t, e.g. "the word **great**"
     latex: str  # the unit's step with every number filled in (st.latex)
     terms_note: str  # what W·x_t, U·h_{t-1} and b are for this unit, with the weight shapes
+    bars_note: str  # what each bar of terms_fig holds and which bars add up to the sum
     state_note: str  # the whole vector h_t in a sentence: range, saturated units
     terms: StepTerms  # every intermediate term of the step (all units)
     hidden_fig: go.Figure  # units × timesteps heatmap of h with t marked
@@ -101,7 +114,35 @@ def _terms_note(inp: StepperInput, layer: int, unit: int) -> str:
         f"**W·x_t** = the {f} numbers of {src} times {cols} of the kernel W "
         f"{tuple(w.kernel.shape)}; **U·h_(t-1)** = the {hn} numbers of h_(t-1) times the same "
         f"columns of the recurrent kernel U {tuple(w.recurrent_kernel.shape)}; **b** = the "
-        f"bias {tuple(w.bias.shape)} at those columns{rec}."
+        f"bias {tuple(w.bias.shape)} at those columns{rec}. The equation writes W·x_t as in "
+        f"the textbooks; Keras computes the same numbers as x_t·W, the row vector x_t times "
+        f"W of shape (F, {'H' if k == 1 else f'{k}·H'}) = {tuple(w.kernel.shape)} (and "
+        f"h_(t-1)·U likewise)."
+    )
+
+
+def bars_note(w: CellWeights) -> str:
+    """The caption of the unit's bar chart: what each bar is and which bars add up."""
+    act = "act: σ for gates, tanh for the candidate" if w.kind != "simple_rnn" else "act: tanh"
+    right = " Right: the unit's state before and after this step. Hover for values."
+    if w.kind != "gru":
+        return (
+            f"Left: each gate block's three terms W·x, U·h and b, their sum (the "
+            f"pre-activation) and the activation ({act}).{right}"
+        )
+    if w.recurrent_bias is not None:
+        return (
+            "Left, per gate block: W·x; U·h, the plain product of h_(t-1) and U; b′, the "
+            "recurrent bias (second row of bias); b, the input bias. For z and r the sum is "
+            "W·x + U·h + b′ + b. For the candidate h, U·h and b′ enter only through the bar "
+            "r⊙(U·h+b′), the reset gate times their sum: its sum is W·x + r⊙(U·h+b′) + b "
+            f"(reset_after=True, Keras's default). {act}.{right}"
+        )
+    return (
+        "Left, per gate block: W·x, U·h (the plain product of h_(t-1) and U) and b, the "
+        "input bias. For z and r the sum is W·x + U·h + b. The candidate h has no U·h bar: "
+        "its recurrent term U·(r⊙h) multiplies U_h by the reset-gated state r ⊙ h_(t-1), so "
+        f"its sum is W·x + U·(r⊙h) + b (reset_after=False). {act}.{right}"
     )
 
 
@@ -187,6 +228,7 @@ def step_view(
         reads=_reads(inp, layer, t),
         latex=unit_equation_latex(terms, unit),
         terms_note=_terms_note(inp, layer, unit),
+        bars_note=bars_note(layers[layer]),
         state_note=_state_note(terms),
         terms=terms,
         hidden_fig=hidden_fig,
