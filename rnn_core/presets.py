@@ -181,7 +181,14 @@ PRESETS.update(
             Preset(
                 "seed003-text-keras",
                 "Seed 003 / Keras lstm_text_generation: one-hot input, LSTM 128, RMSprop 0.01",
-                _text("LSTM", 128, 0, 20, {"step": 3, "every_position": False}, **_KERAS_TEXT),
+                _text(
+                    "LSTM",
+                    128,
+                    0,
+                    20,
+                    {"step": 3, "every_position": False, "window_sampling": True},
+                    **_KERAS_TEXT,
+                ),  # fmt: skip
                 "readable text after about 20 epochs (Keras example docstring)",
             ),
         ]
