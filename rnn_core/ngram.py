@@ -105,7 +105,7 @@ class NGramModel:
             return float(-self.log2_probs(hist, y).mean())
         rows = np.concatenate([x[:, :1], y], axis=1)  # (N, T+1): the window and its last target
         hist = histories(rows, w)[:, 1:]  # (N, T, w)
-        return float(-self.log2_probs(hist.reshape(-1, w), y.ravel()).mean())
+        return float(-self.log2_probs(hist.reshape(y.size, w), y.ravel()).mean())
 
 
 def _keys(ids: np.ndarray, v: int) -> np.ndarray:

@@ -40,7 +40,10 @@ def test_order_one_without_discount_is_the_unigram_entropy() -> None:
     ids = np.random.default_rng(0).choice(4, 5000, p=[0.5, 0.25, 0.15, 0.1])
     freq = np.bincount(ids, minlength=4) / len(ids)
     entropy = float(-(freq * np.log2(freq)).sum())
-    assert fit_ngram(ids, 4, order=1, discount=0.0).text_bits(ids) == pytest.approx(entropy)
+    unigram = fit_ngram(ids, 4, order=1, discount=0.0)
+    assert unigram.text_bits(ids) == pytest.approx(entropy)
+    x, y = ids[:-1].reshape(-1, 1), ids[1:].reshape(-1, 1)  # windows of one character
+    assert unigram.window_bits(x, y) == pytest.approx(-np.log2(freq[ids[1:]]).mean())
 
 
 def test_window_bits_score_the_same_targets_as_the_windows() -> None:
