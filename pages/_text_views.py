@@ -55,7 +55,8 @@ def quality_view(record: Any, snap: Any) -> None:
         f"held-out bits/char: counting {NGRAM_ORDER}-gram",
         f"{ngram:.3f}" if ngram is not None else "—",
     )  # fmt: skip
-    validity = extras[-1] if extras else rescored
+    current = [e for e in extras if "words_scored" in e]  # older snapshots: another definition
+    validity = current[-1] if current else rescored
     if "word_validity" in validity:
         c.metric(
             "word validity (T=0.5)", f"{validity['word_validity']:.3f}",
