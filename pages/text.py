@@ -185,7 +185,7 @@ with settings_box("Corpus and model"):
         help="Loads a ready-made configuration into the form below.",
     )  # fmt: skip
     if st.session_state.tx_preset in PRESETS:
-        st.caption(f"Source reports: {PRESETS[st.session_state.tx_preset].source_result}")
+        st.caption(PRESETS[st.session_state.tx_preset].results_line())
     started = config_form(busy, corpus is not None)
 _snapshots.text_page()  # start from the pretrained character model
 
