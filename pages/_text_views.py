@@ -57,11 +57,13 @@ def quality_view(record: Any, snap: Any) -> None:
     )  # fmt: skip
     current = [e for e in extras if "words_scored" in e]  # older snapshots: another definition
     validity = current[-1] if current else rescored
+    words = validity.get("words_scored")
     if "word_validity" in validity:
         c.metric(
             "word validity (T=0.5)", f"{validity['word_validity']:.3f}",
-            help=f"over {validity.get('words_scored', '?')} generated words",
+            help=f"over {words} generated words",
         )  # fmt: skip
+        c.caption(f"over {words} generated words")
     else:
         c.metric("word validity (T=0.5)", "—")
     if scored:
@@ -236,7 +238,7 @@ def compare(past: list[Any]) -> None:
     for (name, _), r in zip(series, past, strict=True):
         s = r.job.snapshot()
         val = [log["val_loss"] for log in s.epoch_logs if "val_loss" in log]
-        valid = [e["word_validity"] for e in s.epoch_extras if e]
+        valid = [e["word_validity"] for e in s.epoch_extras if e and "words_scored" in e]
         bits = [e["bits_per_char"] for e in s.epoch_extras if e and "bits_per_char" in e]
         rows.append(
             {

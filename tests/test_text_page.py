@@ -61,6 +61,7 @@ def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
     assert rnn == pytest.approx(extras[-1]["bits_per_char"], abs=6e-4)
     assert ngram == pytest.approx(extras[-1]["ngram_bits_per_char"], abs=6e-4) and ngram > 0
     captions = " ".join(c.value for c in page.caption)
+    assert f"over {extras[-1]['words_scored']} generated words" in captions  # its sample size
     assert "Your RNN vs counting" in captions and "carry mode" in " ".join(
         m.value for m in page.markdown
     )
