@@ -13,6 +13,7 @@ import streamlit as st
 from rnn_core.charts import text as text_charts
 from rnn_core.charts import training as charts
 from rnn_core.sampling import CharGenerator, apply_temperature, generate_text
+from rnn_core.tasks.text import NGRAM_ORDER, sampling_mode
 
 LOG_TEMPS = (0.0, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
 SAMPLE_CSS = (
@@ -30,11 +31,67 @@ def sample_box(seed: str, sample: str) -> str:
     )
 
 
+def mode_label(mode: str) -> str:
+    """How a sample was made, in words: "carry" or "window W" (see ``sampling_mode``)."""
+    if mode == "carry":
+        return "carry mode: the RNN state is carried from character to character"
+    return (
+        f"{mode} mode: the last {mode.split()[-1]} characters are re-read for every new "
+        "one, as the Keras example does"
+    )
+
+
+def quality_view(record: Any, snap: Any) -> None:
+    """Held-out bits/char of the RNN against the counting n-gram, and the one word validity."""
+    extras = [e for e in snap.epoch_extras if e]
+    scored = [e for e in extras if "bits_per_char" in e]
+    rescored = record.info.get("rescored") or {}  # a pretrained model scored again on load
+    last = scored[-1] if scored else rescored
+    ngram = last.get("ngram_bits_per_char")
+    a, b, c = st.columns(3)
+    bits = last.get("bits_per_char")
+    a.metric("held-out bits/char: your RNN", f"{bits:.3f}" if bits is not None else "—")
+    b.metric(
+        f"held-out bits/char: counting {NGRAM_ORDER}-gram",
+        f"{ngram:.3f}" if ngram is not None else "—",
+    )  # fmt: skip
+    current = [e for e in extras if "words_scored" in e]  # older snapshots: another definition
+    validity = current[-1] if current else rescored
+    words = validity.get("words_scored")
+    if "word_validity" in validity:
+        c.metric(
+            "word validity (T=0.5)", f"{validity['word_validity']:.3f}",
+            help=f"over {words} generated words",
+        )  # fmt: skip
+        c.caption(f"over {words} generated words")
+    else:
+        c.metric("word validity (T=0.5)", "—")
+    if scored:
+        fig = text_charts.bits_per_char_curve(
+            [e["epoch"] for e in scored], [e["bits_per_char"] for e in scored], ngram,
+            f"counting {NGRAM_ORDER}-gram",
+        )  # fmt: skip
+        st.plotly_chart(fig, key=f"tx_bits_{id(record)}", config={"displayModeBar": False})
+    if bits is not None and ngram is not None:
+        verdict = "beats" if bits < ngram else "is still behind"
+        st.caption(
+            f"**Your RNN vs counting**: {bits:.3f} against {ngram:.3f} bits per character on "
+            f"the held-out text, so the RNN {verdict} a {NGRAM_ORDER}-gram model that only "
+            "counts which character followed the last few in the training text."
+        )
+    elif rescored.get("note"):
+        st.caption(rescored["note"])
+
+
 def samples_view(record: Any):
-    """After each epoch: the same seed at every temperature, side by side, with a timeline."""
+    """After each epoch: bits/char against the n-gram, then the seed at every temperature."""
     key, seen = f"tx_epoch_{id(record)}", f"tx_seen_{id(record)}"
+    default_mode = sampling_mode(
+        record.spec.data.maxlen if record.spec.data.window_sampling else None
+    )
 
     def view(snap: Any) -> None:
+        quality_view(record, snap)
         extras = [e for e in snap.epoch_extras if e]
         if not extras:
             st.caption("Samples appear here after the first epoch.")
@@ -51,26 +108,19 @@ def samples_view(record: Any):
                 format_func=lambda e: f"epoch {e}",
             )  # fmt: skip
         extra = extras[epochs.index(st.session_state[key])]
+        mode = extra.get("mode", default_mode)
         st.markdown(
-            f"**After epoch {extra['epoch']}** · word validity at T = 0.5: "
-            f"**{extra['word_validity']:.0%}** (share of generated words that are words of "
-            "the corpus) · grey: the seed"
+            f"**After epoch {extra['epoch']}** · sampled in {mode_label(mode)} · grey: the seed"
         )
         cols = st.columns(len(extra["samples"]))
-        for col, t, sample, valid in zip(
-            cols, extra["temperatures"], extra["samples"], extra["validity_by_t"], strict=True
-        ):
-            col.markdown(f"**T = {t:g}** · {valid:.0%} real words")
+        for col, t, sample in zip(cols, extra["temperatures"], extra["samples"], strict=True):
+            col.markdown(f"**T = {t:g}** · {mode}")
             col.html(sample_box(extra["seed"], sample))
             if not sample.strip():
                 col.caption(
                     "Only spaces and line breaks: at a low temperature a young model keeps "
                     "picking its likeliest character, the space."
                 )
-        if len(epochs) > 1:
-            with st.expander("Real words per temperature, epoch by epoch"):
-                fig = text_charts.validity_by_temperature(extras)
-                st.plotly_chart(fig, key=f"tx_validity_{id(record)}")
 
     return view
 
@@ -86,7 +136,7 @@ def own_seed(record: Any) -> None:
         t = b.select_slider("Temperature", LOG_TEMPS, value=0.5, key="tx_own_t")
         n = b.number_input("Characters", 10, 3000, value=400, step=100, key="tx_own_n")
         window = c.toggle(
-            "Keras window", key="tx_own_window",
+            "Keras window", key="tx_own_window", value=bool(cfg.window_sampling),
             help=f"Off: carry the RNN state from character to character (fast). On: re-read "
             f"only the last {cfg.maxlen} characters for every new one, exactly as the Keras "
             "example does (slower).",
@@ -113,7 +163,11 @@ def own_seed(record: Any) -> None:
     out = generate_text(gen, vocab, seed, int(n), [float(t)], rng, cfg.maxlen if window else None)
     ms = (time.perf_counter() - t0) * 1e3
     st.html(sample_box(seed, out[0]))
-    st.caption(f"{int(n)} characters in {ms:.0f} ms ({ms / int(n):.2f} ms per character).")
+    mode = sampling_mode(cfg.maxlen if window else None)
+    st.caption(
+        f"{int(n)} characters in {ms:.0f} ms ({ms / int(n):.2f} ms per character), sampled in "
+        f"{mode_label(mode)}."
+    )
 
 
 def temperature_explorer(record: Any) -> None:
@@ -184,7 +238,8 @@ def compare(past: list[Any]) -> None:
     for (name, _), r in zip(series, past, strict=True):
         s = r.job.snapshot()
         val = [log["val_loss"] for log in s.epoch_logs if "val_loss" in log]
-        valid = [e["word_validity"] for e in s.epoch_extras if e]
+        valid = [e["word_validity"] for e in s.epoch_extras if e and "words_scored" in e]
+        bits = [e["bits_per_char"] for e in s.epoch_extras if e and "bits_per_char" in e]
         rows.append(
             {
                 "run": name,
@@ -192,6 +247,7 @@ def compare(past: list[Any]) -> None:
                 "epochs": s.epoch,
                 "s/epoch": round(s.train_seconds / s.epoch, 1) if s.epoch else None,
                 "best val loss": round(min(val), 4) if val else None,
+                "last bits/char": round(bits[-1], 3) if bits else None,
                 "last word validity": round(valid[-1], 3) if valid else None,
                 "state": s.state,
             }

@@ -213,7 +213,7 @@ def preset_picker(task_name: str) -> None:
         help="Loads a ready-made configuration into the form below.",
     )
     if st.session_state.preset in PRESETS:
-        st.caption(f"Source reports: {PRESETS[st.session_state.preset].source_result}")
+        st.caption(PRESETS[st.session_state.preset].results_line())
 
 
 def config_form(task: Any, busy: bool) -> bool:

@@ -42,7 +42,7 @@ for lesson in LESSONS:
         for preset in lesson_presets(lesson):
             left, right = st.columns([3, 2])
             left.markdown(f"**{preset.title}**")
-            left.caption(f"Source reports: {preset.source_result}")
+            left.caption(preset.results_line())
             left.caption(f"Your result: {your_result(preset.spec)}")
             right.page_link(
                 lesson.page,

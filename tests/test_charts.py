@@ -55,3 +55,14 @@ def test_progress_text_and_seconds() -> None:
     assert "starting" in charts.progress_text(starting) and "epoch 1/5" in charts.progress_text(
         starting
     )
+
+
+def test_bits_per_char_curve_draws_the_ngram_as_a_flat_line() -> None:
+    from rnn_core.charts.text import bits_per_char_curve
+
+    fig = bits_per_char_curve([1, 2, 3], [3.1, 2.6, 2.3], 2.09, "counting 5-gram")
+    rnn, ngram = fig.data
+    assert list(rnn.y) == [3.1, 2.6, 2.3] and list(rnn.x) == [1, 2, 3]
+    assert set(ngram.y) == {2.09} and ngram.x[0] == 0 and ngram.x[-1] == 3
+    assert "counting 5-gram" in ngram.name and "lower is better" in fig.layout.yaxis.title.text
+    assert len(bits_per_char_curve([1], [3.0], float("nan")).data) == 1  # no baseline, no line

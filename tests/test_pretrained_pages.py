@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core import pretrained as snapshots
+from rnn_core.tasks import get_task
 from tests.conftest import SHARED_DATA
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -33,6 +35,10 @@ def test_train_page_starts_from_the_addition_snapshot() -> None:
     at.run()
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
+    fresh = snapshots.rescore(snap, get_task("addition").make_data(snap.spec.data))
+    offer = next(c.value for c in at.caption if snap.command in c.value)
+    assert f"exact match **{fresh['exact_match']:.3f}**, scored again on this machine" in offer
+    assert f"recorded when saved on {snap.saved}: {snap.test['exact_match']:.3f}" in offer
     _load_pretrained(at)
     record = at.session_state["current"]
     assert record.name.endswith("pretrained") and record.info["pretrained"] == snap.name
@@ -69,8 +75,15 @@ def test_text_page_generates_from_the_snapshot_without_training(
     record = at.session_state["tx_current"]
     assert record.info["pretrained"] == snap.name and record.job.snapshot().epoch == snap.epochs
     assert record.info["data"].vocab.chars == snap.vocab["chars"]
-    if with_corpus:  # the corpus is here: the copy can train more
+    tiles = {m.label: m.value for m in at.metric}
+    if with_corpus:  # the corpus is here: the copy can train more, and is scored again
         assert not record.job.released and "nietzsche" in record.name
+        bits = snap.test["val_loss"] / np.log(2)
+        assert float(tiles["held-out bits/char: your RNN"]) == pytest.approx(bits, abs=0.005)
+        assert 1.5 < float(tiles["held-out bits/char: counting 5-gram"]) < 3
+    else:
+        assert tiles["held-out bits/char: your RNN"] == "—"
+        assert any("needs the corpus" in c.value for c in at.caption)
     at.session_state["tx_own_n"] = 50
     next(b for b in at.button if b.label == "Generate").click().run()
     assert not at.exception, at.exception

@@ -156,3 +156,35 @@ def test_text_export_files_are_read_by_generate(tmp_path: Path, capsys) -> None:
     ids = np.asarray([data.vocab.encode("the cat")], np.int32)  # (1, T)
     first = data.vocab.chars[int(model.predict_on_batch(ids)[0, -1].argmax())]
     assert result["text"][0] == first  # the exported weights, not fresh ones
+    assert result["mode"] == "carry"  # the sidecar says the model samples carrying its state
+
+
+def test_generate_samples_in_window_mode_when_the_model_was_trained_for_it(
+    tmp_path: Path, capsys
+) -> None:
+    from rnn_core.cli import main
+    from rnn_core.config import ModelConfig, RunSpec, TextConfig, TrainConfig
+    from rnn_core.data.corpus import Corpus
+    from rnn_core.export import model_bytes
+    from rnn_core.sampling import CharGenerator
+    from rnn_core.tasks import get_task
+    from rnn_core.tasks.text import sidecar_json
+
+    text = " ".join(["the cat sat on a mat and ran home"] * 100)
+    cfg = TextConfig(corpus="cats", maxlen=6, every_position=False, window_sampling=True)
+    spec = RunSpec("text", cfg, ModelConfig(cell="LSTM", units=8, embedding_dim=0), TrainConfig())
+    task = get_task("text")
+    data = task.make_data(spec.data, Corpus("cats", text, "test"))
+    model = task.build(spec, data)
+    (tmp_path / "k.keras").write_bytes(model_bytes(model))
+    (tmp_path / "k.keras.vocab.json").write_text(sidecar_json(data))
+    args = ["generate", "--model", str(tmp_path / "k.keras"), "--seed", "the cat sat on"]
+    assert main([*args, "--length", "20", "--temperature", "0", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["mode"] == "window"
+    gen, seed = CharGenerator.from_keras(model), data.vocab.encode("the cat sat on")
+    rng = np.random.default_rng(0)
+    keras_way = data.vocab.decode(gen.generate(seed, 20, [0.0], rng, window=6)[0])
+    assert result["text"] == keras_way  # re-reading the last 6 characters, as Keras does
+    assert main([*args, "--length", "20", "--temperature", "0", "--json", "--no-window"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["mode"] == "carry"

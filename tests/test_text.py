@@ -138,6 +138,14 @@ def test_word_validity_counts_corpus_words_and_handles_cut_words() -> None:
     assert tx.word_validity("  ...  ", words) == 0.0
 
 
+def test_word_validity_penalises_repetition() -> None:
+    words = tx.corpus_words("the cat sat on the mat")
+    assert tx.word_validity("the " * 100, words) == pytest.approx(0.01)  # one distinct word
+    assert tx.word_validity("the cat the cat ", words) == pytest.approx(2 / 4)
+    # pooled: each sample's distinct corpus words, over every word of the samples
+    assert tx.word_validity(["the the ", "the mat "], words) == pytest.approx((1 + 2) / 4)
+
+
 def test_seed_starts_at_a_sentence_or_else_a_word() -> None:
     text = "xx hello world. And more words here"
     assert tx.seed_from(text, 11, 4) == "And more wo"

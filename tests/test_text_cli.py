@@ -45,6 +45,9 @@ def test_train_then_generate_in_a_fresh_process(tmp_path: Path) -> None:
     assert data["maxlen"] == 20 and data["step"] == 10 and data["temperatures"] == [0.5, 1.0]
     assert result["config"]["model"]["cell"] == "LSTM"
     assert result["test"]["val_loss"] > 0 and 0 <= result["test"]["word_validity"] <= 1
+    bits, ngram = result["test"]["bits_per_char"], result["test"]["ngram_bits_per_char"]
+    assert bits == pytest.approx(result["test"]["val_loss"] / np.log(2)) and 0 < ngram < 8
+    assert "bits_per_char" in out.stderr  # per epoch too
     assert len(result["history"]["val_loss"]) == 2
     assert "word_validity" in out.stderr  # the per-epoch line shows the task's score
     assert (tmp_path / "cats.keras.vocab.json").is_file()

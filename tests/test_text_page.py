@@ -55,7 +55,19 @@ def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
     assert not page.exception, page.exception
     tiles = {m.label: m.value for m in page.metric}
     assert tiles["epochs done"] == "2" and 0 <= float(tiles["word validity (T=0.5)"]) <= 1
+    # held-out bits/char of the RNN beside the counting n-gram's, both computed
     extras = snap.epoch_extras
+    rnn, ngram = (float(v) for k, v in tiles.items() if k.startswith("held-out bits/char"))
+    assert rnn == pytest.approx(extras[-1]["bits_per_char"], abs=6e-4)
+    assert ngram == pytest.approx(extras[-1]["ngram_bits_per_char"], abs=6e-4) and ngram > 0
+    captions = " ".join(c.value for c in page.caption)
+    assert f"over {extras[-1]['words_scored']} generated words" in captions  # its sample size
+    assert "Your RNN vs counting" in captions and "carry mode" in " ".join(
+        m.value for m in page.markdown
+    )
+    # one word-validity figure on the page (issue 18 item 7): no per-sample percentages
+    texts = " ".join(m.value for m in page.markdown)
+    assert "real words" not in texts and texts.count("word validity") == 0
     assert [e["epoch"] for e in extras] == [1, 2] and extras[0]["seed"] == extras[1]["seed"]
     assert all(len(s) == 60 for e in extras for s in e["samples"])
     texts = " ".join(m.value for m in page.markdown)
@@ -77,6 +89,27 @@ def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
     page.select_slider(key="tx_ctx_t").set_value(0.05).run()
     assert not page.exception, page.exception
     assert any("bits" in c.value for c in page.caption)
+
+
+def test_keras_preset_samples_in_window_mode(page: AppTest) -> None:
+    page.selectbox(key="tx_preset").set_value("seed003-text-keras").run()
+    assert not page.exception, page.exception
+    assert page.session_state["tx_window_sampling"] is True
+    assert page.session_state["tx_every_position"] is False
+    for key, value in {
+        "tx_max_chars": 20_000, "tx_units": 8, "tx_maxlen": 12, "tx_step": 24,
+        "tx_epochs": 1, "tx_sample_length": 30, "tx_batch_size": 128,
+    }.items():  # fmt: skip
+        page.session_state[key] = value
+    next(b for b in page.button if "Start training" in b.label).click().run()
+    assert not page.exception, page.exception
+    record = page.session_state["tx_current"]
+    assert record.spec.data.window_sampling is True
+    snap = _wait_done(page)
+    assert snap.epoch_extras[-1]["mode"] == "window 12"
+    page.run()
+    texts = " ".join(m.value for m in page.markdown)
+    assert "window 12 mode: the last 12 characters are re-read" in texts
 
 
 def test_refused_settings_keep_the_page_alive(page: AppTest) -> None:

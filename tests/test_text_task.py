@@ -36,7 +36,10 @@ def test_every_epoch_samples_the_same_seed_at_each_temperature(trained) -> None:
     assert first["seed"] == second["seed"] == data.seed_text
     assert first["temperatures"] == [0.0, 1.0] and len(second["samples"]) == 2
     assert all(len(s) == 50 and set(s) <= set(data.vocab.chars) for s in second["samples"])
-    assert 0.0 <= second["word_validity"] <= 1.0 and len(second["validity_by_t"]) == 2
+    assert 0.0 <= second["word_validity"] <= 1.0 and second["words_scored"] > 0
+    assert second["mode"] == "carry"  # carry-state sampling is the default, and says so
+    assert second["bits_per_char"] < first["bits_per_char"] < np.log2(data.vocab.size)
+    assert second["ngram_bits_per_char"] == data.ngram_bits and 0 < data.ngram_bits < 8
     assert snap.epoch_logs[1]["loss"] < snap.epoch_logs[0]["loss"]  # it learns
 
 
@@ -52,6 +55,31 @@ def test_evaluate_loss_matches_keras(trained) -> None:
     keras_loss = model.evaluate(data.x_val.astype("int32"), data.y_val, verbose=0)[0]
     assert test["val_loss"] == pytest.approx(keras_loss, rel=1e-4)
     assert 0 <= test["word_validity"] <= 1 and test["words_scored"] > 20
+
+
+def test_bits_per_char_matches_a_numpy_reference(trained) -> None:
+    from rnn_core.ngram import bits_from_probs
+
+    task, data, model, snap = trained
+    gen = CharGenerator.from_keras(model)  # NumPy cells, one window at a time from zero
+    pairs = zip(data.x_val, data.y_val, strict=True)
+    ref = np.mean([bits_from_probs(gen.prefix_probs(x), y) for x, y in pairs])
+    test = task.evaluate(model, data)
+    assert test["bits_per_char"] == pytest.approx(ref, rel=1e-4)
+    assert test["bits_per_char"] == pytest.approx(snap.epoch_extras[1]["bits_per_char"])
+    assert test["val_loss"] == pytest.approx(ref * np.log(2), rel=1e-4)
+    assert test["ngram_bits_per_char"] == data.ngram_bits
+
+
+def test_ngram_baseline_scores_the_validation_targets(trained) -> None:
+    from rnn_core.ngram import fit_ngram
+    from rnn_core.tasks.text import NGRAM_ORDER
+
+    _, data, _, _ = trained
+    ids = data.vocab.encode(data.corpus.text)
+    cut = int(len(ids) * (1 - data.config.val_fraction))
+    model = fit_ngram(ids[:cut], data.vocab.size, NGRAM_ORDER, 0.75)  # the training text only
+    assert data.ngram_bits == pytest.approx(model.window_bits(data.x_val, data.y_val))
 
 
 def test_save_keeps_the_alphabet_and_load_generates_the_same(trained, tmp_path) -> None:

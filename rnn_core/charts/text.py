@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -56,25 +55,36 @@ def next_char_bars(
     return fig
 
 
-def validity_by_temperature(
-    extras: Sequence[dict[str, Any] | None], height: int = 300
+def bits_per_char_curve(
+    epochs: Sequence[float],
+    bits: Sequence[float],
+    ngram_bits: float | None,
+    ngram_name: str = "counting n-gram",
+    height: int = 300,
 ) -> go.Figure:
-    """Word validity of each epoch's sample at each temperature, against epochs."""
-    rows = [e for e in extras if e]
+    """Held-out bits per character of the RNN after each epoch, the n-gram's as a flat line."""
     fig = go.Figure()
-    temps = rows[0]["temperatures"] if rows else []
-    for j, t in enumerate(temps):
+    fig.add_trace(
+        go.Scatter(
+            x=list(epochs), y=list(bits), mode="lines+markers", name="your RNN (held-out)",
+            line={"color": PALETTE[0], "width": 2},
+            hovertemplate="epoch %{x}: %{y:.3f} bits/char<extra>your RNN</extra>",
+        )
+    )  # fmt: skip
+    if ngram_bits is not None and np.isfinite(ngram_bits):
+        right = max(list(epochs) or [1.0])
         fig.add_trace(
             go.Scatter(
-                x=[e["epoch"] for e in rows], y=[e["validity_by_t"][j] for e in rows],
-                mode="lines+markers", name=f"T = {t:g}",
-                line={"color": PALETTE[j % len(PALETTE)]},
+                x=[0, max(right, 1.0)], y=[ngram_bits, ngram_bits], mode="lines",
+                name=f"{ngram_name} (held-out)",
+                line={"color": PALETTE[1], "width": 2, "dash": "dash"},
+                hovertemplate=f"{ngram_bits:.3f} bits/char<extra>{ngram_name}</extra>",
             )
         )  # fmt: skip
     fig.update_layout(
         height=height,
-        xaxis={"title": "epoch", "dtick": 1 if len(rows) <= 15 else None},
-        yaxis={"title": "share of real words", "range": [0, 1.02]},
+        xaxis={"title": "epoch", "rangemode": "tozero", "dtick": 1 if len(bits) <= 15 else None},
+        yaxis={"title": "bits per character (lower is better)", "rangemode": "tozero"},
         margin={"l": 50, "r": 10, "t": 20, "b": 40},
         legend={"orientation": "h", "y": -0.3},
     )

@@ -167,7 +167,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
         return 0
     width = max(len(n) for n in PRESETS)
     for p in PRESETS.values():
-        print(f"{p.name:<{width}}  {p.title}\n{'':<{width}}  source: {p.source_result}")
+        print(f"{p.name:<{width}}  {p.title}\n{'':<{width}}  {p.results_line()}")
     return 0
 
 

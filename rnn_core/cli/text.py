@@ -47,8 +47,10 @@ def add_generate_parser(sub: Any) -> None:
     p.add_argument("--length", type=int, default=400, help="characters to generate")
     p.add_argument("--rng-seed", type=int, default=0, help="seed of the sampling generator")
     p.add_argument(
-        "--window", action="store_true",
-        help="re-read the last maxlen chars for each char, exactly as Keras (slower)",
+        "--window", action=argparse.BooleanOptionalAction, default=None,
+        help="re-read the last maxlen chars for each char, exactly as Keras (slower); "
+        "--no-window carries the state. Default: what the model was trained for "
+        "(window_sampling in its .vocab.json)",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
@@ -78,14 +80,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     model, vocab, meta = load_text_model(args.model)
     gen = CharGenerator.from_keras(model)
-    window = int(meta["maxlen"]) if args.window else None
+    use_window = meta.get("window_sampling", False) if args.window is None else args.window
+    window = int(meta["maxlen"]) if use_window else None
     rng = np.random.default_rng(args.rng_seed)
     t0 = time.perf_counter()
     ids = gen.generate(vocab.encode(seed), args.length, [args.temperature], rng, window)  # (1, N)
     seconds = time.perf_counter() - t0
     text = vocab.decode(ids[0])
     print(seed + text)
-    print(f"{args.length} characters in {seconds * 1e3:.0f} ms", file=sys.stderr)
+    mode = "carry" if window is None else f"window {window}"
+    print(f"{args.length} characters in {seconds * 1e3:.0f} ms ({mode} mode)", file=sys.stderr)
     if args.json:
         result = {
             "seed": seed,

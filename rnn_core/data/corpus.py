@@ -218,16 +218,19 @@ def sample_words(sample: str, prefix: str = "") -> list[str]:
 
 
 def word_validity(samples: str | list[str], words: frozenset[str], prefixes: Any = "") -> float:
-    """Share of the words of the generated sample(s) that are words of the corpus.
+    """Distinct corpus words per generated word: a repeated word counts once, so repeats cost.
 
-    "Words of the corpus" are :func:`corpus_words` of the training text; the sample's words are
-    :func:`sample_words`. Several samples are pooled (every word counts once). 0.0 when the
-    samples hold no word at all.
+    For each sample, the number of *distinct* words of :func:`sample_words` that are words of
+    the corpus (:func:`corpus_words` of the training text); summed over the samples and divided
+    by the number of words they hold, repeats included. ``"the " * 100`` scores 1/100, not 1.
+    Real prose repeats words too, so it scores below 1: compare with the same measure on real
+    text of the same length. 0.0 when the samples hold no word at all.
     """
     samples = [samples] if isinstance(samples, str) else list(samples)
     prefixes = [prefixes] * len(samples) if isinstance(prefixes, str) else list(prefixes)
-    found = [w for s, p in zip(samples, prefixes, strict=True) for w in sample_words(s, p)]
-    return sum(w in words for w in found) / len(found) if found else 0.0
+    found = [sample_words(s, p) for s, p in zip(samples, prefixes, strict=True)]
+    total = sum(len(f) for f in found)
+    return sum(len(set(f) & words) for f in found) / total if total else 0.0
 
 
 def seed_from(text: str, length: int, start: int, look: int = 2000) -> str:

@@ -27,6 +27,7 @@ from rnn_core.data.corpus import (
     seed_from,
     word_validity,
 )
+from rnn_core.ngram import LN2, fit_ngram
 from rnn_core.sampling import CharGenerator, generate_text
 from rnn_core.tasks.info import TaskInfo
 
@@ -34,6 +35,8 @@ VALIDITY_T = 0.5  # temperature of the word-validity samples
 VALIDITY_LENGTH = 400  # characters per word-validity sample
 VALIDITY_SEEDS = 4  # samples pooled into one word-validity figure (one sample is noisy)
 PREDICT_BATCH = 512  # windows per predict_on_batch call in evaluate
+NGRAM_ORDER = 5  # the counting baseline: a character 5-gram (fixed, not tuned on held-out text)
+NGRAM_DISCOUNT = 0.75  # its absolute discount D
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class TextData:
     seed_text: str  # the seed every epoch's samples continue
     validity_seeds: tuple[str, ...]  # seeds of the pooled word-validity samples
     note: str  # one sentence on sizes
+    ngram_bits: float = float("nan")  # held-out bits/char of the counting n-gram baseline
+    reference_validity: float = float("nan")  # word validity of real held-out text, same length
 
 
 def _check(cfg: TextConfig) -> None:
@@ -99,9 +104,14 @@ def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
         f"first {cut:,}; validating on {len(x_val):,} windows of the last {len(val_text):,}. "
         f"Targets: the next character after {targets}."
     )
+    words = corpus_words(text)
+    ngram = fit_ngram(ids[:cut], vocab.size, NGRAM_ORDER, NGRAM_DISCOUNT)
+    real = [val_text[(at := val_text.index(s)) + len(s) : at + len(s) + VALIDITY_LENGTH]
+            for s in seeds]  # fmt: skip
     return TextData(
         cfg, Corpus(corpus.name, text, corpus.source), vocab, x_train, y_train, x_val, y_val,
-        corpus_words(text), seed, seeds, note,
+        words, seed, seeds, note, ngram.window_bits(x_val, y_val),
+        word_validity(real, words, list(seeds)),
     )  # fmt: skip
 
 
@@ -143,9 +153,31 @@ def build_text_model(cfg: ModelConfig, vocab_size: int, every_position: bool = T
     return keras.Model(inputs, outputs, name=f"text_{cfg.cell.lower()}")
 
 
+def sampling_mode(window: int | None) -> str:
+    """How a sample was made: "carry" (state carried) or "window W" (last W chars re-read)."""
+    return "carry" if window is None else f"window {window}"
+
+
 def sample_rng(cfg: TextConfig, epoch: int) -> np.random.Generator:
     """The sampling generator of one epoch: the same seed and epoch give the same samples."""
     return np.random.default_rng([cfg.seed, epoch])
+
+
+def held_out_scores(model: Any, data: TextData) -> tuple[float, float]:
+    """(bits per character, next-char accuracy) of a model on the validation windows.
+
+    Bits per character: the mean cross-entropy of every validation target, in bits (log2),
+    each window read from a zero state, as the model was trained.
+    """
+    bits, hits = [], []
+    for i in range(0, len(data.x_val), PREDICT_BATCH):
+        x = data.x_val[i : i + PREDICT_BATCH].astype(np.int32)  # (B, T)
+        p = np.asarray(model.predict_on_batch(x), np.float64)  # (B, T, V) or (B, V)
+        y = data.y_val[i : i + PREDICT_BATCH].astype(np.int64)  # (B, T) or (B,)
+        picked = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]  # like y
+        bits.append(-np.log2(np.maximum(picked, 1e-12)).ravel())  # as before: at most 40 bits
+        hits.append((p.argmax(axis=-1) == y).ravel())
+    return float(np.concatenate(bits).mean()), float(np.concatenate(hits).mean())
 
 
 def measure_validity(
@@ -204,7 +236,7 @@ class TextTask:
         return data.config.maxlen if data.config.window_sampling else None
 
     def epoch_report(self, data: TextData):
-        """A hook for the engine: the same seed sampled at every temperature, word validity."""
+        """A hook for the engine: samples at every temperature, bits/char, word validity."""
         cfg = data.config
 
         def hook(model: Any, epoch: int) -> dict[str, Any]:
@@ -214,35 +246,33 @@ class TextTask:
             texts = generate_text(
                 gen, data.vocab, data.seed_text, cfg.sample_length, cfg.temperatures, rng, window
             )
-            validity, _ = measure_validity(gen, data, rng, window)
-            by_t = [word_validity(t, data.words, data.seed_text) for t in texts]
+            validity, n = measure_validity(gen, data, rng, window)
+            bits, _ = held_out_scores(model, data)
             return {
                 "epoch": epoch,
                 "seed": data.seed_text,
                 "temperatures": list(cfg.temperatures),
                 "samples": texts,
-                "validity_by_t": by_t,
+                "mode": sampling_mode(window),
                 "word_validity": validity,
+                "words_scored": n,
+                "bits_per_char": bits,
+                "ngram_bits_per_char": data.ngram_bits,
             }
 
         return hook
 
     def evaluate(self, model: Any, data: TextData) -> dict[str, float]:
-        """Held-out loss and next-char accuracy, and pooled word validity at T=0.5."""
-        losses, hits = [], []
-        for i in range(0, len(data.x_val), PREDICT_BATCH):
-            x = data.x_val[i : i + PREDICT_BATCH].astype(np.int32)  # (B, T)
-            p = np.asarray(model.predict_on_batch(x), np.float64)  # (B, T, V) or (B, V)
-            y = data.y_val[i : i + PREDICT_BATCH].astype(np.int64)  # (B, T) or (B,)
-            picked = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]  # like y
-            losses.append(-np.log(np.maximum(picked, 1e-12)).ravel())
-            hits.append((p.argmax(axis=-1) == y).ravel())
+        """Held-out bits/char (and the n-gram's), loss, next-char accuracy, word validity."""
+        bits, accuracy = held_out_scores(model, data)
         gen = CharGenerator.from_keras(model)
         rng = sample_rng(data.config, 10_000)
         validity, n = measure_validity(gen, data, rng, self.window(data))
         return {
-            "val_loss": float(np.concatenate(losses).mean()),
-            "val_accuracy": float(np.concatenate(hits).mean()),
+            "bits_per_char": bits,
+            "ngram_bits_per_char": data.ngram_bits,
+            "val_loss": bits * LN2,
+            "val_accuracy": accuracy,
             "word_validity": validity,
             "words_scored": n,
         }

@@ -1,0 +1,53 @@
+"""Every shipped pretrained snapshot, scored again now, reproduces the scores in its JSON."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rnn_core import pretrained
+from tests.conftest import SHARED_DATA
+
+keras = pytest.importorskip("keras")
+SHIPPED = pretrained.list_snapshots(pretrained.ASSETS)
+NEEDS = {"imdb": "imdb.npz", "mnist": "mnist.npz", "nietzsche": "nietzsche.txt"}
+
+
+def _data(snap: pretrained.Snapshot):
+    """The snapshot's data on this machine, or a visible skip naming what is missing."""
+    from rnn_core.tasks import get_task
+
+    cfg, task = snap.spec.data, get_task(snap.spec.task)
+    need = NEEDS.get(snap.spec.task) or NEEDS.get(getattr(cfg, "corpus", ""))
+    if need and not (SHARED_DATA / need).is_file():
+        pytest.skip(f"{need} not in {SHARED_DATA}: {snap.name} cannot be re-scored here")
+    if need:
+        cfg = replace(cfg, data_dir=str(SHARED_DATA))
+    data = task.make_data(cfg)
+    if snap.vocab and data.vocab.chars != snap.vocab["chars"]:
+        pytest.skip(f"{snap.name}: this machine's {cfg.corpus} text has another alphabet")
+    return data
+
+
+def test_the_shipped_snapshots_include_addition_and_a_python_docs_text_model() -> None:
+    tasks = {(s.spec.task, getattr(s.spec.data, "corpus", None)) for s in SHIPPED}
+    assert ("addition", None) in tasks and ("text", "python-docs") in tasks  # scored in CI
+
+
+@pytest.mark.parametrize("snap", SHIPPED, ids=[s.name for s in SHIPPED])
+def test_rescore_matches_the_json(snap: pretrained.Snapshot) -> None:
+    fresh = pretrained.rescore(snap, _data(snap))
+    gaps = pretrained.score_gaps(snap, fresh)
+    assert gaps, f"{snap.name}: no deterministic score to compare"
+    for key, (recorded, now) in gaps.items():
+        assert now == pytest.approx(recorded, abs=pretrained.TOLERANCE), (snap.name, key)
+
+
+def test_main_score_prefers_the_fresh_figure_and_reads_bits_from_old_json() -> None:
+    text = next(s for s in SHIPPED if s.name == "nietzsche-lstm")
+    label, value = pretrained.main_score(text)
+    assert label == "held-out bits/char"
+    assert value == pytest.approx(text.test["val_loss"] / 0.6931471805599453)
+    adder = next(s for s in SHIPPED if s.spec.task == "addition")
+    assert pretrained.main_score(adder, {"exact_match": 0.5}) == ("exact match", 0.5)
