@@ -29,13 +29,14 @@ def test_stepper_on_pretrained_imdb_shows_the_gradient_through_max_pooling(tmp_p
         page.get_by_role("button", name="Load the pretrained model").click(timeout=30_000)
         page.get_by_role("button", name="Train more").wait_for(timeout=180_000)
         page.wait_for_timeout(3000)
-        page.screenshot(path=str(ARTIFACTS / "stepper_pretrained_imdb_loaded.png"))
         page.get_by_role("link", name="Inside the RNN", exact=True).click(timeout=120_000)
         page.get_by_text("A model trained this session").click(timeout=60_000)
         page.get_by_text("How far back does it remember?").wait_for(timeout=180_000)
         page.get_by_text("Where max pooling takes each unit").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
-        page.screenshot(path=str(ARTIFACTS / "stepper_pretrained_imdb.png"), full_page=True)
+        page.screenshot(
+            path=str(ARTIFACTS / "stepper_pretrained_imdb.png"), full_page=True, timeout=120_000
+        )
         body = page.inner_text("body")
         assert "the logit of P(positive) (the pre-sigmoid output)" in body
         assert "each unit's maximum over time, max_t h_t (max pooling)" in body
