@@ -48,7 +48,7 @@ def offer(task: str) -> Any:
 def _missing(task: str) -> list[str]:
     """The task's dataset files not on this machine (the data directory or Keras's cache)."""
     status = data_status(st.session_state.get("data_dir") or None)
-    return [f for f in getattr(get_task(task), "files", ()) if not status[f]]
+    return [f for f in get_task(task).files if not status[f]]
 
 
 def new_run(snap: Any, spec: Any, data: Any, name: str) -> Any:
@@ -133,7 +133,7 @@ def text_page() -> None:
             record = new_run(snap, spec, data, f"{run_name(spec)} · {cfg.corpus} · pretrained")
             note = data.note
         else:
-            seed = next((e["seed"] for e in reversed(snap.epoch_extras) if e), "")
+            seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
             data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
             record = _generate_only(snap, spec, data)
             note = (

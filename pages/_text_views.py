@@ -35,11 +35,11 @@ def samples_view(record: Any):
     key, seen = f"tx_epoch_{id(record)}", f"tx_seen_{id(record)}"
 
     def view(snap: Any) -> None:
-        extras = [e for e in snap.epoch_extras if e]
+        extras = [e for e in snap.epoch_extras if e is not None]
         if not extras:
             st.caption("Samples appear here after the first epoch.")
             return
-        epochs = [e["epoch"] for e in extras]
+        epochs = [e.epoch for e in extras]
         shown = st.session_state.get(key)
         if shown not in epochs or shown == st.session_state.get(seen):  # was at the newest
             st.session_state[key] = epochs[-1]  # follow each new epoch
@@ -52,16 +52,16 @@ def samples_view(record: Any):
             )  # fmt: skip
         extra = extras[epochs.index(st.session_state[key])]
         st.markdown(
-            f"**After epoch {extra['epoch']}** · word validity at T = 0.5: "
-            f"**{extra['word_validity']:.0%}** (share of generated words that are words of "
+            f"**After epoch {extra.epoch}** · word validity at T = 0.5: "
+            f"**{extra.word_validity:.0%}** (share of generated words that are words of "
             "the corpus) · grey: the seed"
         )
-        cols = st.columns(len(extra["samples"]))
+        cols = st.columns(len(extra.samples))
         for col, t, sample, valid in zip(
-            cols, extra["temperatures"], extra["samples"], extra["validity_by_t"], strict=True
+            cols, extra.temperatures, extra.samples, extra.validity_by_t, strict=True
         ):
             col.markdown(f"**T = {t:g}** · {valid:.0%} real words")
-            col.html(sample_box(extra["seed"], sample))
+            col.html(sample_box(extra.seed, sample))
             if not sample.strip():
                 col.caption(
                     "Only spaces and line breaks: at a low temperature a young model keeps "
@@ -184,7 +184,7 @@ def compare(past: list[Any]) -> None:
     for (name, _), r in zip(series, past, strict=True):
         s = r.job.snapshot()
         val = [log["val_loss"] for log in s.epoch_logs if "val_loss" in log]
-        valid = [e["word_validity"] for e in s.epoch_extras if e]
+        valid = [e.word_validity for e in s.epoch_extras if e is not None]
         rows.append(
             {
                 "run": name,

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
+from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import get_task
@@ -49,7 +49,7 @@ def _pre_post(label: str, key: str, what: str) -> Control:
 # of the chosen task's data config; model controls for every task unless NEEDS says otherwise.
 CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("model", "cell"): (0, lambda c, t: c.selectbox(
-        "Cell", getattr(t, "cells", CELLS), key="cell",
+        "Cell", t.cells, key="cell",
         help="Dense: the non-recurrent baseline (Flatten, then Dense layers).")),
     ("model", "bidirectional"): (0, lambda c, t: c.checkbox(
         "Bidirectional", key="bidirectional",
@@ -104,7 +104,7 @@ def shown(task: Any) -> list[tuple[str, str]]:
 
 def default_spec(task: Any) -> RunSpec:
     """A task's starting spec; loaded datasets start on a small subset."""
-    spec = task.default_spec() if hasattr(task, "default_spec") else RunSpec()
+    spec = task.default_spec()
     if _nullable(task, "train_size"):
         spec = replace(spec, data=replace(spec.data, train_size=DEMO_SUBSET))
     return spec

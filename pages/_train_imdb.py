@@ -20,7 +20,6 @@ from rnn_core.tasks.imdb import (
 )
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
-EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
 EXTRA_HELP = (
     "**train loss**: binary cross-entropy on the training batches (lower is better). "
     "**val accuracy**: share of the held-out part of the training reviews classified right. "
@@ -37,7 +36,7 @@ def extra_label(record: Any) -> str:
 
 def evaluate(record: Any) -> None:
     """Once training has stopped: P(positive) for all 25,000 test reviews, kept in the run."""
-    score_test_set(record, "reviews", "probabilities")
+    score_test_set(record, "reviews")
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
@@ -45,17 +44,17 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
     data = record.info["data"]
 
     def reviews(snap: Any) -> None:
-        extras = [e for e in snap.epoch_extras if e]
-        if not extras:
+        reports = [r for r in snap.epoch_extras if r is not None]
+        if not reports:
             return
-        rows = review_rows(data, extras[-1]["probabilities"])
+        rows = review_rows(data, reports[-1].probabilities)
         st.markdown(f"**Five test reviews after epoch {snap.epoch}** (never seen in training)")
         st.caption(
             "Bar length = the model's probability that the review is positive; over 0.5 it "
             "answers *positive*. Colour = the true label (blue positive, orange negative); "
             "✓ / ✗ = right or wrong. `br` is a line break left over from the web pages."
         )
-        key = (snap.epoch, len(extras))
+        key = (snap.epoch, len(reports))
         fig = cached_figure(record, "reviews", key, lambda: classify_charts.review_bars(rows))
         st.plotly_chart(fig, key=f"reviews_{id(record)}", config={"displayModeBar": False})
         with st.expander("Read the five reviews as the model sees them"):
@@ -84,13 +83,14 @@ def results(record: Any, active: bool) -> None:
     """Below the live panel: whole-test accuracy, your own review, padding and truncation."""
     data, cfg = record.info["data"], record.spec.data
     test = record.info.get("test")
-    if test and not active:
+    if test is not None and not active:
+        epoch = record.info["test_at"][0]
         st.metric(
-            f"test accuracy, all {test['reviews']:,} test reviews (after epoch {test['epoch']})",
-            f"{test['accuracy']:.3f}",
+            f"test accuracy, all {test.reviews:,} test reviews (after epoch {epoch})",
+            f"{test.accuracy:.3f}",
         )
         st.caption(
-            f"Share of the {test['reviews']:,} test reviews the model labels right (none of "
+            f"Share of the {test.reviews:,} test reviews the model labels right (none of "
             "them was used for training); chance is 0.5."
         )
 

@@ -16,13 +16,13 @@ from rnn_core.stepper.saturation import saturation_summary
 from rnn_core.stepper.sources import (
     NAMES,
     SCHEMES,
-    STEP_TASKS,
     random_input,
     recurrent_stack,
     test_choices,
     trained_input,
 )
 from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
+from rnn_core.tasks import TASKS
 
 use_the_router()
 
@@ -105,7 +105,7 @@ def random_controls() -> StepperCase:
 
 def trained_controls() -> StepperCase | None:
     """Pick a run of this session and one of its test inputs; None (with a pointer) if none."""
-    usable = [r for r in runs() if r.spec.task in STEP_TASKS and r.spec.model.cell in KINDS]
+    usable = [r for r in runs() if TASKS[r.spec.task].steppable and r.spec.model.cell in KINDS]
     if not usable:
         st.info(
             "No recurrent model has been trained in this session yet. Train one on the Train "

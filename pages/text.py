@@ -164,7 +164,7 @@ with settings_box("Corpus and model"):
     corpus = choose_corpus()
     if corpus is not None:
         corpus_summary(corpus)
-    names = [n for n, p in PRESETS.items() if p.spec.task == "text"]
+    names = list(TASK.presets())
     st.selectbox(
         "Preset", ["(custom)", *names], key="tx_preset", on_change=apply_preset,
         format_func=lambda n: n if n == "(custom)" else f"{n} — {PRESETS[n].title}",
@@ -198,7 +198,6 @@ if current is not None:
         current,
         metric="accuracy",
         metric_label="val accuracy (next char)",
-        extra_key="word_validity",
         extra_label="word validity (T=0.5)",
         after_epoch=samples_view(current),
     )
@@ -211,7 +210,7 @@ if current is not None:
         summary(current.job.model)
     export_buttons(current)  # .keras plus the alphabet file `generate` reads
 
-past = [r for r in runs() if r.spec.task == "text"]
+past = [r for r in runs() if r.spec.task == TASK.info.name]
 if len(past) > 1:
     compare(past)
 

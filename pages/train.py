@@ -53,9 +53,8 @@ def start_run(spec: RunSpec) -> None:
 
 def _test_metric(record: Any) -> float | None:
     """The whole-test-set score kept in a run, if it was scored (accuracy or exact match)."""
-    test = record.info.get("test") or {}
-    value = test.get("accuracy", test.get("exact_match"))
-    return None if value is None else round(float(value), 4)
+    test = record.info.get("test")
+    return None if test is None else round(float(test.headline[1]), 4)
 
 
 st.title("Train a recurrent network")
@@ -66,7 +65,7 @@ task_name = st.selectbox(
 task = get_task(task_name)
 st.caption(f"**{task.info.label}** — {task.info.rnn_type}. {task.info.description}")
 _train_form.load_task_defaults(task_name)
-if getattr(task, "files", ()):
+if task.files:
     _train_form.data_dir_setting(task)
 _train_form.preset_picker(task_name)
 _snapshots.train_page(task_name)  # start from a pretrained model
@@ -94,14 +93,13 @@ if current is not None:
     note = current.info["data"].note
     if note:
         st.info(note)
-    if not active and hasattr(view, "evaluate"):
+    if not active:
         view.evaluate(current)  # whole-test-set scores, once per set of trained weights
     st.caption(view.EXTRA_HELP)
     live_panel(
         current,
         metric="accuracy",
         metric_label=view.METRIC_LABEL,
-        extra_key=view.EXTRA_KEY,
         extra_label=view.extra_label(current),
         after_epoch=view.after_epoch(current),
     )
@@ -134,7 +132,7 @@ if len(past) > 1:
     for n, r in zip(chosen, picked, strict=True):
         s = r.job.snapshot()
         val = [log.get("val_accuracy", 0.0) for log in s.epoch_logs]
-        extra = [e[view.EXTRA_KEY] for e in s.epoch_extras if e]
+        extra = [e.score for e in s.epoch_extras if e is not None]
         rows.append(
             {
                 "run": n,

@@ -170,9 +170,9 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     table = next(d.value for d in at.dataframe if "run" in d.value.columns)
     assert list(table["cell"]) == ["GRU", "SimpleRNN"]
     extras = [r.job.snapshot().epoch_extras for r in (record, second)]
-    best = [max(e["test_accuracy"] for e in ex) for ex in extras]
+    best = [max(e.test_accuracy for e in ex) for ex in extras]
     assert list(table["best test accuracy (30 images)"]) == [round(b, 4) for b in best]
-    scored = [r.info["test"]["accuracy"] for r in (record, second)]  # whole test set, kept
+    scored = [r.info["test"].accuracy for r in (record, second)]  # whole test set, kept
     assert list(table["test (whole set)"]) == [round(v, 4) for v in scored]
 
 

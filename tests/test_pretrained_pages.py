@@ -14,7 +14,7 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds
 
 
-def _shipped(task: str) -> snapshots.Snapshot:
+def _shipped(task: str) -> snapshots.Pretrained:
     found = snapshots.list_snapshots(snapshots.ASSETS, task)
     if not found:
         pytest.skip(f"no {task} snapshot in assets/ (see assets/README.md)")
@@ -41,7 +41,7 @@ def test_train_page_starts_from_the_addition_snapshot() -> None:
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["epochs done"] == str(snap.epochs)
     assert float(tiles["held-out exact match"]) == pytest.approx(
-        snap.epoch_extras[-1]["exact_match"], abs=1e-3
+        snap.epoch_extras[-1].exact_match, abs=1e-3
     )
     at.text_input[0].input("123+45")  # "ask your own sum": the copy answers at once
     next(b for b in at.button if b.label == "Ask the model").click().run()

@@ -56,8 +56,8 @@ def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
     tiles = {m.label: m.value for m in page.metric}
     assert tiles["epochs done"] == "2" and 0 <= float(tiles["word validity (T=0.5)"]) <= 1
     extras = snap.epoch_extras
-    assert [e["epoch"] for e in extras] == [1, 2] and extras[0]["seed"] == extras[1]["seed"]
-    assert all(len(s) == 60 for e in extras for s in e["samples"])
+    assert [e.epoch for e in extras] == [1, 2] and extras[0].seed == extras[1].seed
+    assert all(len(s) == 60 for e in extras for s in e.samples)
     texts = " ".join(m.value for m in page.markdown)
     assert "After epoch 2" in texts and "T = 0" in texts and "T = 1" in texts
     # the timeline scrubs back to epoch 1 and stops following new epochs

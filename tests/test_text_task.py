@@ -33,25 +33,25 @@ def trained():
 def test_every_epoch_samples_the_same_seed_at_each_temperature(trained) -> None:
     _, data, _, snap = trained
     first, second = snap.epoch_extras
-    assert first["seed"] == second["seed"] == data.seed_text
-    assert first["temperatures"] == [0.0, 1.0] and len(second["samples"]) == 2
-    assert all(len(s) == 50 and set(s) <= set(data.vocab.chars) for s in second["samples"])
-    assert 0.0 <= second["word_validity"] <= 1.0 and len(second["validity_by_t"]) == 2
+    assert first.seed == second.seed == data.seed_text
+    assert first.temperatures == (0.0, 1.0) and len(second.samples) == 2
+    assert all(len(s) == 50 and set(s) <= set(data.vocab.chars) for s in second.samples)
+    assert 0.0 <= second.word_validity <= 1.0 and len(second.validity_by_t) == 2
     assert snap.epoch_logs[1]["loss"] < snap.epoch_logs[0]["loss"]  # it learns
 
 
 def test_epoch_samples_are_reproducible(trained) -> None:
     task, data, model, snap = trained
     again = task.epoch_report(data)(model, 2)  # same weights, same epoch: same samples
-    assert again["samples"] == snap.epoch_extras[1]["samples"]
+    assert again.samples == snap.epoch_extras[1].samples
 
 
 def test_evaluate_loss_matches_keras(trained) -> None:
     task, data, model, _ = trained
     test = task.evaluate(model, data)
     keras_loss = model.evaluate(data.x_val.astype("int32"), data.y_val, verbose=0)[0]
-    assert test["val_loss"] == pytest.approx(keras_loss, rel=1e-4)
-    assert 0 <= test["word_validity"] <= 1 and test["words_scored"] > 20
+    assert test.val_loss == pytest.approx(keras_loss, rel=1e-4)
+    assert 0 <= test.word_validity <= 1 and test.words_scored > 20
 
 
 def test_save_keeps_the_alphabet_and_load_generates_the_same(trained, tmp_path) -> None:

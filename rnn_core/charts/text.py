@@ -56,17 +56,18 @@ def next_char_bars(
     return fig
 
 
-def validity_by_temperature(
-    extras: Sequence[dict[str, Any] | None], height: int = 300
-) -> go.Figure:
-    """Word validity of each epoch's sample at each temperature, against epochs."""
-    rows = [e for e in extras if e]
+def validity_by_temperature(extras: Sequence[Any], height: int = 300) -> go.Figure:
+    """Word validity of each epoch's sample at each temperature, against epochs.
+
+    ``extras`` are the text task's per-epoch reports (``TextReport``; None entries skipped).
+    """
+    rows = [e for e in extras if e is not None]
     fig = go.Figure()
-    temps = rows[0]["temperatures"] if rows else []
+    temps = rows[0].temperatures if rows else ()
     for j, t in enumerate(temps):
         fig.add_trace(
             go.Scatter(
-                x=[e["epoch"] for e in rows], y=[e["validity_by_t"][j] for e in rows],
+                x=[e.epoch for e in rows], y=[e.validity_by_t[j] for e in rows],
                 mode="lines+markers", name=f"T = {t:g}",
                 line={"color": PALETTE[j % len(PALETTE)]},
             )

@@ -62,10 +62,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         if args.task and args.task != spec.task:
             raise ValueError(f"preset {args.preset!r} is for task {spec.task!r}, not {args.task!r}")
     else:
-        task = get_task(args.task or "addition")
-        spec = RunSpec(task=task.info.name, data=task.data_config())
-        if hasattr(task, "default_spec"):  # the task's own starting point (its fast preset)
-            spec = task.default_spec()
+        spec = get_task(args.task or "addition").default_spec()  # its fast preset, if any
     values = vars(args)
     data = update(spec.data, **values)
     return RunSpec(
@@ -105,8 +102,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 _log(f"waiting for a training slot (position {snap.queue_position})")
             for log, extra in zip(snap.epoch_logs[shown:], snap.epoch_extras[shown:], strict=True):
                 metrics = "  ".join(f"{k} {v:.4f}" for k, v in log.items() if k != "epoch")
+                scores = {} if extra is None else extra.to_plain()
                 more = "".join(
-                    f"  {k} {v:.3f}" for k, v in (extra or {}).items() if isinstance(v, float)
+                    f"  {k} {v:.3f}" for k, v in scores.items() if isinstance(v, float)
                 )  # the task's own per-epoch scores (exact_match, test_accuracy, ...)
                 _log(f"epoch {int(log['epoch'])}/{snap.epochs_target}  {metrics}{more}")
             shown = len(snap.epoch_logs)
@@ -118,14 +116,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         _log(f"training failed: {snap.error}")
         return 1
     test = task.evaluate(model, data)
-    _log("test: " + "  ".join(f"{k} {v}" for k, v in test.items()))
+    _log("test: " + "  ".join(f"{k} {v}" for k, v in test.scores().items()))
     if args.save:
         if args.save.endswith(".weights.h5"):  # a pretrained snapshot: weights + JSON sidecar
             _save_snapshot(args, model, spec, data, job.wait(), test)
-        elif hasattr(task, "save"):  # a task may save more than the model (text: its alphabet)
+        else:  # the model, and what the task keeps beside it (text: its alphabet)
             task.save(model, data, args.save)
-        else:
-            model.save(args.save)
         _log(f"saved to {args.save}")
     result = {
         "task": spec.task,
@@ -135,7 +131,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "stopped_early": snap.stopped_early,
         "train_seconds": round(snap.train_seconds, 2),
         "history": job.history(),
-        "test": test,
+        "test": test.scores(),
     }
     if args.json:
         print(json.dumps(result))
@@ -143,18 +139,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _save_snapshot(
-    args: argparse.Namespace, model: Any, spec: RunSpec, data: Any, snap: Any, test: dict
+    args: argparse.Namespace, model: Any, spec: RunSpec, data: Any, snap: Any, test: Any
 ) -> None:
     """Write the weights and the JSON (spec, scores, history, text alphabet) of a snapshot."""
     import shlex
 
     from rnn_core.pretrained import save_snapshot
+    from rnn_core.tasks import get_task
 
-    vocab = None
-    if spec.task == "text":
-        from rnn_core.tasks.text import sidecar_meta
-
-        vocab = sidecar_meta(data.vocab, data.config, data.corpus.name)
+    companion = get_task(spec.task).companion(data)  # text: its alphabet, stored as "vocab"
+    vocab = None if companion is None else json.loads(companion[1])
     command = "python -m rnn_core " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])
     meta = save_snapshot(args.save, model, spec, snap, test, vocab, command)
     _log(f"snapshot description: {meta}")

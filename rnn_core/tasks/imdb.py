@@ -9,17 +9,19 @@ Nothing here imports TensorFlow until a model is built.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from rnn_core.config import CELLS, ImdbConfig, RunSpec
+from rnn_core.config import ImdbConfig, RunSpec
 from rnn_core.data import loaders as datasets
+from rnn_core.tasks.base import DETAIL, KerasCode, Report, Results
 from rnn_core.tasks.classifier import (
     ClassifierTask,
     check_sizes,
+    classifier_code,
     data_note,
     predict,
     split_off_validation,
@@ -252,6 +254,44 @@ def sample_reviews(
     return review_rows(data, [float(p) for p in probabilities[:n]])
 
 
+@dataclass(frozen=True)
+class ImdbReport(Report):
+    """After one epoch: accuracy on a fixed sample of test reviews and the first few scores."""
+
+    test_accuracy: float  # share of the sampled test reviews labelled right
+    sample_size: int  # test reviews in the sample (the first IMDB_HOOK_SIZE)
+    probabilities: tuple[float, ...]  # P(positive) of the first SAMPLE_REVIEWS test reviews
+
+    @property
+    def score(self) -> float:
+        """Test accuracy on the sample."""
+        return self.test_accuracy
+
+
+@dataclass(frozen=True)
+class ImdbResults(Results):
+    """Accuracy on the whole test set, with every review's P(positive)."""
+
+    accuracy: float  # share of the test reviews labelled right
+    reviews: int  # test reviews scored
+    probabilities: np.ndarray | None = field(default=None, metadata=DETAIL, compare=False)  # (N,)
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """Test accuracy."""
+        return "test accuracy", self.accuracy
+
+
+_KERAS_DATA = """\
+# Data: IMDB reviews as word ids (Keras's loader), padded or cut to MAXLEN words.
+NUM_WORDS, MAXLEN, TRAIN_SIZE = {num_words}, {maxlen}, {train_size}
+(x, y), (x_test, y_test) = keras.datasets.imdb.load_data(num_words=NUM_WORDS, skip_top={skip_top})
+pad = dict(maxlen=MAXLEN, padding="{padding}", truncating="{truncating}")
+x, x_test = keras.utils.pad_sequences(x, **pad), keras.utils.pad_sequences(x_test, **pad)
+x, y = x[:TRAIN_SIZE], y[:TRAIN_SIZE]  # (N, MAXLEN) word ids, (N,) 0/1 labels
+"""
+
+
 class ImdbTask(ClassifierTask):
     """Sentiment: an RNN reads a review word by word; its last state says positive or not."""
 
@@ -267,10 +307,10 @@ class ImdbTask(ClassifierTask):
         ),
     )
     data_config = ImdbConfig
+    report_type = ImdbReport
+    results_type = ImdbResults
     files = (datasets.IMDB_FILE, datasets.WORD_INDEX_FILE)
-    cells = (*CELLS, "Dense")
-
-    fast_preset = "imdb-fast"
+    default_preset = "imdb-fast"
     _source_key = staticmethod(source_key)
     _load_source = staticmethod(load_imdb_source)
     _make_data = staticmethod(make_imdb_data)
@@ -292,22 +332,43 @@ class ImdbTask(ClassifierTask):
         """A hook for the engine: accuracy on the first ``size`` test reviews, sample scores."""
         x, y = data.x_test[:size], data.y_test[:size]
 
-        def hook(model: Any, epoch: int) -> dict[str, Any]:
+        def hook(model: Any, epoch: int) -> ImdbReport:
             p = self.predict(model, x)  # (size,)
-            return {
-                "test_accuracy": float(((p > 0.5) == (y > 0.5)).mean()),
-                "sample_size": int(len(y)),
-                "probabilities": [float(v) for v in p[:SAMPLE_REVIEWS]],
-            }
+            return ImdbReport(
+                test_accuracy=float(((p > 0.5) == (y > 0.5)).mean()),
+                sample_size=int(len(y)),
+                probabilities=tuple(float(v) for v in p[:SAMPLE_REVIEWS]),
+            )
 
         return hook
 
-    def evaluate(
-        self, model: Any, data: ImdbData, probabilities: np.ndarray | None = None
-    ) -> dict[str, float]:
-        """Accuracy on the whole test set (pass ``probabilities`` to reuse a prediction)."""
-        p = self.predict(model, data.x_test) if probabilities is None else probabilities
-        return {
-            "accuracy": float(((p > 0.5) == (data.y_test > 0.5)).mean()),
-            "reviews": int(len(data.y_test)),
-        }
+    def evaluate(self, model: Any, data: ImdbData) -> ImdbResults:
+        """Accuracy on the whole test set; every review's P(positive) is kept in the results."""
+        p = self.predict(model, data.x_test)  # (N,)
+        accuracy = float(((p > 0.5) == (data.y_test > 0.5)).mean())
+        return ImdbResults(accuracy, int(len(data.y_test)), p)
+
+    def keras_code(self, spec: RunSpec) -> KerasCode:
+        """Keras's IMDB loader and padding, Embedding -> RNN stack -> sigmoid."""
+        d = spec.data
+        data = _KERAS_DATA.format(
+            num_words=d.num_words,
+            maxlen=d.maxlen,
+            train_size="None" if d.train_size is None else d.train_size,
+            skip_top=d.skip_top,
+            padding=d.padding,
+            truncating=d.truncating,
+        )
+        return classifier_code(spec, data, "(MAXLEN,)", True, 2)
+
+    def stepper_choices(self, data: ImdbData, limit: int) -> list[str]:
+        """ "#i (tone, n words): the first words …" for the first ``limit`` test reviews."""
+        from rnn_core.stepper.sources import imdb_choices
+
+        return imdb_choices(data, limit)
+
+    def stepper_input(self, model: Any, data: ImdbData, index: int, top: int) -> dict:
+        """The RNN reads test review ``index`` one word embedding per timestep."""
+        from rnn_core.stepper.sources import imdb_input
+
+        return imdb_input(model, data, index, top)

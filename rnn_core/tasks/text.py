@@ -28,12 +28,14 @@ from rnn_core.data.corpus import (
     word_validity,
 )
 from rnn_core.sampling import CharGenerator, generate_text
+from rnn_core.tasks.base import Report, Results, Task
 from rnn_core.tasks.info import TaskInfo
 
 VALIDITY_T = 0.5  # temperature of the word-validity samples
 VALIDITY_LENGTH = 400  # characters per word-validity sample
 VALIDITY_SEEDS = 4  # samples pooled into one word-validity figure (one sample is noisy)
 PREDICT_BATCH = 512  # windows per predict_on_batch call in evaluate
+VOCAB_SUFFIX = ".vocab.json"  # added to a saved model's file name for its alphabet
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,39 @@ def measure_validity(
     return word_validity(texts, data.words, list(data.validity_seeds)), n
 
 
-class TextTask:
+@dataclass(frozen=True)
+class TextReport(Report):
+    """After one epoch: the same seed continued at every temperature, and word validity."""
+
+    epoch: int  # the epoch it was sampled after (1-based)
+    seed: str  # the text every sample continues
+    temperatures: tuple[float, ...]  # one sample per temperature
+    samples: tuple[str, ...]  # the continuations, in temperature order
+    validity_by_t: tuple[float, ...]  # share of real words in each sample
+    word_validity: float  # pooled word validity of held-out-seed samples at T=0.5
+
+    @property
+    def score(self) -> float:
+        """Pooled word validity at T=0.5."""
+        return self.word_validity
+
+
+@dataclass(frozen=True)
+class TextResults(Results):
+    """Held-out next-character scores and pooled word validity."""
+
+    val_loss: float  # mean cross-entropy of the next character on the held-out windows
+    val_accuracy: float  # share of held-out next characters that are the likeliest
+    word_validity: float  # share of real words in 400-char samples at T=0.5
+    words_scored: int  # words those samples held
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """Word validity."""
+        return "word validity", self.word_validity
+
+
+class TextTask(Task):
     """Character-level generation: read a window of characters, predict the next one."""
 
     info = TaskInfo(
@@ -175,17 +209,13 @@ class TextTask:
         ),
     )
     data_config = TextConfig
-    cells = CELLS
+    report_type = TextReport
+    results_type = TextResults
+    default_preset = "text-fast"
 
-    def default_spec(self) -> RunSpec:
-        """The spec a run starts from when no preset is named: the fast preset."""
-        from rnn_core.presets import PRESETS
-
-        return PRESETS["text-fast"].spec
-
-    def make_data(self, cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
-        """Windows of the corpus named in the config (or of ``corpus``, e.g. an upload)."""
-        return make_text_data(cfg, corpus)
+    def make_data(self, cfg: TextConfig, source: Corpus | None = None) -> TextData:
+        """Windows of the corpus named in the config (or of ``source``, e.g. an upload)."""
+        return make_text_data(cfg, source)
 
     def build(self, spec: RunSpec, data: TextData) -> Any:
         """Build and compile the character model."""
@@ -199,6 +229,10 @@ class TextTask:
         """((x_train, y_train), (x_val, y_val)) for the engine."""
         return (data.x_train, data.y_train), (data.x_val, data.y_val)
 
+    def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """The likeliest next character id after every prefix (or the window). (N, T) or (N,)."""
+        return np.asarray(model.predict_on_batch(x.astype(np.int32))).argmax(axis=-1)
+
     def window(self, data: TextData) -> int | None:
         """The sampling window: maxlen when the config asks for Keras-style sampling."""
         return data.config.maxlen if data.config.window_sampling else None
@@ -207,7 +241,7 @@ class TextTask:
         """A hook for the engine: the same seed sampled at every temperature, word validity."""
         cfg = data.config
 
-        def hook(model: Any, epoch: int) -> dict[str, Any]:
+        def hook(model: Any, epoch: int) -> TextReport:
             gen = CharGenerator.from_keras(model)
             rng = sample_rng(cfg, epoch)
             window = self.window(data)
@@ -216,18 +250,18 @@ class TextTask:
             )
             validity, _ = measure_validity(gen, data, rng, window)
             by_t = [word_validity(t, data.words, data.seed_text) for t in texts]
-            return {
-                "epoch": epoch,
-                "seed": data.seed_text,
-                "temperatures": list(cfg.temperatures),
-                "samples": texts,
-                "validity_by_t": by_t,
-                "word_validity": validity,
-            }
+            return TextReport(
+                epoch=epoch,
+                seed=data.seed_text,
+                temperatures=tuple(cfg.temperatures),
+                samples=tuple(texts),
+                validity_by_t=tuple(by_t),
+                word_validity=validity,
+            )
 
         return hook
 
-    def evaluate(self, model: Any, data: TextData) -> dict[str, float]:
+    def evaluate(self, model: Any, data: TextData) -> TextResults:
         """Held-out loss and next-char accuracy, and pooled word validity at T=0.5."""
         losses, hits = [], []
         for i in range(0, len(data.x_val), PREDICT_BATCH):
@@ -240,19 +274,16 @@ class TextTask:
         gen = CharGenerator.from_keras(model)
         rng = sample_rng(data.config, 10_000)
         validity, n = measure_validity(gen, data, rng, self.window(data))
-        return {
-            "val_loss": float(np.concatenate(losses).mean()),
-            "val_accuracy": float(np.concatenate(hits).mean()),
-            "word_validity": validity,
-            "words_scored": n,
-        }
+        return TextResults(
+            val_loss=float(np.concatenate(losses).mean()),
+            val_accuracy=float(np.concatenate(hits).mean()),
+            word_validity=validity,
+            words_scored=n,
+        )
 
-    def save(self, model: Any, data: TextData, path: str | Path) -> Path:
-        """Save the model and, beside it, its alphabet and settings (``PATH.vocab.json``)."""
-        model.save(path)
-        side = sidecar_path(path)
-        side.write_text(sidecar_json(data))
-        return side
+    def companion(self, data: TextData) -> tuple[str, str]:
+        """The alphabet and settings ``generate`` reads beside the model (``.vocab.json``)."""
+        return VOCAB_SUFFIX, sidecar_json(data)
 
 
 def sidecar_meta(vocab: Vocabulary, cfg: TextConfig, corpus: str) -> dict[str, Any]:
@@ -275,7 +306,7 @@ def sidecar_json(data: Any) -> str:
 def sidecar_path(path: str | Path) -> Path:
     """Where a saved text model's alphabet lives: ``model.keras`` -> ``model.keras.vocab.json``."""
     path = Path(path)
-    return path.with_name(path.name + ".vocab.json")
+    return path.with_name(path.name + VOCAB_SUFFIX)
 
 
 def read_sidecar(path: str | Path) -> tuple[Vocabulary, dict[str, Any]]:
