@@ -11,12 +11,10 @@ import streamlit as st
 def export_buttons(record: Any) -> None:
     """Downloads for a finished run: model (.keras), history (CSV), config (JSON), Keras code."""
     from rnn_core import export
-    from rnn_core.tasks import get_task
 
     snap = record.job.snapshot()
     if snap.active or not snap.epoch:
         return
-    task = get_task(record.spec.task)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", record.name.replace("×", "x")).strip("_")
     stem = f"{record.spec.task}_{name}"
     with st.expander("Export this run: model, history, config, plain Keras code"):
@@ -31,8 +29,8 @@ def export_buttons(record: Any) -> None:
             )
         else:
             cols[0].caption("Model released to save memory (only the newest runs keep theirs).")
-        data = record.info.get("data")
-        companion = None if model is None or data is None else task.companion(data)
+        data = record.data
+        companion = None if model is None or data is None else record.task.companion(data)
         if companion is not None:  # text: the alphabet `generate` reads beside the model
             _companion(cols[0], companion, stem)
         cols[1].download_button(

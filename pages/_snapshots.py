@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from pages import _train_form
-from pages.common import add_run, load_training, task_data
+from pages.common import add_run, cached_data, load_training
 from rnn_core import pretrained as snapshots
 from rnn_core.data.loaders import data_status
 from rnn_core.tasks import get_task, run_name
@@ -51,19 +51,18 @@ def _missing(task: str) -> list[str]:
     return [f for f in get_task(task).files if not status[f]]
 
 
-def new_run(snap: Any, spec: Any, data: Any, name: str) -> Any:
-    """A RunRecord whose model is a copy of the snapshot and whose curves are its history."""
-    training = load_training()
-    from rnn_core.engine.process import new_job
+def load_run(snap: Any, spec: Any, load_data: Any, name: str = "") -> Any:
+    """A Run (origin "pretrained") whose model is a copy of the snapshot, through the run flow.
+
+    ``load_data(task, cfg)`` gives the run's data, or None for a run that cannot train.
+    """
+    load_training()
+    from rnn_core.run import start_run
 
     mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
     with st.spinner("Loading the pretrained model…"):
-        model = snapshots.build_model(snap, list(_weights(snap.name, mtime)), data)
-    job = new_job(model, spec.task, data, spec.train)
-    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
-    record = training.RunRecord(name, spec, job, snap.params)
-    record.info |= {"data": data, "pretrained": snap.name}
-    return record
+        weights = list(_weights(snap.name, mtime))
+        return start_run(spec, None, load_data, name=name, pretrained=snap, weights=weights)
 
 
 def _for_this_host(snap: Any) -> Any:
@@ -97,13 +96,12 @@ def train_page(task: str) -> None:
         return
     spec = _for_this_host(snap)
     try:
-        data = task_data(task, spec.data)
-        record = new_run(snap, spec, data, f"{run_name(spec)} · pretrained")
+        run = load_run(snap, spec, cached_data)
     except (snapshots.SnapshotError, ValueError) as exc:
         st.error(f"The pretrained model could not be loaded: {exc}")
         return
-    add_run(record)
-    st.session_state.current = record
+    add_run(run)
+    st.session_state.current = run
     _train_form.put_spec_in_widgets(spec)  # the form and the link show the snapshot's setup
     _train_form.share_link(spec)
     st.rerun()
@@ -123,30 +121,32 @@ def text_page() -> None:
     if snap is None:
         return
     spec = _for_this_host(snap)
-    cfg, task = spec.data, get_task("text")
+    cfg = spec.data
+
+    def corpus_windows(task: Any, cfg: Any) -> Any:
+        """The corpus cut into windows, or None when it is missing or its alphabet differs."""
+        if cfg.corpus != "python-docs" and f"{cfg.corpus}.txt" in _missing_text(cfg):
+            return None  # nothing is downloaded on a click
+        data = task.make_data(cfg, load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None))
+        return data if data.vocab.chars == snap.vocab["chars"] else None
+
     try:
-        data = None
-        if cfg.corpus == "python-docs" or f"{cfg.corpus}.txt" not in _missing_text(cfg):
-            corpus = load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None)
-            data = task.make_data(cfg, corpus)
-        if data is not None and data.vocab.chars == snap.vocab["chars"]:
-            record = new_run(snap, spec, data, f"{run_name(spec)} · {cfg.corpus} · pretrained")
-            note = data.note
-        else:
-            seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
-            data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
-            record = _generate_only(snap, spec, data)
-            note = (
-                f"The {cfg.corpus} corpus is not on this machine: this pretrained model "
-                "generates from its saved alphabet, but training it more needs the corpus "
-                "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)."
-            )
+        run = load_run(snap, spec, corpus_windows)
     except (snapshots.SnapshotError, ValueError) as exc:
         st.error(f"The pretrained model could not be loaded: {exc}")
         return
-    record.info |= {"note": note, "alphabet": data.vocab.size}
-    add_run(record)
-    st.session_state.tx_current = record
+    if run.data is not None:
+        run.name = f"{run_name(spec)} · {cfg.corpus} · pretrained"
+    else:  # generation only: the saved alphabet and the seed of its last epoch report
+        seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
+        run.data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
+        run.note = (
+            f"The {cfg.corpus} corpus is not on this machine: this pretrained model "
+            "generates from its saved alphabet, but training it more needs the corpus "
+            "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)."
+        )
+    add_run(run)
+    st.session_state.tx_current = run
     st.rerun()
 
 
@@ -161,19 +161,3 @@ def shape_vocab(snap: Any) -> Any:
     from rnn_core.data.corpus import Vocabulary
 
     return Vocabulary.from_json(snap.vocab)
-
-
-def _generate_only(snap: Any, spec: Any, data: Any) -> Any:
-    """A run that can generate but not train (its corpus is missing): the model is kept."""
-    import numpy as np
-
-    training = load_training()
-    mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
-    model = snapshots.build_model(snap, list(_weights(snap.name, mtime)))
-    empty = np.zeros((0, spec.data.maxlen), np.int32)  # (0, T): nothing to train on
-    job = training.TrainingJob(model, (empty, empty), None, spec.train)
-    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
-    job.release(keep_model=True)  # no data: Train more is off, generation works
-    record = training.RunRecord(f"{run_name(spec)} · pretrained", spec, job, snap.params)
-    record.info |= {"data": data, "pretrained": snap.name}
-    return record

@@ -77,7 +77,7 @@ def samples_view(record: Any):
 
 def own_seed(record: Any) -> None:
     """Generate from the user's own seed; characters outside the alphabet are reported."""
-    data = record.info["data"]
+    data = record.data
     vocab, cfg = data.vocab, data.config
     with st.form("tx_own"):
         st.markdown("**Continue your own text**")
@@ -118,7 +118,7 @@ def own_seed(record: Any) -> None:
 
 def temperature_explorer(record: Any) -> None:
     """Bars of the likeliest next characters; a log-scale temperature slider reshapes them."""
-    data = record.info["data"]
+    data = record.data
     vocab, cfg = data.vocab, data.config
 
     @st.fragment

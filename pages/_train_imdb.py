@@ -30,7 +30,7 @@ EXTRA_HELP = (
 
 def extra_label(record: Any) -> str:
     """Label of the test accuracy the epoch hook measures on a sample of the test set."""
-    n = min(IMDB_HOOK_SIZE, len(record.info["data"].y_test))
+    n = min(IMDB_HOOK_SIZE, len(record.data.y_test))
     return f"test accuracy ({n:,} reviews)"
 
 
@@ -41,7 +41,7 @@ def evaluate(record: Any) -> None:
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
     """Under the curves, after each epoch: five test reviews with the model's P(positive)."""
-    data = record.info["data"]
+    data = record.data
 
     def reviews(snap: Any) -> None:
         reports = [r for r in snap.epoch_extras if r is not None]
@@ -81,10 +81,9 @@ def _marked(tokens: list[str], unknown: set[str]) -> str:
 
 def results(record: Any, active: bool) -> None:
     """Below the live panel: whole-test accuracy, your own review, padding and truncation."""
-    data, cfg = record.info["data"], record.spec.data
-    test = record.info.get("test")
+    data, cfg = record.data, record.spec.data
+    test, epoch = record.results, record.results_epoch
     if test is not None and not active:
-        epoch = record.info["test_at"][0]
         st.metric(
             f"test accuracy, all {test.reviews:,} test reviews (after epoch {epoch})",
             f"{test.accuracy:.3f}",
@@ -172,7 +171,7 @@ def truncation_section(record: Any) -> None:
         "them too, so padding *before* the words (pre) keeps the review's own words closest "
         "to the final state that makes the decision."
     )
-    fig = classify_charts.length_histogram(record.info["data"].train_lengths, cfg.maxlen)
+    fig = classify_charts.length_histogram(record.data.train_lengths, cfg.maxlen)
     st.plotly_chart(fig, key=f"lengths_{id(record)}", config={"displayModeBar": False})
     st.caption("Lengths of this run's training reviews, in tokens, before padding or cutting.")
 

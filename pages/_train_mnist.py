@@ -23,7 +23,7 @@ SHOWN_WRONG = 16  # misclassified digits drawn in the grid (two rows of eight)
 
 def extra_label(record: Any) -> str:
     """Label of the test accuracy the epoch hook measures on a sample of the test set."""
-    n = min(MNIST_HOOK_SIZE, len(record.info["data"].y_test))
+    n = min(MNIST_HOOK_SIZE, len(record.data.y_test))
     return f"test accuracy ({n:,} images)"
 
 
@@ -35,16 +35,15 @@ def evaluate(record: Any) -> None:
 def after_epoch(record: Any) -> Callable[[Any], None]:
     """Under the curves: confusion matrix and wrong digits (a 2,000-image sample while
     training, the whole test set once it has stopped)."""
-    data = record.info["data"]
+    data = record.data
 
     def digits(snap: Any) -> None:
         reports = [r for r in snap.epoch_extras if r is not None]
         if not reports:
             return
-        test = record.info.get("test")
-        scored = test is not None and record.info["test_at"][1] == snap.version  # after training
+        scored = record.scored()  # the whole test set, scored after training stopped
         if scored:
-            pred = test.predicted
+            pred = record.results.predicted
             counts = confusion_matrix(data.y_test, pred)
             wrong = np.flatnonzero(pred != data.y_test)
             n_images, n_wrong = len(pred), len(wrong)
@@ -92,9 +91,8 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
 
 def results(record: Any, active: bool) -> None:
     """Below the live panel: accuracy on the whole test set once training has stopped."""
-    test = record.info.get("test")
+    test, epoch = record.results, record.results_epoch
     if test is not None and not active:
-        epoch = record.info["test_at"][0]
         st.metric(
             f"test accuracy, all {test.images:,} test images (after epoch {epoch})",
             f"{test.accuracy:.4f}",

@@ -96,7 +96,7 @@ def budget() -> Any:
 
 
 def runs() -> list[Any]:
-    """This session's runs (RunRecord objects), oldest first."""
+    """This session's runs (``rnn_core.run.Run`` objects), oldest first."""
     return st.session_state.setdefault("runs", [])
 
 
@@ -134,10 +134,9 @@ def free_old_models(store: list[Any], keep: int = KEEP_MODELS) -> None:
     import gc
 
     freed = False
-    for record in store[:-keep]:
-        if not record.job.released and not record.job.snapshot().active:
-            record.job.release()
-            record.info.pop("data", None)
+    for run in store[:-keep]:
+        if not run.job.released and not run.job.snapshot().active:
+            run.release()
             freed = True
     if freed:
         gc.collect()  # Keras models hold reference cycles; free them now, not later
@@ -203,7 +202,7 @@ def cached_figure(record: Any, name: str, key: Any, build: Callable[[], Any]) ->
     Building a Plotly figure costs tens of milliseconds of the server's one interpreter; a
     live panel redraws every second or so, for every student, mostly with the same data.
     """
-    figures = record.info.setdefault("_figures", {})
+    figures = record.ui.setdefault("figures", {})
     if name not in figures or figures[name][0] != key:
         figures[name] = (key, build())
     return figures[name][1]
@@ -318,30 +317,28 @@ def task_source(task: str, cfg: Any) -> Any:
         st.stop()
 
 
-def task_data(task: str, cfg: Any) -> Any:
-    """A run's data: the source is loaded once per (task, num_words, maxlen, …) for all
-    sessions, the run's subset is a fresh copy; missing files show the fix, then stop.
+def cached_data(task: Any, cfg: Any) -> Any:
+    """A run's data (the run flow's loader): the source is loaded once per (task, num_words,
+    maxlen, …) for all sessions, the run's subset is a fresh copy; missing files show the fix,
+    then stop the page.
     """
-    from rnn_core.tasks import get_task
-
-    source = task_source(task, cfg)
+    source = task_source(task.info.name, cfg)
     if source is None:
         with st.spinner("Preparing the data…"):
-            return _cached_task_data(task, cfg)
-    return get_task(task).make_data(cfg, source)
+            return _cached_task_data(task.info.name, cfg)
+    return task.make_data(cfg, source)
 
 
-def score_test_set(record: Any, what: str) -> None:
-    """Once training has stopped: ``task.evaluate`` once per set of trained weights.
-
-    Keeps the typed results in ``record.info["test"]`` and (epoch, version) in ``"test_at"``.
-    """
+def task_data(task: str, cfg: Any) -> Any:
+    """:func:`cached_data` for a task named ``task``."""
     from rnn_core.tasks import get_task
 
-    snap = record.job.snapshot()
-    if snap.epoch == 0 or record.info.get("test_at", (0, -1))[1] == snap.version:
-        return  # nothing trained yet, or already scored these weights
-    data, task = record.info["data"], get_task(record.spec.task)
-    with st.spinner(f"Scoring all {len(data.y_test):,} test {what}…"):
-        record.info["test"] = task.evaluate(record.job.model, data)
-    record.info["test_at"] = (snap.epoch, snap.version)
+    return cached_data(get_task(task), cfg)
+
+
+def score_test_set(run: Any, what: str) -> None:
+    """Once training has stopped: ``run.score()`` (task.evaluate once per set of weights)."""
+    if run.data is None or run.scored() or run.job.snapshot().epoch == 0:
+        return  # no data kept, already scored these weights, or nothing trained yet
+    with st.spinner(f"Scoring all {len(run.data.y_test):,} test {what}…"):
+        run.score()

@@ -15,7 +15,7 @@ def your_result(spec) -> str:
         return "not run yet in this session"
     parts = []
     for record in mine:
-        test = record.info.get("test")
+        test = record.results
         best = best_validation(record.job.history())
         figure = []
         if test is not None:  # e.g. "test accuracy 0.771" or "exact match 0.990"

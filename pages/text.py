@@ -126,24 +126,22 @@ def config_form(busy: bool, ready: bool) -> bool:
 
 def start_run(spec: RunSpec, corpus: Any) -> None:
     """Cut the corpus into windows, build the model and start training it live."""
-    from rnn_core.engine.budgets import check_data, check_spec
+    from rnn_core.engine.budgets import check_spec
+    from rnn_core.run import start_run as start
 
-    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
-    training = load_training()
-    from rnn_core.engine.process import new_job
+    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form, before TF
+    load_training()
 
-    with st.spinner("Cutting the text into windows…"):
-        data = TASK.make_data(spec.data, corpus)
-    check_data(data, budget())
+    def windows(task: Any, cfg: TextConfig) -> Any:
+        """The run flow's loader: the chosen (or uploaded) corpus cut into windows."""
+        with st.spinner("Cutting the text into windows…"):
+            return task.make_data(cfg, corpus)
+
     with st.spinner("Building the model…"):
-        model = TASK.build(spec, data)
-    job = new_job(model, spec.task, data, spec.train)  # trains in a child process
-    name = f"{run_name(spec)} · {corpus.name}"
-    record = training.RunRecord(name, spec, job, int(model.count_params()))
-    record.info |= {"data": data, "note": data.note, "alphabet": data.vocab.size}
-    add_run(record)
-    st.session_state.tx_current = record
-    job.start()
+        run = start(spec, budget(), windows, name=f"{run_name(spec)} · {corpus.name}")
+    add_run(run)
+    st.session_state.tx_current = run
+    run.job.start()
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
@@ -184,12 +182,12 @@ if started and corpus is not None:
         st.error(str(exc))
 
 if current is not None:
-    data = current.info.get("data")  # None once the run was released to save memory
+    data = current.data  # None once the run was released to save memory
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
-    st.info(current.info["note"])
+    st.info(current.note)
     st.caption(
         "**train loss**: cross-entropy of the next character (ln of the alphabet size = "
-        f"{np.log(current.info['alphabet']):.2f} means guessing). **val accuracy**: how often "
+        f"{np.log(current.output_size):.2f} means guessing). **val accuracy**: how often "
         "the likeliest next character is right on the held-out text. **word validity**: share "
         "of the words (two letters or more) in 400-character samples at T = 0.5 that are "
         "words of the corpus."

@@ -12,16 +12,16 @@ from pages._export import export_buttons
 from pages.common import (
     add_run,
     budget,
+    cached_data,
     live_panel,
     load_training,
     runs,
     show_code,
-    task_data,
     use_the_router,
 )
 from rnn_core.charts import training as charts
 from rnn_core.config import RunSpec
-from rnn_core.tasks import TASKS, get_task, run_name
+from rnn_core.tasks import TASKS, get_task
 
 use_the_router()
 
@@ -29,32 +29,24 @@ VIEWS = {"addition": _train_addition, "imdb": _train_imdb, "mnist": _train_mnist
 
 
 def start_run(spec: RunSpec) -> None:
-    """Build data, model and job for a spec; start training and make it the current run."""
-    from rnn_core.engine.budgets import check_data, check_spec
+    """Start a run of the spec through the one run flow and make it the current run."""
+    from rnn_core.engine.budgets import check_spec
+    from rnn_core.run import start_run as start
 
-    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
-    training = load_training()
-    from rnn_core.engine.process import new_job
-
-    task = get_task(spec.task)
-    data = task_data(spec.task, spec.data)  # stops the page with the fix if files are missing
-    check_data(data, budget())
+    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form, before TF
+    load_training()
     with st.spinner("Building the model…"):
-        model = task.build(spec, data)
-    job = new_job(model, spec.task, data, spec.train)  # trains in a child process
-    record = training.RunRecord(run_name(spec), spec, job, int(model.count_params()))
-    record.info["data"] = data
-    add_run(record)
-    st.session_state.current = record
+        run = start(spec, budget(), cached_data)  # trains in a child process
+    add_run(run)
+    st.session_state.current = run
     _train_form.share_link(spec)
-    job.start()
+    run.job.start()
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
 def _test_metric(record: Any) -> float | None:
     """The whole-test-set score kept in a run, if it was scored (accuracy or exact match)."""
-    test = record.info.get("test")
-    return None if test is None else round(float(test.headline[1]), 4)
+    return None if record.results is None else round(float(record.results.headline[1]), 4)
 
 
 st.title("Train a recurrent network")
@@ -90,9 +82,8 @@ if current is not None:
         "The address bar holds this run's configuration: share the link to let someone else "
         "train the same setup (the link carries the settings, not the trained weights)."
     )
-    note = current.info["data"].note
-    if note:
-        st.info(note)
+    if current.note:
+        st.info(current.note)
     if not active:
         view.evaluate(current)  # whole-test-set scores, once per set of trained weights
     st.caption(view.EXTRA_HELP)

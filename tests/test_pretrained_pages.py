@@ -35,7 +35,8 @@ def test_train_page_starts_from_the_addition_snapshot() -> None:
     assert not at.exception, at.exception
     _load_pretrained(at)
     record = at.session_state["current"]
-    assert record.name.endswith("pretrained") and record.info["pretrained"] == snap.name
+    assert record.name.endswith("pretrained") and record.pretrained == snap.name
+    assert record.origin == "pretrained"
     state = record.job.snapshot()
     assert state.state == "done" and state.epoch == snap.epochs  # no training ran
     tiles = {m.label: m.value for m in at.metric}
@@ -67,8 +68,8 @@ def test_text_page_generates_from_the_snapshot_without_training(
     assert not at.exception, at.exception
     _load_pretrained(at)
     record = at.session_state["tx_current"]
-    assert record.info["pretrained"] == snap.name and record.job.snapshot().epoch == snap.epochs
-    assert record.info["data"].vocab.chars == snap.vocab["chars"]
+    assert record.pretrained == snap.name and record.job.snapshot().epoch == snap.epochs
+    assert record.origin == "pretrained" and record.data.vocab.chars == snap.vocab["chars"]
     if with_corpus:  # the corpus is here: the copy can train more
         assert not record.job.released and "nietzsche" in record.name
     at.session_state["tx_own_n"] = 50

@@ -75,23 +75,21 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, evaluate on the held-out set, optionally save, and report."""
-    from rnn_core.engine.budgets import Budget, check_data, check_spec
-    from rnn_core.engine.job import TrainingJob
-    from rnn_core.tasks import get_task, run_name
+    from rnn_core.engine.budgets import Budget
+    from rnn_core.run import start_run
+
+    def load(task: Any, cfg: Any) -> Any:
+        """The task's own data, with progress on stderr."""
+        _log(f"preparing {spec.task} data …")
+        data = task.make_data(cfg)
+        if data.note:
+            _log(data.note)
+        return data
 
     spec = spec_from_args(args)
-    check_spec(spec, Budget.from_sources())
-    task = get_task(spec.task)
-    _log(f"preparing {spec.task} data …")
-    data = task.make_data(spec.data)
-    check_data(data, Budget.from_sources())
-    if getattr(data, "note", ""):
-        _log(data.note)
-    model = task.build(spec, data)
-    train, val = task.splits(data)
-    _log(f"{run_name(spec)}: {model.count_params():,} parameters")
-
-    job = TrainingJob(model, train, val, spec.train, on_epoch=task.epoch_report(data))
+    run = start_run(spec, Budget.from_sources(), load, in_process=True)  # trains in a thread
+    task, data, job, model = run.task, run.data, run.job, run.job.model
+    _log(f"{run.name}: {run.params:,} parameters")
     job.start()
     shown = 0
     try:

@@ -12,7 +12,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -383,14 +383,3 @@ class TrainingJob:
                 epoch_extras=tuple(self._extras),
             )
         self._emit()
-
-
-@dataclass
-class RunRecord:
-    """A finished or running job plus what a compare view needs to describe it."""
-
-    name: str  # label shown in legends, e.g. "LSTM 128×1"
-    spec: Any  # the RunSpec that built it
-    job: TrainingJob  # the live job (holds the model)
-    params: int  # trainable + non-trainable parameters
-    info: dict[str, Any] = field(default_factory=dict)  # task extras (test metrics …)
