@@ -10,15 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_core.config import (
-    AdditionConfig,
-    ImdbConfig,
-    MnistConfig,
-    ModelConfig,
-    RunSpec,
-    TextConfig,
-    TrainConfig,
-)
+from rnn_core import config as c
+from rnn_core.config import ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.corpus import Corpus
 from rnn_core.tasks import TASKS, Report, Results, Task
 from tests.tiny_data import write_imdb, write_mnist
@@ -31,13 +24,13 @@ TEXT = "the quick brown fox jumps over the lazy dog. " * 60  # 2,700 characters
 def tiny_data_config(name: str, data_dir: Path) -> object:
     """A config of task ``name`` whose data the test wrote itself (or generates)."""
     if name == "addition":
-        return AdditionConfig(digits=1, train_size=30, test_size=5, seed=2)
+        return c.AdditionConfig(digits=1, train_size=30, test_size=5, seed=2)
     if name == "imdb":
-        return ImdbConfig(num_words=60, maxlen=12, train_size=40, data_dir=str(data_dir))
+        return c.ImdbConfig(num_words=60, maxlen=12, train_size=40, data_dir=str(data_dir))
     if name == "mnist":
-        return MnistConfig(train_size=40, data_dir=str(data_dir))
+        return c.MnistConfig(train_size=40, data_dir=str(data_dir))
     if name == "text":
-        return TextConfig(maxlen=8, step=4, sample_length=10, temperatures=(0.5,), seed=1)
+        return c.TextConfig(maxlen=8, step=4, sample_length=10, temperatures=(0.5,), seed=1)
     raise AssertionError(f"a new task {name!r}: add its tiny config to this test")
 
 

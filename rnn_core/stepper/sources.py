@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from rnn_core.data.review_text import id_words, index_words
 from rnn_core.stepper.numpy_rnn import (
+    CELL_NAMES,
     CellKind,
     CellWeights,
     random_weights,
@@ -21,8 +23,7 @@ from rnn_core.stepper.numpy_rnn import (
 )
 
 PAD = "<PAD>"
-NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}  # kind -> Keras class
-INDEX_FROM = 3  # Keras's IMDB offset from word rank to id (0 pad, 1 start, 2 out-of-vocabulary)
+NAMES = CELL_NAMES  # kind -> Keras class
 SCHEMES = {
     "uniform01": "uniform [0, 1)",
     "keras_default": "Keras defaults (glorot_uniform / orthogonal / zero bias)",
@@ -143,14 +144,10 @@ def _head_readout(model: Any, units: int, column: int) -> np.ndarray | None:
     return np.asarray(ws[0][:, column], np.float64)  # (H,)
 
 
-def token_words(
-    ids: Sequence[int] | np.ndarray, word_index: Mapping[str, int] | None, index_from: int = 3
-) -> list[str]:
+def token_words(ids: Sequence[int] | np.ndarray, word_index: Mapping[str, int] | None) -> list[str]:
     """One label per token id, as ``datasets.decode_review`` spells them; 0 is <PAD>."""
-    inverse = {rank + index_from: w for w, rank in (word_index or {}).items()}
-    special = {0: PAD, 1: "<START>", 2: "<OOV>"}
     fallback = "<UNK>" if word_index else "#{}"
-    return [special.get(i) or inverse.get(i) or fallback.format(i) for i in map(int, ids)]
+    return id_words(ids, index_words(word_index or {}), PAD, fallback)
 
 
 def _label(data: Any, index: int) -> int:
@@ -170,7 +167,7 @@ def imdb_choices(data: Any, limit: int) -> list[str]:
     out = []
     for i in range(min(limit, len(data.x_test))):
         ids = [t for t in np.asarray(data.x_test[i]).tolist() if t > 1]
-        words = token_words(ids[:8], getattr(data, "word_index", None), INDEX_FROM)
+        words = token_words(ids[:8], getattr(data, "word_index", None))
         tone = "positive" if _label(data, i) > 0 else "negative"
         out.append(f"#{i} ({tone}, {len(ids)} words): {' '.join(words)} …")
     return out
@@ -219,7 +216,7 @@ def imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
     pads = len(ids) - (span[1] - span[0])
     return {
         "x": x,
-        "labels": tuple(token_words(ids, getattr(data, "word_index", None), INDEX_FROM)),
+        "labels": tuple(token_words(ids, getattr(data, "word_index", None))),
         "label_kind": "word",
         "span": span,
         "readout": _head_readout(model, top, 0),

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rnn_core.config import AdditionConfig, RunSpec
-from rnn_core.tasks.base import DETAIL, KerasCode, Report, Results, Task
+from rnn_core.tasks.base import KerasCode, Report, Results, Task, detail
 from rnn_core.tasks.info import TaskInfo
 
 VOCAB = "0123456789+ "  # every character a question or answer may hold
@@ -218,7 +218,7 @@ class AdditionResults(Results):
     exact_match: float  # share of questions answered entirely right
     accuracy: float  # share of answer characters right
     questions: int  # held-out questions scored
-    predicted: np.ndarray | None = field(default=None, metadata=DETAIL, compare=False)  # ids
+    predicted: np.ndarray | None = detail()  # (N_test, T_out) predicted character ids
 
     @property
     def headline(self) -> tuple[str, float]:

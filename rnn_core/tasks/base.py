@@ -3,7 +3,8 @@
 How to add a task (read this, then copy the shortest task module, ``addition.py``):
 
 1. **Data config**: a frozen dataclass in ``rnn_core/config.py`` (one comment per field, a
-   ``seed``; ``val_fraction`` and ``data_dir`` if it has them). ``RunSpec.data`` holds it.
+   ``seed`` and a ``val_fraction`` (the Keras-code export reads it); ``data_dir`` if it reads
+   files). ``RunSpec.data`` holds it.
 2. **Data**: a frozen dataclass of arrays with at least ``config`` and ``note`` (one sentence on
    sizes, shown above a run) plus the training, validation and test arrays your methods read.
 3. **Report** (per epoch) and **Results** (test set): frozen dataclasses subclassing
@@ -18,6 +19,11 @@ How to add a task (read this, then copy the shortest task module, ``addition.py`
    way for every task: nobody probes a task with ``hasattr`` or switches on its name.
 5. **Register** one instance in ``TASKS`` in ``rnn_core/tasks/__init__.py``; add presets to
    ``rnn_core/presets.py`` (the task finds its own by ``spec.task``) and a Train-page view module.
+
+Runs are started by ``rnn_core.run.start_run`` (budget, data, build, job); the pages read a
+run's typed reports (``job.snapshot().epoch_extras``) and results (``Run.results``) by attribute.
+``tests/test_task_protocol.py`` checks a new task against this protocol once it has a tiny config
+there.
 
 Defaults mean "this task does not have that": no shared source (``source_key`` is None), no
 dataset files, no Keras-code export (``keras_code`` is None), not steppable (``steppable``
@@ -39,6 +45,12 @@ from rnn_core.config import CELLS, RunSpec
 from rnn_core.tasks.info import TaskInfo
 
 DETAIL = {"detail": True}  # field metadata: not a scalar score (left out of ``scores()``)
+
+
+def detail() -> Any:
+    """A Results field that is not a scalar score (e.g. every test prediction): default None,
+    left out of ``scores()``, equality and repr."""
+    return dataclasses.field(default=None, metadata=DETAIL, compare=False, repr=False)
 
 
 def plain(value: Any) -> Any:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rnn_core.config import CELLS, RunSpec
-from rnn_core.tasks.base import Task
+from rnn_core.tasks.base import Report, Results, Task
 
 PREDICT_BATCH = 1_024  # rows per predict_on_batch call
 
@@ -42,6 +43,31 @@ def predict(model: Any, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray
 def data_note(n_train: int, n_val: int, total: int, what: str) -> str:
     """One sentence on how much data this run trains on."""
     return f"Training on {n_train:,} {what} and validating on {n_val:,} (of {total:,} available)."
+
+
+@dataclass(frozen=True)
+class ClassifierReport(Report):
+    """After one epoch: accuracy on a fixed sample of the test set (a subclass adds views)."""
+
+    test_accuracy: float  # share of the sampled test items labelled right
+    sample_size: int  # test items in the sample (the first ones of the test set)
+
+    @property
+    def score(self) -> float:
+        """Test accuracy on the sample."""
+        return self.test_accuracy
+
+
+@dataclass(frozen=True)
+class ClassifierResults(Results):
+    """Accuracy on the whole test set (a subclass adds the count and the predictions)."""
+
+    accuracy: float  # share of the test items labelled right
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """Test accuracy."""
+        return "test accuracy", self.accuracy
 
 
 class ClassifierTask(Task):

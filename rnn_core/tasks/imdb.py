@@ -9,7 +9,7 @@ Nothing here imports TensorFlow until a model is built.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -17,8 +17,11 @@ import numpy as np
 
 from rnn_core.config import ImdbConfig, RunSpec
 from rnn_core.data import loaders as datasets
-from rnn_core.tasks.base import DETAIL, KerasCode, Report, Results
+from rnn_core.data.review_text import INDEX_FROM, OOV_ID, id_words, index_words
+from rnn_core.tasks.base import KerasCode, detail
 from rnn_core.tasks.classifier import (
+    ClassifierReport,
+    ClassifierResults,
     ClassifierTask,
     check_sizes,
     classifier_code,
@@ -31,10 +34,6 @@ from rnn_core.tasks.info import TaskInfo
 IMDB_HOOK_SIZE = 1_000  # test reviews scored after every epoch (the whole set is 25,000)
 SAMPLE_REVIEWS = 5  # test reviews whose text and score the page follows epoch by epoch
 EXAMPLE_REVIEWS = 10  # test reviews kept unpadded in the source, for the truncation view
-START_ID = 1  # Keras's start_char
-OOV_ID = 2  # Keras's oov_char: a word outside the vocabulary
-INDEX_FROM = 3  # Keras's offset from word rank to id (0 pad, 1 start, 2 oov)
-SPECIAL = {START_ID: "<START>", OOV_ID: "<OOV>"}
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -127,13 +126,8 @@ def load_imdb_source(cfg: ImdbConfig) -> ImdbSource:
         train_lengths=_frozen(lengths),
         examples=tuple(tuple(int(i) for i in s) for s in x_test[:EXAMPLE_REVIEWS]),
         word_index=MappingProxyType(word_index),
-        index_word=MappingProxyType({r + INDEX_FROM: w for w, r in word_index.items()}),
+        index_word=MappingProxyType(index_words(word_index)),
     )
-
-
-def _decode(ids: Sequence[int], index_word: Mapping[int, str]) -> str:
-    """Ids back to text as the model sees them: padding skipped, <START> and <OOV> marked."""
-    return " ".join(SPECIAL.get(i) or index_word.get(i, "<UNK>") for i in map(int, ids) if i)
 
 
 def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbData:
@@ -159,7 +153,9 @@ def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbDat
         f" maxlen={cfg.maxlen} cuts {cut:.0%} of them ({cfg.truncating}-truncation); "
         f"the median review has {median} tokens."
     )
-    texts = tuple(_decode(row, source.index_word) for row in source.x_test[:SAMPLE_REVIEWS])
+    texts = tuple(
+        " ".join(id_words(row, source.index_word)) for row in source.x_test[:SAMPLE_REVIEWS]
+    )
     return ImdbData(
         config=cfg,
         x_train=train[0],
@@ -180,10 +176,7 @@ def review_examples(
 ) -> ReviewExamples:
     """The first ``n`` (at most 10) test reviews as word lists, plus every training length."""
     source = source or load_imdb_source(cfg)
-    words = tuple(
-        tuple(SPECIAL.get(i) or source.index_word.get(i, "<UNK>") for i in seq)
-        for seq in source.examples[:n]
-    )
+    words = tuple(tuple(id_words(seq, source.index_word)) for seq in source.examples[:n])
     labels = tuple(int(v) for v in source.y_test[: len(words)])
     return ReviewExamples(words, labels, source.train_lengths)
 
@@ -255,31 +248,18 @@ def sample_reviews(
 
 
 @dataclass(frozen=True)
-class ImdbReport(Report):
-    """After one epoch: accuracy on a fixed sample of test reviews and the first few scores."""
+class ImdbReport(ClassifierReport):
+    """After one epoch: accuracy on the first IMDB_HOOK_SIZE test reviews, the first scores."""
 
-    test_accuracy: float  # share of the sampled test reviews labelled right
-    sample_size: int  # test reviews in the sample (the first IMDB_HOOK_SIZE)
     probabilities: tuple[float, ...]  # P(positive) of the first SAMPLE_REVIEWS test reviews
-
-    @property
-    def score(self) -> float:
-        """Test accuracy on the sample."""
-        return self.test_accuracy
 
 
 @dataclass(frozen=True)
-class ImdbResults(Results):
+class ImdbResults(ClassifierResults):
     """Accuracy on the whole test set, with every review's P(positive)."""
 
-    accuracy: float  # share of the test reviews labelled right
     reviews: int  # test reviews scored
-    probabilities: np.ndarray | None = field(default=None, metadata=DETAIL, compare=False)  # (N,)
-
-    @property
-    def headline(self) -> tuple[str, float]:
-        """Test accuracy."""
-        return "test accuracy", self.accuracy
+    probabilities: np.ndarray | None = detail()  # (N,)
 
 
 _KERAS_DATA = """\

@@ -8,15 +8,17 @@ Nothing here imports TensorFlow until a model is built.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rnn_core.config import MnistConfig, RunSpec
 from rnn_core.data import loaders as datasets
-from rnn_core.tasks.base import DETAIL, KerasCode, Report, Results
+from rnn_core.tasks.base import KerasCode, detail
 from rnn_core.tasks.classifier import (
+    ClassifierReport,
+    ClassifierResults,
     ClassifierTask,
     check_sizes,
     classifier_code,
@@ -126,32 +128,19 @@ def misclassified(
 
 
 @dataclass(frozen=True)
-class MnistReport(Report):
-    """After one epoch: accuracy, confusion matrix and wrong digits on a fixed test sample."""
+class MnistReport(ClassifierReport):
+    """After one epoch, on the first MNIST_HOOK_SIZE test images: confusion and wrong digits."""
 
-    test_accuracy: float  # share of the sampled test images named right
-    sample_size: int  # test images in the sample (the first MNIST_HOOK_SIZE)
     confusion: tuple[tuple[int, ...], ...]  # (10, 10) counts[true][predicted] on the sample
     wrong: tuple[tuple[int, int], ...]  # (test index, predicted digit) of the first mistakes
 
-    @property
-    def score(self) -> float:
-        """Test accuracy on the sample."""
-        return self.test_accuracy
-
 
 @dataclass(frozen=True)
-class MnistResults(Results):
+class MnistResults(ClassifierResults):
     """Accuracy on the whole test set, with every image's predicted digit."""
 
-    accuracy: float  # share of the test images named right
     images: int  # test images scored
-    predicted: np.ndarray | None = field(default=None, metadata=DETAIL, compare=False)  # (N,)
-
-    @property
-    def headline(self) -> tuple[str, float]:
-        """Test accuracy."""
-        return "test accuracy", self.accuracy
+    predicted: np.ndarray | None = detail()  # (N,)
 
 
 _KERAS_DATA = """\
