@@ -329,13 +329,6 @@ def cached_data(task: Any, cfg: Any) -> Any:
     return task.make_data(cfg, source)
 
 
-def task_data(task: str, cfg: Any) -> Any:
-    """:func:`cached_data` for a task named ``task``."""
-    from rnn_core.tasks import get_task
-
-    return cached_data(get_task(task), cfg)
-
-
 def score_test_set(run: Any, what: str) -> None:
     """Once training has stopped: ``run.score()`` (task.evaluate once per set of weights)."""
     if run.data is None or run.scored() or run.job.snapshot().epoch == 0:
