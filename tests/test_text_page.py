@@ -97,8 +97,8 @@ def test_a_released_run_keeps_its_curves_and_samples(page: AppTest) -> None:
     next(b for b in page.button if "Start training" in b.label).click().run()
     _wait_done(page)
     record = page.session_state["tx_current"]
-    record.job.release()  # what pages.common.free_old_models does to older runs
-    record.info.pop("data")
+    record.release()  # what pages.common.free_old_models does to older runs
+    assert record.data is None and record.job.released
     page.run()
     assert not page.exception, page.exception
     assert "After epoch 1" in " ".join(m.value for m in page.markdown)  # samples are kept
