@@ -106,7 +106,9 @@ def model_code(spec: RunSpec) -> str:
 
 def keras_code(spec: RunSpec, name: str = "") -> str:
     """A standalone script (numpy + keras only) that builds and trains the same model."""
-    parts = _task_parts(spec)
+    from rnn_core.tasks import get_task
+
+    parts, metric = _task_parts(spec), get_task(spec.task).info.metric  # e.g. accuracy, mae
     data, loss, evaluate = parts.data, parts.loss, parts.evaluate
     t = spec.train
     title = name or f"{spec.model.cell} {spec.model.units}x{spec.model.layers}"
@@ -120,7 +122,7 @@ def keras_code(spec: RunSpec, name: str = "") -> str:
         "model.summary()\n\n"
         "# Training\n"
         f"model.compile(keras.optimizers.{optimizer}(learning_rate={t.learning_rate}), "
-        f'"{loss}", metrics=["accuracy"])\n'
+        f'"{loss}", metrics=["{metric}"])\n'
         f"model.fit(x, y, epochs={t.epochs}, batch_size={t.batch_size}, "
         f"validation_split={val})\n"
         f"{evaluate}"

@@ -47,10 +47,39 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--seed", type=int)
     add_text_train_flags(p)
+    _add_data_flags(p)
     p.add_argument(
         "--save", help="write the model to PATH.keras, or a snapshot to NAME.weights.h5 + NAME.json"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
+
+def _add_data_flags(p: argparse.ArgumentParser) -> None:
+    """A flag for each data-config field of a registered task that has none yet (``--window``)."""
+    from dataclasses import MISSING, fields
+
+    from rnn_core.tasks import TASKS
+
+    owners: dict[str, list[str]] = {}
+    kinds: dict[str, Any] = {}
+    for task in TASKS.values():
+        for f in fields(task.data_config):
+            kind = next((k for k in (bool, int, float, str) if k.__name__ in str(f.type)), None)
+            if f.default is MISSING or kind is None or "tuple" in str(f.type):
+                continue
+            owners.setdefault(f.name, []).append(task.info.name)
+            kinds[f.name] = kind
+    for name, tasks in owners.items():
+        flag, help_ = "--" + name.replace("_", "-"), f"{', '.join(tasks)}: the {name} setting"
+        try:
+            if kinds[name] is bool:
+                p.add_argument(
+                    flag, action=argparse.BooleanOptionalAction, default=None, help=help_
+                )
+            else:
+                p.add_argument(flag, type=kinds[name], help=help_)
+        except argparse.ArgumentError:
+            continue  # the flag is written out above, with its own help
 
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
@@ -165,10 +194,10 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Download every dataset file into the data directory, so later runs work offline."""
-    from rnn_core.data.files import fetch_all, keras_cache_dirs, resolve_data_dir
+    from rnn_core.data.files import fetch_all, keras_cache_dirs, resolve_data_dir, source_names
 
     target = resolve_data_dir(args.data_dir) or keras_cache_dirs()[0]
-    _log(f"fetching IMDB, its word index, MNIST and Nietzsche into {target}")
+    _log(f"fetching {', '.join(source_names())} into {target}")
     try:
         fetch_all(target, progress=_log, overwrite=args.overwrite)
     except DataMissingError as exc:
@@ -190,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("presets", help="list named presets")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser(
-        "fetch", help="download the datasets (IMDB, MNIST, Nietzsche) for offline use"
+        "fetch", help="download every task's dataset files (IMDB, MNIST, ...) for offline use"
     )
     p.add_argument("--data-dir", help=f"target folder (default ${ENV_VAR}, else Keras's cache)")
     p.add_argument("--overwrite", action="store_true", help="download files already present")
