@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import _snapshots, _train_addition, _train_form, _train_imdb, _train_mnist
+from pages import _snapshots, _train_form
 from pages._export import export_buttons
 from pages.common import (
     add_run,
@@ -25,7 +25,8 @@ from rnn_core.tasks import TASKS, get_task
 
 use_the_router()
 
-VIEWS = {"addition": _train_addition, "imdb": _train_imdb, "mnist": _train_mnist}  # results
+VIEWS = {n: v for n in TASKS if (v := _train_form.view_module(n))}  # pages/_train_<task>.py
+LOWER_IS_BETTER = ("mae", "mse")  # error metrics: the best epoch has the smallest value
 
 
 def start_run(spec: RunSpec) -> None:
@@ -89,7 +90,7 @@ if current is not None:
     st.caption(view.EXTRA_HELP)
     live_panel(
         current,
-        metric="accuracy",
+        metric=get_task(current.spec.task).info.metric,
         metric_label=view.METRIC_LABEL,
         extra_label=view.extra_label(current),
         after_epoch=view.after_epoch(current),
@@ -112,17 +113,18 @@ if current is not None:
 
 past = [r for r in runs() if r.spec.task == task_name]
 if len(past) > 1:
-    view = VIEWS[task_name]
+    view, metric = VIEWS[task_name], task.info.metric
+    best = min if metric in LOWER_IS_BETTER else max
     st.subheader("Compare runs")
     names = [f"{i + 1}. {r.name}" for i, r in enumerate(past)]
     chosen = st.multiselect("Runs", names, default=names)
     picked = [past[names.index(n)] for n in chosen]
     series = [(n, r.job.snapshot().epoch_logs) for n, r in zip(chosen, picked, strict=True)]
-    st.plotly_chart(charts.compare_curves(series, "val_accuracy"), key="compare")
+    st.plotly_chart(charts.compare_curves(series, f"val_{metric}"), key="compare")
     rows = []
     for n, r in zip(chosen, picked, strict=True):
         s = r.job.snapshot()
-        val = [log.get("val_accuracy", 0.0) for log in s.epoch_logs]
+        val = [log[f"val_{metric}"] for log in s.epoch_logs if f"val_{metric}" in log]
         extra = [e.score for e in s.epoch_extras if e is not None]
         rows.append(
             {
@@ -131,7 +133,7 @@ if len(past) > 1:
                 "params": r.params,
                 "epochs": s.epoch,
                 "s/epoch": round(s.train_seconds / s.epoch, 2) if s.epoch else None,
-                "best val accuracy": round(max(val), 4) if val else None,
+                f"best val {metric}": round(best(val), 4) if val else None,
                 f"best {view.extra_label(r)}": round(max(extra), 4) if extra else None,
                 "test (whole set)": _test_metric(r),
                 "state": s.state,
