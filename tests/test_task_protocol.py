@@ -14,6 +14,7 @@ from rnn_core import config as c
 from rnn_core.config import ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.corpus import Corpus
 from rnn_core.tasks import TASKS, Report, Results, Task
+from rnn_core.tasks.forecast import ForecastConfig
 from tests.tiny_data import write_imdb, write_mnist
 
 keras = pytest.importorskip("keras")
@@ -31,6 +32,8 @@ def tiny_data_config(name: str, data_dir: Path) -> object:
         return c.MnistConfig(train_size=40, data_dir=str(data_dir))
     if name == "text":
         return c.TextConfig(maxlen=8, step=4, sample_length=10, temperatures=(0.5,), seed=1)
+    if name == "forecast":
+        return ForecastConfig(length=120, window=6, seed=1)
     raise AssertionError(f"a new task {name!r}: add its tiny config to this test")
 
 

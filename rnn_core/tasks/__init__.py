@@ -9,6 +9,7 @@ from __future__ import annotations
 from rnn_core.config import RunSpec
 from rnn_core.tasks.addition import AdditionTask
 from rnn_core.tasks.base import KerasCode, Report, Results, Task
+from rnn_core.tasks.forecast import ForecastTask
 from rnn_core.tasks.imdb import ImdbTask
 from rnn_core.tasks.info import TaskInfo
 from rnn_core.tasks.mnist import MnistTask
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 TASKS: dict[str, Task] = {
-    t.info.name: t for t in (AdditionTask(), ImdbTask(), MnistTask(), TextTask())
+    t.info.name: t for t in (AdditionTask(), ImdbTask(), MnistTask(), TextTask(), ForecastTask())
 }
 
 
