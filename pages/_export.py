@@ -29,9 +29,10 @@ def export_buttons(record: Any) -> None:
             )
         else:
             cols[0].caption("Model released to save memory (only the newest runs keep theirs).")
-        data = record.info.get("data")
-        if record.spec.task == "text" and model is not None and data is not None:
-            _text_sidecar(cols[0], data, stem)
+        data = record.data
+        companion = None if model is None or data is None else record.task.companion(data)
+        if companion is not None:  # text: the alphabet `generate` reads beside the model
+            _companion(cols[0], companion, stem)
         cols[1].download_button(
             "History (.csv)",
             export.history_csv(record.job.history()),
@@ -55,13 +56,11 @@ def export_buttons(record: Any) -> None:
             st.code(code, language="python")
 
 
-def _text_sidecar(col: Any, data: Any, stem: str) -> None:
-    """A text model's alphabet file, which ``python -m rnn_core generate`` reads beside it."""
-    from rnn_core.tasks.text import sidecar_json
-
+def _companion(col: Any, companion: tuple[str, str], stem: str) -> None:
+    """The file a task keeps beside its model (text: the alphabet ``generate`` reads)."""
+    suffix, text = companion
     col.download_button(
-        "Alphabet (.keras.vocab.json)", sidecar_json(data), file_name=f"{stem}.keras.vocab.json",
-        on_click="ignore",
+        f"Alphabet (.keras{suffix})", text, file_name=f"{stem}.keras{suffix}", on_click="ignore",
     )  # fmt: skip
     col.caption(
         f"Keep both files in one folder, then `python -m rnn_core generate --model {stem}.keras "

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from pages import _train_form
-from pages.common import add_run, load_training, task_data
+from pages.common import add_run, cached_data, load_training
 from rnn_core import pretrained as snapshots
 from rnn_core.data.loaders import data_status
 from rnn_core.tasks import get_task, run_name
@@ -25,72 +25,13 @@ def _weights(name: str, mtime: float) -> tuple[Any, ...]:
     return snapshots.load_weights(snapshots.read_snapshot(snapshots.ASSETS / f"{name}.json"))
 
 
-RESCORE_BEFORE_LOADING = ("addition", "mnist", "text")  # a few seconds each (measured)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _rescored(name: str, mtime: float, data_dir: str | None) -> dict[str, Any]:
-    """The snapshot's test scores measured again on this machine, once per server process."""
-    from dataclasses import replace
-
-    snap = snapshots.read_snapshot(snapshots.ASSETS / f"{name}.json")
-    cfg, task = snap.spec.data, get_task(snap.spec.task)
-    if hasattr(cfg, "data_dir"):
-        cfg = replace(cfg, data_dir=data_dir)
-    if snap.spec.task == "text":
-        from pages._text_corpus import load_corpus
-
-        data = task.make_data(cfg, load_corpus(cfg.corpus, cfg.lowercase, data_dir))
-    else:
-        data = task_data(snap.spec.task, cfg)
-    model = snapshots.build_model(snap, list(_weights(name, mtime)), data)
-    return snapshots.rescore(snap, data, model)
-
-
-def rescored(snap: Any) -> dict[str, Any] | None:
-    """The snapshot re-scored here (cached), or None when its data is not on this machine.
-
-    IMDB is not re-scored before loading (its 25,000 reviews take about a minute here); the
-    Train page scores its whole test set once the model is loaded, as for any run.
-    """
-    spec = snap.spec
-    if spec.task not in RESCORE_BEFORE_LOADING:
-        return None
-    if spec.task == "text":
-        if spec.data.corpus != "python-docs" and f"{spec.data.corpus}.txt" in _missing_text(
-            spec.data
-        ):
-            return None
-    elif _missing(spec.task):
-        return None
-    mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
-    with st.spinner("Scoring the pretrained model again on this machine…"):
-        try:
-            return _rescored(snap.name, mtime, st.session_state.get("data_dir") or None)
-        except (snapshots.SnapshotError, ValueError):
-            return None
-
-
-def score_line(snap: Any, fresh: dict[str, Any] | None) -> str:
-    """The snapshot's headline score: re-scored here when possible, the JSON's labelled as such."""
-    recorded = snapshots.main_score(snap)
-    if recorded is None:
-        return ""
+def score_line(snap: Any) -> str:
+    """The snapshot's headline score as recorded when saved; loading scores it again here."""
+    label, value = snapshots.main_score(snap)
     saved = f" on {snap.saved}" if snap.saved else ""
-    now = snapshots.main_score(snap, fresh) if fresh else None
-    if now is None and snap.spec.task not in RESCORE_BEFORE_LOADING:
-        return (
-            f" — {recorded[0]} {recorded[1]:.3f} as recorded when it was saved{saved}; loaded, "
-            "it is scored again on the whole test set of this machine."
-        )
-    if now is None:
-        return (
-            f" — {recorded[0]} {recorded[1]:.3f} as recorded when it was saved{saved} (not "
-            "re-scored: its data is not on this machine)."
-        )
     return (
-        f" — {now[0]} **{now[1]:.3f}**, scored again on this machine just now (recorded when "
-        f"saved{saved}: {recorded[1]:.3f})."
+        f" — {label} {value:.3f} as recorded when it was saved{saved}; loaded, it is scored "
+        "again on this machine (where its data is here)."
     )
 
 
@@ -104,7 +45,7 @@ def offer(task: str) -> Any:
         st.caption(
             f"**{run_name(snap.spec)}**, {snap.params:,} parameters, trained {snap.epochs} "
             f"epochs ({snap.train_seconds:.0f} s) with `{snap.command}`"
-            + score_line(snap, rescored(snap))
+            + score_line(snap)
             + " Loading gives this session its own copy: *Train more* continues the copy, the "
             "shipped model stays as it is."
         )
@@ -116,22 +57,21 @@ def offer(task: str) -> Any:
 def _missing(task: str) -> list[str]:
     """The task's dataset files not on this machine (the data directory or Keras's cache)."""
     status = data_status(st.session_state.get("data_dir") or None)
-    return [f for f in getattr(get_task(task), "files", ()) if not status[f]]
+    return [f for f in get_task(task).files if not status[f]]
 
 
-def new_run(snap: Any, spec: Any, data: Any, name: str) -> Any:
-    """A RunRecord whose model is a copy of the snapshot and whose curves are its history."""
-    training = load_training()
-    from rnn_core.engine.process import new_job
+def load_run(snap: Any, spec: Any, load_data: Any, name: str = "") -> Any:
+    """A Run (origin "pretrained") whose model is a copy of the snapshot, through the run flow.
+
+    ``load_data(task, cfg)`` gives the run's data, or None for a run that cannot train.
+    """
+    load_training()
+    from rnn_core.run import start_run
 
     mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
     with st.spinner("Loading the pretrained model…"):
-        model = snapshots.build_model(snap, list(_weights(snap.name, mtime)), data)
-    job = new_job(model, spec.task, data, spec.train)
-    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
-    record = training.RunRecord(name, spec, job, snap.params)
-    record.info |= {"data": data, "pretrained": snap.name}
-    return record
+        weights = list(_weights(snap.name, mtime))
+        return start_run(spec, None, load_data, name=name, pretrained=snap, weights=weights)
 
 
 def _for_this_host(snap: Any) -> Any:
@@ -165,13 +105,12 @@ def train_page(task: str) -> None:
         return
     spec = _for_this_host(snap)
     try:
-        data = task_data(task, spec.data)
-        record = new_run(snap, spec, data, f"{run_name(spec)} · pretrained")
+        run = load_run(snap, spec, cached_data)
     except (snapshots.SnapshotError, ValueError) as exc:
         st.error(f"The pretrained model could not be loaded: {exc}")
         return
-    add_run(record)
-    st.session_state.current = record
+    add_run(run)
+    st.session_state.current = run
     _train_form.put_spec_in_widgets(spec)  # the form and the link show the snapshot's setup
     _train_form.share_link(spec)
     st.rerun()
@@ -191,34 +130,34 @@ def text_page() -> None:
     if snap is None:
         return
     spec = _for_this_host(snap)
-    cfg, task = spec.data, get_task("text")
+    cfg = spec.data
+
+    def corpus_windows(task: Any, cfg: Any) -> Any:
+        """The corpus cut into windows, or None when it is missing or its alphabet differs."""
+        if cfg.corpus != "python-docs" and f"{cfg.corpus}.txt" in _missing_text(cfg):
+            return None  # nothing is downloaded on a click
+        data = task.make_data(cfg, load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None))
+        return data if data.vocab.chars == snap.vocab["chars"] else None
+
     try:
-        data = None
-        if cfg.corpus == "python-docs" or f"{cfg.corpus}.txt" not in _missing_text(cfg):
-            corpus = load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None)
-            data = task.make_data(cfg, corpus)
-        if data is not None and data.vocab.chars == snap.vocab["chars"]:
-            record = new_run(snap, spec, data, f"{run_name(spec)} · {cfg.corpus} · pretrained")
-            note = data.note
-        else:
-            seed = next((e["seed"] for e in reversed(snap.epoch_extras) if e), "")
-            data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
-            record = _generate_only(snap, spec, data)
-            note = (
-                f"The {cfg.corpus} corpus is not on this machine: this pretrained model "
-                "generates from its saved alphabet, but training it more needs the corpus "
-                "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)."
-            )
+        run = load_run(snap, spec, corpus_windows)
     except (snapshots.SnapshotError, ValueError) as exc:
         st.error(f"The pretrained model could not be loaded: {exc}")
         return
-    record.info |= {"note": note, "alphabet": data.vocab.size}
-    fresh = rescored(snap)  # held-out bits/char and the n-gram's for the tiles (cached)
-    record.info["rescored"] = fresh or {
-        "note": "Held-out bits/char needs the corpus, which is not on this machine."
-    }
-    add_run(record)
-    st.session_state.tx_current = record
+    if run.data is not None:
+        run.name = f"{run_name(spec)} · {cfg.corpus} · pretrained"
+        with st.spinner("Scoring the pretrained model on the held-out text…"):
+            run.score()  # held-out bits/char of this copy, measured here now
+    else:  # generation only: the saved alphabet and the seed of its last epoch report
+        seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
+        run.data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
+        run.note = (
+            f"The {cfg.corpus} corpus is not on this machine: this pretrained model "
+            "generates from its saved alphabet, but training it more needs the corpus "
+            "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)."
+        )
+    add_run(run)
+    st.session_state.tx_current = run
     st.rerun()
 
 
@@ -233,19 +172,3 @@ def shape_vocab(snap: Any) -> Any:
     from rnn_core.data.corpus import Vocabulary
 
     return Vocabulary.from_json(snap.vocab)
-
-
-def _generate_only(snap: Any, spec: Any, data: Any) -> Any:
-    """A run that can generate but not train (its corpus is missing): the model is kept."""
-    import numpy as np
-
-    training = load_training()
-    mtime = (snapshots.ASSETS / f"{snap.name}.json").stat().st_mtime
-    model = snapshots.build_model(snap, list(_weights(snap.name, mtime)))
-    empty = np.zeros((0, spec.data.maxlen), np.int32)  # (0, T): nothing to train on
-    job = training.TrainingJob(model, (empty, empty), None, spec.train)
-    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
-    job.release(keep_model=True)  # no data: Train more is off, generation works
-    record = training.RunRecord(f"{run_name(spec)} · pretrained", spec, job, snap.params)
-    record.info |= {"data": data, "pretrained": snap.name}
-    return record

@@ -41,26 +41,26 @@ def mode_label(mode: str) -> str:
     )
 
 
-def quality_view(record: Any, snap: Any) -> None:
+def quality_view(run: Any, snap: Any) -> None:
     """Held-out bits/char of the RNN against the counting n-gram, and the one word validity."""
-    extras = [e for e in snap.epoch_extras if e]
-    scored = [e for e in extras if "bits_per_char" in e]
-    rescored = record.info.get("rescored") or {}  # a pretrained model scored again on load
-    last = scored[-1] if scored else rescored
-    ngram = last.get("ngram_bits_per_char")
+    reports = [e for e in snap.epoch_extras if e is not None]
+    scored = [e for e in reports if np.isfinite(e.bits_per_char)]
+    latest = scored[-1] if scored else run.results  # a pretrained model: scored when loaded
+    bits = latest.bits_per_char if latest is not None else None
+    ngram = latest.ngram_bits_per_char if latest is not None else None
+    ngram = ngram if ngram is not None and np.isfinite(ngram) else None
     a, b, c = st.columns(3)
-    bits = last.get("bits_per_char")
     a.metric("held-out bits/char: your RNN", f"{bits:.3f}" if bits is not None else "—")
     b.metric(
         f"held-out bits/char: counting {NGRAM_ORDER}-gram",
         f"{ngram:.3f}" if ngram is not None else "—",
     )  # fmt: skip
-    current = [e for e in extras if "words_scored" in e]  # older snapshots: another definition
-    validity = current[-1] if current else rescored
-    words = validity.get("words_scored")
-    if "word_validity" in validity:
+    current = [e for e in reports if e.words_scored]  # older snapshots: another definition
+    validity = current[-1] if current else run.results
+    if validity is not None and validity.words_scored:
+        words = validity.words_scored
         c.metric(
-            "word validity (T=0.5)", f"{validity['word_validity']:.3f}",
+            "word validity (T=0.5)", f"{validity.word_validity:.3f}",
             help=f"over {words} generated words",
         )  # fmt: skip
         c.caption(f"over {words} generated words")
@@ -68,10 +68,10 @@ def quality_view(record: Any, snap: Any) -> None:
         c.metric("word validity (T=0.5)", "—")
     if scored:
         fig = text_charts.bits_per_char_curve(
-            [e["epoch"] for e in scored], [e["bits_per_char"] for e in scored], ngram,
+            [e.epoch for e in scored], [e.bits_per_char for e in scored], ngram,
             f"counting {NGRAM_ORDER}-gram",
         )  # fmt: skip
-        st.plotly_chart(fig, key=f"tx_bits_{id(record)}", config={"displayModeBar": False})
+        st.plotly_chart(fig, key=f"tx_bits_{id(run)}", config={"displayModeBar": False})
     if bits is not None and ngram is not None:
         verdict = "beats" if bits < ngram else "is still behind"
         st.caption(
@@ -79,8 +79,8 @@ def quality_view(record: Any, snap: Any) -> None:
             f"the held-out text, so the RNN {verdict} a {NGRAM_ORDER}-gram model that only "
             "counts which character followed the last few in the training text."
         )
-    elif rescored.get("note"):
-        st.caption(rescored["note"])
+    elif run.origin == "pretrained" and bits is None:
+        st.caption("Held-out bits/char needs the corpus, which is not on this machine.")
 
 
 def samples_view(record: Any):
@@ -92,11 +92,11 @@ def samples_view(record: Any):
 
     def view(snap: Any) -> None:
         quality_view(record, snap)
-        extras = [e for e in snap.epoch_extras if e]
+        extras = [e for e in snap.epoch_extras if e is not None]
         if not extras:
             st.caption("Samples appear here after the first epoch.")
             return
-        epochs = [e["epoch"] for e in extras]
+        epochs = [e.epoch for e in extras]
         shown = st.session_state.get(key)
         if shown not in epochs or shown == st.session_state.get(seen):  # was at the newest
             st.session_state[key] = epochs[-1]  # follow each new epoch
@@ -108,14 +108,14 @@ def samples_view(record: Any):
                 format_func=lambda e: f"epoch {e}",
             )  # fmt: skip
         extra = extras[epochs.index(st.session_state[key])]
-        mode = extra.get("mode", default_mode)
+        mode = extra.mode or default_mode
         st.markdown(
-            f"**After epoch {extra['epoch']}** · sampled in {mode_label(mode)} · grey: the seed"
+            f"**After epoch {extra.epoch}** · sampled in {mode_label(mode)} · grey: the seed"
         )
-        cols = st.columns(len(extra["samples"]))
-        for col, t, sample in zip(cols, extra["temperatures"], extra["samples"], strict=True):
+        cols = st.columns(len(extra.samples))
+        for col, t, sample in zip(cols, extra.temperatures, extra.samples, strict=True):
             col.markdown(f"**T = {t:g}** · {mode}")
-            col.html(sample_box(extra["seed"], sample))
+            col.html(sample_box(extra.seed, sample))
             if not sample.strip():
                 col.caption(
                     "Only spaces and line breaks: at a low temperature a young model keeps "
@@ -127,7 +127,7 @@ def samples_view(record: Any):
 
 def own_seed(record: Any) -> None:
     """Generate from the user's own seed; characters outside the alphabet are reported."""
-    data = record.info["data"]
+    data = record.data
     vocab, cfg = data.vocab, data.config
     with st.form("tx_own"):
         st.markdown("**Continue your own text**")
@@ -172,7 +172,7 @@ def own_seed(record: Any) -> None:
 
 def temperature_explorer(record: Any) -> None:
     """Bars of the likeliest next characters; a log-scale temperature slider reshapes them."""
-    data = record.info["data"]
+    data = record.data
     vocab, cfg = data.vocab, data.config
 
     @st.fragment
@@ -238,8 +238,9 @@ def compare(past: list[Any]) -> None:
     for (name, _), r in zip(series, past, strict=True):
         s = r.job.snapshot()
         val = [log["val_loss"] for log in s.epoch_logs if "val_loss" in log]
-        valid = [e["word_validity"] for e in s.epoch_extras if e and "words_scored" in e]
-        bits = [e["bits_per_char"] for e in s.epoch_extras if e and "bits_per_char" in e]
+        reports = [e for e in s.epoch_extras if e is not None]
+        valid = [e.word_validity for e in reports if e.words_scored]
+        bits = [e.bits_per_char for e in reports if np.isfinite(e.bits_per_char)]
         rows.append(
             {
                 "run": name,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from rnn_core.tasks import get_task
+from rnn_core.tasks.addition import AdditionTask
 
 METRIC_LABEL = "val accuracy (per char)"  # the live panel's metric tile
-EXTRA_KEY = "exact_match"  # the epoch hook's number plotted beside the curves
 EXTRA_HELP = (
     "**train loss**: cross-entropy per answer character on the training batches (lower is "
     "better). **val accuracy (per char)**: share of answer characters right on the held-out "
@@ -25,16 +25,20 @@ def extra_label(record: Any) -> str:
     return "held-out exact match"
 
 
+def evaluate(record: Any) -> None:
+    """Nothing more to score: every epoch report already holds held-out exact match."""
+
+
 def after_epoch(record: Any) -> Callable[[Any], None]:
     """Under the curves, after each epoch: ten held-out questions with the model's guesses."""
 
     def table(snap: Any) -> None:
-        extra = snap.epoch_extras[-1] if snap.epoch_extras else None
-        if extra:
+        report = snap.epoch_extras[-1] if snap.epoch_extras else None
+        if report is not None:
             st.markdown(
                 f"**Ten held-out questions after epoch {snap.epoch}** (never seen in training)"
             )
-            rows = pd.DataFrame(extra["table"])
+            rows = pd.DataFrame([asdict(row) for row in report.table])
             rows["ok"] = rows["ok"].map({True: "☑", False: "☒"})
             st.dataframe(rows, hide_index=True, width="content")
 
@@ -43,14 +47,14 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
 
 def results(record: Any, active: bool) -> None:
     """Below the live panel: ask the model your own sum."""
-    task = get_task("addition")
+    task = AdditionTask()
     with st.form("ask"):
         q = st.text_input("Ask your own sum", placeholder="e.g. 123+45")
         if st.form_submit_button("Ask the model") and q:
             try:
                 ans = task.answer(record.job.model, q, record.spec.data)
-                mark = "☑ right" if ans["ok"] else f"☒ wrong (true answer {ans['true']})"
-                st.success(f"{ans['question']} = **{ans['guess'] or '(blank)'}**  {mark}")
+                mark = "☑ right" if ans.ok else f"☒ wrong (true answer {ans.true})"
+                st.success(f"{ans.question} = **{ans.guess or '(blank)'}**  {mark}")
             except ValueError as exc:
                 st.warning(str(exc))
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import fields, replace
+from types import ModuleType
 from typing import Any
 
 import streamlit as st
 
-from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
+from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import get_task
@@ -49,7 +52,7 @@ def _pre_post(label: str, key: str, what: str) -> Control:
 # of the chosen task's data config; model controls for every task unless NEEDS says otherwise.
 CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("model", "cell"): (0, lambda c, t: c.selectbox(
-        "Cell", getattr(t, "cells", CELLS), key="cell",
+        "Cell", t.cells, key="cell",
         help="Dense: the non-recurrent baseline (Flatten, then Dense layers).")),
     ("model", "bidirectional"): (0, lambda c, t: c.checkbox(
         "Bidirectional", key="bidirectional",
@@ -92,19 +95,32 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
 NEEDS = {("model", "embedding_dim"): "num_words", ("model", "pooling"): "data_dir"}
 
 
+def view_module(task_name: str) -> ModuleType | None:
+    """The task's Train-page view, ``pages/_train_<task>.py``; None if it has none."""
+    name = f"pages._train_{task_name}"
+    return importlib.import_module(name) if importlib.util.find_spec(name) else None
+
+
+def controls(task: Any) -> dict[tuple[str, str], tuple[int, Control]]:
+    """:data:`CONTROLS` plus those the task's view draws for its own data fields (DATA_CONTROLS)."""
+    view = view_module(task.info.name)
+    extra = getattr(view, "DATA_CONTROLS", {})  # a view module, not the task: optional extras
+    return {**CONTROLS, **{("data", name): control for name, control in extra.items()}}
+
+
 def shown(task: Any) -> list[tuple[str, str]]:
     """The (section, field) controls the task's configs call for, in form order."""
     data = {f.name for f in fields(task.data_config)}
     return [
         (sec, name)
-        for sec, name in CONTROLS
+        for sec, name in controls(task)
         if (sec != "data" or name in data) and NEEDS.get((sec, name), name) in data | {name}
     ]
 
 
 def default_spec(task: Any) -> RunSpec:
     """A task's starting spec; loaded datasets start on a small subset."""
-    spec = task.default_spec() if hasattr(task, "default_spec") else RunSpec()
+    spec = task.default_spec()
     if _nullable(task, "train_size"):
         spec = replace(spec, data=replace(spec.data, train_size=DEMO_SUBSET))
     return spec
@@ -220,7 +236,8 @@ def config_form(task: Any, busy: bool) -> bool:
     """The form with the task's controls; True when Start was pressed."""
     with st.form("config"):
         cols = st.columns(4)
+        drawn = controls(task)
         for key in shown(task):
-            col, draw = CONTROLS[key]
+            col, draw = drawn[key]
             draw(cols[col], task)
         return st.form_submit_button("▶ Start training", type="primary", disabled=busy)

@@ -20,7 +20,6 @@ from rnn_core.tasks.imdb import (
 )
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
-EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
 EXTRA_HELP = (
     "**train loss**: binary cross-entropy on the training batches (lower is better). "
     "**val accuracy**: share of the held-out part of the training reviews classified right. "
@@ -31,31 +30,31 @@ EXTRA_HELP = (
 
 def extra_label(record: Any) -> str:
     """Label of the test accuracy the epoch hook measures on a sample of the test set."""
-    n = min(IMDB_HOOK_SIZE, len(record.info["data"].y_test))
+    n = min(IMDB_HOOK_SIZE, len(record.data.y_test))
     return f"test accuracy ({n:,} reviews)"
 
 
 def evaluate(record: Any) -> None:
     """Once training has stopped: P(positive) for all 25,000 test reviews, kept in the run."""
-    score_test_set(record, "reviews", "probabilities")
+    score_test_set(record, "reviews")
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
     """Under the curves, after each epoch: five test reviews with the model's P(positive)."""
-    data = record.info["data"]
+    data = record.data
 
     def reviews(snap: Any) -> None:
-        extras = [e for e in snap.epoch_extras if e]
-        if not extras:
+        reports = [r for r in snap.epoch_extras if r is not None]
+        if not reports:
             return
-        rows = review_rows(data, extras[-1]["probabilities"])
+        rows = review_rows(data, reports[-1].probabilities)
         st.markdown(f"**Five test reviews after epoch {snap.epoch}** (never seen in training)")
         st.caption(
             "Bar length = the model's probability that the review is positive; over 0.5 it "
             "answers *positive*. Colour = the true label (blue positive, orange negative); "
             "✓ / ✗ = right or wrong. `br` is a line break left over from the web pages."
         )
-        key = (snap.epoch, len(extras))
+        key = (snap.epoch, len(reports))
         fig = cached_figure(record, "reviews", key, lambda: classify_charts.review_bars(rows))
         st.plotly_chart(fig, key=f"reviews_{id(record)}", config={"displayModeBar": False})
         with st.expander("Read the five reviews as the model sees them"):
@@ -82,15 +81,15 @@ def _marked(tokens: list[str], unknown: set[str]) -> str:
 
 def results(record: Any, active: bool) -> None:
     """Below the live panel: whole-test accuracy, your own review, padding and truncation."""
-    data, cfg = record.info["data"], record.spec.data
-    test = record.info.get("test")
-    if test and not active:
+    data, cfg = record.data, record.spec.data
+    test, epoch = record.results, record.results_epoch
+    if test is not None and not active:
         st.metric(
-            f"test accuracy, all {test['reviews']:,} test reviews (after epoch {test['epoch']})",
-            f"{test['accuracy']:.3f}",
+            f"test accuracy, all {test.reviews:,} test reviews (after epoch {epoch})",
+            f"{test.accuracy:.3f}",
         )
         st.caption(
-            f"Share of the {test['reviews']:,} test reviews the model labels right (none of "
+            f"Share of the {test.reviews:,} test reviews the model labels right (none of "
             "them was used for training); chance is 0.5."
         )
 
@@ -172,7 +171,7 @@ def truncation_section(record: Any) -> None:
         "them too, so padding *before* the words (pre) keeps the review's own words closest "
         "to the final state that makes the decision."
     )
-    fig = classify_charts.length_histogram(record.info["data"].train_lengths, cfg.maxlen)
+    fig = classify_charts.length_histogram(record.data.train_lengths, cfg.maxlen)
     st.plotly_chart(fig, key=f"lengths_{id(record)}", config={"displayModeBar": False})
     st.caption("Lengths of this run's training reviews, in tokens, before padding or cutting.")
 

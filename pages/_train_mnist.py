@@ -13,7 +13,6 @@ from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, confusion_matrix
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
-EXTRA_KEY = "test_accuracy"  # the epoch hook's number plotted beside the curves
 EXTRA_HELP = (
     "**train loss**: cross-entropy on the training batches (lower is better). **val accuracy**"
     ": share of the held-out part of the training images classified right. **test accuracy**: "
@@ -24,47 +23,46 @@ SHOWN_WRONG = 16  # misclassified digits drawn in the grid (two rows of eight)
 
 def extra_label(record: Any) -> str:
     """Label of the test accuracy the epoch hook measures on a sample of the test set."""
-    n = min(MNIST_HOOK_SIZE, len(record.info["data"].y_test))
+    n = min(MNIST_HOOK_SIZE, len(record.data.y_test))
     return f"test accuracy ({n:,} images)"
 
 
 def evaluate(record: Any) -> None:
     """Once training has stopped: the predicted digit for all 10,000 test images."""
-    score_test_set(record, "images", "predicted")
+    score_test_set(record, "images")
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
     """Under the curves: confusion matrix and wrong digits (a 2,000-image sample while
     training, the whole test set once it has stopped)."""
-    data = record.info["data"]
+    data = record.data
 
     def digits(snap: Any) -> None:
-        extras = [e for e in snap.epoch_extras if e]
-        if not extras:
+        reports = [r for r in snap.epoch_extras if r is not None]
+        if not reports:
             return
-        test = record.info.get("test")
-        scored = bool(test and test["version"] == snap.version)  # scored after training stopped
+        scored = record.scored()  # the whole test set, scored after training stopped
         if scored:
-            pred = test["predicted"]
+            pred = record.results.predicted
             counts = confusion_matrix(data.y_test, pred)
             wrong = np.flatnonzero(pred != data.y_test)
             n_images, n_wrong = len(pred), len(wrong)
             wrong = wrong[:SHOWN_WRONG]
             guesses = pred[wrong]
         else:
-            extra = extras[-1]
-            counts = np.asarray(extra["confusion"])
-            n_images = int(extra["sample_size"])
+            report = reports[-1]
+            counts = np.asarray(report.confusion)  # (10, 10)
+            n_images = report.sample_size
             n_wrong = n_images - int(np.trace(counts))
-            wrong = np.asarray([i for i, _ in extra["wrong"]], dtype=np.int64)
-            guesses = np.asarray([p for _, p in extra["wrong"]], dtype=np.int64)
+            wrong = np.asarray([i for i, _ in report.wrong], dtype=np.int64)
+            guesses = np.asarray([p for _, p in report.wrong], dtype=np.int64)
         where = f"the first {n_images:,} test images" if n_images < len(data.y_test) else (
             f"all {n_images:,} test images"
         )  # fmt: skip
         left, right = st.columns(2)
         with left:
             st.markdown(f"**Confusion matrix after epoch {snap.epoch}** ({where})")
-            key = (snap.epoch, len(extras), scored)  # the same matrix and digits as before
+            key = (snap.epoch, len(reports), scored)  # the same matrix and digits as before
             fig = cached_figure(
                 record, "confusion", key, lambda: classify_charts.confusion_heatmap(counts)
             )
@@ -93,14 +91,14 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
 
 def results(record: Any, active: bool) -> None:
     """Below the live panel: accuracy on the whole test set once training has stopped."""
-    test = record.info.get("test")
-    if test and not active:
+    test, epoch = record.results, record.results_epoch
+    if test is not None and not active:
         st.metric(
-            f"test accuracy, all {test['images']:,} test images (after epoch {test['epoch']})",
-            f"{test['accuracy']:.4f}",
+            f"test accuracy, all {test.images:,} test images (after epoch {epoch})",
+            f"{test.accuracy:.4f}",
         )
         st.caption(
-            f"Share of the {test['images']:,} test digits the model names right (none of them "
+            f"Share of the {test.images:,} test digits the model names right (none of them "
             "was used for training); chance is 0.1."
         )
 

@@ -96,7 +96,7 @@ def budget() -> Any:
 
 
 def runs() -> list[Any]:
-    """This session's runs (RunRecord objects), oldest first."""
+    """This session's runs (``rnn_core.run.Run`` objects), oldest first."""
     return st.session_state.setdefault("runs", [])
 
 
@@ -134,10 +134,9 @@ def free_old_models(store: list[Any], keep: int = KEEP_MODELS) -> None:
     import gc
 
     freed = False
-    for record in store[:-keep]:
-        if not record.job.released and not record.job.snapshot().active:
-            record.job.release()
-            record.info.pop("data", None)
+    for run in store[:-keep]:
+        if not run.job.released and not run.job.snapshot().active:
+            run.release()
             freed = True
     if freed:
         gc.collect()  # Keras models hold reference cycles; free them now, not later
@@ -203,7 +202,7 @@ def cached_figure(record: Any, name: str, key: Any, build: Callable[[], Any]) ->
     Building a Plotly figure costs tens of milliseconds of the server's one interpreter; a
     live panel redraws every second or so, for every student, mostly with the same data.
     """
-    figures = record.info.setdefault("_figures", {})
+    figures = record.ui.setdefault("figures", {})
     if name not in figures or figures[name][0] != key:
         figures[name] = (key, build())
     return figures[name][1]
@@ -213,11 +212,13 @@ def live_panel(
     record: Any,
     metric: str,
     metric_label: str,
-    extra_key: str | None = None,
     extra_label: str = "",
     after_epoch: Callable[[Any], None] | None = None,
 ) -> None:
     """Controls, progress, metric tiles, curves and a task's after-epoch view of one run.
+
+    With ``extra_label``, each epoch report's ``score`` (the task's own per-epoch number,
+    e.g. held-out exact match) gets a tile and a curve under that label.
 
     The body is a fragment that refreshes itself while the job is active, so the rest of
     the page is not rerun. The buttons are drawn inside it, from the same snapshot as the
@@ -238,16 +239,16 @@ def live_panel(
         elif snap.state == "done" and snap.stopped_early:
             st.info(f"Stopped after {snap.epoch} epoch(s); the weights learned so far are kept.")
         last = snap.epoch_logs[-1] if snap.epoch_logs else {}
-        extras = [e for e in snap.epoch_extras if e]
-        cols = st.columns(4 if extra_key else 3)
+        reports = [r for r in snap.epoch_extras if r is not None]
+        cols = st.columns(4 if extra_label else 3)
         cols[0].metric("epochs done", snap.epoch)
         cols[1].metric("train loss", f"{last['loss']:.4f}" if last else "—")
         val = last.get(f"val_{metric}")
         cols[2].metric(metric_label, f"{val:.3f}" if val is not None else "—")
         series: list[tuple[float, float]] = []
-        if extra_key:
-            series = [(i + 1.0, e[extra_key]) for i, e in enumerate(snap.epoch_extras) if e]
-            cols[3].metric(extra_label, f"{extras[-1][extra_key]:.3f}" if extras else "—")
+        if extra_label:
+            series = [(i + 1.0, r.score) for i, r in enumerate(snap.epoch_extras) if r is not None]
+            cols[3].metric(extra_label, f"{reports[-1].score:.3f}" if reports else "—")
         b, e = snap.batch_logs, snap.epoch_logs
         key = (len(b), b[-1:], len(e), e[-1:], series, extra_label)
         fig = cached_figure(
@@ -305,44 +306,32 @@ def task_source(task: str, cfg: Any) -> Any:
     from rnn_core.data.loaders import DataMissingError
     from rnn_core.tasks import get_task
 
-    t = get_task(task)
-    if not hasattr(t, "load_source"):
+    key = get_task(task).source_key(cfg)
+    if key is None:  # the task has no shared source
         return None
     try:
         with st.spinner(f"Loading the {task} data (first time only, a few seconds)…"):
-            return _cached_source(task, t.source_key(cfg), cfg)
+            return _cached_source(task, key, cfg)
     except DataMissingError as exc:
         show_missing_data(exc)
         st.stop()
 
 
-def task_data(task: str, cfg: Any) -> Any:
-    """A run's data: the source is loaded once per (task, num_words, maxlen, …) for all
-    sessions, the run's subset is a fresh copy; missing files show the fix, then stop.
+def cached_data(task: Any, cfg: Any) -> Any:
+    """A run's data (the run flow's loader): the source is loaded once per (task, num_words,
+    maxlen, …) for all sessions, the run's subset is a fresh copy; missing files show the fix,
+    then stop the page.
     """
-    from rnn_core.tasks import get_task
-
-    source = task_source(task, cfg)
+    source = task_source(task.info.name, cfg)
     if source is None:
         with st.spinner("Preparing the data…"):
-            return _cached_task_data(task, cfg)
-    return get_task(task).make_data(cfg, source)
+            return _cached_task_data(task.info.name, cfg)
+    return task.make_data(cfg, source)
 
 
-def score_test_set(record: Any, what: str, key: str) -> None:
-    """Once training has stopped: predict the whole test set once per set of trained weights.
-
-    Keeps ``{epoch, version, <key>: predictions} | task.evaluate(...)`` in ``record.info["test"]``.
-    """
-    from rnn_core.tasks import get_task
-
-    snap = record.job.snapshot()
-    done = record.info.get("test")
-    if snap.epoch == 0 or (done and done["version"] == snap.version):
-        return  # nothing trained yet, or already scored these weights
-    data, task = record.info["data"], get_task(record.spec.task)
-    with st.spinner(f"Scoring all {len(data.y_test):,} test {what}…"):
-        predictions = task.predict(record.job.model, data.x_test)  # (N,)
-    scores = task.evaluate(record.job.model, data, predictions)
-    record.info["test"] = {"epoch": snap.epoch, "version": snap.version, key: predictions}
-    record.info["test"] |= scores
+def score_test_set(run: Any, what: str) -> None:
+    """Once training has stopped: ``run.score()`` (task.evaluate once per set of weights)."""
+    if run.data is None or run.scored() or run.job.snapshot().epoch == 0:
+        return  # no data kept, already scored these weights, or nothing trained yet
+    with st.spinner(f"Scoring all {len(run.data.y_test):,} test {what}…"):
+        run.score()

@@ -15,13 +15,12 @@ def your_result(spec) -> str:
         return "not run yet in this session"
     parts = []
     for record in mine:
-        test = record.info.get("test") or {}
+        test = record.results
         best = best_validation(record.job.history())
         figure = []
-        if "accuracy" in test:
-            figure.append(f"test accuracy {test['accuracy']:.3f}")
-        if "exact_match" in test:
-            figure.append(f"exact match {test['exact_match']:.3f}")
+        if test is not None:  # e.g. "test accuracy 0.771" or "exact match 0.990"
+            label, value = test.headline
+            figure.append(f"{label} {value:.3f}")
         if best is not None:
             figure.append(f"best {best[0]} {best[1]:.3f}")
         epochs = record.job.snapshot().epoch

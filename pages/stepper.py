@@ -11,12 +11,10 @@ from pages import common
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code, use_the_router
 from rnn_core.stepper import numpy_rnn
-from rnn_core.stepper.numpy_rnn import parity_max_abs_diff
+from rnn_core.stepper.numpy_rnn import CELL_KINDS, parity_max_abs_diff
 from rnn_core.stepper.saturation import saturation_summary
 from rnn_core.stepper.sources import (
-    NAMES,
     SCHEMES,
-    STEP_TASKS,
     random_input,
     recurrent_stack,
     test_choices,
@@ -26,7 +24,7 @@ from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
 
 use_the_router()
 
-KINDS = {v: k for k, v in NAMES.items()}  # "SimpleRNN" -> "simple_rnn"
+KINDS = CELL_KINDS  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
 PLAY_SECONDS = 0.6  # one frame of ▶ Play
 CHOICES = 40  # test inputs offered for a trained run
@@ -67,8 +65,8 @@ def trained_case(record: Any, data: Any, index: int) -> StepperCase:
 
 def run_data(record: Any) -> Any:
     """The data a run was trained on: kept in the run, else loaded through the shared cache."""
-    data = record.info.get("data")
-    return data if data is not None else common.task_data(record.spec.task, record.spec.data)
+    data = record.data
+    return data if data is not None else common.cached_data(record.task, record.spec.data)
 
 
 # ---------------------------------------------------------------- choosing what to look at
@@ -105,7 +103,7 @@ def random_controls() -> StepperCase:
 
 def trained_controls() -> StepperCase | None:
     """Pick a run of this session and one of its test inputs; None (with a pointer) if none."""
-    usable = [r for r in runs() if r.spec.task in STEP_TASKS and r.spec.model.cell in KINDS]
+    usable = [r for r in runs() if r.task.steppable and r.spec.model.cell in KINDS]
     if not usable:
         st.info(
             "No recurrent model has been trained in this session yet. Train one on the Train "

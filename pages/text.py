@@ -140,24 +140,22 @@ def config_form(busy: bool, ready: bool) -> bool:
 
 def start_run(spec: RunSpec, corpus: Any) -> None:
     """Cut the corpus into windows, build the model and start training it live."""
-    from rnn_core.engine.budgets import check_data, check_spec
+    from rnn_core.engine.budgets import check_spec
+    from rnn_core.run import start_run as start
 
-    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
-    training = load_training()
-    from rnn_core.engine.process import new_job
+    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form, before TF
+    load_training()
 
-    with st.spinner("Cutting the text into windows…"):
-        data = TASK.make_data(spec.data, corpus)
-    check_data(data, budget())
+    def windows(task: Any, cfg: TextConfig) -> Any:
+        """The run flow's loader: the chosen (or uploaded) corpus cut into windows."""
+        with st.spinner("Cutting the text into windows…"):
+            return task.make_data(cfg, corpus)
+
     with st.spinner("Building the model…"):
-        model = TASK.build(spec, data)
-    job = new_job(model, spec.task, data, spec.train)  # trains in a child process
-    name = f"{run_name(spec)} · {corpus.name}"
-    record = training.RunRecord(name, spec, job, int(model.count_params()))
-    record.info |= {"data": data, "note": data.note, "alphabet": data.vocab.size}
-    add_run(record)
-    st.session_state.tx_current = record
-    job.start()
+        run = start(spec, budget(), windows, name=f"{run_name(spec)} · {corpus.name}")
+    add_run(run)
+    st.session_state.tx_current = run
+    run.job.start()
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
@@ -178,7 +176,7 @@ with settings_box("Corpus and model"):
     corpus = choose_corpus()
     if corpus is not None:
         corpus_summary(corpus)
-    names = [n for n, p in PRESETS.items() if p.spec.task == "text"]
+    names = list(TASK.presets())
     st.selectbox(
         "Preset", ["(custom)", *names], key="tx_preset", on_change=apply_preset,
         format_func=lambda n: n if n == "(custom)" else f"{n} — {PRESETS[n].title}",
@@ -198,16 +196,15 @@ if started and corpus is not None:
         st.error(str(exc))
 
 if current is not None:
-    data = current.info.get("data")  # None once the run was released to save memory
+    data = current.data  # None once the run was released to save memory
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
-    st.info(current.info["note"])
-    data_ref = current.info.get("data")
-    real = getattr(data_ref, "reference_validity", float("nan"))
+    st.info(current.note)
+    real = getattr(data, "reference_validity", float("nan"))
     st.caption(
         "**held-out bits/char** (the main measure): the model's cross-entropy of the next "
         f"character on the corpus's last {current.spec.data.val_fraction:.0%} (never trained "
         "on), in bits; lower is better, "
-        f"log2 of the alphabet size = {np.log2(current.info['alphabet']):.2f} means guessing. "
+        f"log2 of the alphabet size = {np.log2(current.output_size):.2f} means guessing. "
         "Beside it, the same figure for a counting baseline: a character "
         f"{NGRAM_ORDER}-gram model with absolute discounting {NGRAM_DISCOUNT}, fitted on the "
         "same training text. **train loss**: the same cross-entropy in nats on the training "
@@ -237,7 +234,7 @@ if current is not None:
         summary(current.job.model)
     export_buttons(current)  # .keras plus the alphabet file `generate` reads
 
-past = [r for r in runs() if r.spec.task == "text"]
+past = [r for r in runs() if r.spec.task == TASK.info.name]
 if len(past) > 1:
     compare(past)
 

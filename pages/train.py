@@ -7,55 +7,47 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import _snapshots, _train_addition, _train_form, _train_imdb, _train_mnist
+from pages import _snapshots, _train_form
 from pages._export import export_buttons
 from pages.common import (
     add_run,
     budget,
+    cached_data,
     live_panel,
     load_training,
     runs,
     show_code,
-    task_data,
     use_the_router,
 )
 from rnn_core.charts import training as charts
 from rnn_core.config import RunSpec
-from rnn_core.tasks import TASKS, get_task, run_name
+from rnn_core.tasks import TASKS, get_task
 
 use_the_router()
 
-VIEWS = {"addition": _train_addition, "imdb": _train_imdb, "mnist": _train_mnist}  # results
+VIEWS = {n: v for n in TASKS if (v := _train_form.view_module(n))}  # pages/_train_<task>.py
+LOWER_IS_BETTER = ("mae", "mse")  # error metrics: the best epoch has the smallest value
 
 
 def start_run(spec: RunSpec) -> None:
-    """Build data, model and job for a spec; start training and make it the current run."""
-    from rnn_core.engine.budgets import check_data, check_spec
+    """Start a run of the spec through the one run flow and make it the current run."""
+    from rnn_core.engine.budgets import check_spec
+    from rnn_core.run import start_run as start
 
-    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form
-    training = load_training()
-    from rnn_core.engine.process import new_job
-
-    task = get_task(spec.task)
-    data = task_data(spec.task, spec.data)  # stops the page with the fix if files are missing
-    check_data(data, budget())
+    check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form, before TF
+    load_training()
     with st.spinner("Building the model…"):
-        model = task.build(spec, data)
-    job = new_job(model, spec.task, data, spec.train)  # trains in a child process
-    record = training.RunRecord(run_name(spec), spec, job, int(model.count_params()))
-    record.info["data"] = data
-    add_run(record)
-    st.session_state.current = record
+        run = start(spec, budget(), cached_data)  # trains in a child process
+    add_run(run)
+    st.session_state.current = run
     _train_form.share_link(spec)
-    job.start()
+    run.job.start()
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
 def _test_metric(record: Any) -> float | None:
     """The whole-test-set score kept in a run, if it was scored (accuracy or exact match)."""
-    test = record.info.get("test") or {}
-    value = test.get("accuracy", test.get("exact_match"))
-    return None if value is None else round(float(value), 4)
+    return None if record.results is None else round(float(record.results.headline[1]), 4)
 
 
 st.title("Train a recurrent network")
@@ -66,7 +58,7 @@ task_name = st.selectbox(
 task = get_task(task_name)
 st.caption(f"**{task.info.label}** — {task.info.rnn_type}. {task.info.description}")
 _train_form.load_task_defaults(task_name)
-if getattr(task, "files", ()):
+if task.files:
     _train_form.data_dir_setting(task)
 _train_form.preset_picker(task_name)
 _snapshots.train_page(task_name)  # start from a pretrained model
@@ -91,17 +83,15 @@ if current is not None:
         "The address bar holds this run's configuration: share the link to let someone else "
         "train the same setup (the link carries the settings, not the trained weights)."
     )
-    note = current.info["data"].note
-    if note:
-        st.info(note)
-    if not active and hasattr(view, "evaluate"):
+    if current.note:
+        st.info(current.note)
+    if not active:
         view.evaluate(current)  # whole-test-set scores, once per set of trained weights
     st.caption(view.EXTRA_HELP)
     live_panel(
         current,
-        metric="accuracy",
+        metric=get_task(current.spec.task).info.metric,
         metric_label=view.METRIC_LABEL,
-        extra_key=view.EXTRA_KEY,
         extra_label=view.extra_label(current),
         after_epoch=view.after_epoch(current),
     )
@@ -123,18 +113,19 @@ if current is not None:
 
 past = [r for r in runs() if r.spec.task == task_name]
 if len(past) > 1:
-    view = VIEWS[task_name]
+    view, metric = VIEWS[task_name], task.info.metric
+    best = min if metric in LOWER_IS_BETTER else max
     st.subheader("Compare runs")
     names = [f"{i + 1}. {r.name}" for i, r in enumerate(past)]
     chosen = st.multiselect("Runs", names, default=names)
     picked = [past[names.index(n)] for n in chosen]
     series = [(n, r.job.snapshot().epoch_logs) for n, r in zip(chosen, picked, strict=True)]
-    st.plotly_chart(charts.compare_curves(series, "val_accuracy"), key="compare")
+    st.plotly_chart(charts.compare_curves(series, f"val_{metric}"), key="compare")
     rows = []
     for n, r in zip(chosen, picked, strict=True):
         s = r.job.snapshot()
-        val = [log.get("val_accuracy", 0.0) for log in s.epoch_logs]
-        extra = [e[view.EXTRA_KEY] for e in s.epoch_extras if e]
+        val = [log[f"val_{metric}"] for log in s.epoch_logs if f"val_{metric}" in log]
+        extra = [e.score for e in s.epoch_extras if e is not None]
         rows.append(
             {
                 "run": n,
@@ -142,7 +133,7 @@ if len(past) > 1:
                 "params": r.params,
                 "epochs": s.epoch,
                 "s/epoch": round(s.train_seconds / s.epoch, 2) if s.epoch else None,
-                "best val accuracy": round(max(val), 4) if val else None,
+                f"best val {metric}": round(best(val), 4) if val else None,
                 f"best {view.extra_label(r)}": round(max(extra), 4) if extra else None,
                 "test (whole set)": _test_metric(r),
                 "state": s.state,

@@ -21,10 +21,7 @@ def _defaults(task: str) -> RunSpec:
     """The spec a link is read against: the task's default spec."""
     from rnn_core.tasks import get_task
 
-    handler = get_task(task)
-    if hasattr(handler, "default_spec"):
-        return handler.default_spec()
-    return RunSpec(task=task, data=handler.data_config())
+    return get_task(task).default_spec()
 
 
 def _text(value: Any) -> str:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from rnn_core.config import ModelConfig, RunSpec, TrainConfig
+from rnn_core.tasks import Report, Results, get_task
+from rnn_core.tasks.base import plain
 
 FORMAT = "rnn-lab-snapshot/1"  # the "format" field of every snapshot JSON
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # where the shipped snapshots live
@@ -34,17 +36,17 @@ class SnapshotError(ValueError):
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Pretrained:
     """One pretrained model's description (the JSON); the weights stay in their file."""
 
     name: str  # file stem, e.g. "addition-lstm"
     spec: RunSpec  # the configuration it was trained with (data_dir cleared)
     params: int  # parameters of the model
-    test: dict[str, Any]  # measured held-out scores (task.evaluate at save time)
+    test: Results  # measured held-out scores (task.evaluate at save time)
     epochs: int  # epochs trained
     train_seconds: float  # wall time inside fit
     epoch_logs: tuple[dict[str, float], ...]  # one per epoch: loss, val_loss, accuracy …
-    epoch_extras: tuple[Any, ...]  # the task's per-epoch report (exact match, samples …)
+    epoch_extras: tuple[Report | None, ...]  # the task's per-epoch reports (typed)
     batch_logs: tuple[dict[str, float], ...]  # thinned per-batch curve points
     input_shape: tuple[int | None, ...]  # the model's input shape without the batch axis
     vocab: dict[str, Any] | None  # text models: the ``generate`` sidecar (alphabet, maxlen …)
@@ -63,21 +65,6 @@ def snapshot_paths(path: str | Path) -> tuple[Path, Path]:
     return path.with_name(name + WEIGHTS_SUFFIX), path.with_name(name + ".json")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe copy: NumPy scalars and arrays become numbers and lists, NaN becomes None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _thin(logs: list[dict[str, float]], most: int = MAX_BATCH_POINTS) -> list[dict[str, float]]:
     """Every k-th batch point (and the last) so the curve keeps its shape in few bytes."""
     if len(logs) <= most:
@@ -91,7 +78,7 @@ def save_snapshot(
     model: Any,
     spec: RunSpec,
     history: Any,
-    test: dict[str, Any],
+    test: Results,
     vocab: dict[str, Any] | None = None,
     command: str = "",
 ) -> Path:
@@ -114,7 +101,7 @@ def save_snapshot(
         "spec": RunSpec(spec.task, data, spec.model, spec.train).to_dict(),
         "params": int(model.count_params()),
         "input_shape": list(model.input_shape[1:]),
-        "test": test,
+        "test": test.scores(),
         "epochs": int(history.epoch),
         "train_seconds": round(float(history.train_seconds), 2),
         "weights": weights.name,
@@ -128,13 +115,12 @@ def save_snapshot(
             "batch_logs": _thin(list(history.batch_logs)),
         },
     }
-    meta.write_text(json.dumps(_plain(body), ensure_ascii=False) + "\n", encoding="utf-8")
+    meta.write_text(json.dumps(plain(body), ensure_ascii=False) + "\n", encoding="utf-8")
     return meta
 
 
 def spec_from_dict(d: dict[str, Any]) -> RunSpec:
     """The RunSpec of :meth:`RunSpec.to_dict` (lists back to tuples); ValueError if unusable."""
-    from rnn_core.tasks import get_task
 
     def make(cls: Any, values: dict[str, Any]) -> Any:
         names = {f.name for f in dataclasses.fields(cls)}
@@ -152,7 +138,7 @@ def spec_from_dict(d: dict[str, Any]) -> RunSpec:
     )
 
 
-def read_snapshot(path: str | Path) -> Snapshot:
+def read_snapshot(path: str | Path) -> Pretrained:
     """The snapshot described by ``NAME.json`` (no TensorFlow); SnapshotError when unusable."""
     weights, meta = snapshot_paths(path)
     fix = "recreate it with the command in assets/README.md"
@@ -168,15 +154,17 @@ def read_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(f"{weights.name}, the weights of {meta.name}, is missing: {fix}")
     try:
         hist = body["history"]
-        return Snapshot(
+        spec = spec_from_dict(body["spec"])
+        task = get_task(spec.task)
+        return Pretrained(
             name=str(body["name"]),
-            spec=spec_from_dict(body["spec"]),
+            spec=spec,
             params=int(body["params"]),
-            test=dict(body["test"]),
+            test=task.results_from_plain(body["test"]),
             epochs=int(body["epochs"]),
             train_seconds=float(body["train_seconds"]),
             epoch_logs=tuple(dict(e) for e in hist["epoch_logs"]),
-            epoch_extras=tuple(hist["epoch_extras"]),
+            epoch_extras=tuple(task.report_from_plain(e) for e in hist["epoch_extras"]),
             batch_logs=tuple(dict(b) for b in hist["batch_logs"]),
             input_shape=tuple(body["input_shape"]),
             vocab=body.get("vocab"),
@@ -188,7 +176,7 @@ def read_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(f"{meta.name} has a bad or missing field ({exc}): {fix}") from None
 
 
-def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list[Snapshot]:
+def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list[Pretrained]:
     """Every readable snapshot in ``folder`` (for ``task`` if given), sorted by name."""
     found = []
     for meta in sorted(Path(folder).glob("*.json")):
@@ -201,7 +189,17 @@ def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list
     return found
 
 
-def shape_data(snap: Snapshot) -> Any:
+def empty_data(snap: Pretrained) -> Any:
+    """Data with the snapshot's shapes and no rows: a job over it has nothing to train on."""
+    base = shape_data(snap)
+    empty = base.x_train  # (0, ...) in the model's input shape
+    return SimpleNamespace(
+        config=base.config, vocab=base.vocab, x_train=empty, y_train=empty, x_val=empty,
+        y_val=empty, x_test=empty, y_test=empty, note="",
+    )  # fmt: skip
+
+
+def shape_data(snap: Pretrained) -> Any:
     """What ``task.build`` reads from a run's data, made from the snapshot alone (no dataset)."""
     from rnn_core.data.corpus import Vocabulary
 
@@ -212,15 +210,13 @@ def shape_data(snap: Snapshot) -> Any:
     )
 
 
-def build_model(snap: Snapshot, weights: list[np.ndarray] | None = None, data: Any = None) -> Any:
+def build_model(snap: Pretrained, weights: list[np.ndarray] | None = None, data: Any = None) -> Any:
     """A fresh compiled model of the snapshot's shape with its weights (a copy, trainable).
 
     ``weights`` are arrays from :func:`load_weights` (read from the file when None); ``data``
     is a run's real data when the page has it (the model is the same either way).
     """
     import keras
-
-    from rnn_core.tasks import get_task
 
     data = shape_data(snap) if data is None else data
     model = get_task(snap.spec.task).build(snap.spec, data)
@@ -241,7 +237,7 @@ def build_model(snap: Snapshot, weights: list[np.ndarray] | None = None, data: A
     return model
 
 
-def load_weights(snap: Snapshot) -> tuple[np.ndarray, ...]:
+def load_weights(snap: Pretrained) -> tuple[np.ndarray, ...]:
     """The snapshot's weights as read-only arrays, in ``model.get_weights()`` order."""
     arrays = []
     for w in build_model(snap).get_weights():
@@ -251,48 +247,30 @@ def load_weights(snap: Snapshot) -> tuple[np.ndarray, ...]:
     return tuple(arrays)
 
 
-# The deterministic scores of each task that a re-score must reproduce (word validity samples
-# text, and its definition changed after some snapshots were saved, so it is not re-checked).
-CHECKED = {
-    "addition": ("exact_match", "accuracy"),
-    "imdb": ("accuracy",),
-    "mnist": ("accuracy",),
-    "text": ("val_loss", "val_accuracy"),
-}
+# Scores that depend on random sampling (and whose definition changed after some snapshots were
+# saved): a re-score does not have to reproduce them. Every other scalar score must.
+SAMPLED = ("word_validity", "words_scored")
 TOLERANCE = 0.005  # largest gap allowed between a recorded score and its re-score
 
 
-def rescore(snap: Snapshot, data: Any, model: Any = None) -> dict[str, Any]:
-    """The snapshot's test scores measured again now, on ``data`` (the task's evaluate)."""
+def rescore(snap: Pretrained, data: Any, model: Any = None) -> Results:
+    """The snapshot's test results measured again now, on ``data`` (the task's evaluate)."""
     from rnn_core.tasks import get_task
 
     model = build_model(snap, data=data) if model is None else model
-    return dict(get_task(snap.spec.task).evaluate(model, data))
+    return get_task(snap.spec.task).evaluate(model, data)
 
 
-def score_gaps(snap: Snapshot, fresh: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """{score: (recorded in the JSON, re-scored)} for the task's deterministic scores."""
+def score_gaps(snap: Pretrained, fresh: Results) -> dict[str, tuple[float, float]]:
+    """{score: (recorded in the JSON, re-scored)} for every deterministic, finite score."""
+    recorded, now = snap.test.scores(), fresh.scores()
     return {
-        key: (float(snap.test[key]), float(fresh[key]))
-        for key in CHECKED.get(snap.spec.task, ())
-        if isinstance(snap.test.get(key), int | float) and key in fresh
+        key: (float(recorded[key]), float(now[key]))
+        for key in recorded
+        if key not in SAMPLED and key in now and math.isfinite(float(recorded[key]))
     }
 
 
-def main_score(snap: Snapshot, test: dict[str, Any] | None = None) -> tuple[str, float] | None:
-    """The headline test figure: (label, value), from ``test`` or else the snapshot's JSON.
-
-    Exact match (addition), test accuracy (IMDB, MNIST) or held-out bits per character (text;
-    from ``val_loss`` in nats when an older JSON has no ``bits_per_char``).
-    """
-    test = snap.test if test is None else test
-    if "bits_per_char" not in test and isinstance(test.get("val_loss"), int | float):
-        test = {**test, "bits_per_char": test["val_loss"] / math.log(2)}
-    for key, label in (
-        ("exact_match", "exact match"),
-        ("accuracy", "test accuracy"),
-        ("bits_per_char", "held-out bits/char"),
-    ):
-        if isinstance(test.get(key), int | float):
-            return label, float(test[key])
-    return None
+def main_score(snap: Pretrained, test: Results | None = None) -> tuple[str, float]:
+    """The headline test figure (label, value): of ``test`` when given, else of the JSON's."""
+    return (snap.test if test is None else test).headline

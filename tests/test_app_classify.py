@@ -117,7 +117,7 @@ def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None
 
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["epochs done"] == "2"
-    data = record.info["data"]
+    data = record.data
     assert data.x_train.shape[1] == 30 and len(data.y_train) == 32  # 40 reviews, 20% held out
     p = record.job.model.predict_on_batch(data.x_test).reshape(-1)  # (40,)
     whole = float(((p > 0.5) == (data.y_test > 0.5)).mean())
@@ -153,7 +153,7 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     )
     assert record.spec.task == "mnist" and record.spec.model.cell == "GRU"
     assert record.spec.model.dropout == pytest.approx(0.1)
-    data = record.info["data"]
+    data = record.data
     pred = record.job.model.predict_on_batch(data.x_test).argmax(axis=-1)  # (30,)
     wrong = int((pred != data.y_test).sum())
     metrics = {m.label: m.value for m in at.metric}
@@ -170,9 +170,9 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     table = next(d.value for d in at.dataframe if "run" in d.value.columns)
     assert list(table["cell"]) == ["GRU", "SimpleRNN"]
     extras = [r.job.snapshot().epoch_extras for r in (record, second)]
-    best = [max(e["test_accuracy"] for e in ex) for ex in extras]
+    best = [max(e.test_accuracy for e in ex) for ex in extras]
     assert list(table["best test accuracy (30 images)"]) == [round(b, 4) for b in best]
-    scored = [r.info["test"]["accuracy"] for r in (record, second)]  # whole test set, kept
+    scored = [r.results.accuracy for r in (record, second)]  # whole test set, kept
     assert list(table["test (whole set)"]) == [round(v, 4) for v in scored]
 
 

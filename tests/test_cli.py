@@ -178,15 +178,19 @@ def test_fetch_copies_every_file_into_the_data_dir(tmp_path, monkeypatch, capsys
 
     from rnn_core.cli import main
 
-    def fake_get_file(fname: str, origin: str, **kwargs: object) -> str:
-        path = tmp_path / "cache" / fname
-        path.parent.mkdir(exist_ok=True)
+    def fake_get_file(fname: str, origin: str, extract: bool = False, **kwargs: object) -> str:
+        path = tmp_path / "cache" / fname  # a zip's "extracted" folder holds the file unzipped
+        path = path / fname.removesuffix(".zip") if extract else path
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(origin)
-        return str(path)
+        return str(path.parent if extract else path)
 
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     monkeypatch.setenv("RNN_LAB_DATA_DIR", str(tmp_path / "class"))
     assert main(["fetch"]) == 0
     names = sorted(p.name for p in (tmp_path / "class").iterdir())
-    assert names == ["imdb.npz", "imdb_word_index.json", "mnist.npz", "nietzsche.txt"]
+    assert names == [
+        "imdb.npz", "imdb_word_index.json", "jena_climate_2009_2016.csv", "mnist.npz",
+        "nietzsche.txt",
+    ]  # fmt: skip
     assert "done" in capsys.readouterr().err

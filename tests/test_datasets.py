@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnn_core.data import files
 from rnn_core.data import loaders as ds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -292,24 +293,29 @@ def test_fetch_all_uses_keras_origins_and_copies_files(keras, monkeypatch, tmp_p
     src_dir.mkdir()
     fetched = {}
 
-    def fake_get_file(fname: str, origin: str, file_hash: str | None = None, **kw: object) -> str:
+    def fake_get_file(
+        fname: str, origin: str, file_hash: str | None = None, extract: bool = False, **kw: object
+    ) -> str:
         fetched[fname] = (origin, file_hash)
-        (src_dir / fname).write_text(f"content of {fname}")
-        return str(src_dir / fname)
+        name = fname.removesuffix(".zip")  # a zip is "extracted" into a folder holding the file
+        folder = src_dir / f"{name}_extracted" if extract else src_dir
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(f"content of {name}")
+        return str(folder if extract else folder / name)
 
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     messages: list[str] = []
     out = tmp_path / "new" / "data"
     paths = ds.fetch_all(out, progress=messages.append)
-    assert fetched == keras_args
-    assert sorted(p.name for p in paths) == sorted(ds.DATA_FILES)
+    assert {k: v for k, v in fetched.items() if k in keras_args} == keras_args  # Keras's own
+    assert sorted(p.name for p in paths) == sorted(files.source_names())  # and tasks' files
     for p in paths:
         assert p.parent == out and p.read_text() == f"content of {p.name}"
     assert not list(out.glob("*.part")) and any("saved" in m for m in messages)
     assert all(ds.data_status(out)[name] for name in ds.DATA_FILES)
 
     fetched.clear()  # second run: everything present, nothing downloaded
-    assert len(ds.fetch_all(out)) == 4 and fetched == {}
+    assert len(ds.fetch_all(out)) == len(files.source_names()) and fetched == {}
 
 
 def test_fetch_all_failure_raises_after_saving_the_rest(keras, monkeypatch, tmp_path) -> None:

@@ -20,6 +20,7 @@ from rnn_core.config import (
     TrainConfig,
 )
 from rnn_core.export import config_json, history_csv, keras_code, model_code
+from rnn_core.tasks import get_task
 
 
 def test_history_csv_has_one_row_per_epoch() -> None:
@@ -102,8 +103,10 @@ def test_generated_addition_script_trains_in_a_fresh_python(tmp_path) -> None:
 
 
 def test_unknown_task_is_refused() -> None:
-    with pytest.raises(ValueError, match="no Keras code export"):
+    with pytest.raises(ValueError, match="unknown task 'weather'"):
         keras_code(replace(RunSpec(), task="weather"))
+    with pytest.raises(ValueError, match="no Keras code export for task 'text'"):
+        keras_code(get_task("text").default_spec())
 
 
 def test_exported_model_file_reloads_and_predicts_the_same(tiny_run, tmp_path) -> None:

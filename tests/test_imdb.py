@@ -165,10 +165,10 @@ def test_training_learns_the_tiny_sentiment_and_reports(data_dir: Path) -> None:
     snap = job.wait(timeout=120)
     assert snap.state == "done", snap.error
     extra = snap.epoch_extras[-1]
-    assert set(extra) == {"test_accuracy", "sample_size", "probabilities"}
-    assert extra["sample_size"] == 40 and len(extra["probabilities"]) == imdb.SAMPLE_REVIEWS
+    assert isinstance(extra, imdb.ImdbReport)
+    assert extra.sample_size == 40 and len(extra.probabilities) == imdb.SAMPLE_REVIEWS
     result = task.evaluate(model, data)
-    assert result["reviews"] == 40 and result["accuracy"] >= 0.9  # "good"/"bad" is learnable
+    assert result.reviews == 40 and result.accuracy >= 0.9  # "good"/"bad" is learnable
     rows = imdb.sample_reviews(model, data)
     assert len(rows) == imdb.SAMPLE_REVIEWS
     assert all(r["ok"] == (r["predicted"] == r["true"]) for r in rows)
@@ -211,4 +211,4 @@ def test_real_imdb_known_facts_and_one_quick_epoch() -> None:
     model = task.build(spec, data)
     model.fit(data.x_train, data.y_train, epochs=2, batch_size=64, verbose=0)
     result = task.evaluate(model, data)
-    assert result["reviews"] == 25_000 and result["accuracy"] > 0.6  # chance is 0.5
+    assert result.reviews == 25_000 and result.accuracy > 0.6  # chance is 0.5

@@ -48,11 +48,14 @@ def test_every_lesson_and_preset_is_shown_with_its_source_figure() -> None:
 
 
 def test_a_run_with_the_preset_setup_shows_its_result() -> None:
-    from rnn_core.engine.job import RunRecord
+    from rnn_core.run import Run
+    from rnn_core.tasks import get_task
+    from rnn_core.tasks.imdb import ImdbResults
 
     preset = PRESETS["seed000-imdb-dense"]
-    record = RunRecord("Dense 32×1", preset.spec, _Job({"val_accuracy": [0.7, 0.765]}), 321)
-    record.info["test"] = {"accuracy": 0.7712}
+    job = _Job({"val_accuracy": [0.7, 0.765]})
+    record = Run("Dense 32×1", preset.spec, get_task("imdb"), job, 321, None)
+    record.results = ImdbResults(accuracy=0.7712, reviews=25_000)
     at = _open_lessons([record])
     captions = " ".join(c.value for c in at.caption)
     assert "Dense 32×1, 2 epochs: test accuracy 0.771, best val_accuracy 0.765" in captions

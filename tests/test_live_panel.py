@@ -8,7 +8,7 @@ from pages.common import cached_figure
 
 
 def test_a_figure_is_rebuilt_only_when_its_key_changes() -> None:
-    record = SimpleNamespace(info={})
+    record = SimpleNamespace(ui={})
     builds: list[int] = []
 
     def build(n: int) -> object:
@@ -23,7 +23,7 @@ def test_a_figure_is_rebuilt_only_when_its_key_changes() -> None:
     assert grown is not first and builds == [1, 3]
     other = cached_figure(record, "confusion", (2, logs), lambda: build(4))
     assert other is not grown and builds == [1, 3, 4]  # each figure of a run has its own entry
-    assert cached_figure(SimpleNamespace(info={}), "curves", (2, logs), lambda: build(5))
+    assert cached_figure(SimpleNamespace(ui={}), "curves", (2, logs), lambda: build(5))
     assert builds == [1, 3, 4, 5]  # and each run its own cache
 
 

@@ -119,11 +119,11 @@ def test_training_learns_the_bars_and_reports(data_dir) -> None:
     snap = job.wait(timeout=120)
     assert snap.state == "done", snap.error
     extra = snap.epoch_extras[-1]
-    assert extra["sample_size"] == 30 and np.sum(extra["confusion"]) == 30
-    wrong = len(extra["wrong"])
-    assert np.trace(extra["confusion"]) == 30 - wrong
+    assert extra.sample_size == 30 and np.sum(extra.confusion) == 30
+    wrong = len(extra.wrong)
+    assert np.trace(extra.confusion) == 30 - wrong
     result = task.evaluate(model, data)
-    assert result["images"] == 30 and result["accuracy"] >= 0.7  # chance is 0.1
+    assert result.images == 30 and result.accuracy >= 0.7  # chance is 0.1
 
 
 def test_missing_file_raises_a_clear_error(tmp_path, monkeypatch) -> None:
@@ -155,4 +155,4 @@ def test_real_mnist_known_facts_and_one_quick_epoch() -> None:
     model = task.build(spec, data)
     model.fit(data.x_train, data.y_train, epochs=2, batch_size=32, verbose=0)
     result = task.evaluate(model, data)
-    assert result["images"] == 10_000 and result["accuracy"] > 0.5  # chance is 0.1
+    assert result.images == 10_000 and result.accuracy > 0.5  # chance is 0.1

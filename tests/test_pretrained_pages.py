@@ -16,7 +16,7 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds
 
 
-def _shipped(task: str) -> snapshots.Snapshot:
+def _shipped(task: str) -> snapshots.Pretrained:
     found = snapshots.list_snapshots(snapshots.ASSETS, task)
     if not found:
         pytest.skip(f"no {task} snapshot in assets/ (see assets/README.md)")
@@ -41,13 +41,14 @@ def test_train_page_starts_from_the_addition_snapshot() -> None:
     assert f"recorded when saved on {snap.saved}: {snap.test['exact_match']:.3f}" in offer
     _load_pretrained(at)
     record = at.session_state["current"]
-    assert record.name.endswith("pretrained") and record.info["pretrained"] == snap.name
+    assert record.name.endswith("pretrained") and record.pretrained == snap.name
+    assert record.origin == "pretrained"
     state = record.job.snapshot()
     assert state.state == "done" and state.epoch == snap.epochs  # no training ran
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["epochs done"] == str(snap.epochs)
     assert float(tiles["held-out exact match"]) == pytest.approx(
-        snap.epoch_extras[-1]["exact_match"], abs=1e-3
+        snap.epoch_extras[-1].exact_match, abs=1e-3
     )
     at.text_input[0].input("123+45")  # "ask your own sum": the copy answers at once
     next(b for b in at.button if b.label == "Ask the model").click().run()
@@ -73,12 +74,12 @@ def test_text_page_generates_from_the_snapshot_without_training(
     assert not at.exception, at.exception
     _load_pretrained(at)
     record = at.session_state["tx_current"]
-    assert record.info["pretrained"] == snap.name and record.job.snapshot().epoch == snap.epochs
-    assert record.info["data"].vocab.chars == snap.vocab["chars"]
+    assert record.pretrained == snap.name and record.job.snapshot().epoch == snap.epochs
+    assert record.origin == "pretrained" and record.data.vocab.chars == snap.vocab["chars"]
     tiles = {m.label: m.value for m in at.metric}
     if with_corpus:  # the corpus is here: the copy can train more, and is scored again
         assert not record.job.released and "nietzsche" in record.name
-        bits = snap.test["val_loss"] / np.log(2)
+        bits = snap.test.val_loss / np.log(2)
         assert float(tiles["held-out bits/char: your RNN"]) == pytest.approx(bits, abs=0.005)
         assert 1.5 < float(tiles["held-out bits/char: counting 5-gram"]) < 3
     else:

@@ -144,7 +144,7 @@ def test_no_trained_model_points_to_the_train_page(router: Path) -> None:
 
 
 def _trained_record(task: str, cell: str, layers: int) -> object:
-    """A RunRecord whose job trained a tiny model for one epoch with the real engine."""
+    """A Run whose job trained a tiny model for one epoch with the real engine."""
     from rnn_core.engine import job as training
     from tests import tiny_classifiers as tiny
 
@@ -155,7 +155,11 @@ def _trained_record(task: str, cell: str, layers: int) -> object:
     job.start()
     assert job.wait(90).state == "done"
     name = f"{cell} 6×{layers}"
-    return training.RunRecord(name, spec, job, int(model.count_params()), {"data": data})
+    from rnn_core.run import Run
+    from rnn_core.tasks import get_task
+
+    params = int(model.count_params())
+    return Run(name, spec, get_task(task), job, params, data)
 
 
 def test_trained_runs_injected(router: Path) -> None:

@@ -78,8 +78,10 @@ def test_token_words_and_choices(imdb_run):
     n_words = int(np.sum(data.x_test[0] > 1))
     tone = "positive" if data.y_test[0] > 0 else "negative"
     assert choices[0].startswith(f"#0 ({tone}, {n_words} words): ")
-    with pytest.raises(ValueError, match="does not know"):
+    with pytest.raises(ValueError, match="unknown task 'poetry'"):
         ss.test_choices("poetry", data)
+    with pytest.raises(ValueError, match="does not know the task 'text'"):
+        ss.test_choices("text", data)  # registered, but the stepper cannot open it
 
 
 def test_imdb_input_reproduces_the_model(imdb_run):

@@ -58,18 +58,18 @@ def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
     # held-out bits/char of the RNN beside the counting n-gram's, both computed
     extras = snap.epoch_extras
     rnn, ngram = (float(v) for k, v in tiles.items() if k.startswith("held-out bits/char"))
-    assert rnn == pytest.approx(extras[-1]["bits_per_char"], abs=6e-4)
-    assert ngram == pytest.approx(extras[-1]["ngram_bits_per_char"], abs=6e-4) and ngram > 0
+    assert rnn == pytest.approx(extras[-1].bits_per_char, abs=6e-4)
+    assert ngram == pytest.approx(extras[-1].ngram_bits_per_char, abs=6e-4) and ngram > 0
     captions = " ".join(c.value for c in page.caption)
-    assert f"over {extras[-1]['words_scored']} generated words" in captions  # its sample size
+    assert f"over {extras[-1].words_scored} generated words" in captions  # its sample size
     assert "Your RNN vs counting" in captions and "carry mode" in " ".join(
         m.value for m in page.markdown
     )
     # one word-validity figure on the page (issue 18 item 7): no per-sample percentages
     texts = " ".join(m.value for m in page.markdown)
     assert "real words" not in texts and texts.count("word validity") == 0
-    assert [e["epoch"] for e in extras] == [1, 2] and extras[0]["seed"] == extras[1]["seed"]
-    assert all(len(s) == 60 for e in extras for s in e["samples"])
+    assert [e.epoch for e in extras] == [1, 2] and extras[0].seed == extras[1].seed
+    assert all(len(s) == 60 for e in extras for s in e.samples)
     texts = " ".join(m.value for m in page.markdown)
     assert "After epoch 2" in texts and "T = 0" in texts and "T = 1" in texts
     # the timeline scrubs back to epoch 1 and stops following new epochs
@@ -106,7 +106,7 @@ def test_keras_preset_samples_in_window_mode(page: AppTest) -> None:
     record = page.session_state["tx_current"]
     assert record.spec.data.window_sampling is True
     snap = _wait_done(page)
-    assert snap.epoch_extras[-1]["mode"] == "window 12"
+    assert snap.epoch_extras[-1].mode == "window 12"
     page.run()
     texts = " ".join(m.value for m in page.markdown)
     assert "window 12 mode: the last 12 characters are re-read" in texts
@@ -130,8 +130,8 @@ def test_a_released_run_keeps_its_curves_and_samples(page: AppTest) -> None:
     next(b for b in page.button if "Start training" in b.label).click().run()
     _wait_done(page)
     record = page.session_state["tx_current"]
-    record.job.release()  # what pages.common.free_old_models does to older runs
-    record.info.pop("data")
+    record.release()  # what pages.common.free_old_models does to older runs
+    assert record.data is None and record.job.released
     page.run()
     assert not page.exception, page.exception
     assert "After epoch 1" in " ".join(m.value for m in page.markdown)  # samples are kept

@@ -33,28 +33,28 @@ def trained():
 def test_every_epoch_samples_the_same_seed_at_each_temperature(trained) -> None:
     _, data, _, snap = trained
     first, second = snap.epoch_extras
-    assert first["seed"] == second["seed"] == data.seed_text
-    assert first["temperatures"] == [0.0, 1.0] and len(second["samples"]) == 2
-    assert all(len(s) == 50 and set(s) <= set(data.vocab.chars) for s in second["samples"])
-    assert 0.0 <= second["word_validity"] <= 1.0 and second["words_scored"] > 0
-    assert second["mode"] == "carry"  # carry-state sampling is the default, and says so
-    assert second["bits_per_char"] < first["bits_per_char"] < np.log2(data.vocab.size)
-    assert second["ngram_bits_per_char"] == data.ngram_bits and 0 < data.ngram_bits < 8
+    assert first.seed == second.seed == data.seed_text
+    assert first.temperatures == (0.0, 1.0) and len(second.samples) == 2
+    assert all(len(s) == 50 and set(s) <= set(data.vocab.chars) for s in second.samples)
+    assert 0.0 <= second.word_validity <= 1.0 and second.words_scored > 0
+    assert second.mode == "carry"  # carry-state sampling is the default, and says so
+    assert second.bits_per_char < first.bits_per_char < np.log2(data.vocab.size)
+    assert second.ngram_bits_per_char == data.ngram_bits and 0 < data.ngram_bits < 8
     assert snap.epoch_logs[1]["loss"] < snap.epoch_logs[0]["loss"]  # it learns
 
 
 def test_epoch_samples_are_reproducible(trained) -> None:
     task, data, model, snap = trained
     again = task.epoch_report(data)(model, 2)  # same weights, same epoch: same samples
-    assert again["samples"] == snap.epoch_extras[1]["samples"]
+    assert again.samples == snap.epoch_extras[1].samples
 
 
 def test_evaluate_loss_matches_keras(trained) -> None:
     task, data, model, _ = trained
     test = task.evaluate(model, data)
     keras_loss = model.evaluate(data.x_val.astype("int32"), data.y_val, verbose=0)[0]
-    assert test["val_loss"] == pytest.approx(keras_loss, rel=1e-4)
-    assert 0 <= test["word_validity"] <= 1 and test["words_scored"] > 20
+    assert test.val_loss == pytest.approx(keras_loss, rel=1e-4)
+    assert 0 <= test.word_validity <= 1 and test.words_scored > 20
 
 
 def test_bits_per_char_matches_a_numpy_reference(trained) -> None:
@@ -65,10 +65,10 @@ def test_bits_per_char_matches_a_numpy_reference(trained) -> None:
     pairs = zip(data.x_val, data.y_val, strict=True)
     ref = np.mean([bits_from_probs(gen.prefix_probs(x), y) for x, y in pairs])
     test = task.evaluate(model, data)
-    assert test["bits_per_char"] == pytest.approx(ref, rel=1e-4)
-    assert test["bits_per_char"] == pytest.approx(snap.epoch_extras[1]["bits_per_char"])
-    assert test["val_loss"] == pytest.approx(ref * np.log(2), rel=1e-4)
-    assert test["ngram_bits_per_char"] == data.ngram_bits
+    assert test.bits_per_char == pytest.approx(ref, rel=1e-4)
+    assert test.bits_per_char == pytest.approx(snap.epoch_extras[1].bits_per_char)
+    assert test.val_loss == pytest.approx(ref * np.log(2), rel=1e-4)
+    assert test.ngram_bits_per_char == data.ngram_bits
 
 
 def test_ngram_baseline_scores_the_validation_targets(trained) -> None:

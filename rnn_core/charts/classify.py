@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from rnn_core.charts.training import PALETTE
+from rnn_core.charts.palette import PALETTE
 
 RIGHT_COLOR, WRONG_COLOR, PAD_COLOR = PALETTE[2], PALETTE[3], "#BBBBBB"
 POS_COLOR, NEG_COLOR = PALETTE[0], PALETTE[1]

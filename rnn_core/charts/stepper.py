@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-# Okabe-Ito palette (colour-blind safe); one fixed colour per cell kind.
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+from rnn_core.charts.palette import PALETTE as OKABE_ITO
+from rnn_core.stepper.numpy_rnn import CELL_NAMES as CELL_LABELS
+
+# One fixed colour per cell kind.
 CELL_COLOURS = {"simple_rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73"}
-CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 CELL_LINE = {k: {"color": c, "width": 2} for k, c in CELL_COLOURS.items()}
 # ColorBrewer RdBu (colour-blind safe), blue = negative, red = positive.
 DIVERGING = ("#2166AC", "#67A9CF", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#EF8A62", "#B2182B")

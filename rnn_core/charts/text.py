@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnn_core.charts.training import PALETTE
+from rnn_core.charts.palette import PALETTE
 from rnn_core.sampling import top_next
 
 _VISIBLE = {" ": "␣ space", "\n": "⏎ newline", "\t": "⇥ tab"}

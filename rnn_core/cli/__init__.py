@@ -47,10 +47,39 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--seed", type=int)
     add_text_train_flags(p)
+    _add_data_flags(p)
     p.add_argument(
         "--save", help="write the model to PATH.keras, or a snapshot to NAME.weights.h5 + NAME.json"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
+
+def _add_data_flags(p: argparse.ArgumentParser) -> None:
+    """A flag for each data-config field of a registered task that has none yet (``--window``)."""
+    from dataclasses import MISSING, fields
+
+    from rnn_core.tasks import TASKS
+
+    owners: dict[str, list[str]] = {}
+    kinds: dict[str, Any] = {}
+    for task in TASKS.values():
+        for f in fields(task.data_config):
+            kind = next((k for k in (bool, int, float, str) if k.__name__ in str(f.type)), None)
+            if f.default is MISSING or kind is None or "tuple" in str(f.type):
+                continue
+            owners.setdefault(f.name, []).append(task.info.name)
+            kinds[f.name] = kind
+    for name, tasks in owners.items():
+        flag, help_ = "--" + name.replace("_", "-"), f"{', '.join(tasks)}: the {name} setting"
+        try:
+            if kinds[name] is bool:
+                p.add_argument(
+                    flag, action=argparse.BooleanOptionalAction, default=None, help=help_
+                )
+            else:
+                p.add_argument(flag, type=kinds[name], help=help_)
+        except argparse.ArgumentError:
+            continue  # the flag is written out above, with its own help
 
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
@@ -62,10 +91,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         if args.task and args.task != spec.task:
             raise ValueError(f"preset {args.preset!r} is for task {spec.task!r}, not {args.task!r}")
     else:
-        task = get_task(args.task or "addition")
-        spec = RunSpec(task=task.info.name, data=task.data_config())
-        if hasattr(task, "default_spec"):  # the task's own starting point (its fast preset)
-            spec = task.default_spec()
+        spec = get_task(args.task or "addition").default_spec()  # its fast preset, if any
     values = vars(args)
     data = update(spec.data, **values)
     return RunSpec(
@@ -78,23 +104,21 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train, evaluate on the held-out set, optionally save, and report."""
-    from rnn_core.engine.budgets import Budget, check_data, check_spec
-    from rnn_core.engine.job import TrainingJob
-    from rnn_core.tasks import get_task, run_name
+    from rnn_core.engine.budgets import Budget
+    from rnn_core.run import start_run
+
+    def load(task: Any, cfg: Any) -> Any:
+        """The task's own data, with progress on stderr."""
+        _log(f"preparing {spec.task} data …")
+        data = task.make_data(cfg)
+        if data.note:
+            _log(data.note)
+        return data
 
     spec = spec_from_args(args)
-    check_spec(spec, Budget.from_sources())
-    task = get_task(spec.task)
-    _log(f"preparing {spec.task} data …")
-    data = task.make_data(spec.data)
-    check_data(data, Budget.from_sources())
-    if getattr(data, "note", ""):
-        _log(data.note)
-    model = task.build(spec, data)
-    train, val = task.splits(data)
-    _log(f"{run_name(spec)}: {model.count_params():,} parameters")
-
-    job = TrainingJob(model, train, val, spec.train, on_epoch=task.epoch_report(data))
+    run = start_run(spec, Budget.from_sources(), load, in_process=True)  # trains in a thread
+    task, data, job, model = run.task, run.data, run.job, run.job.model
+    _log(f"{run.name}: {run.params:,} parameters")
     job.start()
     shown = 0
     try:
@@ -105,8 +129,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 _log(f"waiting for a training slot (position {snap.queue_position})")
             for log, extra in zip(snap.epoch_logs[shown:], snap.epoch_extras[shown:], strict=True):
                 metrics = "  ".join(f"{k} {v:.4f}" for k, v in log.items() if k != "epoch")
+                scores = {} if extra is None else extra.to_plain()
                 more = "".join(
-                    f"  {k} {v:.3f}" for k, v in (extra or {}).items() if isinstance(v, float)
+                    f"  {k} {v:.3f}" for k, v in scores.items() if isinstance(v, float)
                 )  # the task's own per-epoch scores (exact_match, test_accuracy, ...)
                 _log(f"epoch {int(log['epoch'])}/{snap.epochs_target}  {metrics}{more}")
             shown = len(snap.epoch_logs)
@@ -118,14 +143,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         _log(f"training failed: {snap.error}")
         return 1
     test = task.evaluate(model, data)
-    _log("test: " + "  ".join(f"{k} {v}" for k, v in test.items()))
+    _log("test: " + "  ".join(f"{k} {v}" for k, v in test.scores().items()))
     if args.save:
         if args.save.endswith(".weights.h5"):  # a pretrained snapshot: weights + JSON sidecar
             _save_snapshot(args, model, spec, data, job.wait(), test)
-        elif hasattr(task, "save"):  # a task may save more than the model (text: its alphabet)
+        else:  # the model, and what the task keeps beside it (text: its alphabet)
             task.save(model, data, args.save)
-        else:
-            model.save(args.save)
         _log(f"saved to {args.save}")
     result = {
         "task": spec.task,
@@ -135,7 +158,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "stopped_early": snap.stopped_early,
         "train_seconds": round(snap.train_seconds, 2),
         "history": job.history(),
-        "test": test,
+        "test": test.scores(),
     }
     if args.json:
         print(json.dumps(result))
@@ -143,18 +166,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _save_snapshot(
-    args: argparse.Namespace, model: Any, spec: RunSpec, data: Any, snap: Any, test: dict
+    args: argparse.Namespace, model: Any, spec: RunSpec, data: Any, snap: Any, test: Any
 ) -> None:
     """Write the weights and the JSON (spec, scores, history, text alphabet) of a snapshot."""
     import shlex
 
     from rnn_core.pretrained import save_snapshot
+    from rnn_core.tasks import get_task
 
-    vocab = None
-    if spec.task == "text":
-        from rnn_core.tasks.text import sidecar_meta
-
-        vocab = sidecar_meta(data.vocab, data.config, data.corpus.name)
+    companion = get_task(spec.task).companion(data)  # text: its alphabet, stored as "vocab"
+    vocab = None if companion is None else json.loads(companion[1])
     command = "python -m rnn_core " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])
     meta = save_snapshot(args.save, model, spec, snap, test, vocab, command)
     _log(f"snapshot description: {meta}")
@@ -173,10 +194,10 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Download every dataset file into the data directory, so later runs work offline."""
-    from rnn_core.data.files import fetch_all, keras_cache_dirs, resolve_data_dir
+    from rnn_core.data.files import fetch_all, keras_cache_dirs, resolve_data_dir, source_names
 
     target = resolve_data_dir(args.data_dir) or keras_cache_dirs()[0]
-    _log(f"fetching IMDB, its word index, MNIST and Nietzsche into {target}")
+    _log(f"fetching {', '.join(source_names())} into {target}")
     try:
         fetch_all(target, progress=_log, overwrite=args.overwrite)
     except DataMissingError as exc:
@@ -198,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("presets", help="list named presets")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser(
-        "fetch", help="download the datasets (IMDB, MNIST, Nietzsche) for offline use"
+        "fetch", help="download every task's dataset files (IMDB, MNIST, ...) for offline use"
     )
     p.add_argument("--data-dir", help=f"target folder (default ${ENV_VAR}, else Keras's cache)")
     p.add_argument("--overwrite", action="store_true", help="download files already present")

@@ -35,6 +35,42 @@ _SOURCES: dict[str, tuple[str, str | None]] = {
     MNIST_FILE: (_ORIGIN + MNIST_FILE, _MNIST_SHA256),
     NIETZSCHE_FILE: (NIETZSCHE_URL, None),
 }
+_ARCHIVES: set[str] = set()  # files whose origin is a .zip that holds them (Keras extracts)
+
+
+def add_source(name: str, origin: str, file_hash: str | None = None, zipped: bool = False) -> None:
+    """Make a task's dataset file known to ``fetch``, :func:`data_status` and :func:`download`.
+
+    A task module calls this once at import for each file it reads; ``zipped``: ``origin`` is a
+    zip archive holding ``name``.
+    """
+    _SOURCES[name] = (origin, file_hash)
+    if zipped:
+        _ARCHIVES.add(name)
+
+
+def source_names() -> tuple[str, ...]:
+    """Every dataset file ``fetch`` knows: the built-in four, then those tasks added."""
+    import rnn_core.tasks  # noqa: F401  (every task module adds the files it reads)
+
+    return tuple(_SOURCES)
+
+
+def download(name: str) -> Path:
+    """Download ``name`` via Keras (its origin and hash; zips extracted) and return its path."""
+    import keras
+
+    origin, file_hash = _SOURCES[name]
+    if name not in _ARCHIVES:
+        return Path(keras.utils.get_file(fname=name, origin=origin, file_hash=file_hash))
+    archive = origin.rsplit("/", 1)[-1]
+    folder = keras.utils.get_file(fname=archive, origin=origin, file_hash=file_hash, extract=True)
+    found = sorted(Path(folder).rglob(name))
+    if not found:
+        raise FileNotFoundError(f"{origin} holds no {name}")
+    return found[0]
+
+
 _MULTIARRAY = ("numpy.core.multiarray", "numpy._core.multiarray")
 _PICKLE_ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype")} | {
     (m, "_reconstruct") for m in _MULTIARRAY
@@ -159,14 +195,13 @@ def fetch_all(
     progress: Callable[[str], None] | None = None,
     overwrite: bool = False,
 ) -> list[Path]:
-    """Download the four files via Keras (its origins and hashes) and copy them into data_dir."""
-    import keras
-
+    """Download every known file via Keras (origins and hashes) and copy them into data_dir."""
     target = Path(data_dir).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _msg: None)
     done, failed = [], []
-    for name, (origin, file_hash) in _SOURCES.items():
+    for name in source_names():
+        origin = _SOURCES[name][0]
         dest = target / name
         if dest.is_file() and not overwrite:
             say(f"{name}: already in {target}, skipped")
@@ -174,7 +209,7 @@ def fetch_all(
             continue
         say(f"{name}: downloading from {origin}")
         try:
-            src = keras.utils.get_file(fname=name, origin=origin, file_hash=file_hash)
+            src = download(name)
             tmp = dest.with_name(dest.name + ".part")
             shutil.copyfile(src, tmp)
             os.replace(tmp, dest)
@@ -190,12 +225,12 @@ def fetch_all(
 
 
 def data_status(data_dir: str | Path | None = None) -> dict[str, bool | str]:
-    """Report which of the four files are available (data dir or Keras cache) without loading."""
+    """Report which known files are available (data dir or Keras cache) without loading."""
     ddir = resolve_data_dir(data_dir)
     status: dict[str, bool | str] = {
         "data_dir": str(ddir) if ddir else "",
         "keras_cache": str(keras_cache_dirs()[0]),
     }
-    for name in DATA_FILES:
+    for name in source_names():
         status[name] = bool(local_files(name, ddir))
     return status

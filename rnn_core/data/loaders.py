@@ -37,6 +37,9 @@ from rnn_core.data.files import (
     resolve_data_dir,
 )
 from rnn_core.data.review_text import (
+    INDEX_FROM,
+    OOV_ID,
+    START_ID,
     TruncationReport,
     decode_review,
     encode_review,
@@ -126,9 +129,9 @@ def load_imdb(
     skip_top: int = 0,
     maxlen: int | None = None,
     seed: int = 113,
-    start_char: int | None = 1,
-    oov_char: int | None = 2,
-    index_from: int = 3,
+    start_char: int | None = START_ID,
+    oov_char: int | None = OOV_ID,
+    index_from: int = INDEX_FROM,
     data_dir: str | Path | None = None,
 ) -> tuple[Split, Split]:
     """Load IMDB as `((x_train, y_train), (x_test, y_test))`, identical to Keras's `load_data`."""

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+PAD_ID = 0  # padding added by ``pad``
+START_ID = 1  # Keras's start_char: marks the start of a review
+OOV_ID = 2  # Keras's oov_char: a word outside the vocabulary
+INDEX_FROM = 3  # Keras's offset from a word's frequency rank to its id (after 0, 1, 2)
+SPECIAL = {START_ID: "<START>", OOV_ID: "<OOV>"}  # how the special ids are spelled
 _FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 _SPLIT_TABLE = str.maketrans({c: " " for c in _FILTERS})
 
@@ -16,27 +21,46 @@ def tokenize(text: str) -> list[str]:
     return [w for w in text.lower().translate(_SPLIT_TABLE).split(" ") if w]
 
 
+def index_words(word_index: Mapping[str, int], index_from: int = INDEX_FROM) -> dict[int, str]:
+    """Model id -> word: IMDB's word -> frequency rank mapping shifted by ``index_from``."""
+    return {rank + index_from: word for word, rank in word_index.items()}
+
+
+def id_words(
+    ids: Sequence[int],
+    index_word: Mapping[int, str],
+    pad: str | None = None,
+    unknown: str = "<UNK>",
+) -> list[str]:
+    """One token per id as the model sees it: <START>, <OOV>, the word.
+
+    Padding (id 0) is skipped, or spelled ``pad`` when given; an id with no word is spelled
+    ``unknown`` (``"{}"`` in it is replaced by the id).
+    """
+    out = []
+    for i in map(int, ids):
+        if i == PAD_ID:
+            if pad is not None:
+                out.append(pad)
+            continue
+        out.append(SPECIAL.get(i) or index_word.get(i) or unknown.format(i))
+    return out
+
+
 def decode_review(
-    seq: Sequence[int],
-    word_index: Mapping[str, int],
-    index_from: int = 3,
-    start_char: int = 1,
-    oov_char: int = 2,
+    seq: Sequence[int], word_index: Mapping[str, int], index_from: int = INDEX_FROM
 ) -> str:
     """Turn ids back into text: 0 (padding) skipped, start -> <START>, oov -> <OOV>."""
-    inverse = {rank + index_from: word for word, rank in word_index.items()}
-    special = {start_char: "<START>", oov_char: "<OOV>"}
-    words = [special.get(i) or inverse.get(i, "<UNK>") for i in map(int, seq) if i != 0]
-    return " ".join(words)
+    return " ".join(id_words(seq, index_words(word_index, index_from)))
 
 
 def encode_review(
     text: str,
     word_index: Mapping[str, int],
     num_words: int | None = 10000,
-    index_from: int = 3,
-    start_char: int | None = 1,
-    oov_char: int = 2,
+    index_from: int = INDEX_FROM,
+    start_char: int | None = START_ID,
+    oov_char: int = OOV_ID,
 ) -> tuple[list[int], list[str]]:
     """Encode text as the model sees it; returns (ids, words the model does not know)."""
     ids = [] if start_char is None else [start_char]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -37,7 +36,6 @@ __all__ = [
     "STATES",
     "Outcome",
     "Recorder",
-    "RunRecord",
     "RunRequest",
     "Runner",
     "SlotPool",
@@ -183,14 +181,3 @@ class TrainingJob:
             self.pool.release()
         spent = time.perf_counter() - started
         self.recorder.end(outcome.stopped, outcome.error, spent)
-
-
-@dataclass
-class RunRecord:
-    """A finished or running job plus what a compare view needs to describe it."""
-
-    name: str  # label shown in legends, e.g. "LSTM 128×1"
-    spec: Any  # the RunSpec that built it
-    job: TrainingJob  # the live job (holds the model)
-    params: int  # trainable + non-trainable parameters
-    info: dict[str, Any] = field(default_factory=dict)  # task extras (test metrics …)

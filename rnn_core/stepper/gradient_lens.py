@@ -16,6 +16,7 @@ import numpy as np
 
 from rnn_core.stepper.numpy_rnn import (
     BLOCKS,
+    CELL_NAMES,
     CellKind,
     CellWeights,
     LayerTrace,
@@ -381,7 +382,7 @@ def decay_per_step(norms: np.ndarray, window: int = 100) -> float | None:
     return float(10.0 ** (-slope))
 
 
-_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+_NAMES = CELL_NAMES
 
 
 def _steps(n: int) -> str:

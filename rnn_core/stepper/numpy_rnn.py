@@ -14,7 +14,9 @@ BLOCKS: dict[str, tuple[str, ...]] = {
     "lstm": ("i", "f", "c", "o"),
     "gru": ("z", "r", "h"),
 }
-_KERAS_KINDS = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}
+# A cell kind and the Keras layer class that implements it, both ways.
+CELL_NAMES: dict[str, str] = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+CELL_KINDS: dict[str, CellKind] = {v: k for k, v in CELL_NAMES.items()}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -270,7 +272,7 @@ def unit_terms(terms: StepTerms, unit: int) -> tuple[dict[str, dict[str, float]]
 
 def _recurrent_layers(obj: Any) -> list[Any]:
     """Keras SimpleRNN/LSTM/GRU layers in a layer, layer list or (nested) model, in order."""
-    if type(obj).__name__ in _KERAS_KINDS:
+    if type(obj).__name__ in CELL_KINDS:
         return [obj]
     if type(obj).__name__ == "Bidirectional":
         raise ValueError(f"{obj.name} is Bidirectional: it reads the sequence both ways at once")
@@ -285,7 +287,7 @@ def weights_from_keras(layer_or_model: Any) -> list[CellWeights]:
         raise ValueError(f"no SimpleRNN/LSTM/GRU layer in {type(layer_or_model).__name__}")
     out = []
     for lay in layers:
-        kind = _KERAS_KINDS[type(lay).__name__]
+        kind = CELL_KINDS[type(lay).__name__]
         acts = [getattr(lay, "activation", None), getattr(lay, "recurrent_activation", None)]
         names = [getattr(a, "__name__", None) for a in acts if a is not None]
         if names != ["tanh", "sigmoid"][: len(names)] or getattr(lay, "go_backwards", False):

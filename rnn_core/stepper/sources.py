@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from rnn_core.data.review_text import id_words, index_words
 from rnn_core.stepper.gradient_lens import LogitLens, logit_lens
 from rnn_core.stepper.numpy_rnn import (
+    CELL_NAMES,
     CellKind,
     CellWeights,
     random_weights,
@@ -22,9 +24,7 @@ from rnn_core.stepper.numpy_rnn import (
 )
 
 PAD = "<PAD>"
-NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}  # kind -> Keras class
-STEP_TASKS = ("imdb", "mnist", "addition")  # tasks whose runs the stepper can open
-INDEX_FROM = 3  # Keras's IMDB offset from word rank to id (0 pad, 1 start, 2 out-of-vocabulary)
+NAMES = CELL_NAMES  # kind -> Keras class
 SCHEMES = {
     "uniform01": "uniform [0, 1)",
     "keras_default": "Keras defaults (glorot_uniform / orthogonal / zero bias)",
@@ -144,14 +144,10 @@ def _head_lens(model: Any, x: np.ndarray, column: int, name: str) -> dict[str, A
     return {"readout": lens.readout, "readout_text": lens.target(name), "lens": lens}
 
 
-def token_words(
-    ids: Sequence[int] | np.ndarray, word_index: Mapping[str, int] | None, index_from: int = 3
-) -> list[str]:
+def token_words(ids: Sequence[int] | np.ndarray, word_index: Mapping[str, int] | None) -> list[str]:
     """One label per token id, as ``datasets.decode_review`` spells them; 0 is <PAD>."""
-    inverse = {rank + index_from: w for w, rank in (word_index or {}).items()}
-    special = {0: PAD, 1: "<START>", 2: "<OOV>"}
     fallback = "<UNK>" if word_index else "#{}"
-    return [special.get(i) or inverse.get(i) or fallback.format(i) for i in map(int, ids)]
+    return id_words(ids, index_words(word_index or {}), PAD, fallback)
 
 
 def _label(data: Any, index: int) -> int:
@@ -161,23 +157,23 @@ def _label(data: Any, index: int) -> int:
 
 def test_choices(task: str, data: Any, limit: int = 40) -> list[str]:
     """Readable labels for the first ``limit`` test inputs of a task's data, in test-set order."""
-    n = min(limit, len(data.x_test))
-    if task == "addition":
-        return [f"#{i}: {a}+{b}" for i, (a, b) in enumerate(data.test_pairs[:n])]
-    if task == "imdb":
-        out = []
-        for i in range(n):
-            ids = [t for t in np.asarray(data.x_test[i]).tolist() if t > 1]
-            words = token_words(ids[:8], getattr(data, "word_index", None), INDEX_FROM)
-            tone = "positive" if _label(data, i) > 0 else "negative"
-            out.append(f"#{i} ({tone}, {len(ids)} words): {' '.join(words)} …")
-        return out
-    if task == "mnist":
-        return [f"#{i}: a handwritten {_label(data, i)}" for i in range(n)]
-    raise ValueError(f"The stepper does not know the task {task!r} yet.")
+    from rnn_core.tasks import get_task
+
+    return get_task(task).stepper_choices(data, limit)
 
 
-def _addition_input(model: Any, data: Any, index: int) -> dict[str, Any]:
+def imdb_choices(data: Any, limit: int) -> list[str]:
+    """ "#i (tone, n words): the first words …" for the first ``limit`` test reviews."""
+    out = []
+    for i in range(min(limit, len(data.x_test))):
+        ids = [t for t in np.asarray(data.x_test[i]).tolist() if t > 1]
+        words = token_words(ids[:8], getattr(data, "word_index", None))
+        tone = "positive" if _label(data, i) > 0 else "negative"
+        out.append(f"#{i} ({tone}, {len(ids)} words): {' '.join(words)} …")
+    return out
+
+
+def addition_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     """StepperInput fields for addition question ``index`` (the encoder reads characters)."""
     from rnn_core.tasks.addition import VOCAB, decode
 
@@ -203,7 +199,7 @@ def _addition_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     }
 
 
-def _imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
+def imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
     """StepperInput fields for test review ``index`` (the RNN reads word embeddings)."""
     from keras import ops
 
@@ -220,7 +216,7 @@ def _imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
     pads = len(ids) - (span[1] - span[0])
     return {
         "x": x,
-        "labels": tuple(token_words(ids, getattr(data, "word_index", None), INDEX_FROM)),
+        "labels": tuple(token_words(ids, getattr(data, "word_index", None))),
         "label_kind": "word",
         "span": span,
         **_head_lens(model, ids, 0, "positive"),
@@ -231,7 +227,7 @@ def _imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
     }
 
 
-def _mnist_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
+def mnist_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
     """StepperInput fields for test digit ``index`` (the RNN reads one pixel row per step)."""
     img = np.asarray(data.x_test[index], np.float32).reshape(28, 28)  # (rows, cols)
     probs = _predict(model, img[None]).reshape(-1)  # (10,)
@@ -256,14 +252,11 @@ def trained_input(model: Any, task: str, data: Any, index: int, title: str) -> S
     Raises ValueError with a readable message for models the stepper cannot show
     (Bidirectional layers, no recurrent layer, an unknown task).
     """
-    layers = tuple(weights_from_keras(recurrent_stack(model)))
-    top = layers[-1].units
-    if task == "addition":
-        fields = _addition_input(model, data, index)
-    elif task == "imdb":
-        fields = _imdb_input(model, data, index, top)
-    elif task == "mnist":
-        fields = _mnist_input(model, data, index, top)
-    else:
+    from rnn_core.tasks import get_task
+
+    handler = get_task(task)
+    if not handler.steppable:
         raise ValueError(f"The stepper does not know the task {task!r} yet.")
+    layers = tuple(weights_from_keras(recurrent_stack(model)))
+    fields = handler.stepper_input(model, data, index, layers[-1].units)
     return StepperInput(title=title, layers=layers, **fields)

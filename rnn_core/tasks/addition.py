@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from rnn_core.config import AdditionConfig
+from rnn_core.config import AdditionConfig, RunSpec
+from rnn_core.tasks.base import KerasCode, Report, Results, Task, detail
+from rnn_core.tasks.info import TaskInfo
 
 VOCAB = "0123456789+ "  # every character a question or answer may hold
 CHAR_TO_ID = {c: i for i, c in enumerate(VOCAB)}
@@ -169,11 +172,171 @@ def char_accuracy(pred_ids: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(pred_ids == y))
 
 
-def question_table(pairs: np.ndarray, pred_ids: np.ndarray) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class QuestionRow:
+    """One held-out question and the model's answer, like Keras's ``Q 30+59 T 89 ☑ 89``."""
+
+    question: str  # e.g. "30+59"
+    true: str  # the right answer
+    guess: str  # the model's answer, blanks stripped
+    ok: bool  # guess == true
+
+
+def question_table(pairs: np.ndarray, pred_ids: np.ndarray) -> tuple[QuestionRow, ...]:
     """Rows like the Keras example's ``Q 30+59 T 89 ☑ 89`` lines."""
     rows = []
     for (a, b), ids in zip(pairs, pred_ids, strict=True):
         guess = decode(ids).strip()
         truth = str(int(a) + int(b))
-        rows.append({"question": f"{a}+{b}", "true": truth, "guess": guess, "ok": guess == truth})
-    return rows
+        rows.append(QuestionRow(f"{a}+{b}", truth, guess, guess == truth))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class AdditionReport(Report):
+    """After one epoch: exact match on the held-out questions and the first few answered."""
+
+    exact_match: float  # share of held-out questions whose whole answer is right
+    table: tuple[QuestionRow, ...]  # the first held-out questions with the model's answers
+
+    @property
+    def score(self) -> float:
+        """Held-out exact match."""
+        return self.exact_match
+
+    @classmethod
+    def from_plain(cls, values: Any) -> AdditionReport:
+        """Rebuild from JSON (rows are dicts there)."""
+        rows = tuple(QuestionRow(**r) for r in values["table"])
+        return cls(float(values["exact_match"]), rows)
+
+
+@dataclass(frozen=True)
+class AdditionResults(Results):
+    """Scores on every held-out question."""
+
+    exact_match: float  # share of questions answered entirely right
+    accuracy: float  # share of answer characters right
+    questions: int  # held-out questions scored
+    predicted: np.ndarray | None = detail()  # (N_test, T_out) predicted character ids
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """Exact match."""
+        return "exact match", self.exact_match
+
+
+_KERAS_DATA = '''\
+# Data: questions such as "535+61" and their answers "596", one-hot encoded per character.
+DIGITS, TRAIN_SIZE, REVERSE = {digits}, {train_size}, {reverse}
+VOCAB = "0123456789+ "
+T_IN, T_OUT = 2 * DIGITS + 1, DIGITS + 1
+rng = np.random.default_rng({seed})
+
+
+def numbers(n):
+    """Numbers whose digit count is uniform in 1..DIGITS."""
+    return rng.integers(0, 10 ** rng.integers(1, DIGITS + 1, size=n))
+
+
+a, b = numbers(TRAIN_SIZE), numbers(TRAIN_SIZE)
+questions = [f"{{x}}+{{y}}".ljust(T_IN) for x, y in zip(a, b)]
+questions = [q[::-1] for q in questions] if REVERSE else questions
+answers = [str(x + y).ljust(T_OUT) for x, y in zip(a, b)]
+index = {{c: i for i, c in enumerate(VOCAB)}}
+x = np.eye(len(VOCAB), dtype="float32")[[[index[c] for c in q] for q in questions]]  # (N, T_IN, V)
+y = np.array([[index[c] for c in s] for s in answers])  # (N, T_OUT)
+'''
+
+
+class AdditionTask(Task):
+    """Seq2seq addition: encoder RNN reads ``535+61``, decoder writes ``596``."""
+
+    info = TaskInfo(
+        name="addition",
+        label="Addition (seq2seq)",
+        rnn_type="many-to-many",
+        metric="accuracy",
+        description=(
+            "The encoder reads a question such as 535+61 one character at a time; the decoder "
+            "writes the answer 596 one character at a time. Accuracy is per character; exact "
+            "match counts questions whose whole answer is right."
+        ),
+    )
+    data_config = AdditionConfig
+    report_type = AdditionReport
+    results_type = AdditionResults
+    steppable = True
+
+    def make_data(self, cfg: AdditionConfig, source: Any = None) -> AdditionData:
+        """Generate the question sets (there is no shared source)."""
+        return make_addition_data(cfg)
+
+    def build(self, spec: RunSpec, data: AdditionData) -> Any:
+        """Build and compile the encoder-decoder model."""
+        from rnn_core.models import build_seq2seq, compile_model
+
+        d = data.config.digits
+        model = build_seq2seq(spec.model, question_len(d), len(VOCAB), answer_len(d))
+        compile_model(model, spec.train, "sparse_categorical_crossentropy", ["accuracy"])
+        return model
+
+    def splits(self, data: AdditionData) -> tuple:
+        """((x_train, y_train), (x_val, y_val)) for the engine."""
+        return (data.x_train, data.y_train), (data.x_val, data.y_val)
+
+    def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """Answer character ids for encoded questions. Returns (N, T_out)."""
+        probs = np.asarray(model.predict_on_batch(x))  # (N, T_out, V)
+        return probs.argmax(axis=-1)  # (N, T_out)
+
+    def epoch_report(self, data: AdditionData, shown: int = 10):
+        """A hook for the engine: exact match on held-out questions plus a sample table."""
+
+        def hook(model: Any, epoch: int) -> AdditionReport:
+            ids = self.predict(model, data.x_test)  # (N_test, T_out)
+            table = question_table(data.test_pairs[:shown], ids[:shown])
+            return AdditionReport(exact_match(ids, data.y_test), table)
+
+        return hook
+
+    def evaluate(self, model: Any, data: AdditionData) -> AdditionResults:
+        """Held-out test metrics: exact match and per-character accuracy."""
+        ids = self.predict(model, data.x_test)  # (N_test, T_out)
+        return AdditionResults(
+            exact_match(ids, data.y_test), char_accuracy(ids, data.y_test), len(data.y_test), ids
+        )
+
+    def answer(self, model: Any, text: str, cfg: AdditionConfig) -> QuestionRow:
+        """Answer a user's sum; raises ValueError with a readable message on bad input."""
+        a, b = parse_sum(text, cfg.digits)
+        x = encode_question(a, b, cfg.digits, cfg.reverse)[None]  # (1, T_in, V)
+        guess = decode(self.predict(model, x)[0]).strip()
+        return QuestionRow(f"{a}+{b}", str(a + b), guess, guess == str(a + b))
+
+    def keras_code(self, spec: RunSpec) -> KerasCode:
+        """Data generation, encoder RNNs -> RepeatVector -> decoder RNNs -> TimeDistributed."""
+        from rnn_core.export import rnn_stack
+
+        d = spec.data
+        data = _KERAS_DATA.format(
+            digits=d.digits, train_size=d.train_size, reverse=d.reverse, seed=d.seed
+        )
+        lines = ["inputs = keras.Input((T_IN, len(VOCAB)))", "h = inputs"]
+        lines += rnn_stack(spec, False, spec.model.bidirectional)
+        lines.append("h = keras.layers.RepeatVector(T_OUT)(h)")
+        lines += rnn_stack(spec, True, False)
+        lines.append(
+            'outputs = keras.layers.TimeDistributed(keras.layers.Dense(len(VOCAB), "softmax"))(h)'
+        )
+        return KerasCode(data, tuple(lines), "sparse_categorical_crossentropy")
+
+    def stepper_choices(self, data: AdditionData, limit: int) -> list[str]:
+        """ "#i: a+b" for the first ``limit`` held-out questions."""
+        return [f"#{i}: {a}+{b}" for i, (a, b) in enumerate(data.test_pairs[:limit])]
+
+    def stepper_input(self, model: Any, data: AdditionData, index: int, top: int) -> dict:
+        """The encoder reads held-out question ``index`` one character per timestep."""
+        from rnn_core.stepper.sources import addition_input
+
+        return addition_input(model, data, index)

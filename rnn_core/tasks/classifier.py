@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from rnn_core.config import CELLS, RunSpec
+from rnn_core.tasks.base import Report, Results, Task
 
 PREDICT_BATCH = 1_024  # rows per predict_on_batch call
 
@@ -41,19 +45,39 @@ def data_note(n_train: int, n_val: int, total: int, what: str) -> str:
     return f"Training on {n_train:,} {what} and validating on {n_val:,} (of {total:,} available)."
 
 
-class ClassifierTask:
-    """What the IMDB and MNIST tasks share; a subclass names its preset and data functions."""
+@dataclass(frozen=True)
+class ClassifierReport(Report):
+    """After one epoch: accuracy on a fixed sample of the test set (a subclass adds views)."""
 
-    fast_preset: str = ""  # preset a run starts from when none is named
+    test_accuracy: float  # share of the sampled test items labelled right
+    sample_size: int  # test items in the sample (the first ones of the test set)
+
+    @property
+    def score(self) -> float:
+        """Test accuracy on the sample."""
+        return self.test_accuracy
+
+
+@dataclass(frozen=True)
+class ClassifierResults(Results):
+    """Accuracy on the whole test set (a subclass adds the count and the predictions)."""
+
+    accuracy: float  # share of the test items labelled right
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """Test accuracy."""
+        return "test accuracy", self.accuracy
+
+
+class ClassifierTask(Task):
+    """What the IMDB and MNIST tasks share; a subclass names its source and data functions."""
+
+    cells = (*CELLS, "Dense")
+    steppable = True
     _source_key: Any = None  # staticmethod: cfg -> cache key of the loaded source
     _load_source: Any = None  # staticmethod: cfg -> read-only source arrays
     _make_data: Any = None  # staticmethod: (cfg, source) -> a run's data (copies)
-
-    def default_spec(self) -> Any:
-        """The spec a run starts from when no preset is named: the fast preset."""
-        from rnn_core.presets import PRESETS
-
-        return PRESETS[self.fast_preset].spec
 
     def source_key(self, cfg: Any) -> tuple:
         """The cache key of :meth:`load_source` for this config."""
@@ -71,3 +95,14 @@ class ClassifierTask:
         """((x_train, y_train), (x_val, y_val) or None) for the engine."""
         val = None if data.x_val is None else (data.x_val, data.y_val)
         return (data.x_train, data.y_train), val
+
+
+def classifier_code(spec: RunSpec, data: str, input_shape: str, embed: bool, classes: int) -> Any:
+    """The Keras-code parts of a classifier task: its data code, model lines, loss, test print."""
+    from rnn_core.export import classifier_lines
+    from rnn_core.tasks.base import KerasCode
+
+    loss = "binary_crossentropy" if classes == 2 else "sparse_categorical_crossentropy"
+    evaluate = 'print("test accuracy", model.evaluate(x_test, y_test, verbose=0)[1])\n'
+    lines = classifier_lines(spec, input_shape, embed, classes)
+    return KerasCode(data, tuple(lines), loss, evaluate)

@@ -15,11 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.config import CELLS, ImdbConfig, RunSpec
+from rnn_core.config import ImdbConfig, RunSpec
 from rnn_core.data import loaders as datasets
+from rnn_core.data.review_text import INDEX_FROM, OOV_ID, id_words, index_words
+from rnn_core.tasks.base import KerasCode, detail
 from rnn_core.tasks.classifier import (
+    ClassifierReport,
+    ClassifierResults,
     ClassifierTask,
     check_sizes,
+    classifier_code,
     data_note,
     predict,
     split_off_validation,
@@ -29,10 +34,6 @@ from rnn_core.tasks.info import TaskInfo
 IMDB_HOOK_SIZE = 1_000  # test reviews scored after every epoch (the whole set is 25,000)
 SAMPLE_REVIEWS = 5  # test reviews whose text and score the page follows epoch by epoch
 EXAMPLE_REVIEWS = 10  # test reviews kept unpadded in the source, for the truncation view
-START_ID = 1  # Keras's start_char
-OOV_ID = 2  # Keras's oov_char: a word outside the vocabulary
-INDEX_FROM = 3  # Keras's offset from word rank to id (0 pad, 1 start, 2 oov)
-SPECIAL = {START_ID: "<START>", OOV_ID: "<OOV>"}
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -125,13 +126,8 @@ def load_imdb_source(cfg: ImdbConfig) -> ImdbSource:
         train_lengths=_frozen(lengths),
         examples=tuple(tuple(int(i) for i in s) for s in x_test[:EXAMPLE_REVIEWS]),
         word_index=MappingProxyType(word_index),
-        index_word=MappingProxyType({r + INDEX_FROM: w for w, r in word_index.items()}),
+        index_word=MappingProxyType(index_words(word_index)),
     )
-
-
-def _decode(ids: Sequence[int], index_word: Mapping[int, str]) -> str:
-    """Ids back to text as the model sees them: padding skipped, <START> and <OOV> marked."""
-    return " ".join(SPECIAL.get(i) or index_word.get(i, "<UNK>") for i in map(int, ids) if i)
 
 
 def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbData:
@@ -157,7 +153,9 @@ def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbDat
         f" maxlen={cfg.maxlen} cuts {cut:.0%} of them ({cfg.truncating}-truncation); "
         f"the median review has {median} tokens."
     )
-    texts = tuple(_decode(row, source.index_word) for row in source.x_test[:SAMPLE_REVIEWS])
+    texts = tuple(
+        " ".join(id_words(row, source.index_word)) for row in source.x_test[:SAMPLE_REVIEWS]
+    )
     return ImdbData(
         config=cfg,
         x_train=train[0],
@@ -178,10 +176,7 @@ def review_examples(
 ) -> ReviewExamples:
     """The first ``n`` (at most 10) test reviews as word lists, plus every training length."""
     source = source or load_imdb_source(cfg)
-    words = tuple(
-        tuple(SPECIAL.get(i) or source.index_word.get(i, "<UNK>") for i in seq)
-        for seq in source.examples[:n]
-    )
+    words = tuple(tuple(id_words(seq, source.index_word)) for seq in source.examples[:n])
     labels = tuple(int(v) for v in source.y_test[: len(words)])
     return ReviewExamples(words, labels, source.train_lengths)
 
@@ -252,6 +247,31 @@ def sample_reviews(
     return review_rows(data, [float(p) for p in probabilities[:n]])
 
 
+@dataclass(frozen=True)
+class ImdbReport(ClassifierReport):
+    """After one epoch: accuracy on the first IMDB_HOOK_SIZE test reviews, the first scores."""
+
+    probabilities: tuple[float, ...]  # P(positive) of the first SAMPLE_REVIEWS test reviews
+
+
+@dataclass(frozen=True)
+class ImdbResults(ClassifierResults):
+    """Accuracy on the whole test set, with every review's P(positive)."""
+
+    reviews: int  # test reviews scored
+    probabilities: np.ndarray | None = detail()  # (N,)
+
+
+_KERAS_DATA = """\
+# Data: IMDB reviews as word ids (Keras's loader), padded or cut to MAXLEN words.
+NUM_WORDS, MAXLEN, TRAIN_SIZE = {num_words}, {maxlen}, {train_size}
+(x, y), (x_test, y_test) = keras.datasets.imdb.load_data(num_words=NUM_WORDS, skip_top={skip_top})
+pad = dict(maxlen=MAXLEN, padding="{padding}", truncating="{truncating}")
+x, x_test = keras.utils.pad_sequences(x, **pad), keras.utils.pad_sequences(x_test, **pad)
+x, y = x[:TRAIN_SIZE], y[:TRAIN_SIZE]  # (N, MAXLEN) word ids, (N,) 0/1 labels
+"""
+
+
 class ImdbTask(ClassifierTask):
     """Sentiment: an RNN reads a review word by word; its last state says positive or not."""
 
@@ -267,10 +287,10 @@ class ImdbTask(ClassifierTask):
         ),
     )
     data_config = ImdbConfig
+    report_type = ImdbReport
+    results_type = ImdbResults
     files = (datasets.IMDB_FILE, datasets.WORD_INDEX_FILE)
-    cells = (*CELLS, "Dense")
-
-    fast_preset = "imdb-fast"
+    default_preset = "imdb-fast"
     _source_key = staticmethod(source_key)
     _load_source = staticmethod(load_imdb_source)
     _make_data = staticmethod(make_imdb_data)
@@ -292,22 +312,43 @@ class ImdbTask(ClassifierTask):
         """A hook for the engine: accuracy on the first ``size`` test reviews, sample scores."""
         x, y = data.x_test[:size], data.y_test[:size]
 
-        def hook(model: Any, epoch: int) -> dict[str, Any]:
+        def hook(model: Any, epoch: int) -> ImdbReport:
             p = self.predict(model, x)  # (size,)
-            return {
-                "test_accuracy": float(((p > 0.5) == (y > 0.5)).mean()),
-                "sample_size": int(len(y)),
-                "probabilities": [float(v) for v in p[:SAMPLE_REVIEWS]],
-            }
+            return ImdbReport(
+                test_accuracy=float(((p > 0.5) == (y > 0.5)).mean()),
+                sample_size=int(len(y)),
+                probabilities=tuple(float(v) for v in p[:SAMPLE_REVIEWS]),
+            )
 
         return hook
 
-    def evaluate(
-        self, model: Any, data: ImdbData, probabilities: np.ndarray | None = None
-    ) -> dict[str, float]:
-        """Accuracy on the whole test set (pass ``probabilities`` to reuse a prediction)."""
-        p = self.predict(model, data.x_test) if probabilities is None else probabilities
-        return {
-            "accuracy": float(((p > 0.5) == (data.y_test > 0.5)).mean()),
-            "reviews": int(len(data.y_test)),
-        }
+    def evaluate(self, model: Any, data: ImdbData) -> ImdbResults:
+        """Accuracy on the whole test set; every review's P(positive) is kept in the results."""
+        p = self.predict(model, data.x_test)  # (N,)
+        accuracy = float(((p > 0.5) == (data.y_test > 0.5)).mean())
+        return ImdbResults(accuracy, int(len(data.y_test)), p)
+
+    def keras_code(self, spec: RunSpec) -> KerasCode:
+        """Keras's IMDB loader and padding, Embedding -> RNN stack -> sigmoid."""
+        d = spec.data
+        data = _KERAS_DATA.format(
+            num_words=d.num_words,
+            maxlen=d.maxlen,
+            train_size="None" if d.train_size is None else d.train_size,
+            skip_top=d.skip_top,
+            padding=d.padding,
+            truncating=d.truncating,
+        )
+        return classifier_code(spec, data, "(MAXLEN,)", True, 2)
+
+    def stepper_choices(self, data: ImdbData, limit: int) -> list[str]:
+        """ "#i (tone, n words): the first words …" for the first ``limit`` test reviews."""
+        from rnn_core.stepper.sources import imdb_choices
+
+        return imdb_choices(data, limit)
+
+    def stepper_input(self, model: Any, data: ImdbData, index: int, top: int) -> dict:
+        """The RNN reads test review ``index`` one word embedding per timestep."""
+        from rnn_core.stepper.sources import imdb_input
+
+        return imdb_input(model, data, index, top)

@@ -13,11 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from rnn_core.config import CELLS, MnistConfig, RunSpec
+from rnn_core.config import MnistConfig, RunSpec
 from rnn_core.data import loaders as datasets
+from rnn_core.tasks.base import KerasCode, detail
 from rnn_core.tasks.classifier import (
+    ClassifierReport,
+    ClassifierResults,
     ClassifierTask,
     check_sizes,
+    classifier_code,
     data_note,
     predict,
     split_off_validation,
@@ -123,6 +127,31 @@ def misclassified(
     return data.x_test[wrong], data.y_test[wrong], predicted[wrong]
 
 
+@dataclass(frozen=True)
+class MnistReport(ClassifierReport):
+    """After one epoch, on the first MNIST_HOOK_SIZE test images: confusion and wrong digits."""
+
+    confusion: tuple[tuple[int, ...], ...]  # (10, 10) counts[true][predicted] on the sample
+    wrong: tuple[tuple[int, int], ...]  # (test index, predicted digit) of the first mistakes
+
+
+@dataclass(frozen=True)
+class MnistResults(ClassifierResults):
+    """Accuracy on the whole test set, with every image's predicted digit."""
+
+    images: int  # test images scored
+    predicted: np.ndarray | None = detail()  # (N,)
+
+
+_KERAS_DATA = """\
+# Data: MNIST digits scaled to [0, 1], each image read as 28 timesteps of 28 pixels.
+TRAIN_SIZE = {train_size}
+(x, y), (x_test, y_test) = keras.datasets.mnist.load_data()
+x, x_test = x.astype("float32") / 255.0, x_test.astype("float32") / 255.0  # (N, 28, 28)
+x, y = x[:TRAIN_SIZE], y[:TRAIN_SIZE]
+"""
+
+
 class MnistTask(ClassifierTask):
     """Digits: an RNN reads an image one row (28 pixels) per timestep; softmax over 0-9."""
 
@@ -138,10 +167,10 @@ class MnistTask(ClassifierTask):
         ),
     )
     data_config = MnistConfig
+    report_type = MnistReport
+    results_type = MnistResults
     files = (datasets.MNIST_FILE,)
-    cells = (*CELLS, "Dense")
-
-    fast_preset = "mnist-fast"
+    default_preset = "mnist-fast"
     _source_key = staticmethod(source_key)
     _load_source = staticmethod(load_mnist_source)
     _make_data = staticmethod(make_mnist_data)
@@ -162,20 +191,36 @@ class MnistTask(ClassifierTask):
         """A hook for the engine: accuracy, confusion and wrong digits on a fixed test sample."""
         x, y = data.x_test[:size], data.y_test[:size]
 
-        def hook(model: Any, epoch: int) -> dict[str, Any]:
+        def hook(model: Any, epoch: int) -> MnistReport:
             pred = self.predict(model, x)  # (size,)
-            return {
-                "test_accuracy": float((pred == y).mean()),
-                "sample_size": int(len(y)),
-                "confusion": confusion_matrix(y, pred).tolist(),
-                "wrong": [(int(i), int(pred[i])) for i in np.flatnonzero(pred != y)[:shown]],
-            }
+            counts = confusion_matrix(y, pred)  # (10, 10)
+            return MnistReport(
+                test_accuracy=float((pred == y).mean()),
+                sample_size=int(len(y)),
+                confusion=tuple(tuple(int(c) for c in row) for row in counts),
+                wrong=tuple((int(i), int(pred[i])) for i in np.flatnonzero(pred != y)[:shown]),
+            )
 
         return hook
 
-    def evaluate(
-        self, model: Any, data: MnistData, predicted: np.ndarray | None = None
-    ) -> dict[str, float]:
-        """Accuracy on the whole test set (pass ``predicted`` to reuse a prediction)."""
-        pred = self.predict(model, data.x_test) if predicted is None else predicted
-        return {"accuracy": float((pred == data.y_test).mean()), "images": int(len(data.y_test))}
+    def evaluate(self, model: Any, data: MnistData) -> MnistResults:
+        """Accuracy on the whole test set; every image's predicted digit is kept too."""
+        pred = self.predict(model, data.x_test)  # (N,)
+        return MnistResults(float((pred == data.y_test).mean()), int(len(data.y_test)), pred)
+
+    def keras_code(self, spec: RunSpec) -> KerasCode:
+        """Keras's MNIST loader scaled to [0, 1], RNN over rows -> softmax."""
+        size = spec.data.train_size
+        data = _KERAS_DATA.format(train_size="None" if size is None else size)
+        return classifier_code(spec, data, "(28, 28)", False, CLASSES)
+
+    def stepper_choices(self, data: MnistData, limit: int) -> list[str]:
+        """ "#i: a handwritten d" for the first ``limit`` test images."""
+        n = min(limit, len(data.x_test))
+        return [f"#{i}: a handwritten {int(data.y_test[i])}" for i in range(n)]
+
+    def stepper_input(self, model: Any, data: MnistData, index: int, top: int) -> dict:
+        """The RNN reads test digit ``index`` one pixel row per timestep."""
+        from rnn_core.stepper.sources import mnist_input
+
+        return mnist_input(model, data, index, top)

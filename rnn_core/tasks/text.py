@@ -29,6 +29,7 @@ from rnn_core.data.corpus import (
 )
 from rnn_core.ngram import LN2, fit_ngram
 from rnn_core.sampling import CharGenerator, generate_text
+from rnn_core.tasks.base import Report, Results, Task
 from rnn_core.tasks.info import TaskInfo
 
 VALIDITY_T = 0.5  # temperature of the word-validity samples
@@ -37,6 +38,7 @@ VALIDITY_SEEDS = 4  # samples pooled into one word-validity figure (one sample i
 PREDICT_BATCH = 512  # windows per predict_on_batch call in evaluate
 NGRAM_ORDER = 5  # the counting baseline: a character 5-gram (fixed, not tuned on held-out text)
 NGRAM_DISCOUNT = 0.75  # its absolute discount D
+VOCAB_SUFFIX = ".vocab.json"  # added to a saved model's file name for its alphabet
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,66 @@ def measure_validity(
     return word_validity(texts, data.words, list(data.validity_seeds)), n
 
 
-class TextTask:
+@dataclass(frozen=True)
+class TextReport(Report):
+    """After one epoch: the seed continued at every temperature, bits/char, word validity."""
+
+    epoch: int  # the epoch it was sampled after (1-based)
+    seed: str  # the text every sample continues
+    temperatures: tuple[float, ...]  # one sample per temperature
+    samples: tuple[str, ...]  # the continuations, in temperature order
+    mode: str  # how the samples were made: "carry" (state carried) or "window W" (Keras)
+    word_validity: float  # distinct corpus words per generated word, pooled T=0.5 samples
+    words_scored: int  # generated words those samples held
+    bits_per_char: float  # held-out cross-entropy of the next character, in bits
+    ngram_bits_per_char: float  # the same for the counting n-gram baseline
+
+    @property
+    def score(self) -> float:
+        """Held-out bits per character (lower is better)."""
+        return self.bits_per_char
+
+    @classmethod
+    def from_plain(cls, values: Any) -> Any:
+        """Rebuild a stored report; older files (per-temperature validity, another word
+        validity, no bits/char) keep their samples and read as not measured (NaN) otherwise."""
+        values = dict(values)
+        if "words_scored" not in values:
+            values.pop("validity_by_t", None)
+            values |= {"word_validity": float("nan"), "words_scored": 0}
+        values.setdefault("mode", "carry")
+        values.setdefault("bits_per_char", float("nan"))
+        values.setdefault("ngram_bits_per_char", float("nan"))
+        return super().from_plain(values)
+
+
+@dataclass(frozen=True)
+class TextResults(Results):
+    """Held-out next-character scores, the n-gram baseline's, and word validity."""
+
+    bits_per_char: float  # mean cross-entropy of the next held-out character, in bits
+    ngram_bits_per_char: float  # the counting n-gram baseline's, on the same windows
+    val_loss: float  # the same cross-entropy in nats (Keras's loss)
+    val_accuracy: float  # share of held-out next characters that are the likeliest
+    word_validity: float  # distinct corpus words per generated word in T=0.5 samples
+    words_scored: int  # words those samples held
+
+    @property
+    def headline(self) -> tuple[str, float]:
+        """Held-out bits per character."""
+        return "held-out bits/char", self.bits_per_char
+
+    @classmethod
+    def from_plain(cls, values: Any) -> Any:
+        """Rebuild stored results; older files without bits/char give it from ``val_loss``."""
+        values = dict(values)
+        if "bits_per_char" not in values and isinstance(values.get("val_loss"), int | float):
+            values["bits_per_char"] = values["val_loss"] / LN2
+        values.setdefault("ngram_bits_per_char", float("nan"))
+        return super().from_plain(values)
+
+
+class TextTask(Task):
     """Character-level generation: read a window of characters, predict the next one."""
 
     info = TaskInfo(
@@ -207,17 +268,13 @@ class TextTask:
         ),
     )
     data_config = TextConfig
-    cells = CELLS
+    report_type = TextReport
+    results_type = TextResults
+    default_preset = "text-fast"
 
-    def default_spec(self) -> RunSpec:
-        """The spec a run starts from when no preset is named: the fast preset."""
-        from rnn_core.presets import PRESETS
-
-        return PRESETS["text-fast"].spec
-
-    def make_data(self, cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
-        """Windows of the corpus named in the config (or of ``corpus``, e.g. an upload)."""
-        return make_text_data(cfg, corpus)
+    def make_data(self, cfg: TextConfig, source: Corpus | None = None) -> TextData:
+        """Windows of the corpus named in the config (or of ``source``, e.g. an upload)."""
+        return make_text_data(cfg, source)
 
     def build(self, spec: RunSpec, data: TextData) -> Any:
         """Build and compile the character model."""
@@ -231,6 +288,10 @@ class TextTask:
         """((x_train, y_train), (x_val, y_val)) for the engine."""
         return (data.x_train, data.y_train), (data.x_val, data.y_val)
 
+    def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """The likeliest next character id after every prefix (or the window). (N, T) or (N,)."""
+        return np.asarray(model.predict_on_batch(x.astype(np.int32))).argmax(axis=-1)
+
     def window(self, data: TextData) -> int | None:
         """The sampling window: maxlen when the config asks for Keras-style sampling."""
         return data.config.maxlen if data.config.window_sampling else None
@@ -239,7 +300,7 @@ class TextTask:
         """A hook for the engine: samples at every temperature, bits/char, word validity."""
         cfg = data.config
 
-        def hook(model: Any, epoch: int) -> dict[str, Any]:
+        def hook(model: Any, epoch: int) -> TextReport:
             gen = CharGenerator.from_keras(model)
             rng = sample_rng(cfg, epoch)
             window = self.window(data)
@@ -248,41 +309,38 @@ class TextTask:
             )
             validity, n = measure_validity(gen, data, rng, window)
             bits, _ = held_out_scores(model, data)
-            return {
-                "epoch": epoch,
-                "seed": data.seed_text,
-                "temperatures": list(cfg.temperatures),
-                "samples": texts,
-                "mode": sampling_mode(window),
-                "word_validity": validity,
-                "words_scored": n,
-                "bits_per_char": bits,
-                "ngram_bits_per_char": data.ngram_bits,
-            }
+            return TextReport(
+                epoch=epoch,
+                seed=data.seed_text,
+                temperatures=tuple(cfg.temperatures),
+                samples=tuple(texts),
+                mode=sampling_mode(window),
+                word_validity=validity,
+                words_scored=n,
+                bits_per_char=bits,
+                ngram_bits_per_char=data.ngram_bits,
+            )
 
         return hook
 
-    def evaluate(self, model: Any, data: TextData) -> dict[str, float]:
+    def evaluate(self, model: Any, data: TextData) -> TextResults:
         """Held-out bits/char (and the n-gram's), loss, next-char accuracy, word validity."""
         bits, accuracy = held_out_scores(model, data)
         gen = CharGenerator.from_keras(model)
         rng = sample_rng(data.config, 10_000)
         validity, n = measure_validity(gen, data, rng, self.window(data))
-        return {
-            "bits_per_char": bits,
-            "ngram_bits_per_char": data.ngram_bits,
-            "val_loss": bits * LN2,
-            "val_accuracy": accuracy,
-            "word_validity": validity,
-            "words_scored": n,
-        }
+        return TextResults(
+            bits_per_char=bits,
+            ngram_bits_per_char=data.ngram_bits,
+            val_loss=bits * LN2,
+            val_accuracy=accuracy,
+            word_validity=validity,
+            words_scored=n,
+        )
 
-    def save(self, model: Any, data: TextData, path: str | Path) -> Path:
-        """Save the model and, beside it, its alphabet and settings (``PATH.vocab.json``)."""
-        model.save(path)
-        side = sidecar_path(path)
-        side.write_text(sidecar_json(data))
-        return side
+    def companion(self, data: TextData) -> tuple[str, str]:
+        """The alphabet and settings ``generate`` reads beside the model (``.vocab.json``)."""
+        return VOCAB_SUFFIX, sidecar_json(data)
 
 
 def sidecar_meta(vocab: Vocabulary, cfg: TextConfig, corpus: str) -> dict[str, Any]:
@@ -305,7 +363,7 @@ def sidecar_json(data: Any) -> str:
 def sidecar_path(path: str | Path) -> Path:
     """Where a saved text model's alphabet lives: ``model.keras`` -> ``model.keras.vocab.json``."""
     path = Path(path)
-    return path.with_name(path.name + ".vocab.json")
+    return path.with_name(path.name + VOCAB_SUFFIX)
 
 
 def read_sidecar(path: str | Path) -> tuple[Vocabulary, dict[str, Any]]:

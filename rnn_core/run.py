@@ -1,0 +1,144 @@
+"""One run flow: a spec (and a budget) in, a typed :class:`Run` out.
+
+The Train page, the Text page, the pretrained loader and the CLI all start runs through
+:func:`start_run`: budget check of the spec, the run's data (through an injected loader, so a
+page can pass its cached one), budget check of the data, the model (built, or a shipped
+pretrained model's copy), the training job, and the Run that holds them. Nothing here imports
+TensorFlow until a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from rnn_core.config import RunSpec
+from rnn_core.tasks import Results, Task, get_task, run_name
+
+if TYPE_CHECKING:
+    from rnn_core.engine.budgets import Budget
+    from rnn_core.pretrained import Pretrained
+
+Origin = Literal["trained", "pretrained", "imported"]  # where a run's weights came from
+DataLoader = Callable[[Task, Any], Any]  # (task, data config) -> the run's data
+
+
+def own_data(task: Task, cfg: Any) -> Any:
+    """The default loader: the task makes its data itself (no cache, no shared source)."""
+    return task.make_data(cfg)
+
+
+@dataclass(eq=False)
+class Run:
+    """One model of a session (or of a CLI call): its spec, job, data and test results."""
+
+    name: str  # legend label, e.g. "LSTM 128×1" or "LSTM 128×1 · pretrained"
+    spec: RunSpec  # the configuration that built it
+    task: Task  # the registered task of ``spec.task`` (looked up once, at start)
+    job: Any  # the training job (``rnn_core.engine``): holds the model, curves and reports
+    params: int  # parameters of the model
+    data: Any  # the run's data; None once released to save memory
+    origin: Origin = "trained"  # trained here, a shipped pretrained model, or imported
+    note: str = ""  # shown above the run: how much data it uses, or why it cannot train
+    output_size: int = 0  # width of the model's output (text: the alphabet size)
+    pretrained: str = ""  # the shipped model's name when origin is "pretrained"
+    results: Results | None = None  # test results of the weights at results_version
+    results_epoch: int = 0  # epochs trained when ``results`` were measured
+    results_version: int = -1  # the job snapshot's version when ``results`` were measured
+    ui: dict[str, Any] = field(default_factory=dict)  # the pages' cache (figures); core ignores
+
+    def scored(self) -> bool:
+        """True when ``results`` belong to the job's current weights."""
+        return self.results is not None and self.results_version == self.job.snapshot().version
+
+    def score(self) -> Results | None:
+        """``task.evaluate`` on the run's data once per set of trained weights (None: no data).
+
+        Results are kept with the epoch and job version they were measured at.
+        """
+        snap = self.job.snapshot()
+        if self.data is None or snap.epoch == 0 or snap.active:
+            return self.results
+        if self.results_version != snap.version:
+            self.results = self.task.evaluate(self.job.model, self.data)
+            self.results_epoch, self.results_version = snap.epoch, snap.version
+        return self.results
+
+    def release(self) -> None:
+        """Free the model and the data (curves, reports and results stay)."""
+        self.job.release()
+        self.data = None
+
+
+def start_run(
+    spec: RunSpec,
+    budget: Budget | None,
+    load_data: DataLoader | None = None,
+    *,
+    name: str = "",
+    in_process: bool = False,
+    pretrained: Pretrained | None = None,
+    weights: list[Any] | None = None,
+) -> Run:
+    """Check, load, build and wrap a run; the job is created but not started.
+
+    ``budget`` None skips the budget checks (a pretrained model is loaded, not trained).
+    ``load_data(task, cfg)`` makes the run's data (default: the task's own ``make_data``); a
+    BudgetError (a ValueError) for the spec is raised before it is called. With
+    ``pretrained`` (a snapshot from ``rnn_core.pretrained``) the model is a copy of its
+    ``weights`` (read from its file when None) and the job starts with its recorded history;
+    when ``load_data`` returns None for it, the run can generate but not train.
+    ``in_process`` trains in a thread of this process instead of a child process.
+    """
+    from rnn_core.engine.budgets import check_data, check_spec
+
+    if budget is not None:
+        check_spec(spec, budget)
+    task = get_task(spec.task)
+    data = (load_data or own_data)(task, spec.data)
+    if data is not None and budget is not None:
+        check_data(data, budget)
+    if pretrained is None:
+        model = task.build(spec, data)
+        job = _new_job(model, task, data, spec, in_process)
+        return Run(
+            name or run_name(spec), spec, task, job, int(model.count_params()), data,
+            note=data.note, output_size=int(model.output_shape[-1]),
+        )  # fmt: skip
+    return _pretrained_run(spec, task, data, pretrained, weights, name, in_process)
+
+
+def _new_job(model: Any, task: Task, data: Any, spec: RunSpec, in_process: bool) -> Any:
+    """The engine's job for this model and data."""
+    from rnn_core.engine.process import new_job
+
+    return new_job(model, task.info.name, data, spec.train, in_process=in_process)
+
+
+def _pretrained_run(
+    spec: RunSpec,
+    task: Task,
+    data: Any,
+    snap: Pretrained,
+    weights: list[Any] | None,
+    name: str,
+    in_process: bool,
+) -> Run:
+    """A Run whose model is a copy of a shipped snapshot and whose curves are its history."""
+    from rnn_core import pretrained
+
+    model = pretrained.build_model(snap, weights, data)
+    note = "" if data is None else data.note
+    if data is None:  # no dataset here: a job with nothing to train on, released at once
+        job = _new_job(model, task, pretrained.empty_data(snap), spec, True)
+    else:
+        job = _new_job(model, task, data, spec, in_process)
+    job.preload(snap.epoch_logs, snap.train_seconds, snap.epoch_extras, snap.batch_logs)
+    if data is None:
+        job.release(keep_model=True)  # Train more is off; the model still predicts
+    return Run(
+        name or f"{run_name(spec)} · pretrained", spec, task, job, snap.params, data,
+        origin="pretrained", note=note, output_size=int(model.output_shape[-1]),
+        pretrained=snap.name,
+    )  # fmt: skip

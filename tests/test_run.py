@@ -1,0 +1,79 @@
+"""The one run flow: ``rnn_core.run.start_run`` from a spec to a typed Run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rnn_core.engine.budgets import Budget, BudgetError
+from rnn_core.run import Run, start_run
+from rnn_core.tasks import get_task
+from rnn_core.tasks.addition import AdditionReport, AdditionResults
+from tests.conftest import tiny_spec
+
+keras = pytest.importorskip("keras")
+
+
+def test_a_tiny_addition_run_trains_to_done_and_scores_once() -> None:
+    spec = tiny_spec(epochs=2)
+    seen = []
+
+    def load(task, cfg):
+        seen.append((task.info.name, cfg))
+        return task.make_data(cfg)
+
+    run = start_run(spec, Budget(), load, in_process=True)
+    assert isinstance(run, Run) and seen == [("addition", spec.data)]  # data loaded once
+    assert run.task is get_task("addition") and run.origin == "trained" and run.pretrained == ""
+    assert run.name == "LSTM 8×1" and run.params == run.job.model.count_params()
+    assert run.output_size == 12 and run.note == run.data.note  # 12 characters in VOCAB
+    assert run.results is None and run.score() is None  # nothing trained yet: not scored
+    run.job.start()
+    snap = run.job.wait(90)
+    assert snap.state == "done" and snap.epoch == 2, snap.error
+    assert all(isinstance(r, AdditionReport) for r in snap.epoch_extras)
+    results = run.score()
+    assert isinstance(results, AdditionResults) and run.scored()
+    assert results == run.task.evaluate(run.job.model, run.data)  # the same weights, same scores
+    assert (run.results_epoch, run.results_version) == (2, snap.version)
+    assert run.score() is results  # scored once per set of weights
+    run.release()
+    assert run.data is None and run.results is results  # curves and results stay
+
+
+def test_a_budget_refusal_raises_before_any_data_is_loaded() -> None:
+    calls = []
+    spec = tiny_spec(epochs=5)
+    with pytest.raises(BudgetError, match="epochs 5 is above this server's limit of 3"):
+        start_run(spec, Budget(max_epochs=3), lambda task, cfg: calls.append(cfg))
+    assert calls == []
+
+
+def test_a_data_budget_refusal_raises_on_the_built_data() -> None:
+    spec = tiny_spec()  # asks for 400 questions: within a limit of 400
+
+    def more(task, cfg):  # a loader whose data is larger than the spec says
+        return task.make_data(replace(cfg, train_size=2_000))
+
+    with pytest.raises(BudgetError, match="1,800 training examples is above"):
+        start_run(spec, Budget(max_train_size=400), more)
+
+
+def test_pretrained_runs_have_their_origin_and_history() -> None:
+    from rnn_core import pretrained
+
+    (snap,) = pretrained.list_snapshots(pretrained.ASSETS, "addition")
+    spec = replace(snap.spec, data=replace(snap.spec.data, train_size=200, test_size=50))
+    run = start_run(spec, None, pretrained=snap, in_process=True)
+    assert run.origin == "pretrained" and run.pretrained == snap.name
+    assert run.name.endswith("· pretrained") and run.params == snap.params
+    state = run.job.snapshot()
+    assert state.state == "done" and state.epoch == snap.epochs and not run.job.released
+    assert state.epoch_extras == snap.epoch_extras  # typed reports, as recorded
+
+    only = start_run(spec, None, lambda task, cfg: None, pretrained=snap)  # no data here
+    assert only.origin == "pretrained" and only.data is None and only.job.released
+    x = np.zeros((1, *snap.input_shape), np.float32)
+    assert only.job.model.predict_on_batch(x).shape[-1] == only.output_size  # it still predicts
