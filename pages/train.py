@@ -17,13 +17,10 @@ from pages.common import (
     runs,
     show_code,
     task_data,
-    use_the_router,
 )
 from rnn_core.charts import training as charts
 from rnn_core.config import RunSpec
 from rnn_core.tasks import TASKS, get_task, run_name
-
-use_the_router()
 
 VIEWS = {"addition": _train_addition, "imdb": _train_imdb, "mnist": _train_mnist}  # results
 
@@ -59,13 +56,11 @@ def _test_metric(record: Any) -> float | None:
 
 
 st.title("Train a recurrent network")
-_train_form.load_from_link()
-task_name = st.selectbox(
-    "Task", [n for n in TASKS if n in VIEWS], key="task", format_func=lambda n: TASKS[n].info.label
-)  # fmt: skip
+_train_form.load_from_link([n for n in TASKS if n in VIEWS])
+task_name = _train_form.task_picker([n for n in TASKS if n in VIEWS])
 task = get_task(task_name)
 st.caption(f"**{task.info.label}** — {task.info.rnn_type}. {task.info.description}")
-_train_form.load_task_defaults(task_name)
+_train_form.start_form(task_name)
 if getattr(task, "files", ()):
     _train_form.data_dir_setting(task)
 _train_form.preset_picker(task_name)
@@ -75,7 +70,8 @@ current = st.session_state.get("current")
 if current is not None and current.spec.task != task_name:  # show this task's latest run
     current = next((r for r in reversed(runs()) if r.spec.task == task_name), None)
 busy = current is not None and current.job.snapshot().active
-started = _train_form.config_form(task, busy)
+started = _train_form.config_form(task_name, busy)
+_train_form.follow_form(task_name)  # the address bar shows the form as it is now
 
 if started:
     try:
