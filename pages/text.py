@@ -46,29 +46,24 @@ FIELDS = {  # form field -> (config section, field)
 CORPORA = ("nietzsche", "python-docs")  # corpora a link can name (an upload is sent again)
 
 
-def spec_values(spec: RunSpec) -> dict[str, Any]:
-    """A text spec as form values, the corpus options included."""
+def spec_values(spec: RunSpec, corpus: bool = True) -> dict[str, Any]:
+    """A text spec as form values; with ``corpus``, the corpus choice and options too."""
     values = {}
     for field, (section, name) in FIELDS.items():
         value = getattr(getattr(spec, section), name)
         values[field] = list(value) if isinstance(value, tuple) else value
-    corpus = spec.data.corpus
-    source = corpus if corpus in CORPORA else "upload"
-    return values | {
-        "source": source, "lowercase": spec.data.lowercase, "max_chars": spec.data.max_chars or 0,
-    }  # fmt: skip
-
-
-def put_spec_in_widgets(spec: RunSpec) -> None:
-    """Write a spec's values into the form (shown from the next time it is drawn)."""
-    FORM.fill(spec_values(spec))
+    if corpus:
+        name = spec.data.corpus
+        values["source"] = name if name in CORPORA else "upload"
+        values["lowercase"], values["max_chars"] = spec.data.lowercase, spec.data.max_chars or 0
+    return values
 
 
 def apply_preset() -> None:
-    """on_change of the preset picker: load the preset into the form."""
+    """on_change of the preset picker: its model and training settings, the corpus is kept."""
     name = FORM.get("preset")
     if name in PRESETS:
-        put_spec_in_widgets(PRESETS[name].spec)
+        FORM.fill(spec_values(PRESETS[name].spec, corpus=False))
 
 
 def spec_from_widgets(corpus_name: str) -> RunSpec:
@@ -103,7 +98,7 @@ def load_from_link() -> None:
     if spec.task != "text" or (name is not None and name not in PRESETS):
         st.warning("This link is not a text-generation configuration; the form is unchanged.")
         return
-    put_spec_in_widgets(spec)
+    FORM.fill(spec_values(spec, corpus=name not in PRESETS))  # a preset keeps the corpus
     FORM.fill({"preset": name if name in PRESETS else "(custom)"})
 
 

@@ -82,7 +82,8 @@ def _set(page, kind: str, label: str, value: str) -> None:
     field = _field(page, label)
     if kind == "number":
         field.fill(value)
-        field.press("Tab")
+        field.press("Enter")
+        field.evaluate("e => e.blur()")
     elif kind == "select":
         field.click()
         page.get_by_role("option", name=value, exact=True).click()
@@ -253,20 +254,21 @@ def test_text_form_survives_home_and_back_presets_and_links(server: str, page) -
 
 
 def test_coming_back_to_train_shows_the_running_task_and_run(server: str, page) -> None:
+    main = page.locator("[data-testid=stMain]")
     _open(page, f"{server}/train", TRAIN)
     _pick_task(page, "mnist")
     for kind, label, value in [("number", "Units", "8"), ("number", "Epochs", "30")]:
         _set(page, kind, label, value)
     page.get_by_role("button", name=re.compile("Start training")).click()
-    page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=90_000)
+    main.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=90_000)
     _sidebar(page, "Home", "RNN Lab")
     _sidebar(page, "Train", TRAIN)
-    page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=30_000)
+    main.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=30_000)
     assert _task(page).startswith("MNIST")
     assert page.get_by_role("heading", name=re.compile(r"^Run: ")).count() == 1
     _shot(page, "train_running_mnist_after_home")
-    page.get_by_role("button", name="■ Stop", exact=True).click()
-    page.get_by_role("button", name="Train more").wait_for(timeout=60_000)
+    main.get_by_role("button", name="■ Stop", exact=True).click()
+    main.get_by_role("button", name="Train more").wait_for(timeout=60_000)
     _no_error(page)
 
 
