@@ -27,7 +27,7 @@ def route_first_deep_link() -> None:
     to the main script as a legacy multipage app and runs ``pages/train.py`` alone, without
     app.py (no router, no sidebar chrome). Every page imports the ``pages`` package, whose
     ``__init__`` calls this once per process: it switches the legacy mode off for every later
-    run and reruns the run that fell into it, which then goes through app.py.
+    run and has the run that fell into it rerun, through app.py.
 
     Can go when Streamlit no longer falls back to ``pages/`` before ``st.navigation`` runs
     (``PagesManager.uses_pages_directory`` gone): delete this function and its call in
@@ -41,10 +41,16 @@ def route_first_deep_link() -> None:
     if _newer_than_checked():
         _LOG.warning("Streamlit %s: check whether pages/_compat.py is still needed", st.__version__)
     PagesManager.uses_pages_directory = False
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
 
-    if get_script_run_ctx() is not None:
-        st.rerun()  # this run started in legacy mode: run it again, through app.py
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.script_requests is not None:
+        # This run started in legacy mode: ask for a rerun (through app.py) without raising
+        # here. ``st.rerun()`` would raise inside this import, and an import that fails made
+        # another session importing ``pages`` at the same moment fail too. The request is
+        # acted on at the page's next Streamlit call, outside any import.
+        rerun = RerunData(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash)
+        ctx.script_requests.request_rerun(rerun)
 
 
 def keep_keras_state_between_reruns() -> None:

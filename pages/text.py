@@ -208,8 +208,8 @@ st.caption(f"**{TASK.info.label}** — {TASK.info.rnn_type}. {TASK.info.descript
 if FORM.get("cell") is None:  # first visit: the fast preset, a corpus already here
     Form("").start({"data_dir": os.environ.get(ENV_VAR, "")})
     here = data_status(st.session_state.get("data_dir") or None)["nietzsche.txt"]
-    FORM.start(spec_values(TASK.default_spec()) | {"preset": "(custom)"})
-    FORM.fill({"source": "nietzsche" if here else "python-docs"})
+    source = "nietzsche" if here else "python-docs"
+    FORM.start(spec_values(TASK.default_spec()) | {"preset": "(custom)", "source": source})
 load_from_link()
 
 current = st.session_state.get("tx_current")

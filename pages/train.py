@@ -84,8 +84,9 @@ if current is not None:
     active = job.snapshot().active
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
     st.caption(
-        "The address bar holds this run's configuration: share the link to let someone else "
-        "train the same setup (the link carries the settings, not the trained weights)."
+        "The address bar holds the form's settings and follows them as you change them: share "
+        "the link to let someone else train that setup (the link carries the settings, not "
+        "the trained weights)."
     )
     note = current.info["data"].note
     if note:

@@ -277,7 +277,8 @@ def test_a_fresh_servers_first_request_to_train_goes_through_the_router() -> Non
         page.goto(f"{url}/train")  # the very first request this server sees
         page.get_by_role("heading", name=TRAIN).wait_for(timeout=90_000)
         page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
-        page.wait_for_timeout(1000)
+        page.locator(f"{NAV} a").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
         nav = page.locator(f"{NAV} a").all_inner_texts()
         titles = [re.sub(r"^\S+\n", "", t).strip() for t in nav]
         assert titles == ["Home", "Train", "Inside the RNN", "Text generation", "Lessons"]
