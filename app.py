@@ -3,10 +3,9 @@
 import streamlit as st
 
 from pages._chrome import sidebar_chrome
-from pages.common import keep_keras_state_between_reruns, mark_routed
+from pages._compat import keep_keras_state_between_reruns
 
 keep_keras_state_between_reruns()
-mark_routed()
 st.set_page_config(page_title="RNN Lab", page_icon="🔁", layout="wide")
 
 PAGES = [

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from pages._form import Form
 from pages.common import show_missing_data
 from rnn_core.charts import text as text_charts
 from rnn_core.data.corpus import MAX_BYTES, MAX_DISTINCT, MIN_CHARS, CorpusError, corpus_from_bytes
@@ -18,6 +19,7 @@ SOURCES = {
     "python-docs": "Python language reference (ships with Python: works offline; 465 k)",
     "upload": "Your own .txt file",
 }
+FORM, PAGE = Form("tx_"), Form("")  # the Text page's values; the shared data directory
 
 
 @st.cache_data(max_entries=6, show_spinner="Loading the corpus…")
@@ -53,11 +55,11 @@ def uploaded_corpus(lowercase: bool) -> Any:
 
 def nietzsche_corpus(lowercase: bool) -> Any:
     """Nietzsche from the data directory, Keras's cache or the Keras example's URL."""
-    if "data_dir" not in st.session_state:
-        st.session_state.data_dir = os.environ.get(ENV_VAR, "")
-    st.text_input(
+    PAGE.start({"data_dir": os.environ.get(ENV_VAR, "")})
+    PAGE(
+        st.text_input,
         "Data directory",
-        key="data_dir",
+        "data_dir",
         placeholder="(none: Keras's cache, then download)",
         help=f"Folder holding nietzsche.txt; default ${ENV_VAR}. Offline? Pick the Python "
         "language reference instead: it ships with Python.",
@@ -76,13 +78,13 @@ def nietzsche_corpus(lowercase: bool) -> Any:
 def choose_corpus() -> Any:
     """Corpus picker, lowercase and size options; the chosen corpus or None (reason shown)."""
     a, b = st.columns([3, 1])
-    source = a.radio("Corpus", list(SOURCES), key="tx_source", format_func=SOURCES.get)
-    lowercase = b.checkbox(
-        "Lowercase", key="tx_lowercase",
+    source = FORM(a.radio, "Corpus", "source", list(SOURCES), format_func=SOURCES.get)
+    lowercase = FORM(
+        b.checkbox, "Lowercase", "lowercase",
         help="A smaller alphabet (no capitals) learns faster; the Keras example lowercases.",
     )  # fmt: skip
-    b.selectbox(
-        "Use", [0, 200_000, 50_000, 20_000], key="tx_max_chars",
+    FORM(
+        b.selectbox, "Use", "max_chars", [0, 200_000, 50_000, 20_000],
         format_func=lambda n: f"first {n:,} characters" if n else "the whole text",
         help="A shorter text makes an epoch quicker, but the model sees fewer words.",
     )  # fmt: skip

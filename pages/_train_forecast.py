@@ -18,25 +18,25 @@ EXTRA_HELP = (
     "for the forecast 'the next value equals the last one': a model is only useful below it."
 )
 DATA_CONTROLS = {
-    "source": (1, lambda c, t: c.selectbox(
-        "Series", SOURCES, key="source",
+    "source": (1, lambda c, t, f: f(
+        c.selectbox, "Series", "source", SOURCES,
         format_func=lambda s: {"sines": "noisy sines (generated)", "jena": "Jena temperature"}[s],
         help="sines: a sum of three sines plus noise, made here. jena: the hourly temperature "
         "of the Jena climate record (2009-2016), as in Keras's weather-forecasting example.")),
-    "window": (1, lambda c, t: c.number_input(
-        "Window (timesteps)", 2, 1000, key="window",
+    "window": (1, lambda c, t, f: f(
+        c.number_input, "Window (timesteps)", "window", 2, 1000,
         help="Past values the RNN reads before it forecasts (jena: hours).")),
-    "horizon": (1, lambda c, t: c.number_input(
-        "Values to predict", 1, 48, key="horizon",
+    "horizon": (1, lambda c, t, f: f(
+        c.number_input, "Values to predict", "horizon", 1, 48,
         help="1: the next value only; more: the next few, each scored by MAE.")),
-    "length": (1, lambda c, t: c.number_input(
-        "Series length (0 = all)", 0, 500_000, step=500, key="length",
+    "length": (1, lambda c, t, f: f(
+        c.number_input, "Series length (0 = all)", "length", 0, 500_000, step=500,
         help="sines: points generated; jena: the most recent hourly points used.")),
-    "noise": (1, lambda c, t: c.slider(
-        "Noise (sines)", 0.0, 1.0, step=0.05, key="noise",
+    "noise": (1, lambda c, t, f: f(
+        c.slider, "Noise (sines)", "noise", 0.0, 1.0, step=0.05,
         help="Standard deviation of the noise added to the sines.")),
-    "all_columns": (1, lambda c, t: c.checkbox(
-        "All 14 weather columns (jena)", key="all_columns",
+    "all_columns": (1, lambda c, t, f: f(
+        c.checkbox, "All 14 weather columns (jena)", "all_columns",
         help="Read pressure, humidity, wind, ... beside the temperature.")),
 }  # fmt: skip
 

@@ -1,4 +1,8 @@
-"""Train page form: one control per config field, shown when the chosen task's config has it."""
+"""Train page form: one control per config field, shown when the chosen task's config has it.
+
+Each task's values live in its own :class:`pages._form.Form` (keys ``"<task>.<field>"``), so
+they survive leaving the page, switching to another task and back, presets and links.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from pages._form import Form, follow_in_address_bar, new_link
 from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
@@ -20,7 +25,8 @@ from rnn_core.tasks import get_task
 ALL = 0  # widget value for a None ("all") config value: Streamlit reads None as "no choice"
 SUBSETS = (2_000, 5_000, ALL)  # training-subset choices for the big datasets
 DEMO_SUBSET = 5_000  # a fresh IMDB/MNIST form starts here: an epoch takes seconds
-Control = Callable[[Any, Any], None]  # draws one widget: (column, task) -> None
+Control = Callable[[Any, Any, Form], None]  # draws one widget: (column, task, form) -> None
+PAGE = Form("")  # page-wide fields: the task selector and the data directory
 
 
 def _nullable(task: Any, name: str) -> bool:
@@ -28,15 +34,15 @@ def _nullable(task: Any, name: str) -> bool:
     return any(f.name == name and "None" in str(f.type) for f in fields(task.data_config))
 
 
-def _train_size(col: Any, task: Any) -> None:
+def _train_size(col: Any, task: Any, form: Form) -> None:
     """Training subset 2k/5k/all for loaded datasets; a free number for generated ones."""
     if not _nullable(task, "train_size"):
-        col.number_input("Training questions", 10, 1_000_000, step=1000, key="train_size")
+        form(col.number_input, "Training questions", "train_size", 10, 1_000_000, step=1000)
         return
-    now = st.session_state.get("train_size")
+    now = form.get("train_size")
     sizes = sorted({v for v in (*SUBSETS, now) if v})
-    col.selectbox(
-        "Training subset", [*sizes, ALL], key="train_size",
+    form(
+        col.selectbox, "Training subset", "train_size", [*sizes, ALL],
         format_func=lambda v: "all" if v == ALL else f"{v:,}",
         help="Examples drawn (class-balanced) from the training set; 20% or 10% of them are "
         "held out for validation. Small subsets make an epoch take seconds.",
@@ -45,51 +51,53 @@ def _train_size(col: Any, task: Any) -> None:
 
 def _pre_post(label: str, key: str, what: str) -> Control:
     """A pre/post radio for padding or truncating."""
-    return lambda c, t: c.radio(label, ("pre", "post"), key=key, horizontal=True, help=what)
+    return lambda c, t, f: f(c.radio, label, key, ("pre", "post"), horizontal=True, help=what)
 
 
 # (section, field) -> (form column, control). Which ones appear: data controls for the fields
 # of the chosen task's data config; model controls for every task unless NEEDS says otherwise.
 CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
-    ("model", "cell"): (0, lambda c, t: c.selectbox(
-        "Cell", t.cells, key="cell",
+    ("model", "cell"): (0, lambda c, t, f: f(
+        c.selectbox, "Cell", "cell", t.cells,
         help="Dense: the non-recurrent baseline (Flatten, then Dense layers).")),
-    ("model", "bidirectional"): (0, lambda c, t: c.checkbox(
-        "Bidirectional", key="bidirectional",
+    ("model", "bidirectional"): (0, lambda c, t, f: f(
+        c.checkbox, "Bidirectional", "bidirectional",
         help="RNN cells: read the sequence both ways (2× weights).")),
-    ("model", "units"): (0, lambda c, t: c.number_input(
-        "Units", 1, 1024, key="units", help="Hidden units in each recurrent layer.")),
-    ("model", "layers"): (0, lambda c, t: c.number_input(
-        "Layers", 1, 4, key="layers", help="Stacked recurrent layers.")),
-    ("model", "embedding_dim"): (0, lambda c, t: c.number_input(
-        "Embedding dim", 2, 512, key="embedding_dim", help="Length of each word's vector.")),
-    ("model", "dropout"): (0, lambda c, t: c.slider(
-        "Dropout", 0.0, 0.8, step=0.05, key="dropout")),
-    ("model", "pooling"): (0, lambda c, t: c.selectbox(
-        "Pooling over time", POOLINGS, key="pooling",
+    ("model", "units"): (0, lambda c, t, f: f(
+        c.number_input, "Units", "units", 1, 1024, help="Hidden units in each recurrent layer.")),
+    ("model", "layers"): (0, lambda c, t, f: f(
+        c.number_input, "Layers", "layers", 1, 4, help="Stacked recurrent layers.")),
+    ("model", "embedding_dim"): (0, lambda c, t, f: f(
+        c.number_input, "Embedding dim", "embedding_dim", 2, 512,
+        help="Length of each word's vector.")),
+    ("model", "dropout"): (0, lambda c, t, f: f(
+        c.slider, "Dropout", "dropout", 0.0, 0.8, step=0.05)),
+    ("model", "pooling"): (0, lambda c, t, f: f(
+        c.selectbox, "Pooling over time", "pooling", POOLINGS,
         help="What the classifier reads: the RNN's last state, or the max or mean of its "
         "outputs at every timestep (often better on long reviews).")),
-    ("data", "digits"): (1, lambda c, t: c.slider("Digits per number", 1, 5, key="digits")),
-    ("data", "reverse"): (1, lambda c, t: c.checkbox(
-        "Reverse the question", key="reverse", help="Feed '61+535' backwards: helps.")),
-    ("data", "num_words"): (1, lambda c, t: c.number_input(
-        "Vocabulary (num_words)", 10, 90_000, step=1000, key="num_words",
+    ("data", "digits"): (1, lambda c, t, f: f(c.slider, "Digits per number", "digits", 1, 5)),
+    ("data", "reverse"): (1, lambda c, t, f: f(
+        c.checkbox, "Reverse the question", "reverse", help="Feed '61+535' backwards: helps.")),
+    ("data", "num_words"): (1, lambda c, t, f: f(
+        c.number_input, "Vocabulary (num_words)", "num_words", 10, 90_000, step=1000,
         help="Keep the most frequent words; rarer ones all read as <OOV>.")),
-    ("data", "maxlen"): (1, lambda c, t: c.number_input(
-        "maxlen (tokens)", 5, 2000, step=50, key="maxlen",
+    ("data", "maxlen"): (1, lambda c, t, f: f(
+        c.number_input, "maxlen (tokens)", "maxlen", 5, 2000, step=50,
         help="Every review is padded or cut to this many tokens.")),
     ("data", "padding"): (1, _pre_post(
         "Padding", "padding", "Zeros before or after a short review.")),
     ("data", "truncating"): (1, _pre_post(
         "Truncating", "truncating", "Cut the start (pre) or the end (post) of a long review.")),
     ("data", "train_size"): (1, _train_size),
-    ("train", "epochs"): (2, lambda c, t: c.number_input("Epochs", 1, 500, key="epochs")),
-    ("train", "batch_size"): (2, lambda c, t: c.selectbox(
-        "Batch size", [16, 32, 64, 128, 256, 512], key="batch_size")),
-    ("train", "seed"): (2, lambda c, t: c.number_input("Seed", 0, 2**31 - 1, key="seed")),
-    ("train", "optimizer"): (3, lambda c, t: c.selectbox("Optimizer", OPTIMIZERS, key="optimizer")),
-    ("train", "learning_rate"): (3, lambda c, t: c.number_input(
-        "Learning rate", 1e-5, 1.0, format="%.4f", step=1e-3, key="learning_rate")),
+    ("train", "epochs"): (2, lambda c, t, f: f(c.number_input, "Epochs", "epochs", 1, 500)),
+    ("train", "batch_size"): (2, lambda c, t, f: f(
+        c.selectbox, "Batch size", "batch_size", [16, 32, 64, 128, 256, 512])),
+    ("train", "seed"): (2, lambda c, t, f: f(c.number_input, "Seed", "seed", 0, 2**31 - 1)),
+    ("train", "optimizer"): (3, lambda c, t, f: f(
+        c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)),
+    ("train", "learning_rate"): (3, lambda c, t, f: f(
+        c.number_input, "Learning rate", "learning_rate", 1e-5, 1.0, format="%.4f", step=1e-3)),
 }  # fmt: skip
 # A model control shown only with this data field (data_dir: the loaded-dataset classifiers).
 NEEDS = {("model", "embedding_dim"): "num_words", ("model", "pooling"): "data_dir"}
@@ -126,31 +134,44 @@ def default_spec(task: Any) -> RunSpec:
     return spec
 
 
-def put_spec_in_widgets(spec: RunSpec) -> None:
-    """Write a spec's values into the form's widget state."""
+def task_form(task_name: str) -> Form:
+    """The form holding one task's values (its own keys: other tasks keep theirs)."""
+    return Form(f"{task_name}.")
+
+
+def spec_values(spec: RunSpec) -> dict[str, Any]:
+    """A spec as form values: one per control the task shows (None reads as ALL)."""
+    values = {}
     for sec, name in shown(get_task(spec.task)):
         value = getattr(getattr(spec, sec), name)
-        st.session_state[name] = ALL if value is None else value
+        values[name] = ALL if value is None else value
+    return values
 
 
-def apply_preset() -> None:
-    """on_change of the preset picker: load the preset into the form."""
-    name = st.session_state.get("preset")
+def put_spec_in_widgets(spec: RunSpec) -> None:
+    """Write a spec's values into its task's form (shown from the next time it is drawn)."""
+    task_form(spec.task).fill(spec_values(spec))
+
+
+def apply_preset(task_name: str) -> None:
+    """on_change of the preset picker: load the preset into the task's form."""
+    name = task_form(task_name).get("preset")
     if name in PRESETS:
         put_spec_in_widgets(PRESETS[name].spec)
 
 
 def spec_from_widgets(task_name: str) -> RunSpec:
-    """Read the form back into a frozen RunSpec."""
-    s, task = st.session_state, get_task(task_name)
+    """Read the task's form back into a frozen RunSpec."""
+    form, task = task_form(task_name), get_task(task_name)
     values: dict[str, dict[str, Any]] = {"data": {}, "model": {}, "train": {}}
     for sec, name in shown(task):
         nullable = sec == "data" and _nullable(task, name)
-        values[sec][name] = None if nullable and s[name] == ALL else s[name]
-    seed = int(s.seed)
+        value = form.get(name)
+        values[sec][name] = None if nullable and value == ALL else value
+    seed = int(form.get("seed"))
     data = task.data_config(**values["data"], seed=seed)
     if "data_dir" in {f.name for f in fields(task.data_config)}:
-        data = replace(data, data_dir=s.get("data_dir") or None)
+        data = replace(data, data_dir=PAGE.get("data_dir") or None)
     return RunSpec(
         task=task_name,
         data=data,
@@ -161,14 +182,13 @@ def spec_from_widgets(task_name: str) -> RunSpec:
 
 def data_dir_setting(task: Any) -> None:
     """The data-directory setting and which of the task's files are present."""
-    st.text_input(
-        "Data directory",
-        key="data_dir",
+    PAGE(
+        st.text_input, "Data directory", "data_dir",
         placeholder="(none: Keras's cache, then download)",
         help=f"Folder with the Keras-format files; default: ${ENV_VAR}. Fill it offline with "
         "`python -m rnn_core fetch --data-dir DIR`.",
-    )
-    status = data_status(st.session_state.data_dir or None)
+    )  # fmt: skip
+    status = data_status(PAGE.get("data_dir") or None)
     where = status["data_dir"] or "no data directory"
     files = " · ".join(f"`{f}` {'✓ found' if status[f] else '✗ missing'}" for f in task.files)
     missing = "" if all(status[f] for f in task.files) else (
@@ -177,23 +197,20 @@ def data_dir_setting(task: Any) -> None:
     st.caption(f"In `{where}` or Keras's cache `{status['keras_cache']}`: {files}{missing}")
 
 
-def load_task_defaults(task_name: str) -> None:
-    """On the first visit and whenever the task changes: that task's defaults in the form."""
-    if "data_dir" not in st.session_state:
-        st.session_state.data_dir = os.environ.get(ENV_VAR, "")
-    if st.session_state.get("form_task") != task_name:
-        put_spec_in_widgets(default_spec(get_task(task_name)))
-        st.session_state.form_task, st.session_state.preset = task_name, "(custom)"
+def start_form(task_name: str) -> None:
+    """A task's first visit in this session: its defaults (later visits keep the student's)."""
+    PAGE.start({"data_dir": os.environ.get(ENV_VAR, "")})
+    form = task_form(task_name)
+    form.start({**spec_values(default_spec(get_task(task_name))), "preset": "(custom)"})
 
 
-def load_from_link() -> None:
+def load_from_link(tasks: list[str]) -> None:
     """Once per link: a ``?preset=NAME`` or a shared ``?task=…&m.units=…`` fills the form."""
     from rnn_core.links import from_query
 
-    params = st.query_params.to_dict()
-    if not params or st.session_state.get("link_loaded") == params:
+    params = new_link("train")
+    if params is None:
         return
-    st.session_state.link_loaded = params
     name = params.get("preset")
     try:
         spec = PRESETS[name].spec if name in PRESETS else from_query(params)
@@ -203,41 +220,67 @@ def load_from_link() -> None:
     if name is not None and name not in PRESETS:
         st.warning(f"Unknown preset {name!r} in the link; see `python -m rnn_core presets`.")
         return
+    if spec.task not in tasks:
+        st.warning(f"This link is for the {spec.task!r} task, which this page does not train.")
+        return
+    start_form(spec.task)
     put_spec_in_widgets(spec)
-    st.session_state.task = st.session_state.form_task = spec.task
-    st.session_state.preset = name if name in PRESETS else "(custom)"
+    task_form(spec.task).fill({"preset": name if name in PRESETS else "(custom)"})
+    PAGE.fill({"task": spec.task})
+
+
+def follow_form(task_name: str) -> None:
+    """The address bar shows the form's configuration as it changes (share it, reload it)."""
+    from rnn_core.links import to_query
+
+    try:
+        spec = spec_from_widgets(task_name)
+    except (TypeError, ValueError):  # a value the config refuses: Start will say why
+        return
+    follow_in_address_bar("train", to_query(spec))
 
 
 def share_link(spec: RunSpec) -> None:
     """Put a started run's configuration in the address bar, so the URL can be shared."""
     from rnn_core.links import to_query
 
-    query = to_query(spec)
-    st.query_params.from_dict(query)
-    st.session_state.link_loaded = query  # our own link: do not reload it into the form
+    follow_in_address_bar("train", to_query(spec))
+
+
+def task_picker(names: list[str]) -> str:
+    """The task selector; it stays on the task last used when the student comes back."""
+    return PAGE(
+        st.selectbox, "Task", "task", names, format_func=lambda n: get_task(n).info.label
+    )  # fmt: skip
 
 
 def preset_picker(task_name: str) -> None:
     """The chosen task's presets; picking one loads it into the form."""
+    form = task_form(task_name)
     names = [n for n, p in PRESETS.items() if p.spec.task == task_name]
-    st.selectbox(
-        "Preset",
-        ["(custom)", *names],
-        key="preset",
-        on_change=apply_preset,
+    form(
+        st.selectbox, "Preset", "preset", ["(custom)", *names],
+        on_change=apply_preset, args=(task_name,),
         format_func=lambda n: n if n == "(custom)" else f"{n} — {PRESETS[n].title}",
         help="Loads a ready-made configuration into the form below.",
-    )
-    if st.session_state.preset in PRESETS:
-        st.caption(PRESETS[st.session_state.preset].results_line())
+    )  # fmt: skip
+    if form.get("preset") in PRESETS:
+        st.caption(PRESETS[form.get("preset")].results_line())
 
 
-def config_form(task: Any, busy: bool) -> bool:
-    """The form with the task's controls; True when Start was pressed."""
-    with st.form("config"):
+def config_form(task_name: str, busy: bool) -> bool:
+    """The task's controls, then Start; True when Start was pressed.
+
+    Not an ``st.form``: each change reaches the server at once, so it is kept when the
+    student leaves the page and the address bar can follow it.
+    """
+    task, form = get_task(task_name), task_form(task_name)
+    with st.container(border=True):
         cols = st.columns(4)
         drawn = controls(task)
         for key in shown(task):
             col, draw = drawn[key]
-            draw(cols[col], task)
-        return st.form_submit_button("▶ Start training", type="primary", disabled=busy)
+            draw(cols[col], task, form)
+        return st.button(
+            "▶ Start training", type="primary", disabled=busy, key="train_start"
+        )  # fmt: skip

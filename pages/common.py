@@ -11,69 +11,10 @@ import streamlit as st
 
 from rnn_core.charts import training as charts
 
-
-def _skip_legacy_pages_mode() -> None:
-    """Tell Streamlit at import time that ``pages/`` is not a legacy multipage folder.
-
-    Until some session has called ``st.navigation``, Streamlit treats a ``pages/`` folder next
-    to the main script as a legacy multipage app and runs a deep link such as ``/train`` without
-    app.py. Setting the flag here (no exception, so safe while other threads import this module)
-    makes every later run go through app.py; :func:`use_the_router` restarts runs already begun.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-
-
-def use_the_router() -> None:
-    """Rerun through app.py if this session's first run started in legacy mode (a deep link).
-
-    Each page calls this after its imports, never during an import: a rerun raised inside an
-    import made a second session importing the same module at the same moment fail with
-    "cannot import name … from 'pages'". Sessions that app.py has routed are left alone.
-    """
-    import sys
-
-    if st.session_state.get(_ROUTED) or not st.runtime.exists():
-        return
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name == "_mpa_v1":  # Streamlit's legacy pages-folder runner
-            _skip_legacy_pages_mode()
-            st.rerun()
-        frame = frame.f_back
-
-
-def mark_routed() -> None:
-    """Called by app.py: this session goes through ``st.navigation``."""
-    st.session_state[_ROUTED] = True
-
-
-_ROUTED = "_routed_by_app"
-_skip_legacy_pages_mode()
-
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
 KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results
 LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
 QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
-
-
-def keep_keras_state_between_reruns() -> None:
-    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
-
-    Streamlit's script runner clears Keras's global state when a run ends. That call is
-    process-wide: with live training in worker threads it throws away every session's
-    compiled kernels at each fragment refresh, and a tiny run took 24-86 s instead of 3 s.
-    RNN Lab never relies on that cleanup: each model is built with its own seeds and names.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    if getattr(script_runner._clean_problem_modules, "__name__", "") != "_no_cleanup":
-
-        def _no_cleanup() -> None:
-            """Keep Keras's process-wide state; matplotlib is not used."""
-
-        script_runner._clean_problem_modules = _no_cleanup
 
 
 def show_code(*functions: Callable[..., Any], label: str = "Show the code this page runs") -> None:

@@ -2,10 +2,6 @@
 
 import streamlit as st
 
-from pages.common import use_the_router
-
-use_the_router()
-
 st.title("RNN Lab")
 st.markdown(
     """

@@ -2,10 +2,8 @@
 
 import streamlit as st
 
-from pages.common import runs, show_code, use_the_router
+from pages.common import runs, show_code
 from rnn_core.lessons import LESSONS, best_validation, lesson_presets, same_setup
-
-use_the_router()
 
 
 def your_result(spec) -> str:

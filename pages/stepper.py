@@ -8,8 +8,9 @@ import numpy as np
 import streamlit as st
 
 from pages import common
+from pages._form import Form
 from pages._stepper_sections import show_lens, show_params, show_parity
-from pages.common import runs, show_code, use_the_router
+from pages.common import runs, show_code
 from rnn_core.stepper import numpy_rnn
 from rnn_core.stepper.numpy_rnn import CELL_KINDS, parity_max_abs_diff
 from rnn_core.stepper.saturation import saturation_summary
@@ -22,12 +23,11 @@ from rnn_core.stepper.sources import (
 )
 from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
 
-use_the_router()
-
 KINDS = CELL_KINDS  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
 PLAY_SECONDS = 0.6  # one frame of ▶ Play
 CHOICES = 40  # test inputs offered for a trained run
+FORM = Form("stp_")  # the stepper's controls: kept across pages for the whole session
 
 
 @st.cache_data(max_entries=24, show_spinner="Running the RNN over the sequence…")
@@ -75,29 +75,31 @@ def run_data(record: Any) -> Any:
 def random_controls() -> StepperCase:
     """Cell, initial weights, GRU variant, length and seed of the random-weights input."""
     a, b, c, d = st.columns([1, 2, 1, 1])
-    cell = a.selectbox("Cell", list(KINDS), key="stp_cell")
-    scheme = b.radio(
+    FORM.start({"reset_after": True, "timesteps": 100, "seed": 1})
+    cell = FORM(a.selectbox, "Cell", "cell", list(KINDS))
+    scheme = FORM(
+        b.radio,
         "Initial weights",
+        "scheme",
         list(SCHEMES),
         format_func=lambda s: SCHEMES[s],
-        key="stp_scheme",
         help="Seed 001 draws every weight from [0, 1). Keras's defaults are zero-centred: "
         "glorot_uniform input weights, orthogonal recurrent weights, zero bias (LSTM: forget "
         "bias 1).",
     )
-    reset_after = c.checkbox(
+    reset_after = FORM(
+        c.checkbox,
         "GRU reset_after",
-        value=True,
-        key="stp_reset_after",
+        "reset_after",
         disabled=cell != "GRU",
         help="Keras's default (True) applies the reset gate after U·h and keeps two bias "
         "vectors; False is the original GRU of Cho et al. (2014): r multiplies h before U.",
     )
-    timesteps = c.number_input(
-        "Timesteps", 10, 500, value=100, step=10, key="stp_timesteps",
+    timesteps = FORM(
+        c.number_input, "Timesteps", "timesteps", 10, 500, step=10,
         help="Seed 001 uses 100. Up to 500 to see how far back gradients reach.",
     )  # fmt: skip
-    seed = d.number_input("Seed", 0, 10_000, value=1, key="stp_seed", help="Input and weights.")
+    seed = FORM(d.number_input, "Seed", "seed", 0, 10_000, help="Input and weights.")
     return random_case(KINDS[cell], scheme, bool(reset_after), int(timesteps), int(seed))
 
 
@@ -115,12 +117,15 @@ def trained_controls() -> StepperCase | None:
         )
         return None
     a, b = st.columns([1, 2])
-    pick = a.selectbox(
+    if st.session_state.get("stp_runs_seen") != [id(r) for r in usable]:  # a new run: show it
+        st.session_state.stp_runs_seen = [id(r) for r in usable]
+        FORM.fill({"run": len(usable) - 1})
+    pick = FORM(
+        a.selectbox,
         "Trained run",
+        "run",
         range(len(usable)),
-        index=len(usable) - 1,
         format_func=lambda i: f"{usable[i].name} · {usable[i].spec.task}",
-        key="stp_run",
     )
     record = usable[pick]
     data = run_data(record)
@@ -129,11 +134,14 @@ def trained_controls() -> StepperCase | None:
     except ValueError as exc:
         st.warning(str(exc))
         return None
-    index = b.selectbox(
+    if not 0 <= FORM.get("example", 0) < len(choices):
+        FORM.fill({"example": 0})
+    index = FORM(
+        b.selectbox,
         "Test input (never seen in training)",
+        "example",
         range(len(choices)),
         format_func=lambda i: choices[i],
-        key="stp_example",
     )
     snap = record.job.snapshot()
     if snap.active:
@@ -181,12 +189,15 @@ def stepper(case: StepperCase) -> None:
         s.stp_tick_ready = True
         layer = 0
         if len(inp.layers) > 1:
-            layer = st.radio(
+            if not 0 <= FORM.get("layer", 0) < len(inp.layers):
+                FORM.fill({"layer": 0})
+            layer = FORM(
+                st.radio,
                 "Layer",
+                "layer",
                 range(len(inp.layers)),
                 format_func=lambda i: f"layer {i + 1} ({inp.layers[i].units} units)",
                 horizontal=True,
-                key="stp_layer",
             )
         units = inp.layers[layer].units
         s.stp_unit = min(int(s.get("stp_unit", 0)), units - 1)
@@ -210,8 +221,8 @@ def stepper(case: StepperCase) -> None:
             "Next", icon=":material/skip_next:", on_click=_move, args=(1, t_len),
             disabled=s.stp_t == t_len - 1, help="One timestep forward.",
         )  # fmt: skip
-        sl.slider("Timestep t", 0, t_len - 1, key="stp_t")
-        un.number_input("Unit", 0, units - 1, key="stp_unit", help="The unit written out below.")
+        FORM(sl.slider, "Timestep t", "t", 0, t_len - 1)
+        FORM(un.number_input, "Unit", "unit", 0, units - 1, help="The unit written out below.")
         memo = s.stp_memo  # heatmaps built once per input; a step only moves their markers
         view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo)
         st.markdown(
@@ -268,7 +279,7 @@ st.caption(
     "loop one timestep at a time with the real numbers, on random weights or on a model you "
     "trained. Every number comes from a NumPy copy of Keras's SimpleRNN, LSTM and GRU cells."
 )
-source = st.radio("Weights", SOURCES, horizontal=True, key="stp_source")
+source = FORM(st.radio, "Weights", "source", SOURCES, horizontal=True)
 case = random_controls() if source == SOURCES[0] else trained_controls()
 
 if case is not None:

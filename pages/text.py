@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -10,12 +11,13 @@ import streamlit as st
 from pages import _snapshots
 from pages._chrome import settings_box
 from pages._export import export_buttons
+from pages._form import Form, follow_in_address_bar, new_link
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
-from pages.common import add_run, budget, live_panel, load_training, runs, show_code, use_the_router
+from pages.common import add_run, budget, live_panel, load_training, runs, show_code
 from rnn_core.config import CELLS, OPTIMIZERS, ModelConfig, RunSpec, TextConfig, TrainConfig
 from rnn_core.data.corpus import make_windows
-from rnn_core.data.loaders import data_status
+from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
 from rnn_core.sampling import CharGenerator, apply_temperature
 from rnn_core.tasks import get_task, run_name
@@ -27,113 +29,166 @@ from rnn_core.tasks.text import (
     build_text_model,
 )
 
-use_the_router()
-
 TASK = get_task("text")
 TEMPS = (0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0)  # choices for the per-epoch samples
-FORM = {  # widget key -> (config section, field)
-    "tx_cell": ("model", "cell"),
-    "tx_units": ("model", "units"),
-    "tx_layers": ("model", "layers"),
-    "tx_embedding_dim": ("model", "embedding_dim"),
-    "tx_maxlen": ("data", "maxlen"),
-    "tx_step": ("data", "step"),
-    "tx_every_position": ("data", "every_position"),
-    "tx_temperatures": ("data", "temperatures"),
-    "tx_sample_length": ("data", "sample_length"),
-    "tx_seed_text": ("data", "seed_text"),
-    "tx_window_sampling": ("data", "window_sampling"),
-    "tx_epochs": ("train", "epochs"),
-    "tx_batch_size": ("train", "batch_size"),
-    "tx_optimizer": ("train", "optimizer"),
-    "tx_learning_rate": ("train", "learning_rate"),
-    "tx_seed": ("train", "seed"),
+FORM = Form("tx_")  # the page's values: kept across pages for the whole session
+FIELDS = {  # form field -> (config section, field)
+    "cell": ("model", "cell"),
+    "units": ("model", "units"),
+    "layers": ("model", "layers"),
+    "embedding_dim": ("model", "embedding_dim"),
+    "maxlen": ("data", "maxlen"),
+    "step": ("data", "step"),
+    "every_position": ("data", "every_position"),
+    "temperatures": ("data", "temperatures"),
+    "sample_length": ("data", "sample_length"),
+    "seed_text": ("data", "seed_text"),
+    "window_sampling": ("data", "window_sampling"),
+    "epochs": ("train", "epochs"),
+    "batch_size": ("train", "batch_size"),
+    "optimizer": ("train", "optimizer"),
+    "learning_rate": ("train", "learning_rate"),
+    "seed": ("train", "seed"),
 }
+CORPORA = ("nietzsche", "python-docs")  # corpora a link can name (an upload is sent again)
 
 
-def put_spec_in_widgets(spec: RunSpec) -> None:
-    """Write a spec's values into the form's widget state."""
-    for key, (section, name) in FORM.items():
+def spec_values(spec: RunSpec, corpus: bool = True) -> dict[str, Any]:
+    """A text spec as form values; with ``corpus``, the corpus choice and options too."""
+    values = {}
+    for field, (section, name) in FIELDS.items():
         value = getattr(getattr(spec, section), name)
-        st.session_state[key] = list(value) if isinstance(value, tuple) else value
+        values[field] = list(value) if isinstance(value, tuple) else value
+    if corpus:
+        name = spec.data.corpus
+        values["source"] = name if name in CORPORA else "upload"
+        values["lowercase"], values["max_chars"] = spec.data.lowercase, spec.data.max_chars or 0
+    return values
 
 
 def apply_preset() -> None:
-    """on_change of the preset picker: load the preset into the form."""
-    name = st.session_state.get("tx_preset")
+    """on_change of the preset picker: its model and training settings, the corpus is kept."""
+    name = FORM.get("preset")
     if name in PRESETS:
-        put_spec_in_widgets(PRESETS[name].spec)
+        FORM.fill(spec_values(PRESETS[name].spec, corpus=False))
 
 
 def spec_from_widgets(corpus_name: str) -> RunSpec:
     """Read the corpus options and the form back into a frozen RunSpec."""
-    s = st.session_state
     values: dict[str, dict[str, Any]] = {"data": {}, "model": {}, "train": {}}
-    for key, (section, name) in FORM.items():
-        values[section][name] = s[key]
-    values["data"]["temperatures"] = tuple(sorted(float(t) for t in s.tx_temperatures))
-    seed = int(s.tx_seed)
+    for field, (section, name) in FIELDS.items():
+        values[section][name] = FORM.get(field)
+    values["data"]["temperatures"] = tuple(sorted(float(t) for t in FORM.get("temperatures")))
+    seed = int(FORM.get("seed"))
     data = TextConfig(
-        corpus=corpus_name, lowercase=bool(s.tx_lowercase), max_chars=s.tx_max_chars or None,
-        data_dir=s.get("data_dir") or None, **values["data"], seed=seed,
+        corpus=corpus_name, lowercase=bool(FORM.get("lowercase")),
+        max_chars=FORM.get("max_chars") or None, data_dir=st.session_state.get("data_dir") or None,
+        **values["data"], seed=seed,
     )  # fmt: skip
     model = ModelConfig(**values["model"], seed=seed)
     return RunSpec(task="text", data=data, model=model, train=TrainConfig(**values["train"]))
 
 
+def load_from_link() -> None:
+    """Once per link: a ``?preset=NAME`` or a shared ``?task=text&…`` fills the form."""
+    from rnn_core.links import from_query
+
+    params = new_link("text")
+    if params is None:
+        return
+    name = params.get("preset")
+    try:
+        spec = PRESETS[name].spec if name in PRESETS else from_query(params)
+    except ValueError as exc:
+        st.warning(f"This link's configuration could not be used: {exc}")
+        return
+    if spec.task != "text" or (name is not None and name not in PRESETS):
+        st.warning("This link is not a text-generation configuration; the form is unchanged.")
+        return
+    FORM.fill(spec_values(spec, corpus=name not in PRESETS))  # a preset keeps the corpus
+    FORM.fill({"preset": name if name in PRESETS else "(custom)"})
+
+
+def corpus_name(corpus: Any) -> str | None:
+    """The corpus as a spec names it (None while an upload is missing or refused)."""
+    source = FORM.get("source")
+    if source != "upload":
+        return source
+    return None if corpus is None else f"upload:{corpus.name}"
+
+
+def follow_form(corpus: Any) -> None:
+    """The address bar shows the form's configuration as it changes (share it, reload it)."""
+    from rnn_core.links import to_query
+
+    name = corpus_name(corpus)
+    try:
+        spec = spec_from_widgets(name) if name else None
+    except (TypeError, ValueError):  # a value the config refuses: Start will say why
+        return
+    if spec is not None:
+        follow_in_address_bar("text", to_query(spec))
+
+
 def config_form(busy: bool, ready: bool) -> bool:
-    """The model and training form; True when Start was pressed."""
-    with st.form("tx_config"):
+    """The model and training controls, then Start; True when Start was pressed.
+
+    Not an ``st.form``: each change reaches the server at once, so it is kept when the
+    student leaves the page and the address bar can follow it.
+    """
+    f = FORM
+    with st.container(border=True):
         a, b, c, d = st.columns(4)
-        a.selectbox("Cell", CELLS, key="tx_cell")
-        a.number_input("Units", 8, 1024, step=32, key="tx_units", help="Hidden units per layer.")
-        a.number_input("Layers", 1, 4, key="tx_layers", help="Stacked recurrent layers.")
-        a.number_input(
-            "Embedding dim (0 = one-hot)", 0, 256, step=8, key="tx_embedding_dim",
+        f(a.selectbox, "Cell", "cell", CELLS)
+        f(a.number_input, "Units", "units", 8, 1024, step=32, help="Hidden units per layer.")
+        f(a.number_input, "Layers", "layers", 1, 4, help="Stacked recurrent layers.")
+        f(
+            a.number_input, "Embedding dim (0 = one-hot)", "embedding_dim", 0, 256, step=8,
             help="Each character id becomes a learned vector of this length. 0 feeds one-hot "
             "vectors instead, as the Keras example does (built inside the model, per batch).",
         )  # fmt: skip
-        b.number_input(
-            "Window (maxlen)", 5, 200, key="tx_maxlen",
+        f(
+            b.number_input, "Window (maxlen)", "maxlen", 5, 200,
             help="Characters the model reads in one training example (Keras: 40).",
         )  # fmt: skip
-        b.number_input(
-            "Step", 1, 200, key="tx_step",
+        f(
+            b.number_input, "Step", "step", 1, 200,
             help="Characters between the starts of two windows (Keras: 3). With a next "
             "character after every prefix, a step near the window length already uses "
             "every character once per epoch.",
         )  # fmt: skip
-        b.checkbox(
-            "Learn from every prefix", key="tx_every_position",
+        f(
+            b.checkbox, "Learn from every prefix", "every_position",
             help="On: every window gives maxlen targets (one per prefix), a much stronger "
             "signal per epoch. Off: only the character after the window, as in Keras.",
         )  # fmt: skip
-        c.number_input("Epochs", 1, 500, key="tx_epochs")
-        c.selectbox("Batch size", [32, 64, 128, 256, 512], key="tx_batch_size")
-        c.selectbox("Optimizer", OPTIMIZERS, key="tx_optimizer")
-        c.number_input("Learning rate", 1e-5, 1.0, format="%.4f", step=1e-3, key="tx_learning_rate")
-        d.number_input("Random seed", 0, 2**31 - 1, key="tx_seed")
+        f(c.number_input, "Epochs", "epochs", 1, 500)
+        f(c.selectbox, "Batch size", "batch_size", [32, 64, 128, 256, 512])
+        f(c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)
+        f(c.number_input, "Learning rate", "learning_rate", 1e-5, 1.0, format="%.4f", step=1e-3)
+        f(d.number_input, "Random seed", "seed", 0, 2**31 - 1)
         st.markdown("**Samples after every epoch**")
-        e, f, g = st.columns([2, 1, 3])
-        e.multiselect(
-            "Temperatures", TEMPS, key="tx_temperatures",
+        e, g, h = st.columns([2, 1, 3])
+        f(
+            e.multiselect, "Temperatures", "temperatures", TEMPS,
             help="After every epoch the same seed is continued at each temperature.",
         )  # fmt: skip
-        f.number_input("Characters", 20, 2000, step=50, key="tx_sample_length")
-        g.text_input(
-            "Seed text", key="tx_seed_text", placeholder="(empty: a sentence of the held-out text)",
+        f(g.number_input, "Characters", "sample_length", 20, 2000, step=50)
+        f(
+            h.text_input, "Seed text", "seed_text",
+            placeholder="(empty: a sentence of the held-out text)",
             help="What every epoch's samples continue. Empty: a sentence the model never "
             "trains on.",
         )  # fmt: skip
-        g.checkbox(
-            "Sample as Keras does (re-read the window)", key="tx_window_sampling",
+        f(
+            g.checkbox, "Sample as Keras does (re-read the window)", "window_sampling",
             help="On: every new character is predicted from the last maxlen characters only, "
             "read from a zero state, as the Keras example's generator does; right for a model "
             "trained only on the character after a full window. Off: the RNN state is carried "
             "from character to character (one cell step per character).",
         )  # fmt: skip
-        return st.form_submit_button(
-            "▶ Start training", type="primary", disabled=busy or not ready,
+        return st.button(
+            "▶ Start training", type="primary", disabled=busy or not ready, key="tx_start",
             help=None if ready else "Choose a corpus that loads first.",
         )  # fmt: skip
 
@@ -162,12 +217,12 @@ def start_run(spec: RunSpec, corpus: Any) -> None:
 st.title("Text generation")
 st.caption(f"**{TASK.info.label}** — {TASK.info.rnn_type}. {TASK.info.description}")
 
-if "tx_cell" not in st.session_state:  # first visit: the fast preset, a corpus already here
-    put_spec_in_widgets(TASK.default_spec())
+if FORM.get("cell") is None:  # first visit: the fast preset, a corpus already here
+    Form("").start({"data_dir": os.environ.get(ENV_VAR, "")})
     here = data_status(st.session_state.get("data_dir") or None)["nietzsche.txt"]
-    st.session_state.setdefault("tx_source", "nietzsche" if here else "python-docs")
-    st.session_state.setdefault("tx_lowercase", True)
-    st.session_state.setdefault("tx_max_chars", 0)
+    source = "nietzsche" if here else "python-docs"
+    FORM.start(spec_values(TASK.default_spec()) | {"preset": "(custom)", "source": source})
+load_from_link()
 
 current = st.session_state.get("tx_current")
 busy = current is not None and current.job.snapshot().active
@@ -177,21 +232,20 @@ with settings_box("Corpus and model"):
     if corpus is not None:
         corpus_summary(corpus)
     names = list(TASK.presets())
-    st.selectbox(
-        "Preset", ["(custom)", *names], key="tx_preset", on_change=apply_preset,
+    FORM(
+        st.selectbox, "Preset", "preset", ["(custom)", *names], on_change=apply_preset,
         format_func=lambda n: n if n == "(custom)" else f"{n} — {PRESETS[n].title}",
         help="Loads a ready-made configuration into the form below.",
     )  # fmt: skip
-    if st.session_state.tx_preset in PRESETS:
-        st.caption(PRESETS[st.session_state.tx_preset].results_line())
+    if FORM.get("preset") in PRESETS:
+        st.caption(PRESETS[FORM.get("preset")].results_line())
     started = config_form(busy, corpus is not None)
+    follow_form(corpus)  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
 
 if started and corpus is not None:
-    source = st.session_state.tx_source
-    name = f"upload:{corpus.name}" if source == "upload" else source
     try:
-        start_run(spec_from_widgets(name), corpus)
+        start_run(spec_from_widgets(corpus_name(corpus)), corpus)
     except ValueError as exc:  # bad settings, or a seed outside the alphabet
         st.error(str(exc))
 

@@ -17,13 +17,10 @@ from pages.common import (
     load_training,
     runs,
     show_code,
-    use_the_router,
 )
 from rnn_core.charts import training as charts
 from rnn_core.config import RunSpec
 from rnn_core.tasks import TASKS, get_task
-
-use_the_router()
 
 VIEWS = {n: v for n in TASKS if (v := _train_form.view_module(n))}  # pages/_train_<task>.py
 LOWER_IS_BETTER = ("mae", "mse")  # error metrics: the best epoch has the smallest value
@@ -51,13 +48,11 @@ def _test_metric(record: Any) -> float | None:
 
 
 st.title("Train a recurrent network")
-_train_form.load_from_link()
-task_name = st.selectbox(
-    "Task", [n for n in TASKS if n in VIEWS], key="task", format_func=lambda n: TASKS[n].info.label
-)  # fmt: skip
+_train_form.load_from_link([n for n in TASKS if n in VIEWS])
+task_name = _train_form.task_picker([n for n in TASKS if n in VIEWS])
 task = get_task(task_name)
 st.caption(f"**{task.info.label}** — {task.info.rnn_type}. {task.info.description}")
-_train_form.load_task_defaults(task_name)
+_train_form.start_form(task_name)
 if task.files:
     _train_form.data_dir_setting(task)
 _train_form.preset_picker(task_name)
@@ -67,7 +62,8 @@ current = st.session_state.get("current")
 if current is not None and current.spec.task != task_name:  # show this task's latest run
     current = next((r for r in reversed(runs()) if r.spec.task == task_name), None)
 busy = current is not None and current.job.snapshot().active
-started = _train_form.config_form(task, busy)
+started = _train_form.config_form(task_name, busy)
+_train_form.follow_form(task_name)  # the address bar shows the form as it is now
 
 if started:
     try:
@@ -80,8 +76,9 @@ if current is not None:
     active = job.snapshot().active
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
     st.caption(
-        "The address bar holds this run's configuration: share the link to let someone else "
-        "train the same setup (the link carries the settings, not the trained weights)."
+        "The address bar holds the form's settings and follows them as you change them: share "
+        "the link to let someone else train that setup (the link carries the settings, not "
+        "the trained weights)."
     )
     if current.note:
         st.info(current.note)

@@ -60,7 +60,7 @@ def _set_tiny(at: AppTest) -> None:
     for key, value in {
         "digits": 2, "units": 16, "train_size": 600, "epochs": 2, "batch_size": 64,
     }.items():  # fmt: skip
-        at.session_state[key] = value
+        at.session_state[f"addition.{key}"] = value  # the addition task's form
 
 
 def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:

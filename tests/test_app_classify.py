@@ -75,8 +75,9 @@ def train_page(task: str) -> AppTest:
 
 def start_and_wait(at: AppTest, **values: object) -> object:
     """Fill the form, press Start, wait for the run to end, redraw; returns the run record."""
+    task = at.session_state["task"]
     for key, value in values.items():
-        at.session_state[key] = value
+        at.session_state[f"{task}.{key}"] = value  # each task has its own form
     next(b for b in at.button if "Start training" in b.label).click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -99,7 +100,7 @@ def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None
     write_tiny_imdb(data_dir)
     at = train_page("imdb")
     assert "`imdb.npz` ✓ found" in texts(at) and "`imdb_word_index.json` ✓ found" in texts(at)
-    assert at.session_state["train_size"] == 5_000  # a fresh form starts on a small subset
+    assert at.session_state["imdb.train_size"] == 5_000  # a fresh form starts on a small subset
     record = start_and_wait(
         at, units=4, embedding_dim=4, num_words=100, maxlen=30, epochs=2, batch_size=16,
         train_size=0, truncating="post", cell="GRU", bidirectional=True,
@@ -188,7 +189,7 @@ def test_missing_data_says_what_and_how_and_addition_still_works(data_dir: Path)
     assert "current" not in at.session_state
     at.selectbox(key="task").set_value("addition").run()
     assert not at.exception and not at.error
-    assert any(s.key == "digits" for s in at.slider)
+    assert any(s.key == "addition.digits" for s in at.slider)
     start = next(b for b in at.button if "Start training" in b.label)
     assert not start.disabled
 
@@ -197,16 +198,17 @@ def test_task_presets_load_into_the_form(data_dir: Path) -> None:
     from rnn_core.presets import PRESETS
 
     at = train_page("imdb")
-    names = at.selectbox(key="preset").options
+    names = at.selectbox(key="imdb.preset").options
     assert any(n.startswith("seed000-imdb-dense") for n in names)
     assert not any(n.startswith("mnist") or n.startswith("addition") for n in names)
-    at.selectbox(key="preset").set_value("seed000-imdb-dense").run()
+    at.selectbox(key="imdb.preset").set_value("seed000-imdb-dense").run()
     spec = PRESETS["seed000-imdb-dense"].spec
-    s = at.session_state
+    s = {k.removeprefix("imdb."): v for k, v in at.session_state.items()}
     assert (s["cell"], s["units"], s["embedding_dim"]) == ("Dense", 32, 16)
     assert (s["maxlen"], s["optimizer"], s["epochs"]) == (30, "rmsprop", 10)
     assert s["train_size"] == 0 and spec.data.train_size is None  # "all" in the form
-    assert at.selectbox(key="train_size").value == 0
+    assert at.selectbox(key="imdb.train_size").value == 0
     assert "Source reports: about 77% test accuracy" in texts(at)
     at.selectbox(key="task").set_value("mnist").run()  # a new task starts from its defaults
-    assert at.session_state["preset"] == "(custom)" and at.session_state["train_size"] == 5_000
+    assert at.session_state["mnist.preset"] == "(custom)"
+    assert at.session_state["mnist.train_size"] == 5_000

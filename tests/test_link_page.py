@@ -26,9 +26,9 @@ def _train_page(query: dict[str, str]) -> AppTest:
 def test_a_preset_link_loads_the_preset_into_the_form() -> None:
     at = _train_page({"preset": "seed003-addition-300"})
     spec = PRESETS["seed003-addition-300"].spec
-    assert at.session_state["preset"] == "seed003-addition-300"
-    assert at.session_state["units"] == 300
-    assert at.session_state["batch_size"] == spec.train.batch_size
+    assert at.session_state["addition.preset"] == "seed003-addition-300"
+    assert at.session_state["addition.units"] == 300
+    assert at.session_state["addition.batch_size"] == spec.train.batch_size
     assert any("Source reports:" in c.value for c in at.caption)
 
 
@@ -40,7 +40,7 @@ def test_a_shared_config_link_restores_every_field() -> None:
         train=TrainConfig(epochs=4, learning_rate=0.002, optimizer="rmsprop"),
     )
     at = _train_page(to_query(spec))
-    s = at.session_state
+    s = {k.removeprefix("imdb."): v for k, v in at.session_state.items()}
     assert s["task"] == "imdb" and s["preset"] == "(custom)"
     assert (s["maxlen"], s["num_words"], s["padding"], s["train_size"]) == (120, 5000, "post", 2000)
     assert (s["cell"], s["units"], s["bidirectional"], s["embedding_dim"]) == ("GRU", 24, True, 16)
@@ -50,13 +50,13 @@ def test_a_shared_config_link_restores_every_field() -> None:
 def test_a_broken_link_warns_and_keeps_the_defaults() -> None:
     at = _train_page({"task": "addition", "m.units": "lots"})
     assert any("m.units='lots' is not a valid int" in w.value for w in at.warning)
-    assert at.session_state["units"] == ModelConfig().units
+    assert at.session_state["addition.units"] == ModelConfig().units
 
 
 def test_starting_a_run_puts_its_configuration_in_the_link() -> None:
     at = _train_page({"preset": "addition-tiny"})
-    at.number_input(key="epochs").set_value(1)
-    at.form_submit_button[0].click().run()
+    at.number_input(key="addition.epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
     assert not at.exception, at.exception
     record = at.session_state["current"]
     record.job.wait(120)

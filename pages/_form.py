@@ -1,0 +1,72 @@
+"""One form helper: widgets whose values outlive the page, kept per form (and per task).
+
+Streamlit deletes the state of a widget that is not drawn in a run, so leaving a page used to
+throw a form's values away. Every field here is drawn with Streamlit's own
+``persist_state="session"`` (1.67): its value stays in ``st.session_state`` under the widget's
+key for the whole session, whichever page the student opens meanwhile. A form is a key prefix
+(``"addition."``, ``"tx_"``, ``"stp_"``), so each task of the Train page keeps its own values.
+
+Presets, links and task defaults only write values (:meth:`Form.fill`, :meth:`Form.start`);
+the address bar is written from the form after it is drawn (:func:`follow_in_address_bar`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+PERSIST = "session"  # Streamlit keeps the value across pages for the whole session
+
+
+@dataclass(frozen=True)
+class Form:
+    """A group of persistent widgets whose keys share a prefix."""
+
+    prefix: str  # widget keys are prefix + field name, e.g. "addition.units"
+
+    def key(self, field: str) -> str:
+        """The widget (and session-state) key of one field."""
+        return f"{self.prefix}{field}"
+
+    def __call__(self, widget: Callable[..., Any], label: str, field: str, *args, **kw) -> Any:
+        """Draw ``widget(label, *args, key=…, persist_state="session", **kw)`` for ``field``."""
+        return widget(label, *args, key=self.key(field), persist_state=PERSIST, **kw)
+
+    def get(self, field: str, default: Any = None) -> Any:
+        """The field's current value (``default`` if it never had one)."""
+        return st.session_state.get(self.key(field), default)
+
+    def fill(self, values: Mapping[str, Any]) -> None:
+        """Set fields (a preset, a link): before their widgets are drawn, or in a callback."""
+        for field, value in values.items():
+            st.session_state[self.key(field)] = value
+
+    def start(self, values: Mapping[str, Any]) -> None:
+        """Give fields that never had a value their starting value (first visit only)."""
+        for field, value in values.items():
+            if self.key(field) not in st.session_state:
+                st.session_state[self.key(field)] = value
+
+
+def new_link(page: str) -> dict[str, str] | None:
+    """The address bar's parameters if they are a link this page has not loaded yet, else None.
+
+    A link is loaded once: the page's own address (written by :func:`follow_in_address_bar`)
+    and an empty address bar (the page opened from the sidebar) leave the form as it is.
+    """
+    params = st.query_params.to_dict()
+    if not params or st.session_state.get(f"_link_{page}") == params:
+        return None
+    st.session_state[f"_link_{page}"] = params
+    return params
+
+
+def follow_in_address_bar(page: str, query: Mapping[str, str]) -> None:
+    """Make the address bar show the form as it is now, so it can be shared or reloaded."""
+    query = dict(query)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state[f"_link_{page}"] = query  # our own address: never reloaded into the form
