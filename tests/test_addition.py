@@ -98,4 +98,4 @@ def test_question_table_marks_right_and_wrong() -> None:
     ids = np.stack([addition.encode_answer(89, 2), addition.encode_answer(10, 2)])
     rows = addition.question_table(np.array([[30, 59], [4, 5]]), ids)
     assert rows[0] == addition.QuestionRow("30+59", "89", "89", True)
-    assert rows[1]["ok"] is False and rows[1]["guess"] == "10"
+    assert rows[1].ok is False and rows[1].guess == "10"
