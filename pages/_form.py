@@ -70,3 +70,24 @@ def follow_in_address_bar(page: str, query: Mapping[str, str]) -> None:
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     st.session_state[f"_link_{page}"] = query  # our own address: never reloaded into the form
+
+
+def spec_from_link(page: str) -> tuple[Any, str | None] | None:
+    """Once per link: (spec, preset name or None) that a ``?preset=NAME`` or a shared
+    ``?task=…&m.units=…`` link asks for; None when there is none or it cannot be used (said)."""
+    from rnn_core.links import from_query
+    from rnn_core.presets import PRESETS
+
+    params = new_link(page)
+    if params is None:
+        return None
+    name = params.get("preset")
+    if name is not None and name not in PRESETS:
+        st.warning(f"Unknown preset {name!r} in the link; see `python -m rnn_core presets`.")
+        return None
+    try:
+        spec = PRESETS[name].spec if name in PRESETS else from_query(params)
+    except ValueError as exc:
+        st.warning(f"This link's configuration could not be used: {exc}")
+        return None
+    return spec, name

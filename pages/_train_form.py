@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._form import Form, follow_in_address_bar, new_link
+from pages._form import Form, follow_in_address_bar, spec_from_link
 from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
@@ -206,26 +206,16 @@ def start_form(task_name: str) -> None:
 
 def load_from_link(tasks: list[str]) -> None:
     """Once per link: a ``?preset=NAME`` or a shared ``?task=…&m.units=…`` fills the form."""
-    from rnn_core.links import from_query
-
-    params = new_link("train")
-    if params is None:
+    found = spec_from_link("train")
+    if found is None:
         return
-    name = params.get("preset")
-    try:
-        spec = PRESETS[name].spec if name in PRESETS else from_query(params)
-    except ValueError as exc:
-        st.warning(f"This link's configuration could not be used: {exc}")
-        return
-    if name is not None and name not in PRESETS:
-        st.warning(f"Unknown preset {name!r} in the link; see `python -m rnn_core presets`.")
-        return
+    spec, name = found
     if spec.task not in tasks:
         st.warning(f"This link is for the {spec.task!r} task, which this page does not train.")
         return
     start_form(spec.task)
     put_spec_in_widgets(spec)
-    task_form(spec.task).fill({"preset": name if name in PRESETS else "(custom)"})
+    task_form(spec.task).fill({"preset": name or "(custom)"})
     PAGE.fill({"task": spec.task})
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from pages import _snapshots
 from pages._chrome import settings_box
 from pages._export import export_buttons
-from pages._form import Form, follow_in_address_bar, new_link
+from pages._form import Form, follow_in_address_bar, spec_from_link
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
 from pages.common import add_run, budget, live_panel, load_training, runs, show_code
@@ -91,22 +91,15 @@ def spec_from_widgets(corpus_name: str) -> RunSpec:
 
 def load_from_link() -> None:
     """Once per link: a ``?preset=NAME`` or a shared ``?task=text&…`` fills the form."""
-    from rnn_core.links import from_query
-
-    params = new_link("text")
-    if params is None:
+    found = spec_from_link("text")
+    if found is None:
         return
-    name = params.get("preset")
-    try:
-        spec = PRESETS[name].spec if name in PRESETS else from_query(params)
-    except ValueError as exc:
-        st.warning(f"This link's configuration could not be used: {exc}")
-        return
-    if spec.task != "text" or (name is not None and name not in PRESETS):
+    spec, name = found
+    if spec.task != TASK.info.name:
         st.warning("This link is not a text-generation configuration; the form is unchanged.")
         return
-    FORM.fill(spec_values(spec, corpus=name not in PRESETS))  # a preset keeps the corpus
-    FORM.fill({"preset": name if name in PRESETS else "(custom)"})
+    FORM.fill(spec_values(spec, corpus=name is None))  # a preset keeps the chosen corpus
+    FORM.fill({"preset": name or "(custom)"})
 
 
 def corpus_name(corpus: Any) -> str | None:
