@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages.common import score_test_set
 from rnn_core.tasks.addition import AdditionTask
 
 METRIC_LABEL = "val accuracy (per char)"  # the live panel's metric tile
@@ -26,7 +27,15 @@ def extra_label(record: Any) -> str:
 
 
 def evaluate(record: Any) -> None:
-    """Nothing more to score: every epoch report already holds held-out exact match."""
+    """Once training has stopped: every test question answered by these weights, once."""
+    score_test_set(record, "questions")
+    if record.scored():
+        test = record.results
+        st.markdown(
+            f"**Exact match on all {test.questions:,} test questions**, scored on this machine "
+            f"after epoch {record.results_epoch}: **{test.exact_match:.3f}** (per character "
+            f"{test.accuracy:.3f})."
+        )
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:

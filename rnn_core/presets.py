@@ -225,7 +225,7 @@ PRESETS.update(
         for p in [
             Preset(
                 "forecast-sines",
-                "Noisy sines, window 24, GRU 16, 5 epochs: seconds to beat 'repeat the last value'",
+                "Noisy sines, window 24, GRU 16, 5 epochs: can it beat 'repeat the last value'?",
                 _forecast(ForecastConfig(), "GRU", 16, 5, batch_size=32, learning_rate=1e-2),
                 "not a source figure: RNN Lab's own quick demo (the naive MAE is shown beside)",
             ),

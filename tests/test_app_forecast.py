@@ -19,12 +19,12 @@ def test_forecast_tiny_run_on_the_train_page_goes_to_done() -> None:
     assert not at.exception
     at.selectbox(key="task").set_value("forecast").run()
     assert not at.exception
-    assert at.selectbox(key="source").value == "sines"  # the forecast form's own controls
-    assert at.number_input(key="window").value == 24
+    assert at.selectbox(key="forecast.source").value == "sines"  # the forecast form's own controls
+    assert at.number_input(key="forecast.window").value == 24
     for key, value in {
         "length": 500, "window": 10, "units": 8, "epochs": 2, "batch_size": 32,
     }.items():  # fmt: skip
-        at.session_state[key] = value
+        at.session_state[f"forecast.{key}"] = value
     start = next(b for b in at.button if "Start training" in b.label)
     start.click().run()
     assert not at.exception

@@ -67,8 +67,8 @@ def test_thread_and_child_runners_give_the_same_snapshots(trained) -> None:
     losses = ([log["loss"] for log in s.batch_logs] for s in (a, b))
     np.testing.assert_allclose(*losses, rtol=1e-3, atol=1e-5)
     assert [type(e) for e in a.epoch_extras] == [type(e) for e in b.epoch_extras]
-    assert [e["exact_match"] for e in a.epoch_extras] == pytest.approx(
-        [e["exact_match"] for e in b.epoch_extras], abs=1e-9
+    assert [e.exact_match for e in a.epoch_extras] == pytest.approx(
+        [e.exact_match for e in b.epoch_extras], abs=1e-9
     )
     a3, b3 = trained["thread"][2], trained["process"][2]  # after Train more, still the same
     assert a3.epoch_logs[-1]["loss"] == pytest.approx(b3.epoch_logs[-1]["loss"], rel=1e-3)
