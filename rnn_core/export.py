@@ -70,19 +70,25 @@ def rnn_stack(spec: RunSpec, last_returns: bool, bidirectional: bool) -> list[st
     return [f"h = {_rnn(spec, last_returns or i < n - 1, bidirectional)}(h)" for i in range(n)]
 
 
+def body_lines(spec: RunSpec) -> list[str]:
+    """The Dense baseline or the RNN stack read by its pooling (as ``models.recurrent_body``)."""
+    m = spec.model
+    if m.cell == "Dense":
+        return ["h = keras.layers.Flatten()(h)"] + [
+            f'h = keras.layers.Dense({m.units}, "relu")(h)' for _ in range(m.layers)
+        ]
+    lines = rnn_stack(spec, m.pooling != "last", m.bidirectional)
+    pool = {"max": "GlobalMaxPooling1D", "mean": "GlobalAveragePooling1D"}.get(m.pooling)
+    return lines + ([f"h = keras.layers.{pool}()(h)"] if pool else [])
+
+
 def classifier_lines(spec: RunSpec, input_shape: str, embed: bool, classes: int) -> list[str]:
     """Optional Embedding -> RNN stack or the Dense baseline -> classifier head."""
     m = spec.model
     lines = [f"inputs = keras.Input({input_shape})", "h = inputs"]
     if embed:
         lines.append(f"h = keras.layers.Embedding(NUM_WORDS, {m.embedding_dim})(h)")
-    if m.cell == "Dense":
-        lines.append("h = keras.layers.Flatten()(h)")
-        lines += [f'h = keras.layers.Dense({m.units}, "relu")(h)' for _ in range(m.layers)]
-    else:
-        lines += rnn_stack(spec, m.pooling != "last", m.bidirectional)
-        pool = {"max": "GlobalMaxPooling1D", "mean": "GlobalAveragePooling1D"}.get(m.pooling)
-        lines += [f"h = keras.layers.{pool}()(h)"] if pool else []
+    lines += body_lines(spec)
     head = 'Dense(1, "sigmoid")' if classes == 2 else f'Dense({classes}, "softmax")'
     lines.append(f"outputs = keras.layers.{head}(h)")
     return lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from rnn_core.config import CELLS, ModelConfig, TrainConfig
@@ -57,6 +59,29 @@ def build_seq2seq(cfg: ModelConfig, input_len: int, vocab: int, output_len: int)
     return keras.Model(inputs, outputs, name=f"addition_{cfg.cell.lower()}")
 
 
+def recurrent_body(cfg: ModelConfig, h: Any, seed: int) -> Any:
+    """The Dense baseline (flatten, Dense layers) or the RNN stack read by ``cfg.pooling``.
+
+    ``h`` is the (B, T, F) sequence; returns the (B, H) vector a head reads: the top RNN
+    layer's last state, or the max or mean of its outputs over time.
+    """
+    if cfg.cell == "Dense":  # the seed's non-recurrent baseline: flatten every timestep
+        h = keras.layers.Flatten(name="flatten")(h)  # (B, T*F)
+        for i in range(cfg.layers):
+            h = dense(cfg.units, "relu", f"dense_{i + 1}", seed + 10 * i)(h)  # (B, units)
+        return h
+    pooled = cfg.pooling != "last"  # pooling reads every output of the last layer
+    for i in range(cfg.layers):
+        seqs = pooled or i < cfg.layers - 1
+        layer = recurrent_layer(cfg, seqs, f"rnn_{i + 1}", seed + 10 * i, cfg.bidirectional)
+        h = layer(h)  # (B, T, H) when returning sequences, else (B, H)
+    if cfg.pooling == "max":
+        h = keras.layers.GlobalMaxPooling1D(name="max_over_time")(h)  # (B, H)
+    elif cfg.pooling == "mean":
+        h = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(h)  # (B, H)
+    return h
+
+
 def build_sequence_classifier(
     cfg: ModelConfig, input_shape: tuple[int, ...], classes: int, vocab_size: int | None = None
 ) -> keras.Model:
@@ -69,20 +94,7 @@ def build_sequence_classifier(
         h = keras.layers.Embedding(
             vocab_size, cfg.embedding_dim, embeddings_initializer=emb_init, name="embedding"
         )(h)  # (B, T, E)
-    if cfg.cell == "Dense":  # the seed's non-recurrent baseline: flatten every timestep
-        h = keras.layers.Flatten(name="flatten")(h)  # (B, T*E)
-        for i in range(cfg.layers):
-            h = dense(cfg.units, "relu", f"dense_{i + 1}", seed + 10 * i)(h)
-    else:
-        pooled = cfg.pooling != "last"  # pooling reads every output of the last layer
-        for i in range(cfg.layers):
-            seqs = pooled or i < cfg.layers - 1
-            layer = recurrent_layer(cfg, seqs, f"rnn_{i + 1}", seed + 10 * i, cfg.bidirectional)
-            h = layer(h)  # (B, T, H) when returning sequences, else (B, H)
-        if cfg.pooling == "max":
-            h = keras.layers.GlobalMaxPooling1D(name="max_over_time")(h)  # (B, H)
-        elif cfg.pooling == "mean":
-            h = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(h)  # (B, H)
+    h = recurrent_body(cfg, h, seed)  # (B, H)
     if classes == 2:
         outputs = dense(1, "sigmoid", "probability", seed + 500)(h)  # (B, 1)
     else:

@@ -242,6 +242,21 @@ def test_keras_code_export_runs_its_data_part() -> None:
     assert np.allclose(scope["y_test"], ours.y_test)
 
 
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_the_pooling_setting_is_in_the_model_and_the_exported_script(pooling: str) -> None:
+    pytest.importorskip("keras")
+    from rnn_core.config import ModelConfig, RunSpec
+    from rnn_core.export import keras_code
+
+    cfg = ForecastConfig(length=300, window=10, seed=4)
+    spec = RunSpec(task="forecast", data=cfg, model=ModelConfig("GRU", 4, pooling=pooling))
+    model = ForecastTask().build(spec, ForecastTask().make_data(cfg))
+    layer = {"max": "GlobalMaxPooling1D", "mean": "GlobalAveragePooling1D"}[pooling]
+    assert any(type(x).__name__ == layer for x in model.layers)  # the form's control is true
+    assert model.get_layer("rnn_1").return_sequences  # the pooling reads every output
+    assert f"keras.layers.{layer}()" in keras_code(spec)
+
+
 def test_the_stepper_reads_a_test_window_of_the_series() -> None:
     pytest.importorskip("keras")
     from rnn_core.config import ModelConfig, RunSpec

@@ -401,22 +401,13 @@ class ForecastTask(Task):
         """Input -> RNN stack (or Dense baseline) -> Dense -> back to the series' units."""
         import keras
 
-        from rnn_core.models import compile_model, dense, recurrent_layer
+        from rnn_core.models import compile_model, dense, recurrent_body
 
         m, seed = spec.model, spec.model.seed * 1000
         _, steps, features = data.x_train.shape
         horizon = data.y_train.shape[1]
         inputs = keras.Input((steps, features), name="window")  # (B, T, F)
-        h = inputs
-        if m.cell == "Dense":  # the non-recurrent baseline: every timestep flattened
-            h = keras.layers.Flatten(name="flatten")(h)  # (B, T*F)
-            for i in range(m.layers):
-                h = dense(m.units, "relu", f"dense_{i + 1}", seed + 10 * i)(h)  # (B, units)
-        else:
-            for i in range(m.layers):
-                layer = recurrent_layer(m, i < m.layers - 1, f"rnn_{i + 1}", seed + 10 * i,
-                                        m.bidirectional)  # fmt: skip
-                h = layer(h)  # (B, T, H) below the top layer, (B, H) at the top
+        h = recurrent_body(m, inputs, seed)  # (B, H): last state, or pooled over time
         z = dense(horizon, None, "next_values", seed + 500)(h)  # (B, H) normalised
         scale, offset = float(data.std[data.target]), float(data.mean[data.target])
         outputs = keras.layers.Rescaling(scale, offset, name="to_units")(z)  # (B, H) in units
@@ -456,9 +447,9 @@ class ForecastTask(Task):
     # ----- export -----
     def keras_code(self, spec: RunSpec) -> KerasCode:
         """The series, a time-ordered split, RNN stack -> Dense, MAE beside the naive one."""
-        from rnn_core.export import rnn_stack
+        from rnn_core.export import body_lines
 
-        d, m = spec.data, spec.model
+        d = spec.data
         common = {"window": d.window, "horizon": d.horizon, "stride": d.stride}
         if d.source == "sines":
             data = _KERAS_SINES.format(
@@ -471,12 +462,7 @@ class ForecastTask(Task):
                 all_columns=d.all_columns, target=JENA_TARGET, hourly=JENA_HOURLY,
             )  # fmt: skip
         data += _KERAS_SPLIT.format(test=d.test_fraction, val=d.val_fraction)
-        lines = ["inputs = keras.Input(x.shape[1:])", "h = inputs"]
-        if m.cell == "Dense":
-            lines.append("h = keras.layers.Flatten()(h)")
-            lines += [f'h = keras.layers.Dense({m.units}, "relu")(h)' for _ in range(m.layers)]
-        else:
-            lines += rnn_stack(spec, False, m.bidirectional)
+        lines = ["inputs = keras.Input(x.shape[1:])", "h = inputs", *body_lines(spec)]
         lines.append("h = keras.layers.Dense(HORIZON)(h)")
         lines.append("outputs = keras.layers.Rescaling(std[TARGET], mean[TARGET])(h)  # units")
         return KerasCode(data, tuple(lines), "mse", _KERAS_EVALUATE)
