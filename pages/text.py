@@ -174,7 +174,7 @@ def config_form(busy: bool, ready: bool) -> bool:
             "trains on.",
         )  # fmt: skip
         f(
-            g.checkbox, "Sample as Keras does (re-read the window)", "window_sampling",
+            h.checkbox, "Sample as Keras does (re-read the window)", "window_sampling",
             help="On: every new character is predicted from the last maxlen characters only, "
             "read from a zero state, as the Keras example's generator does; right for a model "
             "trained only on the character after a full window. Off: the RNN state is carried "
