@@ -199,7 +199,7 @@ def addition_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     }
 
 
-def imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
+def imdb_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     """StepperInput fields for test review ``index`` (the RNN reads word embeddings)."""
     from keras import ops
 
@@ -227,7 +227,7 @@ def imdb_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
     }
 
 
-def mnist_input(model: Any, data: Any, index: int, top: int) -> dict[str, Any]:
+def mnist_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     """StepperInput fields for test digit ``index`` (the RNN reads one pixel row per step)."""
     img = np.asarray(data.x_test[index], np.float32).reshape(28, 28)  # (rows, cols)
     probs = _predict(model, img[None]).reshape(-1)  # (10,)

@@ -351,4 +351,4 @@ class ImdbTask(ClassifierTask):
         """The RNN reads test review ``index`` one word embedding per timestep."""
         from rnn_core.stepper.sources import imdb_input
 
-        return imdb_input(model, data, index, top)
+        return imdb_input(model, data, index)

@@ -223,4 +223,4 @@ class MnistTask(ClassifierTask):
         """The RNN reads test digit ``index`` one pixel row per timestep."""
         from rnn_core.stepper.sources import mnist_input
 
-        return mnist_input(model, data, index, top)
+        return mnist_input(model, data, index)
