@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from numbers import Integral
 from typing import Any
@@ -98,6 +100,56 @@ class ModelConfig:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
 
 
+OPS = (">=", "<=", ">", "<")  # comparisons a stop condition may use
+_UNTIL_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<|≥|≤)\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Until:
+    """A stop condition on a validation metric, e.g. ``val_accuracy >= 0.89``."""
+
+    metric: str  # a validation metric of the task, e.g. "val_exact_match", "val_bits_per_char"
+    op: str  # one of OPS: ">=" / ">" when higher is better, "<=" / "<" when lower is better
+    value: float  # the threshold the metric has to reach
+
+    def __post_init__(self) -> None:
+        """Refuse a comparison or threshold that cannot be checked."""
+        if self.op not in OPS:
+            raise ValueError(f"until: compare with one of {' '.join(OPS)}, got {self.op!r}")
+        if not math.isfinite(self.value):
+            raise ValueError(f"until: the threshold must be a finite number, got {self.value!r}")
+
+    @property
+    def higher_is_better(self) -> bool:
+        """True for ``>=`` and ``>`` (the metric grows as the model improves)."""
+        return self.op.startswith(">")
+
+    def met(self, value: float) -> bool:
+        """True when ``value`` satisfies the condition."""
+        v, t = float(value), self.value
+        return {">=": v >= t, "<=": v <= t, ">": v > t, "<": v < t}[self.op]
+
+    def text(self) -> str:
+        """The condition as written on the command line: ``val_accuracy>=0.89``."""
+        return f"{self.metric}{self.op}{self.value:g}"
+
+
+def parse_until(text: str) -> Until:
+    """``"val_accuracy>=0.89"`` -> Until; ValueError with one readable line otherwise."""
+    match = _UNTIL_RE.match(text or "")
+    if match is None:
+        raise ValueError(
+            f"until: write METRIC>=VALUE or METRIC<=VALUE, e.g. val_accuracy>=0.89; got {text!r}"
+        )
+    metric, op, raw = match.groups()
+    op = {"≥": ">=", "≤": "<="}.get(op, op)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"until: {raw!r} is not a number (in {text!r})") from None
+    return Until(metric, op, value)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train: optimizer, batches, epochs and how often progress is published."""
@@ -108,13 +160,17 @@ class TrainConfig:
     learning_rate: float = 3e-3  # optimizer step size
     seed: int = 0  # seed of the per-epoch shuffle
     publish_every: int = 5  # batches between two progress snapshots
+    until: str = ""  # stop once a validation metric reaches a value ("val_accuracy>=0.89"); ""=off
+    patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
 
     def __post_init__(self) -> None:
-        """Refuse counts that cannot train, with a message naming the setting."""
+        """Refuse counts that cannot train and an unreadable stop condition, naming the setting."""
         _at_least(
             epochs=(self.epochs, 1), batch_size=(self.batch_size, 1),
-            publish_every=(self.publish_every, 1),
+            publish_every=(self.publish_every, 1), patience=(self.patience, 0),
         )  # fmt: skip
+        if self.until:
+            parse_until(self.until)
 
 
 @dataclass(frozen=True)

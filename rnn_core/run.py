@@ -83,6 +83,8 @@ def start_run(
 ) -> Run:
     """Check, load, build and wrap a run; the job is created but not started.
 
+    A stop condition (``spec.train.until``) on a metric the task does not measure on
+    validation raises ValueError before the data is loaded.
     ``budget`` None skips the budget checks (a pretrained model is loaded, not trained).
     ``load_data(task, cfg)`` makes the run's data (default: the task's own ``make_data``); a
     BudgetError (a ValueError) for the spec is raised before it is called. With
@@ -92,13 +94,17 @@ def start_run(
     ``in_process`` trains in a thread of this process instead of a child process.
     """
     from rnn_core.engine.budgets import check_data, check_spec
+    from rnn_core.engine.stopping import check_rule
 
     if budget is not None:
         check_spec(spec, budget)
     task = get_task(spec.task)
+    check_rule(spec.train, task.val_metrics(), True, task.info.name)  # before loading data
     data = (load_data or own_data)(task, spec.data)
     if data is not None and budget is not None:
         check_data(data, budget)
+    if data is not None:
+        check_rule(spec.train, task.val_metrics(), task.splits(data)[1] is not None, spec.task)
     if pretrained is None:
         model = task.build(spec, data)
         job = _new_job(model, task, data, spec, in_process)

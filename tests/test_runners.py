@@ -62,7 +62,7 @@ def test_thread_and_child_runners_give_the_same_snapshots(trained) -> None:
     assert len(a.batch_logs) == len(b.batch_logs) == 2 * a.batches_per_epoch
     for x, y in zip(a.epoch_logs, b.epoch_logs, strict=True):
         assert set(x) == set(y) >= {"epoch", "loss", "val_loss", "accuracy"}
-        for key in x:
+        for key in set(x) - {"seconds"}:  # seconds: each runner's own clock
             assert x[key] == pytest.approx(y[key], rel=1e-3, abs=1e-5), key
     losses = ([log["loss"] for log in s.batch_logs] for s in (a, b))
     np.testing.assert_allclose(*losses, rtol=1e-3, atol=1e-5)

@@ -180,4 +180,4 @@ class TrainingJob:
         finally:
             self.pool.release()
         spent = time.perf_counter() - started
-        self.recorder.end(outcome.stopped, outcome.error, spent)
+        self.recorder.end(outcome.stopped, outcome.error, spent, outcome.reason)

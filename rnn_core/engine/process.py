@@ -187,9 +187,9 @@ class ProcessRunner:
                         model.set_weights(weights)
                         recorder.epoch_end(epoch, logs, report)
                     elif kind == "done":
-                        stopped, weights, checkpoint = payload
+                        stopped, weights, checkpoint, reason = payload
                         model.set_weights(weights)
-                        return Outcome(stopped=stopped, checkpoint=checkpoint)
+                        return Outcome(stopped=stopped, checkpoint=checkpoint, reason=reason)
                     elif kind == "failed":
                         return Outcome(error=payload[0])
         except (EOFError, pickle.UnpicklingError, BrokenPipeError, OSError):

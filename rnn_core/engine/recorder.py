@@ -34,6 +34,7 @@ class Snapshot:
     train_seconds: float = 0.0  # wall time spent inside fit, summed over calls
     queue_position: int = 0  # 1 = next in line; 0 when not queued
     stopped_early: bool = False  # True when Stop ended the call before its last epoch
+    stop_reason: str = ""  # why the call ended on its own: "stopped at epoch 4: val_… ≥ 0.99"
     error: str = ""  # readable failure text when state == "failed"
     version: int = 0  # increases with every change, so a UI can skip identical frames
 
@@ -77,6 +78,7 @@ class Recorder:
         self._epoch_logs: list[dict[str, float]] = []
         self._extras: list[Any] = []
         self._t_batch = 0.0  # when the previous batch (or the epoch) ended, perf_counter
+        self._seconds_base = 0.0  # fit seconds of the calls before this one
         self._rate = 0.0  # batches per second, smoothed
 
     # ----- reading --------------------------------------------------------------------------
@@ -95,12 +97,15 @@ class Recorder:
             if self._snap.active:
                 raise RuntimeError("this job is already training; stop it first")
             target = self._snap.epoch + int(epochs)
+            last = self._epoch_logs[-1] if self._epoch_logs else {}
+            self._seconds_base = float(last.get("seconds", self._snap.train_seconds))
             self._publish(
                 state="queued",
                 epochs_target=target,
                 call_start_epoch=self._snap.epoch,
                 batch=0,
                 stopped_early=False,
+                stop_reason="",
                 error="",
                 eta_seconds=0.0,
                 samples_per_sec=0.0,
@@ -128,12 +133,19 @@ class Recorder:
             if self._snap.state == "running":
                 self._publish(state="stopping")
 
-    def end(self, stopped_early: bool = False, error: str = "", train_seconds: float = 0.0) -> None:
-        """End the call: ``done`` (maybe stopped early) or ``failed`` with ``error``."""
+    def end(
+        self,
+        stopped_early: bool = False,
+        error: str = "",
+        train_seconds: float = 0.0,
+        reason: str = "",
+    ) -> None:
+        """End the call: ``done`` (maybe stopped early, by Stop or by ``reason``) or ``failed``."""
         with self.lock:
             self._publish(
                 state="failed" if error else "done",
                 stopped_early=bool(stopped_early),
+                stop_reason="" if error else reason,
                 error=error,
                 queue_position=0,
                 eta_seconds=0.0,
@@ -205,9 +217,14 @@ class Recorder:
         self._emit()
 
     def epoch_end(self, epoch: int, logs: Mapping[str, float], report: Any) -> None:
-        """Epoch ``epoch`` (0-based) ended: keep its metrics and the task's (opaque) report."""
+        """Epoch ``epoch`` (0-based) ended: keep its metrics and the task's (opaque) report.
+
+        A ``seconds`` in ``logs`` (fit's time in this call) is kept summed over the calls.
+        """
         with self.lock:
             entry = {"epoch": float(epoch + 1)} | {k: float(v) for k, v in logs.items()}
+            if "seconds" in entry:
+                entry["seconds"] += self._seconds_base
             self._epoch_logs.append(entry)
             self._extras.append(report)
             self._publish(

@@ -25,6 +25,8 @@ import tensorflow as tf
 
 from rnn_core.config import TrainConfig
 from rnn_core.engine.recorder import Recorder
+from rnn_core.engine.stopping import StopRule, StopTracker
+from rnn_core.tasks.base import Report
 
 EpochReport = Callable[[Any, int], Any]  # the task's hook: (model, completed epochs) -> report
 
@@ -85,16 +87,32 @@ class ProgressCallback(keras.callbacks.Callback):
     """Forwards fit's events to a sink and honours the stop flag before and after every batch.
 
     Each batch's duration is measured here, where it ran; the task's ``report`` hook (if any)
-    is called on the model after every epoch and its result passed on, opaque.
+    is called on the model after every epoch and passed on. Each epoch's logs gain
+    ``seconds`` (fit's wall time in this call so far, the report included) and the report's
+    validation scores (``val_exact_match`` …), and are checked against the :class:`StopRule`
+    (if any): training ends after the epoch that meets it, or restores the best epoch's
+    weights when patience runs out; :attr:`reason` then says why.
     """
 
     def __init__(
-        self, sink: ProgressSink, stop: threading.Event, report: EpochReport | None = None
+        self,
+        sink: ProgressSink,
+        stop: threading.Event,
+        report: EpochReport | None = None,
+        rule: StopRule | None = None,
     ) -> None:
-        """Feed ``sink``; raise :class:`StopRequested` once ``stop`` is set."""
+        """Feed ``sink``; raise :class:`StopRequested` once ``stop`` is set; end on ``rule``."""
         super().__init__()
-        self.sink, self.stop, self.report = sink, stop, report
-        self.t_batch = time.perf_counter()
+        self.sink, self.stop, self.report, self.rule = sink, stop, report, rule
+        self.t_batch = self.t_fit = time.perf_counter()
+        self.tracker = StopTracker(rule) if rule is not None else None
+        self.best_weights: list[np.ndarray] | None = None  # kept when patience may restore them
+        self.last_epoch = 0  # the last 1-based epoch completed in this call
+        self.reason = ""  # why training ended on its own ("" when it ran its epochs)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Start the call's clock (the ``seconds`` of every epoch's logs)."""
+        self.t_fit = time.perf_counter()
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         """Start no new batch once Stop was asked."""
@@ -115,9 +133,35 @@ class ProgressCallback(keras.callbacks.Callback):
         self.sink.epoch_begin()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        """Make the task's report of this epoch and pass it on with the metrics."""
+        """Make the task's report, pass it on with the metrics, then apply the stop rule."""
         report = self.report(self.model, epoch + 1) if self.report is not None else None
-        self.sink.epoch_end(epoch, {k: float(v) for k, v in (logs or {}).items()}, report)
+        metrics = {k: float(v) for k, v in (logs or {}).items()}
+        if isinstance(report, Report):
+            metrics |= report.val_scores()
+        metrics["seconds"] = time.perf_counter() - self.t_fit
+        self.last_epoch = epoch + 1
+        verdict = None
+        if self.tracker is not None:
+            verdict = self.tracker.epoch(epoch + 1, metrics)
+            if verdict.best and self.rule.patience:
+                self.best_weights = self.model.get_weights()
+        self.sink.epoch_end(epoch, metrics, report)
+        if verdict is not None and verdict.stop:
+            self.end(verdict.restore, verdict.reason)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """After the last epoch (not after Stop): with patience, keep the best epoch's weights."""
+        if self.tracker is not None and not self.reason:
+            verdict = self.tracker.finish(self.last_epoch)
+            if verdict.stop:
+                self.end(verdict.restore, verdict.reason)
+
+    def end(self, restore: bool, reason: str) -> None:
+        """End fit after this epoch, with the best epoch's weights when ``restore``."""
+        if restore and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+        self.model.stop_training = True
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -142,6 +186,7 @@ class Outcome:
     stopped: bool = False  # True when Stop ended it before ``target``
     error: str = ""  # readable failure text; "" when it did not fail
     checkpoint: bytes | None = None  # the trained model's bytes, when it trained elsewhere
+    reason: str = ""  # why it ended on its own (the stop rule), e.g. "stopped at epoch 4: …"
 
 
 @runtime_checkable
@@ -179,7 +224,8 @@ class ThreadRunner:
 
     def run(self, request: RunRequest, recorder: Recorder, stop: StopSignal) -> Outcome:
         """``model.fit`` with a :class:`ProgressCallback` whose sink is the recorder."""
-        callback = ProgressCallback(recorder, stop, request.report)
+        rule = StopRule.from_config(request.cfg)
+        callback = ProgressCallback(recorder, stop, request.report, rule)
         try:
             fit_model(
                 request.model, request.train, request.val, request.cfg, request.call,
@@ -187,7 +233,7 @@ class ThreadRunner:
             )  # fmt: skip
         except StopRequested:
             return Outcome(stopped=True)
-        return Outcome()
+        return Outcome(reason=callback.reason)
 
     def release(self) -> None:
         """Nothing to drop: the job holds the model and data."""

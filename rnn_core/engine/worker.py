@@ -4,9 +4,10 @@ Run as ``python -m rnn_core.engine.worker [--spare]``. Imports TensorFlow first 
 also fits a tiny model once, ahead of need), then reads one request frame on stdin (model bytes,
 task name, data, config, epochs), trains, and writes frames on stdout: ``epoch_begin``,
 ``batch``, ``epoch_end`` (with the task's report and the weights), then ``done`` (with the
-final weights and the model bytes, optimizer state included) or ``failed``. A line on stdin
-(or stdin closing) asks it to stop after the current batch. Fit is driven by the same
-:class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a :class:`FrameSink`.
+final weights, the model bytes, optimizer state included, and why it stopped) or ``failed``.
+A line on stdin (or stdin closing) asks it to stop after the current batch. Fit is driven by
+the same :class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a
+:class:`FrameSink`.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class FrameSink:
 def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Event) -> None:
     """Train as the request says, reporting through ``send(kind, *payload)``."""
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
+    from rnn_core.engine.stopping import StopRule
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
@@ -73,14 +75,15 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
-    callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data))
+    rule = StopRule.from_config(request["cfg"])
+    callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data), rule)
     args = (request["cfg"], request["call"], request["initial"], request["target"])
     try:
         fit_model(model, train, val, *args, [callback])
         stopped = False
     except StopRequested:
         stopped = True
-    send("done", stopped, model.get_weights(), model_bytes(model))
+    send("done", stopped, model.get_weights(), model_bytes(model), callback.reason)
 
 
 def main() -> int:

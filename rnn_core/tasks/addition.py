@@ -32,6 +32,7 @@ class AdditionData:
     y_test: np.ndarray  # (N_test, T_out)
     test_pairs: np.ndarray  # (N_test, 2) the operands of each test question
     note: str  # explanation when sizes were clamped to what the digit count allows
+    val_pairs: np.ndarray | None = None  # (N_val, 2) the operands of each validation question
 
 
 def question_len(digits: int) -> int:
@@ -144,7 +145,10 @@ def make_addition_data(cfg: AdditionConfig) -> AdditionData:
     x_va, y_va = _encode_pairs(val, cfg)
     x_te, y_te = _encode_pairs(test, cfg)
     used = AdditionConfig(**{**cfg.__dict__, "train_size": train_size, "test_size": test_size})
-    return AdditionData(used, x_tr, y_tr, x_va, y_va, x_te, y_te, np.array(test, np.int64), note)
+    return AdditionData(
+        used, x_tr, y_tr, x_va, y_va, x_te, y_te, np.array(test, np.int64), note,
+        val_pairs=np.array(val, np.int64).reshape(-1, 2),
+    )  # fmt: skip
 
 
 def parse_sum(text: str, digits: int) -> tuple[int, int]:
@@ -194,21 +198,29 @@ def question_table(pairs: np.ndarray, pred_ids: np.ndarray) -> tuple[QuestionRow
 
 @dataclass(frozen=True)
 class AdditionReport(Report):
-    """After one epoch: exact match on the held-out questions and the first few answered."""
+    """After one epoch: exact match on the validation questions and the first few answered.
 
-    exact_match: float  # share of held-out questions whose whole answer is right
-    table: tuple[QuestionRow, ...]  # the first held-out questions with the model's answers
+    Never the test questions: those are scored once, when training has ended.
+    """
+
+    exact_match: float  # share of validation questions whose whole answer is right
+    table: tuple[QuestionRow, ...]  # the first validation questions with the model's answers
+    split: str = "validation"  # the questions scored ("test" in files saved before 2026-12)
 
     @property
     def score(self) -> float:
-        """Held-out exact match."""
+        """Exact match on ``split`` (validation questions)."""
         return self.exact_match
+
+    def val_scores(self) -> dict[str, float]:
+        """``val_exact_match``: the share of validation questions answered entirely right."""
+        return {"val_exact_match": float(self.exact_match)} if self.split == "validation" else {}
 
     @classmethod
     def from_plain(cls, values: Any) -> AdditionReport:
-        """Rebuild from JSON (rows are dicts there)."""
+        """Rebuild from JSON (rows are dicts there); older files scored the test questions."""
         rows = tuple(QuestionRow(**r) for r in values["table"])
-        return cls(float(values["exact_match"]), rows)
+        return cls(float(values["exact_match"]), rows, str(values.get("split", "test")))
 
 
 @dataclass(frozen=True)
@@ -268,6 +280,10 @@ class AdditionTask(Task):
     results_type = AdditionResults
     steppable = True
 
+    def val_metrics(self) -> dict[str, str]:
+        """Keras's ``val_loss`` and ``val_accuracy`` (per character), and ``val_exact_match``."""
+        return super().val_metrics() | {"val_exact_match": "max"}
+
     def make_data(self, cfg: AdditionConfig, source: Any = None) -> AdditionData:
         """Generate the question sets (there is no shared source)."""
         return make_addition_data(cfg)
@@ -291,12 +307,13 @@ class AdditionTask(Task):
         return probs.argmax(axis=-1)  # (N, T_out)
 
     def epoch_report(self, data: AdditionData, shown: int = 10):
-        """A hook for the engine: exact match on held-out questions plus a sample table."""
+        """A hook for the engine: exact match on the validation questions plus a sample table
+        (the test questions are never looked at during training)."""
 
         def hook(model: Any, epoch: int) -> AdditionReport:
-            ids = self.predict(model, data.x_test)  # (N_test, T_out)
-            table = question_table(data.test_pairs[:shown], ids[:shown])
-            return AdditionReport(exact_match(ids, data.y_test), table)
+            ids = self.predict(model, data.x_val)  # (N_val, T_out)
+            table = question_table(data.val_pairs[:shown], ids[:shown])
+            return AdditionReport(exact_match(ids, data.y_val), table)
 
         return hook
 

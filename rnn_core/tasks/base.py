@@ -106,6 +106,14 @@ class Report(_Plain):
         """The number plotted beside the training curves (e.g. held-out exact match)."""
         raise NotImplementedError(f"{type(self).__name__} defines no score")
 
+    def val_scores(self) -> dict[str, float]:
+        """Validation scores this report adds to its epoch's metrics (``val_exact_match`` …).
+
+        The engine merges them into the epoch's logs (history, stop conditions); a report
+        computed on anything but the validation split adds none (the default).
+        """
+        return {}
+
 
 @dataclass(frozen=True)
 class Results(_Plain):
@@ -192,6 +200,14 @@ class Task(ABC):
     @abstractmethod
     def evaluate(self, model: Any, data: Any) -> Results:
         """Held-out scores of ``model`` (test set, or validation text): a ``results_type``."""
+
+    def val_metrics(self) -> dict[str, str]:
+        """Validation metrics a stop condition may watch: name -> "max" or "min" (better).
+
+        Keras's ``val_loss`` and ``val_<metric>``, plus those the task's report adds.
+        """
+        better = "min" if self.info.metric in ("mae", "mse", "loss") else "max"
+        return {"val_loss": "min", f"val_{self.info.metric}": better}
 
     # ----- presets and defaults -----------------------------------------------------------
     def presets(self) -> dict[str, Any]:

@@ -213,6 +213,10 @@ class TextReport(Report):
         """Held-out bits per character (lower is better)."""
         return self.bits_per_char
 
+    def val_scores(self) -> dict[str, float]:
+        """``val_bits_per_char``: the held-out (validation) bits per character."""
+        return {"val_bits_per_char": float(self.bits_per_char)}
+
     @classmethod
     def from_plain(cls, values: Any) -> Any:
         """Rebuild a stored report; older files (per-temperature validity, another word
@@ -271,6 +275,10 @@ class TextTask(Task):
     report_type = TextReport
     results_type = TextResults
     default_preset = "text-fast"
+
+    def val_metrics(self) -> dict[str, str]:
+        """Keras's ``val_loss`` and ``val_accuracy``, and the report's ``val_bits_per_char``."""
+        return super().val_metrics() | {"val_bits_per_char": "min"}
 
     def make_data(self, cfg: TextConfig, source: Corpus | None = None) -> TextData:
         """Windows of the corpus named in the config (or of ``source``, e.g. an upload)."""
