@@ -68,6 +68,65 @@ def test_bad_input_is_one_clear_line_not_a_traceback() -> None:
         assert message in out.stderr and "Traceback" not in out.stderr
 
 
+def test_until_and_patience_json_contract(tmp_path: Path) -> None:
+    """--until stops on validation and says why; history has seconds and val_exact_match."""
+    out = _cli(
+        "train", "--task", "addition", "--cell", "GRU", "--units", "8", "--digits", "2",
+        "--train-size", "300", "--test-size", "20", "--epochs", "4", "--batch-size", "64",
+        "--seed", "3", "--until", "val_loss>=100", "--patience", "1", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    history = result["history"]
+    epochs = result["epochs_run"]
+    assert result["config"]["train"]["until"] == "val_loss>=100"
+    assert result["config"]["train"]["patience"] == 1
+    # "best" is the highest val_loss, i.e. epoch 1 while the loss falls: stopped at epoch 2
+    assert epochs == 2 and history["val_loss"][1] < history["val_loss"][0]
+    assert result["stop_reason"].startswith("stopped at epoch 2: val_loss has not improved")
+    assert "weights restored from epoch 1" in result["stop_reason"]
+    assert result["stop_reason"] in out.stderr
+    assert len(history["seconds"]) == len(history["val_exact_match"]) == epochs
+    assert 0 < history["seconds"][0] < history["seconds"][1] <= result["train_seconds"]
+    assert all(0 <= v <= 1 for v in history["val_exact_match"])
+    assert result["test"]["questions"] == 20
+
+
+def test_the_test_set_is_scored_once_after_training(monkeypatch, capsys) -> None:
+    """In-process: every prediction during training reads the validation questions; the
+    test questions are read once, by the final evaluate."""
+    from rnn_core.cli import main
+    from rnn_core.tasks.addition import AdditionTask
+
+    seen: list[int] = []
+    predict = AdditionTask.predict
+    monkeypatch.setattr(
+        AdditionTask,
+        "predict",
+        lambda self, model, x: (seen.append(len(x)), predict(self, model, x))[1],
+    )
+    args = ["train", "--task", "addition", "--units", "8", "--digits", "2", "--train-size",
+            "400", "--test-size", "25", "--epochs", "2", "--batch-size", "64",
+            "--json"]  # fmt: skip
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert seen == [40, 40, 25]  # 2 epochs of the 40 validation questions, then the test once
+    assert result["test"]["questions"] == 25
+    assert result["stop_reason"] == "" and len(result["history"]["seconds"]) == 2
+
+
+def test_until_errors_are_one_line() -> None:
+    for until, message in [
+        ("val_bits_per_char<=2", "not a validation metric of the addition task"),
+        ("val_accuracy=0.9", "write METRIC>=VALUE"),
+        ("test_accuracy>=0.9", "not a validation metric"),
+    ]:
+        out = _cli("train", "--task", "addition", "--epochs", "1", "--until", until)
+        assert out.returncode == 2, out.stderr
+        assert message in out.stderr and "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
 # ----- IMDB and MNIST: tiny Keras-format files in a temporary data dir ------------------------
 OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
 

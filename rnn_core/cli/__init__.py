@@ -46,6 +46,16 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--lr", type=float, dest="learning_rate")
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--until", metavar="EXPR",
+        help="stop once a validation metric reaches a value, e.g. val_exact_match>=0.99, "
+        "val_accuracy>=0.89, val_bits_per_char<=2.0 (checked after every epoch)",
+    )  # fmt: skip
+    p.add_argument(
+        "--patience", type=int, metavar="N",
+        help="stop after N epochs without a better validation score (the --until metric, "
+        "else val_loss) and keep the best epoch's weights",
+    )  # fmt: skip
     add_text_train_flags(p)
     _add_data_flags(p)
     p.add_argument(
@@ -103,7 +113,11 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train, evaluate on the held-out set, optionally save, and report."""
+    """Train (stopping on validation if asked), score the test set once, maybe save, report.
+
+    The JSON's ``history`` has per epoch Keras's metrics, the task's validation scores
+    (``val_exact_match``, ``val_bits_per_char``) and ``seconds`` (fit's wall time so far).
+    """
     from rnn_core.engine.budgets import Budget
     from rnn_core.run import start_run
 
@@ -127,13 +141,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             snap = job.snapshot()
             if snap.state == "queued":
                 _log(f"waiting for a training slot (position {snap.queue_position})")
-            for log, extra in zip(snap.epoch_logs[shown:], snap.epoch_extras[shown:], strict=True):
+            for log in snap.epoch_logs[shown:]:  # validation scores only: no test set here
                 metrics = "  ".join(f"{k} {v:.4f}" for k, v in log.items() if k != "epoch")
-                scores = {} if extra is None else extra.to_plain()
-                more = "".join(
-                    f"  {k} {v:.3f}" for k, v in scores.items() if isinstance(v, float)
-                )  # the task's own per-epoch scores (exact_match, test_accuracy, ...)
-                _log(f"epoch {int(log['epoch'])}/{snap.epochs_target}  {metrics}{more}")
+                _log(f"epoch {int(log['epoch'])}/{snap.epochs_target}  {metrics}")
             shown = len(snap.epoch_logs)
     except KeyboardInterrupt:
         _log("stopping after the current batch …")
@@ -142,7 +152,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if snap.state == "failed":
         _log(f"training failed: {snap.error}")
         return 1
-    test = task.evaluate(model, data)
+    if snap.stop_reason:
+        _log(snap.stop_reason)
+    test = task.evaluate(model, data)  # the test set, scored once, after training
     _log("test: " + "  ".join(f"{k} {v}" for k, v in test.scores().items()))
     if args.save:
         if args.save.endswith(".weights.h5"):  # a pretrained snapshot: weights + JSON sidecar
@@ -156,6 +168,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "params": int(model.count_params()),
         "epochs_run": snap.epoch,
         "stopped_early": snap.stopped_early,
+        "stop_reason": snap.stop_reason,
         "train_seconds": round(snap.train_seconds, 2),
         "history": job.history(),
         "test": test.scores(),
