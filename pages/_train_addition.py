@@ -1,4 +1,5 @@
-"""Train page, addition task: held-out questions after each epoch and "ask your own sum"."""
+"""Train page, addition task: validation questions after each epoch, the test questions once at
+the end, and "ask your own sum"."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ METRIC_LABEL = "val accuracy (per char)"  # the live panel's metric tile
 EXTRA_HELP = (
     "**train loss**: cross-entropy per answer character on the training batches (lower is "
     "better). **val accuracy (per char)**: share of answer characters right on the held-out "
-    "validation questions. **held-out exact match**: share of test questions (never seen in "
-    "training) whose whole answer is right."
+    "validation questions. **val exact match**: share of those validation questions whose "
+    "whole answer is right (what a stop condition watches). The test questions are never "
+    "looked at during training: they are scored once, after it ends."
 )
 
 
 def extra_label(record: Any) -> str:
-    """Label of the extra number beside the curves."""
-    return "held-out exact match"
+    """Label of the extra number beside the curves: validation exact match (older pretrained
+    files recorded it on the test questions, and say so)."""
+    reports = [r for r in record.job.snapshot().epoch_extras if r is not None]
+    split = reports[-1].split if reports else "validation"
+    return "val exact match" if split == "validation" else "test exact match (recorded)"
 
 
 def evaluate(record: Any) -> None:
@@ -39,13 +44,14 @@ def evaluate(record: Any) -> None:
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
-    """Under the curves, after each epoch: ten held-out questions with the model's guesses."""
+    """Under the curves, after each epoch: ten validation questions with the model's guesses."""
 
     def table(snap: Any) -> None:
         report = snap.epoch_extras[-1] if snap.epoch_extras else None
         if report is not None:
             st.markdown(
-                f"**Ten held-out questions after epoch {snap.epoch}** (never seen in training)"
+                f"**Ten {report.split} questions after epoch {snap.epoch}** (held out from "
+                "training; the test questions are scored once, when training ends)"
             )
             rows = pd.DataFrame([asdict(row) for row in report.table])
             rows["ok"] = rows["ok"].map({True: "☑", False: "☒"})

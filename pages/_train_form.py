@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from pages._form import Form, follow_in_address_bar, spec_from_link
+from pages._stop_form import patience_control, until_control, until_text, until_values
 from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
@@ -98,6 +99,8 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)),
     ("train", "learning_rate"): (3, lambda c, t, f: f(
         c.number_input, "Learning rate", "learning_rate", 1e-5, 1.0, format="%.4f", step=1e-3)),
+    ("train", "until"): (3, lambda c, t, f: until_control(c, f, t.val_metrics())),
+    ("train", "patience"): (3, lambda c, t, f: patience_control(c, f)),
 }  # fmt: skip
 # A model control shown only with this data field (data_dir: the loaded-dataset classifiers).
 NEEDS = {("model", "embedding_dim"): "num_words", ("model", "pooling"): "data_dir"}
@@ -141,9 +144,12 @@ def task_form(task_name: str) -> Form:
 
 def spec_values(spec: RunSpec) -> dict[str, Any]:
     """A spec as form values: one per control the task shows (None reads as ALL)."""
-    values = {}
-    for sec, name in shown(get_task(spec.task)):
+    values, task = {}, get_task(spec.task)
+    for sec, name in shown(task):
         value = getattr(getattr(spec, sec), name)
+        if (sec, name) == ("train", "until"):  # two fields: the metric and its threshold
+            values |= until_values(value, task.val_metrics())
+            continue
         values[name] = ALL if value is None else value
     return values
 
@@ -165,6 +171,10 @@ def spec_from_widgets(task_name: str) -> RunSpec:
     form, task = task_form(task_name), get_task(task_name)
     values: dict[str, dict[str, Any]] = {"data": {}, "model": {}, "train": {}}
     for sec, name in shown(task):
+        if (sec, name) == ("train", "until"):
+            metric, threshold = form.get("until_metric"), form.get("until_value")
+            values[sec][name] = until_text(metric, threshold, task.val_metrics())
+            continue
         nullable = sec == "data" and _nullable(task, name)
         value = form.get(name)
         values[sec][name] = None if nullable and value == ALL else value

@@ -179,6 +179,8 @@ def live_panel(
             st.error(f"Training failed: {snap.error}")
         elif snap.state == "done" and snap.stopped_early:
             st.info(f"Stopped after {snap.epoch} epoch(s); the weights learned so far are kept.")
+        elif snap.state == "done" and snap.stop_reason:  # the stop condition or patience
+            st.success(f"Training {snap.stop_reason}.", icon=":material/flag:")
         last = snap.epoch_logs[-1] if snap.epoch_logs else {}
         reports = [r for r in snap.epoch_extras if r is not None]
         cols = st.columns(4 if extra_label else 3)

@@ -12,6 +12,7 @@ from pages import _snapshots
 from pages._chrome import settings_box
 from pages._export import export_buttons
 from pages._form import Form, follow_in_address_bar, spec_from_link
+from pages._stop_form import patience_control, until_control, until_text, until_values
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
 from pages.common import add_run, budget, live_panel, load_training, runs, show_code
@@ -49,6 +50,7 @@ FIELDS = {  # form field -> (config section, field)
     "optimizer": ("train", "optimizer"),
     "learning_rate": ("train", "learning_rate"),
     "seed": ("train", "seed"),
+    "patience": ("train", "patience"),
 }
 CORPORA = ("nietzsche", "python-docs")  # corpora a link can name (an upload is sent again)
 
@@ -59,6 +61,7 @@ def spec_values(spec: RunSpec, corpus: bool = True) -> dict[str, Any]:
     for field, (section, name) in FIELDS.items():
         value = getattr(getattr(spec, section), name)
         values[field] = list(value) if isinstance(value, tuple) else value
+    values |= until_values(spec.train.until, TASK.val_metrics())
     if corpus:
         name = spec.data.corpus
         values["source"] = name if name in CORPORA else "upload"
@@ -79,6 +82,8 @@ def spec_from_widgets(corpus_name: str) -> RunSpec:
     for field, (section, name) in FIELDS.items():
         values[section][name] = FORM.get(field)
     values["data"]["temperatures"] = tuple(sorted(float(t) for t in FORM.get("temperatures")))
+    metric, threshold = FORM.get("until_metric"), FORM.get("until_value")
+    values["train"]["until"] = until_text(metric, threshold, TASK.val_metrics())
     seed = int(FORM.get("seed"))
     data = TextConfig(
         corpus=corpus_name, lowercase=bool(FORM.get("lowercase")),
@@ -160,6 +165,8 @@ def config_form(busy: bool, ready: bool) -> bool:
         f(c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)
         f(c.number_input, "Learning rate", "learning_rate", 1e-5, 1.0, format="%.4f", step=1e-3)
         f(d.number_input, "Random seed", "seed", 0, 2**31 - 1)
+        until_control(d, f, TASK.val_metrics())
+        patience_control(d, f)
         st.markdown("**Samples after every epoch**")
         e, g, h = st.columns([2, 1, 3])
         f(

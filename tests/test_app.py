@@ -77,7 +77,7 @@ def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:
     assert not app.exception
     labels = {m.label: m.value for m in app.metric}
     assert labels["epochs done"] == "2"
-    assert 0.0 <= float(labels["held-out exact match"]) <= 1.0
+    assert 0.0 <= float(labels["val exact match"]) <= 1.0
     assert any("Train more" in b.label for b in app.button)
     record = app.session_state["current"]
     assert record.spec.data.digits == 2 and record.spec.model.units == 16

@@ -46,7 +46,7 @@ def test_train_page_starts_from_the_addition_snapshot() -> None:
     assert state.state == "done" and state.epoch == snap.epochs  # no training ran
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["epochs done"] == str(snap.epochs)
-    assert float(tiles["held-out exact match"]) == pytest.approx(
+    assert float(tiles["test exact match (recorded)"]) == pytest.approx(
         snap.epoch_extras[-1].exact_match, abs=1e-3
     )
     fresh = snapshots.rescore(snap, get_task("addition").make_data(snap.spec.data))
