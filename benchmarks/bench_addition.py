@@ -1,5 +1,8 @@
-"""Time for an addition model to reach a held-out exact-match goal on this CPU.
+"""Time for an addition model to reach an exact-match goal on VALIDATION questions on this CPU.
 
+Training stops after the first epoch whose exact match on the validation questions reaches
+``--goal`` (the engine's stop condition ``val_exact_match>=GOAL``); the 1,000 test questions
+are scored once, afterwards. For the median of 3 seeds use ``bench_presets.py``.
 Usage: python benchmarks/bench_addition.py [--cell LSTM --units 128 --digits 3 ...]
 """
 
@@ -7,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import sys
+from pathlib import Path
 
-from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
-from rnn_core.engine.job import TrainingJob
-from rnn_core.tasks import get_task
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_presets import load, measure  # noqa: E402
+from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig  # noqa: E402
 
 
 def main() -> None:
-    """Train until exact match on held-out questions reaches the goal or time runs out."""
+    """Train until validation exact match reaches the goal (or time runs out), test once."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cell", default="LSTM")
     p.add_argument("--units", type=int, default=128)
@@ -25,7 +30,8 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--optimizer", default="adam")
-    p.add_argument("--goal", type=float, default=0.99)
+    p.add_argument("--goal", type=float, default=0.99, help="validation exact match to reach")
+    p.add_argument("--patience", type=int, default=0)
     p.add_argument("--max-epochs", type=int, default=60)
     p.add_argument("--max-seconds", type=float, default=300)
     p.add_argument("--seed", type=int, default=0)
@@ -39,43 +45,13 @@ def main() -> None:
             optimizer=a.optimizer,
             learning_rate=a.lr,
             seed=a.seed,
+            until=f"val_exact_match>={a.goal}",
+            patience=a.patience,
         ),
     )
-    task = get_task("addition")
-    data = task.make_data(spec.data)
-    model = task.build(spec, data)
-    report = task.epoch_report(data)
-    reached: dict[str, float] = {}
-    t0 = time.perf_counter()
-
-    def on_epoch(m, epoch: int) -> dict:
-        out = report(m, epoch)
-        wall = time.perf_counter() - t0
-        print(
-            f"epoch {epoch:3d}  wall {wall:6.1f}s  exact_match {out['exact_match']:.3f}", flush=True
-        )
-        if out["exact_match"] >= a.goal and not reached:
-            reached.update(epoch=epoch, seconds=wall)
-            job.stop()
-        if wall > a.max_seconds:
-            job.stop()
-        return out
-
-    train, val = task.splits(data)
-    job = TrainingJob(model, train, val, spec.train, on_epoch=on_epoch)
-    job.start()
-    snap = job.wait()
-    result = {
-        "config": spec.to_dict(),
-        "params": int(model.count_params()),
-        "goal": a.goal,
-        "reached": bool(reached),
-        "epochs": reached.get("epoch", snap.epoch),
-        "seconds_to_goal": reached.get("seconds"),
-        "train_seconds": round(snap.train_seconds, 1),
-        "test": task.evaluate(model, data),
-    }
-    print(json.dumps(result))
+    print(f"# start: {load()}", flush=True)
+    row = measure(spec, a.max_seconds)
+    print(json.dumps({"config": spec.to_dict(), "goal": a.goal, **row, "load": load()}))
 
 
 if __name__ == "__main__":

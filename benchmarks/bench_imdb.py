@@ -1,7 +1,8 @@
-"""IMDB on the real data: time for the imdb-fast preset (an LSTM) to reach 0.88 test accuracy.
+"""IMDB on the real data: time for the imdb-fast preset (an LSTM) to reach a validation goal.
 
-Goal from the issue: test accuracy >= 0.88 with a training wall <= 90 s on a 2-core CPU.
-Trains past the preset's epochs until the goal or --max-seconds (--epochs 0: the preset's).
+Training stops once validation accuracy reaches --goal (the engine's stop condition, never the
+test set), or at --max-seconds; the 25,000 test reviews are scored once, afterwards.
+Trains past the preset's epochs until then (--epochs 0: the preset's).
 Usage: python benchmarks/bench_imdb.py [--data-dir ../shared/data] [--max-seconds 135]
        [--maxlen 200 --units 32 --batch-size 64 --lr 0.001 --epochs 0 ...] (override the preset)
 """
@@ -16,4 +17,4 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.classify_bench import parser, run  # noqa: E402
 
 if __name__ == "__main__":
-    run(parser(__doc__, preset="imdb-fast", goal=0.88, budget=90).parse_args())
+    run(parser(__doc__, preset="imdb-fast", goal=0.89, budget=45).parse_args())
