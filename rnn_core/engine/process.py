@@ -187,8 +187,9 @@ class ProcessRunner:
                         model.set_weights(weights)
                         recorder.epoch_end(epoch, logs, report)
                     elif kind == "done":
-                        stopped, weights, checkpoint, reason = payload
+                        stopped, weights, checkpoint, *why = payload  # why: the stop rule's
                         model.set_weights(weights)
+                        reason = str(why[0]) if why else ""
                         return Outcome(stopped=stopped, checkpoint=checkpoint, reason=reason)
                     elif kind == "failed":
                         return Outcome(error=payload[0])
