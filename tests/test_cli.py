@@ -170,7 +170,9 @@ def test_train_imdb_json_on_tiny_data(tmp_path: Path) -> None:
     assert 0 <= result["test"]["accuracy"] <= 1
     assert len(result["history"]["val_accuracy"]) == 2
     n_train = 60 - int(60 * cfg["data"]["val_fraction"])  # the rest validates
-    assert "test_accuracy" in out.stderr and f"Training on {n_train} reviews" in out.stderr
+    assert f"Training on {n_train} reviews" in out.stderr
+    assert "test_accuracy" not in out.stderr  # epoch lines: validation only; test once, at the end
+    assert out.stderr.index("val_accuracy") < out.stderr.index("test: accuracy")
 
 
 def test_train_mnist_preset_with_data_dir_from_the_environment(tmp_path: Path) -> None:
