@@ -271,3 +271,44 @@ def test_slot_threads_share_the_cores() -> None:
     assert memory.slot_threads(2, cpus=2.0) == 1
     assert memory.slot_threads(1, cpus=4.0) == 4
     assert memory.slot_threads(8, cpus=2.0) == 1
+
+
+def test_byte_cache_is_bounded_in_bytes_and_emptied_under_pressure(tmp_path: Path) -> None:
+    book = Memory(tmp_path / "sys", _proc(tmp_path, ""), pid=SERVER)
+    cache = memory.ByteCache(250, size=len, book=book)
+    made: list[str] = []
+
+    def make(key: str, n: int):
+        return lambda: made.append(key) or b"x" * n
+
+    assert cache.get("a", make("a", 100)) == b"x" * 100
+    cache.get("b", make("b", 100))
+    cache.get("a", make("a", 100))  # held: not made again, and now the newest
+    cache.get("c", make("c", 100))  # 300 > 250: the least recently used ("b") goes
+    assert made == ["a", "b", "c"] and cache.nbytes == 200
+    cache.get("b", make("b", 100))
+    assert made[-1] == "b"
+    big = cache.get("big", make("big", 300))  # larger than the cache: returned, not kept
+    assert len(big) == 300 and cache.nbytes <= 250
+    book.relieve()  # a training waits for memory
+    assert cache.nbytes == 0
+
+
+def test_byte_cache_makes_a_key_once_for_concurrent_callers(tmp_path: Path) -> None:
+    cache = memory.ByteCache(10_000, size=len, book=None)
+    gate, calls = threading.Event(), []
+
+    def slow() -> bytes:
+        calls.append(1)
+        gate.wait(5)
+        return b"data"
+
+    got: list[bytes] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("k", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    _wait_for(lambda: len(calls) == 1)
+    gate.set()
+    for t in threads:
+        t.join(5)
+    assert got == [b"data"] * 4 and len(calls) == 1

@@ -480,6 +480,72 @@ class Memory:
 MEMORY = Memory()  # this process's book
 
 
+class ByteCache:
+    """Values by key, bounded in bytes (least recently used dropped first), emptied when a
+    training waits for memory. One ``make()`` runs per key at a time; thread-safe."""
+
+    def __init__(
+        self,
+        max_bytes: int,
+        size: Callable[[Any], int] = data_bytes,
+        book: Memory | None = MEMORY,
+    ) -> None:
+        """Keep at most ``max_bytes`` (as ``size`` counts them); register with ``book``."""
+        self.max_bytes, self.size = int(max_bytes), size
+        self._lock = threading.Lock()
+        self._items: dict[Any, tuple[Any, int]] = {}  # in use order, oldest first
+        self._loading: dict[Any, threading.Lock] = {}
+        if book is not None:
+            book.on_pressure(self.clear)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held now."""
+        with self._lock:
+            return sum(n for _, n in self._items.values())
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value of ``key``, made by ``make()`` (and kept if it fits) when not held."""
+        with self._lock:
+            if key in self._items:
+                self._items[key] = self._items.pop(key)  # now the newest
+                return self._items[key][0]
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # a second caller of the same key waits for the first one's value
+            with self._lock:
+                if key in self._items:
+                    return self._items[key][0]
+            try:
+                value = make()
+            finally:
+                with self._lock:
+                    self._loading.pop(key, None)
+            n = self.size(value)
+            with self._lock:
+                if n <= self.max_bytes:
+                    self._items[key] = (value, n)
+                    while sum(b for _, b in self._items.values()) > self.max_bytes:
+                        self._items.pop(next(iter(self._items)))
+        return value
+
+    def clear(self) -> int:
+        """Drop every value; the bytes released."""
+        with self._lock:
+            freed = sum(n for _, n in self._items.values())
+            self._items.clear()
+        return freed
+
+
+def cache_budget(limits: Limits | None = None) -> int:
+    """Bytes a server-side data cache may hold: ``$RNN_LAB_CACHE_MB``, else 15 % of the memory
+    limit, at most 1 GB."""
+    raw = os.environ.get("RNN_LAB_CACHE_MB", "").strip()
+    if raw.isdigit():
+        return int(raw) * MB
+    limits = MEMORY.limits() if limits is None else limits
+    return min(1 << 30, int(limits.memory * 0.15))
+
+
 def can_start(need: int) -> tuple[bool, str]:
     """(True, "") when a training of ``need`` bytes fits in this server's memory now."""
     return MEMORY.can_start(need)
