@@ -78,3 +78,21 @@ def test_child_setup_sets_the_oom_score_and_the_slots_threads() -> None:
         timeout=180, check=True,
     )  # fmt: skip
     assert out.stdout.split() == [str(CHILD_OOM_SCORE), "1", "1"]
+
+
+def test_the_server_lowers_its_own_oom_score_where_permitted() -> None:
+    code = (
+        "from rnn_core.engine import memory; ok = memory.protect_server(); "
+        "again = memory.protect_server(); "
+        "print(ok, again, open('/proc/self/oom_score_adj').read().strip())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60,
+        check=True,
+    )  # fmt: skip
+    ok, again, score = out.stdout.split()
+    assert ok == again  # done once per process
+    if ok == "True":
+        assert score == "-500"
+    else:  # not permitted here (no CAP_SYS_RESOURCE): the score is left as it was
+        assert int(score) >= 0

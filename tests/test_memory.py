@@ -312,3 +312,15 @@ def test_byte_cache_makes_a_key_once_for_concurrent_callers(tmp_path: Path) -> N
     for t in threads:
         t.join(5)
     assert got == [b"data"] * 4 and len(calls) == 1
+
+
+def test_oom_score_not_permitted_is_quiet_and_logged_once(monkeypatch, caplog) -> None:
+    def refuse(self: Path, text: str) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr(memory, "_warned", threading.Event())
+    with caplog.at_level("INFO", logger="rnn_core.engine.memory"):
+        assert memory.set_oom_score("self", -500) is False
+        assert memory.set_oom_score("self", -500) is False
+    assert len([r for r in caplog.records if "oom_score_adj" in r.getMessage()]) == 1

@@ -573,9 +573,15 @@ def set_oom_score(pid: int | str = "self", score: int = CHILD_OOM_SCORE) -> bool
         return False
 
 
+_protected: list[bool] = []  # the result of the one protect_server() call of this process
+
+
 def protect_server() -> bool:
-    """Lower this (the serving) process's OOM score where permitted, so a training dies first."""
-    return set_oom_score("self", SERVER_OOM_SCORE)
+    """Lower this (the serving) process's OOM score where permitted, once per process, so a
+    training dies first; False (logged once) where the system does not allow it."""
+    if not _protected:
+        _protected.append(set_oom_score("self", SERVER_OOM_SCORE))
+    return _protected[0]
 
 
 def child_env(capacity: int | None = None) -> dict[str, str]:
