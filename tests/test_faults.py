@@ -96,3 +96,18 @@ def test_the_server_lowers_its_own_oom_score_where_permitted() -> None:
         assert score == "-500"
     else:  # not permitted here (no CAP_SYS_RESOURCE): the score is left as it was
         assert int(score) >= 0
+
+
+def test_a_run_that_could_never_fit_fails_naming_the_limit(tiny_run, tmp_path: Path) -> None:
+    from tests.test_memory import SERVER, _proc, _v2
+
+    book = Memory(_v2(tmp_path, str(1 << 30)), _proc(tmp_path, "0::/app/web\n"), pid=SERVER)
+    task, data, model, spec = tiny_run(epochs=1)
+    train, val = task.splits(data)
+    job = TrainingJob(model, train, val, spec.train, pool=SlotPool(2, book))
+    job.memory_need = 2 << 30
+    job.start()
+    snap = job.wait(30)
+    assert snap.state == "failed" and snap.epoch == 0
+    assert snap.error.startswith("Not started: this run needs about 2.0 GB")
+    assert "1.0 GB in all (cgroup v2 memory.max)" in snap.error

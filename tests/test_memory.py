@@ -324,3 +324,15 @@ def test_oom_score_not_permitted_is_quiet_and_logged_once(monkeypatch, caplog) -
         assert memory.set_oom_score("self", -500) is False
         assert memory.set_oom_score("self", -500) is False
     assert len([r for r in caplog.records if "oom_score_adj" in r.getMessage()]) == 1
+
+
+def test_progress_text_shows_the_queue_reason() -> None:
+    from types import SimpleNamespace
+
+    from rnn_core.charts.training import progress_text
+
+    snap = SimpleNamespace(state="queued", queue_position=3, queue_reason="")
+    assert progress_text(snap) == "Waiting for a free training slot · position 3 in the queue"
+    snap.queue_reason = "waiting for memory: 2 runs are training (this run needs about 400 MB)"
+    assert progress_text(snap).startswith("Waiting for memory: 2 runs are training (this run")
+    assert progress_text(snap).endswith("position 3 in the queue")
