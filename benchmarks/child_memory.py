@@ -42,6 +42,9 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--set", action="append", default=[], help="section.field=value")
+    p.add_argument(
+        "--max-seconds", type=float, default=0, help="stop the training after this long (0: no)"
+    )
     a = p.parse_args()
     from rnn_core.engine.job import TrainingJob
     from rnn_core.engine.memory import data_bytes, estimate
@@ -87,10 +90,16 @@ def main() -> int:
     job.start()
     sampler = threading.Thread(target=sample)
     sampler.start()
-    snap = job.wait()
+    snap = job.wait(a.max_seconds or None)
+    if snap.active:  # the peak comes with the data and the first batches: enough seen
+        job.stop()
+        snap = job.wait()
     sampler.join()
     server_after = memory_mb()
-    print(f"{a.preset}, {a.epochs} epoch(s): {snap.state} in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{a.preset}, {a.epochs} epoch(s): {snap.state} in {time.perf_counter() - t0:.1f} s"
+        + (f", stopped at epoch {snap.epoch} batch {snap.batch}" if snap.stopped_early else "")
+    )
     print(f"training child: peak private {peak['RssAnon']:.0f} MB, peak RSS {peak['VmRSS']:.0f} MB")
     print(
         f"estimate: {need / 2**20:.0f} MB (data arrays {data_bytes(data) / 2**20:.0f} MB, "
