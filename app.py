@@ -4,8 +4,10 @@ import streamlit as st
 
 from pages._chrome import sidebar_chrome
 from pages._compat import keep_keras_state_between_reruns
+from rnn_core.engine.memory import protect_server
 
 keep_keras_state_between_reruns()
+protect_server()  # if memory runs out, the kernel kills a training, not this server
 st.set_page_config(page_title="RNN Lab", page_icon="🔁", layout="wide")
 
 PAGES = [

@@ -13,6 +13,7 @@ from rnn_core.charts import text as text_charts
 from rnn_core.data.corpus import MAX_BYTES, MAX_DISTINCT, MIN_CHARS, CorpusError, corpus_from_bytes
 from rnn_core.data.corpus import load_corpus as core_load_corpus
 from rnn_core.data.loaders import ENV_VAR, DataMissingError, data_status
+from rnn_core.engine.budgets import hosted
 
 SOURCES = {
     "nietzsche": "Nietzsche, *Beyond Good and Evil* (the Keras example; 600 k characters)",
@@ -56,15 +57,16 @@ def uploaded_corpus(lowercase: bool) -> Any:
 def nietzsche_corpus(lowercase: bool) -> Any:
     """Nietzsche from the data directory, Keras's cache or the Keras example's URL."""
     PAGE.start({"data_dir": os.environ.get(ENV_VAR, "")})
-    PAGE(
-        st.text_input,
-        "Data directory",
-        "data_dir",
-        placeholder="(none: Keras's cache, then download)",
-        help=f"Folder holding nietzsche.txt; default ${ENV_VAR}. Offline? Pick the Python "
-        "language reference instead: it ships with Python.",
-    )
-    data_dir = st.session_state.data_dir or None
+    if not hosted():  # a hosted server reads only the host's data directory
+        PAGE(
+            st.text_input,
+            "Data directory",
+            "data_dir",
+            placeholder="(none: Keras's cache, then download)",
+            help=f"Folder holding nietzsche.txt; default ${ENV_VAR}. Offline? Pick the Python "
+            "language reference instead: it ships with Python.",
+        )
+    data_dir = PAGE.get("data_dir") or None
     if not data_status(data_dir)["nietzsche.txt"]:
         st.caption("nietzsche.txt is not on this machine: it is downloaded (600 kB) on first use.")
     try:

@@ -20,6 +20,7 @@ from pages._form import Form, follow_in_address_bar, spec_from_link
 from pages._stop_form import patience_control, until_control, until_text, until_values
 from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
+from rnn_core.engine.budgets import hosted
 from rnn_core.presets import PRESETS
 from rnn_core.tasks import get_task
 
@@ -191,15 +192,22 @@ def spec_from_widgets(task_name: str) -> RunSpec:
 
 
 def data_dir_setting(task: Any) -> None:
-    """The data-directory setting and which of the task's files are present."""
-    PAGE(
-        st.text_input, "Data directory", "data_dir",
-        placeholder="(none: Keras's cache, then download)",
-        help=f"Folder with the Keras-format files; default: ${ENV_VAR}. Fill it offline with "
-        "`python -m rnn_core fetch --data-dir DIR`.",
-    )  # fmt: skip
+    """The data-directory setting and which of the task's files are present.
+
+    A hosted server shows no box (visitors must not point it at arbitrary paths): it reads the
+    host's ``$RNN_LAB_DATA_DIR`` and Keras's cache only.
+    """
+    if not hosted():
+        PAGE(
+            st.text_input, "Data directory", "data_dir",
+            placeholder="(none: Keras's cache, then download)",
+            help=f"Folder with the Keras-format files; default: ${ENV_VAR}. Fill it offline "
+            "with `python -m rnn_core fetch --data-dir DIR`.",
+        )  # fmt: skip
     status = data_status(PAGE.get("data_dir") or None)
     where = status["data_dir"] or "no data directory"
+    if hosted():
+        where = "this server's data directory" if status["data_dir"] else "no data directory"
     files = " · ".join(f"`{f}` {'✓ found' if status[f] else '✗ missing'}" for f in task.files)
     missing = "" if all(status[f] for f in task.files) else (
         " — missing files are downloaded by Keras when you press Start (needs internet)."

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from rnn_core.charts import training as charts
+from rnn_core.engine.memory import ByteCache, cache_budget
 
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
 KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results
@@ -207,23 +208,28 @@ def live_panel(
     body()
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _cached_source(task: str, key: tuple, _cfg: Any) -> Any:
+_SOURCES = ByteCache(cache_budget())  # loaded sources of all sessions, bounded in bytes
+_TASK_DATA = ByteCache(cache_budget() // 4)  # generated data (addition), bounded in bytes
+
+
+def _cached_source(task: str, key: tuple, cfg: Any) -> Any:
     """The slow part of loading a task's data, once per source key for all sessions.
 
-    Sources hold read-only arrays, so sharing them cannot let a session change another's.
+    Sources hold read-only arrays, so sharing them cannot let a session change another's. The
+    cache is bounded in bytes and emptied when a training waits for memory.
     """
     from rnn_core.tasks import get_task
 
-    return get_task(task).load_source(_cfg)
+    return _SOURCES.get((task, key), lambda: get_task(task).load_source(cfg))
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
 def _cached_task_data(task: str, cfg: Any) -> Any:
-    """Data of a task without a shared source (addition); st.cache_data hands out copies."""
+    """Data of a task without a shared source (addition); each session gets its own copy."""
+    import copy
+
     from rnn_core.tasks import get_task
 
-    return get_task(task).make_data(cfg)
+    return copy.deepcopy(_TASK_DATA.get((task, cfg), lambda: get_task(task).make_data(cfg)))
 
 
 def show_missing_data(exc: Any) -> None:

@@ -116,10 +116,14 @@ def start_run(
 
 
 def _new_job(model: Any, task: Task, data: Any, spec: RunSpec, in_process: bool) -> Any:
-    """The engine's job for this model and data."""
+    """The engine's job for this model and data, with its training's memory estimate."""
+    from rnn_core.engine.memory import estimate
     from rnn_core.engine.process import new_job
 
-    return new_job(model, task.info.name, data, spec.train, in_process=in_process)
+    job = new_job(model, task.info.name, data, spec.train, in_process=in_process)
+    params = int(model.count_params())
+    job.memory_need = estimate(task.info.name, data, spec.model, spec.train, params)
+    return job
 
 
 def _pretrained_run(

@@ -191,12 +191,12 @@ def test_slot_pool_is_fifo_under_contention() -> None:
     gate = threading.Event()
 
     def worker(i: int) -> None:
-        assert pool.acquire(i, threading.Event(), lambda p: None)
+        assert pool.acquire(i, threading.Event(), lambda *_: None)
         order.append(i)
         gate.wait(0.05)
         pool.release()
 
-    assert pool.acquire("holder", threading.Event(), lambda p: None)
+    assert pool.acquire("holder", threading.Event(), lambda *_: None)
     threads = []
     for i in range(4):
         t = threading.Thread(target=worker, args=(i,))

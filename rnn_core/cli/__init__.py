@@ -140,7 +140,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             time.sleep(0.2)
             snap = job.snapshot()
             if snap.state == "queued":
-                _log(f"waiting for a training slot (position {snap.queue_position})")
+                why = snap.queue_reason or "waiting for a training slot"
+                _log(f"{why} (position {snap.queue_position})")
             for log in snap.epoch_logs[shown:]:  # validation scores only: no test set here
                 metrics = "  ".join(f"{k} {v:.4f}" for k, v in log.items() if k != "epoch")
                 _log(f"epoch {int(log['epoch'])}/{snap.epochs_target}  {metrics}")

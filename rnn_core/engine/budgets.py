@@ -1,8 +1,9 @@
 """Budgets for hosted use: maxima on model and data sizes, checked before any training starts.
 
-A budget comes from, in rising priority: the defaults below (generous, for a laptop), a
-mapping such as the ``[budgets]`` table of ``.streamlit/secrets.toml``, and environment
-variables ``RNN_LAB_MAX_UNITS`` and so on. The CLI and the pages check the same budget.
+A budget comes from, in rising priority: the defaults below (generous, for a laptop; class-safe
+:data:`HOSTED` ones when :func:`hosted`), a mapping such as the ``[budgets]`` table of
+``.streamlit/secrets.toml``, and environment variables ``RNN_LAB_MAX_UNITS`` and so on. The CLI
+and the pages check the same budget.
 """
 
 from __future__ import annotations
@@ -10,9 +11,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "RNN_LAB_"
+HOSTED_ENV = "RNN_LAB_HOSTED"  # 1: a shared server for visitors; 0: never, whatever the host
+CLOUD_CHECKOUT = Path("/mount/src")  # where Community Cloud clones the app's repository
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def hosted(environ: Mapping[str, str] | None = None, root: Path = _ROOT) -> bool:
+    """True on Streamlit Community Cloud or with ``RNN_LAB_HOSTED=1`` (``0`` turns it off).
+
+    Community Cloud documents no flag of its own; its containers are recognised by two marks
+    apps rely on: the repository checked out under ``/mount/src`` and ``HOSTNAME=streamlit``.
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(HOSTED_ENV, "").strip().lower()
+    if raw:
+        return raw not in ("0", "false", "no", "off")
+    return environ.get("HOSTNAME") == "streamlit" or CLOUD_CHECKOUT in root.parents
 
 
 class BudgetError(ValueError):
@@ -32,10 +50,15 @@ class Budget:
 
     @classmethod
     def from_sources(
-        cls, mapping: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        mapping: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        is_hosted: bool | None = None,
     ) -> Budget:
-        """Defaults, then ``mapping`` (e.g. secrets), then ``RNN_LAB_MAX_*`` variables."""
+        """Defaults (:data:`HOSTED` when hosted), then ``mapping`` (e.g. secrets), then
+        ``RNN_LAB_MAX_*`` variables. ``is_hosted`` None asks :func:`hosted`."""
         environ = os.environ if environ is None else environ
+        base = HOSTED if (hosted(environ) if is_hosted is None else is_hosted) else cls()
         values: dict[str, int] = {}
         for f in fields(cls):
             raw: Any = (mapping or {}).get(f.name)
@@ -52,11 +75,21 @@ class Budget:
             if value < 1:
                 raise BudgetError(f"{source} must be at least 1, got {value}")
             values[f.name] = value
-        return replace(cls(), **values)
+        return replace(base, **values)
 
     def source(self, name: str) -> str:
         """Where a limit is set, for messages: the environment variable to change."""
         return ENV_PREFIX + name.upper()
+
+
+HOSTED = Budget(
+    max_units=256,
+    max_layers=2,
+    max_epochs=50,
+    max_train_size=60_000,
+    max_maxlen=500,
+    max_corpus_chars=1_000_000,
+)  # class-safe defaults of a hosted server: every run's child stays well under 1 GB
 
 
 def _limits(spec: Any) -> list[tuple[str, str, int]]:

@@ -30,7 +30,7 @@ from rnn_core.engine.runner import (
     fit_model,
     make_dataset,
 )
-from rnn_core.engine.slots import DEFAULT_POOL, SlotPool
+from rnn_core.engine.slots import DEFAULT_POOL, MemoryRefused, SlotPool
 
 __all__ = [
     "STATES",
@@ -86,6 +86,7 @@ class TrainingJob:
         )
         self.checkpoint: bytes | None = None  # model bytes with optimizer state, from a runner
         self.released = False  # True once release() dropped the data (and maybe the model)
+        self.memory_need = 0  # estimated bytes of one training (memory.estimate); 0 = not known
         self._stop = StopSignal()
         self._thread: threading.Thread | None = None
         self._calls = 0
@@ -156,10 +157,21 @@ class TrainingJob:
         self.recorder.preload(epoch_logs, seconds, extras, batches)
 
     # ----- worker thread ------------------------------------------------------------------
+    def _child_pid(self) -> int | None:
+        """The pid of the process training this job now (None in a thread or between calls)."""
+        return getattr(getattr(self.runner, "process", None), "pid", None)
+
     def _run(self, target: int) -> None:
         """One training call: wait for a slot, hand the call to the runner, publish the end."""
         stop = self._stop  # this call's flag
-        if not self.pool.acquire(self, stop, self.recorder.queue_position):
+        try:
+            admitted = self.pool.acquire(
+                self, stop, self.recorder.queue_position, self.memory_need, self._child_pid
+            )
+        except MemoryRefused as exc:  # could never fit: a readable failed run, nothing trained
+            self.recorder.end(error=f"Not started: {exc}")
+            return
+        if not admitted:
             self.recorder.end(stopped_early=True)  # left the queue: nothing trained
             return
         started = time.perf_counter()
@@ -178,6 +190,6 @@ class TrainingJob:
         except Exception as exc:  # a failure ends this run with a readable message
             outcome = Outcome(error=f"{type(exc).__name__}: {exc}")
         finally:
-            self.pool.release()
+            self.pool.release(self)
         spent = time.perf_counter() - started
         self.recorder.end(outcome.stopped, outcome.error, spent, outcome.reason)

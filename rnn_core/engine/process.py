@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from rnn_core.config import TrainConfig
+from rnn_core.engine import memory
 from rnn_core.engine.job import TrainingJob
 from rnn_core.engine.recorder import Recorder
 from rnn_core.engine.runner import Outcome, Runner, RunRequest, StopSignal, ThreadRunner
@@ -68,6 +69,7 @@ def spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
         "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
+    env |= memory.child_env()  # TensorFlow threads: its slot's share of the cores
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by the runner
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnn_core.engine.worker", *(["--spare"] if spare else [])],
@@ -77,6 +79,7 @@ def spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
         env=env,
         cwd=_ROOT,
     )
+    memory.set_oom_score(proc.pid)  # the kernel kills a training before the server
     return proc, errors
 
 

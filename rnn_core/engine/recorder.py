@@ -33,6 +33,7 @@ class Snapshot:
     eta_seconds: float = 0.0  # estimated time to the end of this call
     train_seconds: float = 0.0  # wall time spent inside fit, summed over calls
     queue_position: int = 0  # 1 = next in line; 0 when not queued
+    queue_reason: str = ""  # why the queue waits, e.g. "waiting for memory: 2 runs are training"
     stopped_early: bool = False  # True when Stop ended the call before its last epoch
     stop_reason: str = ""  # why the call ended on its own: "stopped at epoch 4: val_… ≥ 0.99"
     error: str = ""  # readable failure text when state == "failed"
@@ -113,16 +114,16 @@ class Recorder:
             self._rate = 0.0
         return target
 
-    def queue_position(self, position: int) -> None:
-        """Publish the place in the slot queue (1 = next in line)."""
+    def queue_position(self, position: int, reason: str = "") -> None:
+        """Publish the place in the slot queue (1 = next in line) and why it waits."""
         with self.lock:
-            if self._snap.queue_position != position:
-                self._publish(queue_position=position)
+            if (self._snap.queue_position, self._snap.queue_reason) != (position, reason):
+                self._publish(queue_position=position, queue_reason=reason)
 
     def running(self) -> int:
         """Leave the queue and start training; the completed epochs the call starts from."""
         with self.lock:
-            self._publish(state="running", queue_position=0)
+            self._publish(state="running", queue_position=0, queue_reason="")
             initial = self._snap.epoch
         self._emit()
         return initial
@@ -148,6 +149,7 @@ class Recorder:
                 stop_reason="" if error else reason,
                 error=error,
                 queue_position=0,
+                queue_reason="",
                 eta_seconds=0.0,
                 train_seconds=self._snap.train_seconds + float(train_seconds),
             )

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+from rnn_core.engine import memory
 from rnn_core.engine.process import read_frame, write_frame
 
 
@@ -90,6 +91,7 @@ def main() -> int:
     """Entry point of the child process."""
     out = os.fdopen(os.dup(1), "wb")  # frames go to the real stdout ...
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
+    memory.child_setup()  # OOM killer's first choice; TF threads = this slot's share of cores
     if "--spare" in sys.argv:  # started ahead of need: pay the first-trace costs now
         _warm_up()
 
