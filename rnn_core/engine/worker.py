@@ -1,29 +1,47 @@
 """Child side of a :class:`~rnn_core.engine.process.ProcessRunner`: fit, stream progress.
 
-Run as ``python -m rnn_core.engine.worker [--spare]``. Imports TensorFlow first (a ``--spare``
-also fits a tiny model once, ahead of need), then reads one request frame on stdin (model bytes,
-task name, data, config, epochs), trains, and writes frames on stdout: ``epoch_begin``,
-``batch``, ``epoch_end`` (with the task's report and the weights), then ``done`` (with the
-final weights and the model bytes, optimizer state included) or ``failed``. A line on stdin
-(or stdin closing) asks it to stop after the current batch. Fit is driven by the same
-:class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a :class:`FrameSink`.
+Run as ``python -m rnn_core.engine.worker [--warm]``. Imports TensorFlow (with ``--warm`` also
+fits a tiny model once, ahead of need), says ``("ready",)`` and serves runs one after another:
+each ``("run", request)`` frame on stdin (model bytes, task name, data, config, epochs) is
+trained with Keras's state cleared and the run's seed set first, reporting frames on stdout:
+``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
+``done`` (with the final weights and the model bytes, optimizer state included) or ``failed``;
+then it frees the run and says ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
+the current run after its batch; end-of-file on stdin ends the process once idle. Fit is driven
+by the same :class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a
+:class:`FrameSink`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
-from rnn_core.engine.process import read_frame, write_frame
+from rnn_core.engine.pool import read_frame, write_frame
 
 
-def _watch_stdin(stream: IO[bytes], stop: threading.Event) -> None:
-    """Any line, or the parent going away, means stop."""
-    stream.readline()
-    stop.set()
+def _read_requests(stream: IO[bytes], runs: queue.Queue) -> None:
+    """Queue each ``run`` frame with a fresh stop flag; ``stop`` (or end-of-file) sets the flag
+    of the run read last, and end-of-file also queues None (the end)."""
+    stop = threading.Event()
+    try:
+        while True:
+            kind, *payload = read_frame(stream)
+            if kind == "run":
+                stop = threading.Event()
+                runs.put((payload[0], stop))
+            elif kind == "stop":
+                stop.set()
+    except (EOFError, OSError, ValueError):
+        stop.set()
+        runs.put(None)
 
 
 def _warm_up() -> None:
@@ -64,11 +82,19 @@ class FrameSink:
 
 
 def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Event) -> None:
-    """Train as the request says, reporting through ``send(kind, *payload)``."""
+    """Train as the request says, reporting through ``send(kind, *payload)``.
+
+    Keras's global state is cleared and the random seeds are set from the run's config first,
+    so a run in a reused worker trains exactly as in a fresh one.
+    """
+    import keras
+
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(request["cfg"].seed)
     model = model_from_bytes(request["model"])
     task = get_task(request["task"])
     data = request["data"]
@@ -83,28 +109,44 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     send("done", stopped, model.get_weights(), model_bytes(model))
 
 
+def _free() -> None:
+    """Give a finished run's memory back: Keras's state, cycles, and glibc's free lists."""
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def main() -> int:
     """Entry point of the child process."""
     out = os.fdopen(os.dup(1), "wb")  # frames go to the real stdout ...
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
-    if "--spare" in sys.argv:  # started ahead of need: pay the first-trace costs now
-        _warm_up()
-
-    try:
-        request = read_frame(sys.stdin.buffer)
-    except EOFError:  # a spare worker whose server has gone: nothing to do
-        return 0
-    stop = threading.Event()
-    threading.Thread(target=_watch_stdin, args=(sys.stdin.buffer, stop), daemon=True).start()
+    runs: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=_read_requests, args=(sys.stdin.buffer, runs), daemon=True)
+    reader.start()
 
     def send(*message: Any) -> None:
         write_frame(out, message)
 
     try:
-        run(request, send, stop)
-    except Exception as exc:  # reported to the page as a failed run, not a crash
-        send("failed", f"{type(exc).__name__}: {exc}")
-    return 0
+        if "--warm" in sys.argv:  # started ahead of need: pay the first-trace costs now
+            _warm_up()
+        while True:
+            send("ready")
+            item = runs.get()
+            if item is None:  # the server closed our stdin: nothing more to do
+                return 0
+            request, stop = item
+            try:
+                run(request, send, stop)
+            except Exception as exc:  # reported to the page as a failed run, not a crash
+                send("failed", f"{type(exc).__name__}: {exc}")  # the pipe gone: ends below
+            del request, item
+            _free()
+    except (BrokenPipeError, OSError):  # the server stopped reading: it has gone or let us go
+        return 0
 
 
 if __name__ == "__main__":
