@@ -3,7 +3,7 @@
 Run as ``python -m rnn_core.engine.worker [--warm]``. Imports TensorFlow (with ``--warm`` also
 fits a tiny model once, ahead of need), says ``("ready",)`` and serves runs one after another:
 each ``("run", request)`` frame on stdin (model bytes, task name, data, config, epochs) is
-trained with Keras's state cleared and the run's seed set first, reporting frames on stdout:
+trained from a fresh process's Keras and TensorFlow state, reporting frames on stdout:
 ``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
 ``done`` (with the final weights and the model bytes, optimizer state included) or ``failed``;
 then it frees the run and says ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
@@ -59,6 +59,27 @@ def _warm_up() -> None:
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"], jit_compile=False)
     x, y = np.zeros((8, 4), "int32"), np.zeros((8, 1), "float32")
     model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0)
+    _warm_run()
+
+
+def _warm_run() -> None:
+    """One tiny addition run through :func:`run` itself (model bytes, task, tf.data, report)."""
+    from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+    from rnn_core.export import model_bytes
+    from rnn_core.tasks import get_task
+
+    cfg = TrainConfig(epochs=1, batch_size=16, publish_every=1)
+    spec = RunSpec(
+        task="addition",
+        data=AdditionConfig(digits=1, train_size=40, test_size=10),
+        model=ModelConfig(cell="LSTM", units=4),
+        train=cfg,
+    )
+    task = get_task(spec.task)
+    data = task.make_data(spec.data)
+    model = model_bytes(task.build(spec, data))
+    request = {"task": spec.task, "data": data, "cfg": cfg, "call": 1, "initial": 0}
+    run(request | {"target": 1, "model": model}, lambda *message: None, threading.Event())
 
 
 class FrameSink:
@@ -84,17 +105,14 @@ class FrameSink:
 def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Event) -> None:
     """Train as the request says, reporting through ``send(kind, *payload)``.
 
-    Keras's global state is cleared and the random seeds are set from the run's config first,
-    so a run in a reused worker trains exactly as in a fresh one.
+    The process's Keras and TensorFlow state is first made that of a fresh worker
+    (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one.
     """
-    import keras
-
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(request["cfg"].seed)
+    _reset_state()
     model = model_from_bytes(request["model"])
     task = get_task(request["task"])
     data = request["data"]
@@ -107,6 +125,20 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     except StopRequested:
         stopped = True
     send("done", stopped, model.get_weights(), model_bytes(model))
+
+
+def _reset_state() -> None:
+    """Keras's global state cleared and no global TensorFlow seed, as in a fresh process.
+
+    Randomness stays per model: each layer's initializers and dropout carry their own seed and
+    the shuffle its own op seed (:func:`~rnn_core.engine.runner.make_dataset`); a global seed,
+    being process-wide, would change the shuffle order of every later run here.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.backend.clear_session(free_memory=False)
+    tf.random.set_seed(None)
 
 
 def _free() -> None:
@@ -150,4 +182,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # no interpreter teardown (seconds with TensorFlow loaded): gone at once
