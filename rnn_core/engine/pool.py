@@ -195,7 +195,10 @@ class Worker:
         """
         timer = threading.Timer(timeout, kill_worker, args=(self.proc,))
         timer.daemon = True
-        timer.start()
+        try:
+            timer.start()
+        except RuntimeError:  # the interpreter is exiting: no new threads, no new workers
+            return False
         try:
             while True:
                 if read_frame(self.proc.stdout) == ("ready",):
@@ -209,6 +212,14 @@ class Worker:
         """End the worker: close its pipes (it exits on end-of-file), reap it, close its files."""
         close_worker(self.proc)
         self.errors.close()
+
+
+def _in_background(fn: Any, *args: Any) -> None:
+    """Run ``fn(*args)`` in a daemon thread; here and now if the interpreter is exiting."""
+    try:
+        threading.Thread(target=fn, args=args, daemon=True).start()
+    except RuntimeError:  # can't create new thread at interpreter shutdown
+        fn(*args)
 
 
 def kill_worker(proc: subprocess.Popen) -> None:
@@ -302,7 +313,7 @@ class WorkerPool:
             else:
                 self.owned.discard(worker)
         if keep:
-            threading.Thread(target=self._settle, args=(worker,), daemon=True).start()
+            _in_background(self._settle, worker)
         else:
             self._retire([worker])
 
@@ -324,7 +335,7 @@ class WorkerPool:
         with self._cond:
             self.retired += len(workers)
         for worker in workers:
-            threading.Thread(target=worker.close, daemon=True).start()
+            _in_background(worker.close)
         self.warm()
 
     # ----- warming ------------------------------------------------------------------------
@@ -335,7 +346,11 @@ class WorkerPool:
                 return
             self._filling = True
             self._hook()
-        threading.Thread(target=self._fill, daemon=True).start()
+        try:
+            threading.Thread(target=self._fill, daemon=True).start()
+        except RuntimeError:  # the interpreter is exiting: no new workers
+            with self._cond:
+                self._filling = False
 
     def _fill(self) -> None:
         """Spawn warm workers one at a time (so their imports do not share the CPU)."""

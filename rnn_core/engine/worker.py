@@ -27,9 +27,13 @@ from typing import IO, Any
 from rnn_core.engine.pool import read_frame, write_frame
 
 
-def _read_requests(stream: IO[bytes], runs: queue.Queue) -> None:
+def _read_requests(stream: IO[bytes], runs: queue.Queue, busy: threading.Event) -> None:
     """Queue each ``run`` frame with a fresh stop flag; ``stop`` (or end-of-file) sets the flag
-    of the run read last, and end-of-file also queues None (the end)."""
+    of the run read last, and end-of-file also queues None (the end).
+
+    End-of-file while no run is queued or training (the server has gone, or let this worker
+    go) ends the process at once, even in the middle of its warm-up.
+    """
     stop = threading.Event()
     try:
         while True:
@@ -41,6 +45,8 @@ def _read_requests(stream: IO[bytes], runs: queue.Queue) -> None:
                 stop.set()
     except (EOFError, OSError, ValueError):
         stop.set()
+        if runs.empty() and not busy.is_set():
+            os._exit(0)
         runs.put(None)
 
 
@@ -158,7 +164,10 @@ def main() -> int:
     out = os.fdopen(os.dup(1), "wb")  # frames go to the real stdout ...
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
     runs: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=_read_requests, args=(sys.stdin.buffer, runs), daemon=True)
+    busy = threading.Event()  # set while a run is taken from the queue and not yet done
+    reader = threading.Thread(
+        target=_read_requests, args=(sys.stdin.buffer, runs, busy), daemon=True
+    )
     reader.start()
 
     def send(*message: Any) -> None:
@@ -173,6 +182,7 @@ def main() -> int:
             item = runs.get()
             if item is None:  # the server closed our stdin: nothing more to do
                 return 0
+            busy.set()
             request, stop = item
             try:
                 run(request, send, stop)
@@ -180,6 +190,7 @@ def main() -> int:
                 send("failed", f"{type(exc).__name__}: {exc}")  # the pipe gone: ends below
             del request, item
             _free()
+            busy.clear()
     except (BrokenPipeError, OSError):  # the server stopped reading: it has gone or let us go
         return 0
 
