@@ -5,6 +5,7 @@ import streamlit as st
 from pages._chrome import sidebar_chrome
 from pages._compat import keep_keras_state_between_reruns
 from rnn_core.engine.memory import protect_server
+from rnn_core.engine.pool import warm_workers
 
 keep_keras_state_between_reruns()
 protect_server()  # if memory runs out, the kernel kills a training, not this server
@@ -22,3 +23,4 @@ LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop butto
 page = st.navigation(PAGES)
 sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
 page.run()
+warm_workers()  # after the first page is drawn: training workers import TensorFlow meanwhile

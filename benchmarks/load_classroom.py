@@ -7,7 +7,7 @@ queue positions each one saw, the wall time to finish, the server's peak RSS, th
 the server process itself used (drawing every session's live panel) and any error text.
 It also watches the server's training child processes (how many at once, when each ran): the
 browsers' times include their own drawing, which on one shared 2-core machine lags behind.
-A spare worker waiting for the next training (see rnn_core/engine/process.py) counts too.
+An idle warm worker waiting for the next training (see rnn_core/engine/pool.py) counts too.
 
 Usage: python benchmarks/load_classroom.py [--sessions 8 --slots 2 --timeout 600]
 """

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+
+# no warm training workers in test processes (an AppTest of app.py would start them); tests of
+# the pool make their own, and a browser test's server gets this too unless the test sets it
+os.environ.setdefault("RNN_LAB_WARM_WORKERS", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

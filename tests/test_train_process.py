@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from rnn_core.engine.job import TrainingJob
-from rnn_core.engine.process import ProcessRunner, new_job, read_frame, write_frame
+from rnn_core.engine.pool import Worker, read_frame, write_frame
+from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.runner import Outcome, StopSignal, ThreadRunner
 from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
@@ -64,11 +65,11 @@ def test_relay_uses_the_childs_batch_times_not_the_arrival_times(tiny_run) -> No
         write_frame(stream, ("batch", b, {"loss": 1.0}, 0.25))  # each batch took 0.25 s
     write_frame(stream, ("done", False, job.model.get_weights(), b"checkpoint"))
     stream.seek(0)
-    proc = SimpleNamespace(stdin=io.BytesIO(), stdout=stream)
+    worker = SimpleNamespace(proc=SimpleNamespace(stdin=io.BytesIO(), stdout=stream))
     recorder = job.recorder
     recorder.queue(1)
     recorder.running()
-    outcome = job.runner.relay(proc, {"task": "addition"}, job.model, recorder, StopSignal())
+    outcome = job.runner.relay(worker, 1, ("run", {}), job.model, recorder, StopSignal())
     assert outcome == Outcome(stopped=False, checkpoint=b"checkpoint")
     rate = job.snapshot().samples_per_sec
     assert rate == pytest.approx(job.cfg.batch_size / 0.25, rel=0.01)
@@ -129,25 +130,6 @@ def test_new_job_picks_the_process_unless_told_otherwise(tiny_run, monkeypatch) 
     assert new_job(model, "addition", data, spec.train, runner=given).runner is given
 
 
-def test_a_spare_worker_is_taken_and_can_be_turned_off(monkeypatch) -> None:
-    from rnn_core.engine import process as train_process
-
-    monkeypatch.setattr(train_process, "_standby", None)
-    monkeypatch.setenv("RNN_LAB_SPARE_WORKER", "1")
-    train_process.warm_up()
-    spare = train_process._standby
-    assert spare is not None and spare[0].poll() is None
-    taken = train_process.take_worker()
-    assert taken is spare and train_process._standby is None
-    taken[0].stdin.close()  # no work after all: the worker exits cleanly
-    assert taken[0].wait(120) == 0
-    taken[0].stdout.close()
-    taken[1].close()
-    monkeypatch.setenv("RNN_LAB_SPARE_WORKER", "0")
-    train_process.warm_up()
-    assert train_process._standby is None
-
-
 def test_stop_while_the_child_starts_ends_before_any_epoch(tiny_run) -> None:
     job, _ = _job(tiny_run, epochs=200)
     job.start()
@@ -162,20 +144,49 @@ def test_stop_while_the_child_starts_ends_before_any_epoch(tiny_run) -> None:
     assert job.runner.process is None  # the child was reaped
 
 
-def test_a_child_that_ignores_stop_is_killed_after_the_grace(monkeypatch) -> None:
+def test_a_child_that_ignores_stop_is_killed_after_the_grace(monkeypatch, tmp_path) -> None:
     import subprocess
     import sys
 
-    from rnn_core.engine import process as train_process
+    from rnn_core.engine import pool
 
-    monkeypatch.setattr(train_process, "STOP_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(pool, "STOP_GRACE_SECONDS", 0.5)
     hung = subprocess.Popen(  # reads nothing from stdin: deaf to "stop"
         [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE
     )
+    worker = Worker(hung, (tmp_path / "err").open("w+b"), cold=True)
     try:
-        train_process.stop_worker(hung)
+        worker.stop(worker.begin())
         assert hung.wait(20) == -signal.SIGKILL  # killed once the grace ran out
     finally:
         hung.kill()
         hung.wait(5)
         hung.stdin.close()
+        worker.errors.close()
+
+
+def test_a_late_stop_does_not_reach_the_workers_next_run(monkeypatch, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from rnn_core.engine import pool
+
+    monkeypatch.setattr(pool, "STOP_GRACE_SECONDS", 0.5)
+    idle = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.exit(len(sys.stdin.buffer.read()))"],
+        stdin=subprocess.PIPE,
+    )
+    worker = Worker(idle, (tmp_path / "err").open("w+b"), cold=True)
+    try:
+        first = worker.begin()
+        worker.end()  # the first run ended; its Stop listener fires late
+        worker.begin()  # the worker serves the next run now
+        worker.stop(first)
+        time.sleep(1.5)  # three graces: a kill timer would have fired
+        assert idle.poll() is None  # neither killed ...
+        idle.stdin.close()
+        assert idle.wait(20) == 0  # ... nor sent a byte (the exit code counts them)
+    finally:
+        idle.kill()
+        idle.wait(5)
+        worker.errors.close()

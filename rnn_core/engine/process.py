@@ -3,119 +3,31 @@
 Every ``fit`` of a new Keras model leaves 18-28 MB of TensorFlow tracing state behind in its
 process for good, and a fit holds Python's GIL for long stretches. A :class:`ProcessRunner`
 gives a :class:`~rnn_core.engine.job.TrainingJob` the same snapshots as the in-thread runner,
-but each training call spawns ``python -m rnn_core.engine.worker`` (or takes the warmed
-spare), sends it the model (``.keras`` bytes) and the task's data, and relays its progress to
-the job's recorder; the weights come back every epoch and at the end. So the serving process
-never fits (no growth), Stop works within one batch and, if the child hangs, by killing it,
-and an out-of-memory kill ends only that run.
+but each training call borrows a worker process from the warm pool
+(:mod:`rnn_core.engine.pool`: TensorFlow already imported there), sends it the model
+(``.keras`` bytes) and the task's data, and relays its progress to the job's recorder; the
+weights come back every epoch and at the end, and the worker goes back to the pool. So the
+serving process never fits (no growth), Stop works within one batch and, if the child hangs,
+by killing it, and an out-of-memory kill ends only that run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copyreg
 import os
 import pickle
-import subprocess
-import sys
-import tempfile
-import threading
-from pathlib import Path
-from types import MappingProxyType
-from typing import IO, Any
+from typing import Any
 
 from rnn_core.config import TrainConfig
 from rnn_core.engine import memory
 from rnn_core.engine.job import TrainingJob
+from rnn_core.engine.pool import POOL, Worker, WorkerPool, read_frame, write_frame
 from rnn_core.engine.recorder import Recorder
 from rnn_core.engine.runner import Outcome, Runner, RunRequest, StopSignal, ThreadRunner
 from rnn_core.export import model_bytes
 
-STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
-_ROOT = Path(__file__).resolve().parents[2]  # so ``-m rnn_core.engine.worker`` resolves
-
-
-def _read_only(mapping: dict) -> MappingProxyType:
-    """Unpickling side of a read-only mapping."""
-    return MappingProxyType(mapping)
-
-
-class _Pickler(pickle.Pickler):
-    """Pickles read-only mappings (the IMDB word index) as well as what pickle already can."""
-
-    dispatch_table = copyreg.dispatch_table.copy()
-    dispatch_table[MappingProxyType] = lambda m: (_read_only, (dict(m),))
-
-
-def write_frame(stream: IO[bytes], message: Any) -> None:
-    """Send one pickled message straight into the stream (no in-memory copy) and flush."""
-    _Pickler(stream, protocol=5).dump(message)
-    stream.flush()
-
-
-def read_frame(stream: IO[bytes]) -> Any:
-    """Receive one message, unpickled as it streams in; EOFError when the other side is gone."""
-    return pickle.load(stream)
-
-
-_standby: tuple[subprocess.Popen, IO[bytes]] | None = None  # a worker importing TF ahead
-_standby_lock = threading.Lock()
-
-
-def spawn_worker(spare: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
-    """Start ``python -m rnn_core.engine.worker``; it imports TensorFlow (a spare also warms it
-    up with a tiny fit), then waits on stdin."""
-    env = os.environ | {
-        "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-    }
-    env |= memory.child_env()  # TensorFlow threads: its slot's share of the cores
-    errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed by the runner
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rnn_core.engine.worker", *(["--spare"] if spare else [])],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        env=env,
-        cwd=_ROOT,
-    )
-    memory.set_oom_score(proc.pid)  # the kernel kills a training before the server
-    return proc, errors
-
-
-def warm_up() -> None:
-    """Have one worker process ready (TensorFlow imported) for the next training.
-
-    Off unless ``RNN_LAB_SPARE_WORKER=1``: with it on, one classroom load run ended 7/8 (a
-    finished run's page kept its queue button) and the cause is not known yet. Off, each
-    training starts its own worker, about 4.5 s later, and nothing waits in memory.
-    """
-    global _standby
-    if os.environ.get("RNN_LAB_SPARE_WORKER", "0") != "1":
-        return
-    with _standby_lock:
-        if _standby is None or _standby[0].poll() is not None:
-            _standby = spawn_worker(spare=True)
-
-
-def take_worker() -> tuple[subprocess.Popen, IO[bytes]]:
-    """The ready worker if there is one, else a new one.
-
-    A worker spends about 4.5 s importing TensorFlow; taken warm, a training starts at once.
-    The next spare is started when a training ends (:meth:`ProcessRunner.run`), not
-    now, so its import does not compete with this training for the CPU; it costs about
-    230 MB of private memory while it waits.
-    """
-    global _standby
-    with _standby_lock:
-        ready, _standby = _standby, None
-    if ready is None or ready[0].poll() is not None:
-        ready = spawn_worker()
-    return ready
-
 
 class ProcessRunner:
-    """Runs each training call in a child process (:mod:`rnn_core.engine.worker`).
+    """Runs each training call in a worker process (:mod:`rnn_core.engine.worker`) of a pool.
 
     ``task`` names the task in :data:`rnn_core.tasks.TASKS`: the child rebuilds the splits and
     the per-epoch report from ``data`` itself (``task.splits(data)``,
@@ -123,64 +35,82 @@ class ProcessRunner:
     optimizer state crosses calls in :attr:`Outcome.checkpoint` (model bytes).
     """
 
-    def __init__(self, task: str, data: Any) -> None:
-        """A runner for ``task``'s ``data``; no process starts before :meth:`run`."""
+    def __init__(self, task: str, data: Any, pool: WorkerPool | None = None) -> None:
+        """A runner for ``task``'s ``data`` on ``pool`` (default: the server's pool)."""
         self.task, self.data = task, data
-        self.process: subprocess.Popen | None = None  # the child training right now, if any
+        self.pool = pool if pool is not None else POOL
+        self.process: Any = None  # the child training right now (a Popen), if any
+        self.worker_pid: int | None = None  # pid of the worker of the last call
 
     def run(self, request: RunRequest, recorder: Recorder, stop: StopSignal) -> Outcome:
-        """Send the request to a worker, relay its frames to ``recorder`` until it ends.
+        """Send the request to a pool worker, relay its frames to ``recorder`` until it ends.
 
-        Stop (also pressed while the child starts) is forwarded at once; a child still
-        running :data:`STOP_GRACE_SECONDS` later is killed. A child that dies without
-        reporting fails the call with its exit reason, unless Stop had asked it to end.
+        Stop (also pressed while the worker starts) is forwarded at once; a worker still
+        running :data:`~rnn_core.engine.pool.STOP_GRACE_SECONDS` later is killed. A worker
+        that dies without reporting fails the call with its exit reason, unless Stop had asked
+        it to end; one that was lent idle and died before its first frame is replaced once.
         """
         if self.data is None:
             raise RuntimeError("this runner's data was released")
-        message = {
-            "task": self.task,
-            "data": self.data,
-            "cfg": request.cfg,
-            "call": request.call,
-            "initial": request.initial,
-            "target": request.target,
-            "model": request.checkpoint or model_bytes(request.model),
-        }
-        proc, errors = take_worker()
-        with errors:
-            self.process = proc
+        message = (
+            "run",
+            {
+                "task": self.task,
+                "data": self.data,
+                "cfg": request.cfg,
+                "call": request.call,
+                "initial": request.initial,
+                "target": request.target,
+                "model": request.checkpoint or model_bytes(request.model),
+            },
+        )
+        retry = True  # a pooled worker that died while idle is replaced once
+        while True:
+            worker = self.pool.take(stop)
+            if worker is None:  # Stop while waiting for a worker: nothing trained
+                return Outcome(stopped=True)
+            lease, offset = worker.begin(), worker.stderr_size()
+            self.process, self.worker_pid = worker.proc, worker.pid
+            heard: list[bool] = []
             outcome = None
             try:
-                outcome = self.relay(proc, message, request.model, recorder, stop)
+                outcome = self.relay(worker, lease, message, request.model, recorder, stop, heard)
+                if outcome is None and not stop.is_set():
+                    code = worker.exit_code()  # it closed its pipe: its exit code explains
+                    if retry and not worker.cold and not heard:
+                        retry = False
+                        continue  # it died while idle: once more, with another worker
+                    raise RuntimeError(exit_text(code, worker.stderr_since(offset)))
             finally:
                 self.process = None
-                close_worker(proc)  # at most 2 processes per 2 slots; its exit code explains
-                warm_up()  # a spare for the next training, importing while nobody waits
-            if outcome is None:
-                if stop.is_set():  # killed after Stop: keep the last epoch's weights
-                    return Outcome(stopped=True)
-                errors.seek(0)
-                raise RuntimeError(exit_text(proc.returncode, errors.read()))
-        return outcome
+                self.pool.give_back(worker, outcome is not None and not outcome.error)
+            return outcome if outcome is not None else Outcome(stopped=True)
 
     def relay(
         self,
-        proc: Any,
-        message: dict[str, Any],
+        worker: Worker,
+        lease: int,
+        message: Any,
         model: Any,
         recorder: Recorder,
         stop: StopSignal,
+        heard: list[bool] | None = None,
     ) -> Outcome | None:
-        """Write ``message`` to the child, then turn its frames into the recorder's events.
+        """Write ``message`` to the worker, then turn its frames into the recorder's events.
 
         Sets ``model``'s weights to the child's after every epoch and at the end; None when
-        the child died without a last word.
+        the child died without a last word. Appends to ``heard`` once a frame of this run came.
         """
+        proc = worker.proc
+        heard = [] if heard is None else heard
         try:
             write_frame(proc.stdin, message)
-            with stop.listening(lambda: stop_worker(proc)):
+            with stop.listening(lambda: worker.stop(lease)):
                 while True:
                     kind, *payload = read_frame(proc.stdout)
+                    if kind == "ready":  # a fresh worker's word before it reads the request
+                        continue
+                    heard.append(True)
                     if kind == "epoch_begin":
                         recorder.epoch_begin()
                     elif kind == "batch":
@@ -196,40 +126,12 @@ class ProcessRunner:
                         return Outcome(stopped=stopped, checkpoint=checkpoint, reason=reason)
                     elif kind == "failed":
                         return Outcome(error=payload[0])
-        except (EOFError, pickle.UnpicklingError, BrokenPipeError, OSError):
+        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
             return None  # the child died: its exit code says why
 
     def release(self) -> None:
         """Drop the data (the job can no longer train)."""
         self.data = None
-
-
-def stop_worker(proc: subprocess.Popen) -> None:
-    """Ask a worker to stop after its current batch; kill it if it has not within the grace."""
-    with contextlib.suppress(BrokenPipeError, OSError, ValueError):  # already gone
-        proc.stdin.write(b"stop\n")
-        proc.stdin.flush()
-    timer = threading.Timer(STOP_GRACE_SECONDS, kill_worker, args=(proc,))
-    timer.daemon = True
-    timer.start()
-
-
-def kill_worker(proc: subprocess.Popen) -> None:
-    """Kill a worker that is still running."""
-    if proc.poll() is None:
-        proc.kill()
-
-
-def close_worker(proc: subprocess.Popen) -> None:
-    """Close a worker's pipes and reap it (killed if it does not exit within the grace)."""
-    for stream in (proc.stdin, proc.stdout):
-        with contextlib.suppress(BrokenPipeError, OSError):
-            stream.close()
-    try:
-        proc.wait(timeout=STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def exit_text(code: int | None, stderr: bytes) -> str:
@@ -253,7 +155,7 @@ def new_job(
     in_process: bool = False,
     runner: Runner | None = None,
 ) -> TrainingJob:
-    """The job a caller should use: a child process per training unless ``in_process``.
+    """The job a caller should use: a pool worker process per training unless ``in_process``.
 
     ``RNN_LAB_TRAIN_IN_THREAD=1`` makes every job train in a thread of this process instead;
     ``runner`` overrides both. The job's splits and epoch report come from the task.

@@ -1,31 +1,55 @@
 """Child side of a :class:`~rnn_core.engine.process.ProcessRunner`: fit, stream progress.
 
-Run as ``python -m rnn_core.engine.worker [--spare]``. Imports TensorFlow first (a ``--spare``
-also fits a tiny model once, ahead of need), then reads one request frame on stdin (model bytes,
-task name, data, config, epochs), trains, and writes frames on stdout: ``epoch_begin``,
-``batch``, ``epoch_end`` (with the task's report and the weights), then ``done`` (with the
-final weights, the model bytes, optimizer state included, and why it stopped) or ``failed``.
-A line on stdin (or stdin closing) asks it to stop after the current batch. Fit is driven by
-the same :class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a
+Run as ``python -m rnn_core.engine.worker [--warm]``. Imports TensorFlow (with ``--warm`` also
+fits a tiny model once, ahead of need), says ``("ready",)`` and serves runs one after another:
+each ``("run", request)`` frame on stdin (model bytes, task name, data, config, epochs) is
+trained from a fresh process's Keras and TensorFlow state, reporting frames on stdout:
+``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
+``done`` (with the final weights, the model bytes, optimizer state included, and why it
+stopped) or ``failed``;
+then it frees the run and says ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
+the current run after its batch; end-of-file on stdin ends the process once idle. Fit is driven
+by the same :class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a
 :class:`FrameSink`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from rnn_core.engine import memory
-from rnn_core.engine.process import read_frame, write_frame
+from rnn_core.engine.pool import read_frame, write_frame
 
 
-def _watch_stdin(stream: IO[bytes], stop: threading.Event) -> None:
-    """Any line, or the parent going away, means stop."""
-    stream.readline()
-    stop.set()
+def _read_requests(stream: IO[bytes], runs: queue.Queue, busy: threading.Event) -> None:
+    """Queue each ``run`` frame with a fresh stop flag; ``stop`` (or end-of-file) sets the flag
+    of the run read last, and end-of-file also queues None (the end).
+
+    End-of-file while no run is queued or training (the server has gone, or let this worker
+    go) ends the process at once, even in the middle of its warm-up.
+    """
+    stop = threading.Event()
+    try:
+        while True:
+            kind, *payload = read_frame(stream)
+            if kind == "run":
+                stop = threading.Event()
+                runs.put((payload[0], stop))
+            elif kind == "stop":
+                stop.set()
+    except (EOFError, OSError, ValueError):
+        stop.set()
+        if runs.empty() and not busy.is_set():
+            os._exit(0)
+        runs.put(None)
 
 
 def _warm_up() -> None:
@@ -43,6 +67,27 @@ def _warm_up() -> None:
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"], jit_compile=False)
     x, y = np.zeros((8, 4), "int32"), np.zeros((8, 1), "float32")
     model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0)
+    _warm_run()
+
+
+def _warm_run() -> None:
+    """One tiny addition run through :func:`run` itself (model bytes, task, tf.data, report)."""
+    from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+    from rnn_core.export import model_bytes
+    from rnn_core.tasks import get_task
+
+    cfg = TrainConfig(epochs=1, batch_size=16, publish_every=1)
+    spec = RunSpec(
+        task="addition",
+        data=AdditionConfig(digits=1, train_size=40, test_size=10),
+        model=ModelConfig(cell="LSTM", units=4),
+        train=cfg,
+    )
+    task = get_task(spec.task)
+    data = task.make_data(spec.data)
+    model = model_bytes(task.build(spec, data))
+    request = {"task": spec.task, "data": data, "cfg": cfg, "call": 1, "initial": 0}
+    run(request | {"target": 1, "model": model}, lambda *message: None, threading.Event())
 
 
 class FrameSink:
@@ -66,12 +111,17 @@ class FrameSink:
 
 
 def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Event) -> None:
-    """Train as the request says, reporting through ``send(kind, *payload)``."""
+    """Train as the request says, reporting through ``send(kind, *payload)``.
+
+    The process's Keras and TensorFlow state is first made that of a fresh worker
+    (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one.
+    """
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.engine.stopping import StopRule
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
+    _reset_state()
     model = model_from_bytes(request["model"])
     task = get_task(request["task"])
     data = request["data"]
@@ -87,30 +137,70 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     send("done", stopped, model.get_weights(), model_bytes(model), callback.reason)
 
 
+def _reset_state() -> None:
+    """Keras's global state cleared and no global TensorFlow seed, as in a fresh process.
+
+    Randomness stays per model: each layer's initializers and dropout carry their own seed and
+    the shuffle its own op seed (:func:`~rnn_core.engine.runner.make_dataset`); a global seed,
+    being process-wide, would change the shuffle order of every later run here.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.backend.clear_session(free_memory=False)
+    tf.random.set_seed(None)
+
+
+def _free() -> None:
+    """Give a finished run's memory back (Keras's state, cycles, glibc's free lists), then
+    freeze what is left, so the next collection does not walk TensorFlow's objects again."""
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    gc.freeze()
+
+
 def main() -> int:
     """Entry point of the child process."""
     out = os.fdopen(os.dup(1), "wb")  # frames go to the real stdout ...
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
     memory.child_setup()  # OOM killer's first choice; TF threads = this slot's share of cores
-    if "--spare" in sys.argv:  # started ahead of need: pay the first-trace costs now
-        _warm_up()
-
-    try:
-        request = read_frame(sys.stdin.buffer)
-    except EOFError:  # a spare worker whose server has gone: nothing to do
-        return 0
-    stop = threading.Event()
-    threading.Thread(target=_watch_stdin, args=(sys.stdin.buffer, stop), daemon=True).start()
+    runs: queue.Queue = queue.Queue()
+    busy = threading.Event()  # set while a run is taken from the queue and not yet done
+    reader = threading.Thread(
+        target=_read_requests, args=(sys.stdin.buffer, runs, busy), daemon=True
+    )
+    reader.start()
 
     def send(*message: Any) -> None:
         write_frame(out, message)
 
     try:
-        run(request, send, stop)
-    except Exception as exc:  # reported to the page as a failed run, not a crash
-        send("failed", f"{type(exc).__name__}: {exc}")
-    return 0
+        if "--warm" in sys.argv:  # started ahead of need: pay the first-trace costs now
+            _warm_up()
+            _free()
+        while True:
+            send("ready")
+            item = runs.get()
+            if item is None:  # the server closed our stdin: nothing more to do
+                return 0
+            busy.set()
+            request, stop = item
+            try:
+                run(request, send, stop)
+            except Exception as exc:  # reported to the page as a failed run, not a crash
+                send("failed", f"{type(exc).__name__}: {exc}")  # the pipe gone: ends below
+            del request, item
+            _free()
+            busy.clear()
+    except (BrokenPipeError, OSError):  # the server stopped reading: it has gone or let us go
+        return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # no interpreter teardown (seconds with TensorFlow loaded): gone at once

@@ -1,0 +1,82 @@
+"""Start -> first live progress in Chromium, runs 1-5 of one session, with the warm worker pool.
+
+Starts a server, opens Home (the server starts its pool after this first page), waits
+``--first-after`` seconds, opens the Train page with a preset and presses Start ``--runs``
+times, each after the previous run ended. Each time is measured in the browser, from the click
+to the live panel's first "epoch 1/E · batch N" (N ≥ 1). Prints each run, the median of runs
+2 to the end, the training processes seen, and the machine load.
+
+Usage: python benchmarks/warm_start_browser.py [--preset addition-tiny --runs 5
+       --first-after 8 --workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import chromium_page, streamlit_server, training_children  # noqa: E402
+
+PROGRESS = re.compile(r"epoch 1/\d+ · batch [1-9]")  # the live panel's first batch count
+
+
+def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> dict[str, Any]:
+    """Drive one student's session; the figures and the worker pids seen per run."""
+    port = int(url.rsplit(":", 1)[1])
+    before = sorted(training_children(port))  # nothing yet: the pool starts after a page
+    page.goto(url)
+    page.get_by_role("heading", name="RNN Lab").wait_for(timeout=120_000)
+    t_home = time.perf_counter()
+    page.goto(f"{url}/train?preset={preset}")
+    page.get_by_text("Source reports:").wait_for(timeout=120_000)
+    page.wait_for_timeout(max(0.0, first_after - (time.perf_counter() - t_home)) * 1000)
+    firsts, pids = [], []
+    for _ in range(runs):
+        start = page.get_by_role("button", name="Start training", disabled=False)
+        start.wait_for(timeout=120_000)
+        t0 = time.perf_counter()
+        start.click()
+        page.get_by_text(PROGRESS).first.wait_for(timeout=300_000)
+        firsts.append(time.perf_counter() - t0)
+        pids.append(sorted(training_children(port)))
+        page.get_by_role("button", name="Train more").wait_for(timeout=300_000)
+        page.wait_for_timeout(1000)  # the student glances at the result
+    return {"before": before, "firsts": firsts, "pids": pids, "port": port}
+
+
+def main() -> int:
+    """Measure one session and print its figures."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--preset", default="addition-tiny")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--first-after", type=float, default=8.0, help="s from Home to run 1")
+    p.add_argument("--workers", default="2", help="RNN_LAB_WARM_WORKERS for the server")
+    a = p.parse_args()
+    with (
+        streamlit_server({"RNN_LAB_WARM_WORKERS": a.workers}) as url,
+        chromium_page(1300, 1400) as page,
+    ):
+        out = session(page, url, a.preset, a.runs, a.first_after)
+    for i, (t, pids) in enumerate(zip(out["firsts"], out["pids"], strict=True)):
+        print(f"run {i + 1}: Start -> first progress {t:.2f} s; worker processes {pids}")
+    later = out["firsts"][1:]
+    if later:
+        print(
+            f"first run {out['firsts'][0]:.2f} s; runs 2-{a.runs}: median "
+            f"{statistics.median(later):.2f} s (min {min(later):.2f}, max {max(later):.2f}); "
+            f"load {os.getloadavg()[0]:.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,409 @@
+"""Warm training workers: child processes with TensorFlow imported, reused for several runs.
+
+This module imports no TensorFlow, so a page can start the pool (:func:`warm_workers`) without
+the server importing it. A :class:`WorkerPool` owns up to :func:`pool_size` worker processes
+(``python -m rnn_core.engine.worker``). Each is spawned by :func:`spawn_worker`, fits a tiny model
+once while nobody waits, and then serves one run at a time: :meth:`WorkerPool.take` lends an idle
+one (or starts a fresh one), :meth:`WorkerPool.give_back` keeps it for the next run once it has
+cleaned up, unless it failed, died, served ``max_runs`` runs or holds more than ``max_private_mb``
+of private memory: then it ends and a new one warms up in the background (like
+``max_tasks_per_child``). A worker whose server goes away reads end-of-file on its stdin and
+exits, so none outlives the server, even one killed outright.
+
+Frames both ways are pickles on the worker's stdin/stdout: ``("run", request)`` and
+``("stop",)`` in; ``("ready",)`` (waiting for a request), then per run ``epoch_begin``,
+``batch``, ``epoch_end``, ``done`` or ``failed`` out (see :mod:`rnn_core.engine.worker`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import copyreg
+import itertools
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Any
+
+STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
+READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run is ended
+DEFAULT_MAX_RUNS = 10  # runs one worker serves before it is replaced
+DEFAULT_MAX_PRIVATE_MB = 600.0  # private memory above which an idle worker is replaced
+_ROOT = Path(__file__).resolve().parents[2]  # so ``-m rnn_core.engine.worker`` resolves
+
+
+def _read_only(mapping: dict) -> MappingProxyType:
+    """Unpickling side of a read-only mapping."""
+    return MappingProxyType(mapping)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles read-only mappings (the IMDB word index) as well as what pickle already can."""
+
+    dispatch_table = copyreg.dispatch_table.copy()
+    dispatch_table[MappingProxyType] = lambda m: (_read_only, (dict(m),))
+
+
+def write_frame(stream: IO[bytes], message: Any) -> None:
+    """Send one pickled message straight into the stream (no in-memory copy) and flush."""
+    _Pickler(stream, protocol=5).dump(message)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """Receive one message, unpickled as it streams in; EOFError when the other side is gone."""
+    return pickle.load(stream)
+
+
+def spawn_worker(warm: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
+    """Start ``python -m rnn_core.engine.worker``: it imports TensorFlow (with ``warm``, also
+    fits a tiny model once), says ``ready`` and waits on stdin. Returns it and its stderr file."""
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+    }
+    env |= memory.child_env()  # TensorFlow threads: its slot's share of the cores
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed with it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnn_core.engine.worker", *(["--warm"] if warm else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        env=env,
+        cwd=_ROOT,
+    )
+    memory.set_oom_score(proc.pid)  # the kernel kills a training before the server
+    return proc, errors
+
+
+def private_mb(pid: int) -> float:
+    """Private memory of a process (Private_Clean + Private_Dirty of its smaps_rollup), in MB;
+    0 when it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0.0
+    private = ("Private_Clean", "Private_Dirty")
+    kb = sum(int(ln.split()[1]) for ln in lines if ln.startswith(private))
+    return kb / 1024
+
+
+def admitted_workers() -> int:
+    """How many worker processes the server may keep: the training slots' cap, which is
+    min(CPU quota, what memory allows) unless ``RNN_LAB_MAX_TRAININGS`` sets it
+    (:func:`rnn_core.engine.slots.default_capacity`)."""
+    from rnn_core.engine.slots import DEFAULT_POOL
+
+    return DEFAULT_POOL.capacity
+
+
+def configured_workers() -> int:
+    """``RNN_LAB_WARM_WORKERS`` (default 2; 0 turns warm workers off)."""
+    return max(0, int(os.environ.get("RNN_LAB_WARM_WORKERS", "2")))
+
+
+def pool_size() -> int:
+    """Warm workers to keep: min(configured, admitted); 0 when training runs in threads."""
+    if os.environ.get("RNN_LAB_TRAIN_IN_THREAD") == "1":
+        return 0
+    return min(configured_workers(), admitted_workers())
+
+
+class Worker:
+    """One worker process, its stderr file, how many runs it served and its current lease."""
+
+    _leases = itertools.count(1)
+
+    def __init__(self, proc: subprocess.Popen, errors: IO[bytes], cold: bool) -> None:
+        """Wrap a spawned worker and its stderr file; ``cold``: spawned for a run that waits."""
+        self.proc, self.errors, self.cold = proc, errors, cold
+        self.runs = 0  # runs lent out so far
+        self.lease = 0  # id of the run it serves now; 0 when none
+        self._lock = threading.Lock()  # orders stop frames, the kill timer and lease ends
+        self._timer: threading.Timer | None = None
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.proc.poll() is None
+
+    def begin(self) -> int:
+        """Start a lease (one run); returns its id."""
+        with self._lock:
+            self.lease = next(self._leases)
+            self.runs += 1
+            return self.lease
+
+    def end(self) -> None:
+        """End the current lease: a late Stop or kill timer no longer reaches this worker."""
+        with self._lock:
+            self.lease = 0
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def stop(self, lease: int) -> None:
+        """Ask lease ``lease``'s run to stop after its current batch; kill the worker if it
+        still runs :data:`STOP_GRACE_SECONDS` later. Nothing once that lease has ended."""
+        with self._lock:
+            if self.lease != lease:
+                return
+            with contextlib.suppress(BrokenPipeError, OSError, ValueError):  # already gone
+                write_frame(self.proc.stdin, ("stop",))
+            if self._timer is None:
+                self._timer = threading.Timer(STOP_GRACE_SECONDS, self._kill, args=(lease,))
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _kill(self, lease: int) -> None:
+        """Kill the worker if it still serves ``lease``."""
+        with self._lock:
+            if self.lease == lease:
+                kill_worker(self.proc)
+
+    def exit_code(self) -> int | None:
+        """Its exit code, once it has ended (killed if it has not within the grace)."""
+        try:
+            return self.proc.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def stderr_since(self, offset: int) -> bytes:
+        """What the worker wrote on stderr from byte ``offset`` on."""
+        self.errors.seek(offset)
+        return self.errors.read()
+
+    def stderr_size(self) -> int:
+        """Bytes written on stderr so far."""
+        return self.errors.seek(0, os.SEEK_END)
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
+        """Read frames up to the worker's ``ready``; False if it died or took over ``timeout``.
+
+        Only for a worker nobody else reads from (settling after a run, or warming up).
+        """
+        timer = threading.Timer(timeout, kill_worker, args=(self.proc,))
+        timer.daemon = True
+        try:
+            timer.start()
+        except RuntimeError:  # the interpreter is exiting: no new threads, no new workers
+            return False
+        try:
+            while True:
+                if read_frame(self.proc.stdout) == ("ready",):
+                    return True
+        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+            return False
+        finally:
+            timer.cancel()
+
+    def close(self) -> None:
+        """End the worker: close its pipes (it exits on end-of-file), reap it, close its files."""
+        close_worker(self.proc)
+        self.errors.close()
+
+
+def _in_background(fn: Any, *args: Any) -> None:
+    """Run ``fn(*args)`` in a daemon thread; here and now if the interpreter is exiting."""
+    try:
+        threading.Thread(target=fn, args=args, daemon=True).start()
+    except RuntimeError:  # can't create new thread at interpreter shutdown
+        fn(*args)
+
+
+def kill_worker(proc: subprocess.Popen) -> None:
+    """Kill a worker that is still running."""
+    if proc.poll() is None:
+        proc.kill()
+
+
+def close_worker(proc: subprocess.Popen) -> None:
+    """Close a worker's pipes and reap it (killed if it does not exit within the grace)."""
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(BrokenPipeError, OSError):
+            stream.close()
+    try:
+        proc.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class WorkerPool:
+    """Up to ``size()`` warm worker processes, each lent to one run at a time and reused."""
+
+    def __init__(
+        self,
+        size: Any = pool_size,
+        max_runs: int | None = None,
+        max_private_mb: float | None = None,
+    ) -> None:
+        """A pool of ``size()`` workers (a callable, read at every decision, or an int); none
+        starts before :meth:`warm` or :meth:`take`. Limits default to ``RNN_LAB_WORKER_MAX_RUNS``
+        and ``RNN_LAB_WORKER_MAX_MB``."""
+        self.size = size if callable(size) else (lambda: int(size))
+        env = os.environ.get
+        self.max_runs = max_runs or int(env("RNN_LAB_WORKER_MAX_RUNS", DEFAULT_MAX_RUNS))
+        self.max_private_mb = max_private_mb or float(
+            env("RNN_LAB_WORKER_MAX_MB", DEFAULT_MAX_PRIVATE_MB)
+        )
+        self.idle: list[Worker] = []  # ready for a run, oldest first
+        self.owned: set[Worker] = set()  # idle, lent, warming or settling workers of the pool
+        self.pending = 0  # owned workers warming up or settling after a run
+        self.retired = 0  # workers ended by the pool (died, failed, recycled, surplus)
+        self._cond = threading.Condition()
+        self._filling = False  # a thread is starting workers
+        self._closed = False
+        self._hooked = False  # close() is registered to run at interpreter exit
+
+    # ----- lending ------------------------------------------------------------------------
+    def take(self, cancel: threading.Event | None = None) -> Worker | None:
+        """An idle live worker; else one that is warming or settling, once ready; else a new
+        one. None if ``cancel`` is set while waiting."""
+        dead: list[Worker] = []
+        try:
+            with self._cond:
+                while True:
+                    while self.idle:
+                        worker = self.idle.pop()  # the newest: warm caches
+                        if worker.alive():
+                            return worker
+                        self.owned.discard(worker)
+                        dead.append(worker)
+                    if self.pending == 0 or self._closed:
+                        break
+                    if cancel is not None and cancel.is_set():
+                        return None
+                    self._cond.wait(timeout=0.1)  # a warming worker will be ready soon
+                own = not self._closed and len(self.owned) < self.size()
+                worker = Worker(*spawn_worker(), cold=True)
+                if own:
+                    self._hook()
+                    self.owned.add(worker)
+                return worker
+        finally:
+            if dead:
+                self._retire(dead)
+
+    def give_back(self, worker: Worker, healthy: bool) -> None:
+        """A run ended with ``worker``: keep it if ``healthy`` and under its limits (after it
+        cleaned up and said ready, in a background thread), else end it and warm a new one."""
+        worker.end()
+        with self._cond:
+            keep = (
+                healthy
+                and worker in self.owned
+                and worker.runs < self.max_runs
+                and len(self.owned) <= self.size()
+                and not self._closed
+            )
+            if keep:
+                self.pending += 1
+            else:
+                self.owned.discard(worker)
+        if keep:
+            _in_background(self._settle, worker)
+        else:
+            self._retire([worker])
+
+    def _settle(self, worker: Worker) -> None:
+        """Wait for a returned (or new) worker's ``ready``; idle it if within the memory bound."""
+        ok = worker.wait_ready() and private_mb(worker.pid) <= self.max_private_mb
+        with self._cond:
+            self.pending -= 1
+            if ok and not self._closed:
+                self.idle.append(worker)
+            else:
+                self.owned.discard(worker)
+            self._cond.notify_all()
+        if not ok:
+            self._retire([worker])
+
+    def _retire(self, workers: list[Worker]) -> None:
+        """End these workers (in the background) and warm replacements."""
+        with self._cond:
+            self.retired += len(workers)
+        for worker in workers:
+            _in_background(worker.close)
+        self.warm()
+
+    # ----- warming ------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Start workers in a background thread, one after another, up to ``size()``."""
+        with self._cond:
+            if self._filling or self._closed or len(self.owned) >= self.size():
+                return
+            self._filling = True
+            self._hook()
+        try:
+            threading.Thread(target=self._fill, daemon=True).start()
+        except RuntimeError:  # the interpreter is exiting: no new workers
+            with self._cond:
+                self._filling = False
+
+    def _fill(self) -> None:
+        """Spawn warm workers one at a time (so their imports do not share the CPU)."""
+        try:
+            while True:
+                with self._cond:
+                    if self._closed or len(self.owned) >= self.size():
+                        return
+                    worker = Worker(*spawn_worker(warm=True), cold=False)
+                    self.owned.add(worker)
+                    self.pending += 1
+                self._settle(worker)
+        finally:
+            with self._cond:
+                self._filling = False
+
+    # ----- the end ------------------------------------------------------------------------
+    def _hook(self) -> None:
+        """Have :meth:`close` run at interpreter exit (once; called under the lock)."""
+        if not self._hooked:
+            atexit.register(self.close)
+            self._hooked = True
+
+    def wait_idle(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` workers are idle (or ``timeout`` passes); True if they are."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.idle) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(timeout=min(left, 0.5))
+            return True
+
+    def close(self) -> None:
+        """End every worker of the pool; later takes start unpooled workers."""
+        with self._cond:
+            self._closed = True
+            workers = list(self.owned)
+            self.owned.clear()
+            self.idle.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                worker.proc.stdin.close()  # end-of-file: an idle worker exits, a busy one stops
+        for worker in workers:
+            worker.close()
+
+
+POOL = WorkerPool()  # the server's pool; nothing starts before warm_workers() or a training
+
+
+def warm_workers() -> None:
+    """Start the server's warm workers in the background (pages call this after drawing)."""
+    POOL.warm()

@@ -1,0 +1,222 @@
+"""Warm worker pool: a reused worker trains as a fresh one, stops, trains more, is recycled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+from rnn_core.engine.job import TrainingJob
+from rnn_core.engine.pool import WorkerPool, private_mb
+from rnn_core.engine.process import ProcessRunner, new_job
+from rnn_core.engine.slots import SlotPool
+from rnn_core.export import model_from_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+WAIT = 300  # seconds: generous, the machine is shared
+
+
+def _spec(cell: str = "LSTM", dropout: float = 0.0, seed: int = 5, epochs: int = 2) -> RunSpec:
+    """A tiny addition run."""
+    return RunSpec(
+        task="addition",
+        data=AdditionConfig(digits=2, train_size=300, test_size=30, seed=seed),
+        model=ModelConfig(cell=cell, units=8, layers=1, dropout=dropout, seed=seed),
+        train=TrainConfig(epochs=epochs, batch_size=32, publish_every=1, seed=seed),
+    )
+
+
+def _job(spec: RunSpec, pool: WorkerPool) -> TrainingJob:
+    """A fresh job for ``spec`` whose runner borrows from ``pool``."""
+    from rnn_core.tasks import get_task
+
+    task = get_task(spec.task)
+    data = task.make_data(spec.data)
+    model = task.build(spec, data)
+    job = new_job(model, spec.task, data, spec.train, runner=ProcessRunner(spec.task, data, pool))
+    job.pool = SlotPool(2)  # not the process-wide slots
+    return job
+
+
+def _train(spec: RunSpec, pool: WorkerPool) -> TrainingJob:
+    """Train ``spec`` to the end on ``pool``; the job."""
+    job = _job(spec, pool)
+    job.start()
+    snap = job.wait(WAIT)
+    assert snap.state == "done", snap.error
+    return job
+
+
+def _first_batch(job: TrainingJob) -> None:
+    """Wait (bounded) until the job has reported a batch."""
+    deadline = time.time() + WAIT
+    while not job.snapshot().batch_logs and time.time() < deadline:
+        time.sleep(0.05)
+    assert job.snapshot().batch_logs
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """One warm worker, reused by every test here that does not say otherwise."""
+    pool = WorkerPool(1, max_runs=1000, max_private_mb=10_000)
+    pool.warm()
+    assert pool.wait_idle(1, WAIT)
+    yield pool
+    pool.close()
+
+
+def test_a_reused_worker_trains_exactly_as_a_fresh_one(pool) -> None:
+    other = _train(_spec("GRU", dropout=0.3, seed=9, epochs=1), pool)  # leaves its state behind
+    spec = _spec("LSTM", dropout=0.25)  # dropout draws random numbers every batch
+    reused = _train(spec, pool)
+    assert reused.runner.worker_pid == other.runner.worker_pid  # the same process, again
+    fresh = _train(spec, WorkerPool(0))  # a worker started for this run alone
+    assert fresh.runner.worker_pid != reused.runner.worker_pid
+    a, b = reused.snapshot(), fresh.snapshot()
+    assert len(a.batch_logs) == len(b.batch_logs) == 2 * a.batches_per_epoch
+    for x, y in zip(a.batch_logs, b.batch_logs, strict=True):
+        assert x["loss"] == y["loss"] and x["accuracy"] == y["accuracy"]
+    for x, y in zip(a.epoch_logs, b.epoch_logs, strict=True):
+        assert {k: v for k, v in x.items() if k != "seconds"} == {
+            k: v for k, v in y.items() if k != "seconds"
+        }
+    assert [e.exact_match for e in a.epoch_extras] == [e.exact_match for e in b.epoch_extras]
+    for x, y in zip(reused.model.get_weights(), fresh.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_stop_ends_a_reused_worker_within_a_batch_and_it_serves_on(pool) -> None:
+    _train(_spec(epochs=1), pool)  # the worker has served a run before
+    job = _job(_spec(epochs=200), pool)
+    job.start()
+    _first_batch(job)
+    pid = job.runner.worker_pid
+    t0 = time.perf_counter()
+    job.stop()
+    snap = job.wait(60)
+    assert snap.state == "done" and snap.stopped_early, snap.error
+    assert time.perf_counter() - t0 < 10 and snap.epoch < 200
+    assert pool.wait_idle(1, WAIT) and pool.idle[0].pid == pid  # it went back to the pool
+    job.start(1)  # Train more, on the same worker: the earlier Stop does not reach it
+    after = job.wait(WAIT)
+    assert after.state == "done" and not after.stopped_early, after.error
+    assert job.runner.worker_pid == pid
+    assert after.epoch == snap.epoch + 1
+
+
+def test_train_more_continues_in_the_pool(pool) -> None:
+    job = _job(_spec(epochs=1), pool)
+    job.start()
+    assert job.wait(WAIT).state == "done"
+    first = job.runner.worker_pid
+    job.start(2)
+    snap = job.wait(WAIT)
+    assert snap.state == "done" and snap.epoch == 3, snap.error
+    assert job.runner.worker_pid == first
+    child = model_from_bytes(job.checkpoint)
+    assert int(child.optimizer.iterations.numpy()) == 3 * snap.batches_per_epoch
+
+
+def test_a_worker_killed_while_idle_is_replaced(pool) -> None:
+    assert pool.wait_idle(1, WAIT)
+    victim = pool.idle[0]
+    os.kill(victim.pid, signal.SIGKILL)  # what the kernel does when memory runs out
+    job = _train(_spec(epochs=1), pool)  # taken at once: the dead one is noticed and replaced
+    assert job.runner.worker_pid != victim.pid
+    assert victim.proc.poll() == -signal.SIGKILL  # reaped, no zombie left
+    assert pool.wait_idle(1, WAIT) and pool.idle[0].alive()
+
+
+def test_a_worker_is_recycled_after_its_runs_and_above_its_memory_bound(pool) -> None:
+    assert pool.wait_idle(1, WAIT)
+    worker = pool.idle[0]
+    retired = pool.retired
+    pool.max_runs = worker.runs + 1  # one more run, then it is replaced
+    try:
+        last = _train(_spec(epochs=1), pool)
+        assert last.runner.worker_pid == worker.pid
+        # ended on end-of-file (or killed after the grace if its clean-up ran long), reaped
+        assert worker.proc.wait(WAIT) in (0, -signal.SIGKILL)
+        assert pool.retired == retired + 1
+        nxt = _train(_spec(epochs=1), pool)
+        assert nxt.runner.worker_pid != worker.pid
+    finally:
+        pool.max_runs = 1000
+    assert pool.wait_idle(1, WAIT)
+    heavy = pool.idle[0]
+    assert private_mb(heavy.pid) > 50  # TensorFlow alone holds more than this
+    pool.max_private_mb = 50  # every worker is now above the bound after a run
+    try:
+        done = _train(_spec(epochs=1), pool)
+        assert done.runner.worker_pid == heavy.pid
+        assert heavy.proc.wait(WAIT) == 0  # replaced, idle, once it said ready again
+    finally:
+        pool.max_private_mb = 10_000
+
+
+def test_pool_workers_end_when_their_server_is_killed(tmp_path) -> None:
+    script = tmp_path / "server.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, signal, time
+            from rnn_core.engine.pool import WorkerPool
+            pool = WorkerPool(1)
+            pool.warm()
+            deadline = time.time() + 60
+            while not pool.owned and time.time() < deadline:
+                time.sleep(0.05)
+            print(next(iter(pool.owned)).pid, flush=True)
+            time.sleep(2)  # the worker is importing TensorFlow now, far from ready
+            os.kill(os.getpid(), signal.SIGKILL)  # no atexit, no cleanup of any kind
+            """
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    server = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=WAIT
+    )
+    assert server.returncode == -signal.SIGKILL, server.stderr
+    pid = int(server.stdout.split()[0])
+    deadline = time.time() + 30
+    while _running(pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not _running(pid), "a warm worker outlived its server"
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_the_per_run_reset_gives_a_fresh_process_shuffle() -> None:
+    import tensorflow as tf
+
+    from rnn_core.engine.runner import make_dataset
+    from rnn_core.engine.worker import _reset_state, _warm_run
+
+    x, y = np.arange(64).reshape(64, 1), np.zeros((64, 1))
+
+    def order() -> list[int]:
+        return [int(v) for xb, _ in make_dataset(x, y, 64, 3) for v in xb.numpy().ravel()]
+
+    _reset_state()
+    fresh = order()
+    tf.random.set_seed(1234)  # what a global seed set by an earlier run would leave behind
+    assert order() != fresh  # the shuffle order would differ ...
+    _reset_state()
+    assert order() == fresh  # ... and does not after the reset
+    _warm_run()  # a worker's warm-up (a tiny run through run()) changes nothing either
+    assert order() == fresh
