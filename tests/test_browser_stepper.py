@@ -9,7 +9,7 @@ from tests.browser import ARTIFACTS, chromium_page, streamlit_server
 from tests.conftest import SHARED_DATA
 from tests.skip_policy import needs_shared
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, trainings
 
 
 @needs_shared("imdb.npz")
