@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -109,7 +109,7 @@ def _start(port: int, env: dict[str, str], args: list[str]) -> tuple[subprocess.
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, args: list[str] = ()) -> Iterator[str]:
+def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()) -> Iterator[str]:
     """Start ``streamlit run app.py`` (plus ``args``) on localhost and yield its URL; stop it
     afterwards. A taken port is retried on another; a server that exits fails at once with its
     output; its log is ``artifacts/server-PORT.log``."""
