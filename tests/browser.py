@@ -111,8 +111,9 @@ def _start(port: int, env: dict[str, str], args: list[str]) -> tuple[subprocess.
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()) -> Iterator[str]:
     """Start ``streamlit run app.py`` (plus ``args``) on localhost and yield its URL; stop it
-    afterwards. A taken port is retried on another; a server that exits fails at once with its
-    output; its log is ``artifacts/server-PORT.log``."""
+    afterwards. A taken port is retried on another; a server that exits before it answers fails
+    at once with its output, and one that exits during the test adds its output to the failure
+    (ServerDied); its log is ``artifacts/server-PORT.log``."""
     # trainings in child processes, as deployed, unless ``env`` says otherwise (the unit
     # tests train in a thread); a crash in native code leaves every thread's stack in the log
     inherited = {k: v for k, v in os.environ.items() if k != "RNN_LAB_TRAIN_IN_THREAD"}
@@ -120,7 +121,7 @@ def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()
     for attempt in range(PORT_TRIES):
         port = free_port()
         try:
-            proc, _ = _start(port, full_env, list(args))
+            proc, log = _start(port, full_env, list(args))
             break
         except ServerDied as died:
             if f"Port {port} is not available" not in died.output or attempt == PORT_TRIES - 1:
@@ -128,7 +129,10 @@ def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        died = proc.poll()  # the server ended during the test: its output explains the failure
         _stop(proc)
+        if died is not None:
+            raise ServerDied(died, _tail(log))
 
 
 @contextlib.contextmanager

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +109,21 @@ def test_a_taken_port_is_retried_on_another(monkeypatch) -> None:  # noqa: ANN00
         with browser.streamlit_server() as url:
             assert not url.endswith(f":{busy}")
             assert "is not available" in (browser.ARTIFACTS / f"server-{busy}.log").read_text()
+
+
+def _server_pid(port: int) -> int:
+    """The pid of the Streamlit server started on ``port``."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if f"--server.port\0{port}\0" in cmdline.read_bytes().decode(errors="replace"):
+                return int(cmdline.parent.name)
+    raise AssertionError(f"no server on port {port}")
+
+
+def test_a_server_that_dies_during_the_test_adds_its_output() -> None:
+    with pytest.raises(browser.ServerDied, match="exited with code -9"):  # noqa: SIM117
+        with browser.streamlit_server() as url:
+            pid = _server_pid(int(url.rsplit(":", 1)[1]))
+            os.kill(pid, signal.SIGKILL)  # e.g. the kernel's OOM killer
+            stat = Path(f"/proc/{pid}/stat")
+            wait_until(lambda: stat.read_text().rsplit(") ", 1)[1][0] == "Z", 10, what="death")
