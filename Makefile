@@ -26,7 +26,10 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Chromium for the browser tests: found, or Debian's package installed when root with apt,
+# or else those tests skip with one line saying how to enable them (a CI=true run fails then).
 test: lint
+	bash .ci/chromium
 	$(BIN)/python -m pytest -q
 
 format: $(VENV)/.dev

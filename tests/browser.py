@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+START_SECONDS = 60  # a server not answering its health check by then fails the test
+PORT_TRIES = 3  # a port taken between choosing it and binding it: try another one
+
+
+def chromium() -> str | None:
+    """Debian's Chromium (``$RNN_LAB_CHROMIUM``, else ``chromium`` on PATH), or None."""
+    given = os.environ.get("RNN_LAB_CHROMIUM")
+    found = given or shutil.which("chromium") or "/usr/bin/chromium"
+    return found if Path(found).is_file() and os.access(found, os.X_OK) else None
+
+
+def why_no_browser() -> str | None:
+    """None when the browser tests can run, else one line saying how to enable them."""
+    if importlib.util.find_spec("playwright") is None:
+        return "browser tests need Playwright: pip install -r requirements-dev.txt"
+    if chromium() is None:
+        return (
+            "no Chromium: browser tests skipped; enable them with `apt-get install chromium` "
+            "(Debian; `make test` does it when run as root) or RNN_LAB_CHROMIUM=/path/to/chromium"
+        )
+    return None
 
 
 def free_port() -> int:
@@ -31,49 +53,98 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on localhost and yield its URL; stop it afterwards."""
-    port = free_port()
+class ServerDied(RuntimeError):
+    """The Streamlit server exited before it answered; the message ends with its output."""
+
+    def __init__(self, code: int, output: str) -> None:
+        super().__init__(f"streamlit exited with code {code} before it answered:\n{output}")
+        self.code, self.output = code, output
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of the server's log."""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server, killing it if it does not exit within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def _start(port: int, env: dict[str, str], args: list[str]) -> tuple[subprocess.Popen, Path]:
+    """Start the server on ``port`` and wait for its health check; ServerDied if it exits."""
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.headless", "true", *args,
     ]  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"server-{port}.log", "w")  # noqa: SIM115
-    # a crash in native code (TensorFlow) leaves every thread's Python stack in the log
-    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})}
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("streamlit did not start within 60 s")
-        yield url
-    finally:
-        proc.terminate()
+    path = ARTIFACTS / f"server-{port}.log"
+    with open(path, "w") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+    def answered() -> bool:
+        if proc.poll() is not None:
+            raise ServerDied(proc.returncode, _tail(path))
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(answered, START_SECONDS, 0.2, "streamlit's health check")
+    except AssertionError:
+        _stop(proc)
+        log = _tail(path)
+        raise AssertionError(f"streamlit did not answer within {START_SECONDS} s:\n{log}") from None
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, path
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()) -> Iterator[str]:
+    """Start ``streamlit run app.py`` (plus ``args``) on localhost and yield its URL; stop it
+    afterwards. A taken port is retried on another; a server that exits before it answers fails
+    at once with its output, and one that exits during the test adds its output to the failure
+    (ServerDied); its log is ``artifacts/server-PORT.log``."""
+    # trainings in child processes, as deployed, unless ``env`` says otherwise (the unit
+    # tests train in a thread); a crash in native code leaves every thread's stack in the log
+    inherited = {k: v for k, v in os.environ.items() if k != "RNN_LAB_TRAIN_IN_THREAD"}
+    full_env = {**inherited, "PYTHONFAULTHANDLER": "1", **(env or {})}
+    for attempt in range(PORT_TRIES):
+        port = free_port()
+        try:
+            proc, log = _start(port, full_env, list(args))
+            break
+        except ServerDied as died:
+            if f"Port {port} is not available" not in died.output or attempt == PORT_TRIES - 1:
+                raise
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        died = proc.poll()  # the server ended during the test: its output explains the failure
+        _stop(proc)
+        if died is not None:
+            raise ServerDied(died, _tail(log))
 
 
 @contextlib.contextmanager
 def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[object]:
     """A Playwright page in Debian's Chromium (never a downloaded browser)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    reason = why_no_browser()
+    if reason:
+        pytest.skip(reason)
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             yield browser.new_page(viewport={"width": width, "height": height})
         finally:

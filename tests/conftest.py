@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
+from tests.browser import why_no_browser
+from tests.skip_policy import SHARED_DATA
+from tests.skip_policy import pytest_configure as pytest_configure  # the skip policy, for all
 
 # no warm training workers in test processes (an AppTest of app.py would start them); tests of
 # the pool make their own, and a browser test's server gets this too unless the test sets it
 os.environ.setdefault("RNN_LAB_WARM_WORKERS", "0")
 
+pytest_plugins = ["pytester"]  # for the tests of the suite's own plugins
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+__all__ = ["REPO", "SHARED_DATA"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _train_in_thread() -> Iterator[None]:
+    """Trainings started by pages and runs train in a thread of the test process, which has
+    TensorFlow imported already (a child process spends seconds importing it). The child path
+    keeps its own tests: test_train_process, test_runners, and every browser test's server."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNN_LAB_TRAIN_IN_THREAD", os.environ.get("RNN_LAB_TRAIN_IN_THREAD", "1"))
+        yield
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Browser tests skip, all on one summary line, when Playwright or Chromium is missing."""
+    if item.get_closest_marker("browser") and (reason := why_no_browser()):
+        pytest.skip(reason)
 
 
 def tiny_spec(cell: str = "LSTM", epochs: int = 2, **train: object) -> RunSpec:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds; AppTest's default is 3 s
@@ -47,13 +48,9 @@ def test_home_does_not_import_tensorflow() -> None:
 
 
 def _wait_done(at: AppTest, seconds: float = 90) -> object:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        snap = at.session_state["current"].job.snapshot()
-        if not snap.active:
-            return snap
-        time.sleep(0.5)
-    raise AssertionError("the run did not finish in time")
+    job = at.session_state["current"].job
+    wait_until(lambda: not job.snapshot().active, seconds, 0.1, "the run to finish")
+    return job.snapshot()
 
 
 def _set_tiny(at: AppTest) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds; AppTest's default is 3 s
@@ -82,10 +83,7 @@ def start_and_wait(at: AppTest, **values: object) -> object:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     record = at.session_state["current"]
-    deadline = time.time() + 120
-    while record.job.snapshot().active:
-        assert time.time() < deadline, "the run did not finish in time"
-        time.sleep(0.3)
+    wait_until(lambda: not record.job.snapshot().active, 120, 0.1, "the run to finish")
     at.run()
     assert not at.exception, at.exception
     return record

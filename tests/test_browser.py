@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, trainings
 
 
 def test_train_tiny_addition_model_in_chromium() -> None:

@@ -18,7 +18,7 @@ from rnn_core.presets import PRESETS
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server
 from tests.tiny_data import write_imdb, write_mnist
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, trainings
 TRAIN, TEXT = "Train a recurrent network", "Text generation"
 NAV = "[data-testid=stSidebarNav]"
 

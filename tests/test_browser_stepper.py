@@ -7,11 +7,12 @@ import pytest
 
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server
 from tests.conftest import SHARED_DATA
+from tests.skip_policy import needs_shared
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, trainings
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "imdb.npz").exists(), reason="imdb.npz not in shared/data")
+@needs_shared("imdb.npz")
 def test_stepper_on_pretrained_imdb_shows_the_gradient_through_max_pooling(tmp_path) -> None:  # noqa: ANN001
     ARTIFACTS.mkdir(exist_ok=True)
     env = {"RNN_LAB_DATA_DIR": str(SHARED_DATA), "KERAS_HOME": str(tmp_path / "keras")}

@@ -13,6 +13,7 @@ import pytest
 
 from rnn_core.data import files
 from rnn_core.data import loaders as ds
+from tests.skip_policy import needs_shared
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -387,7 +388,7 @@ def test_import_is_light() -> None:
 
 # ---------------------------------------------------------------- real data (skipped if absent)
 
-real = pytest.mark.skipif(not (SHARED / "imdb.npz").is_file(), reason=f"{SHARED} not present")
+real = needs_shared("imdb.npz")
 
 
 @pytest.fixture(scope="module")

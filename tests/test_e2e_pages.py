@@ -8,13 +8,13 @@ tab ends that session's training process.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server, training_children
+from tests.waiting import wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, trainings
 PAGE_TITLES = ["Home", "Train", "Inside the RNN", "Text generation", "Lessons"]
 
 
@@ -48,11 +48,8 @@ def test_every_page_in_chromium() -> None:
         page.get_by_role("heading", name="Train a recurrent network").wait_for(timeout=90_000)
         page.get_by_text("Source reports:").wait_for(timeout=90_000)
         units = page.get_by_label("Units", exact=True)
-        for _ in range(60):  # the page streams in: the form may show its new value a bit later
-            if units.input_value() == "300":
-                break
-            page.wait_for_timeout(250)
-        assert units.input_value() == "300"
+        # the page streams in: the form may show its new value a bit later
+        wait_until(lambda: units.input_value() == "300", 15, 0.25, "Units = 300")
         _no_error(page)
         _shot(page, "train_from_lesson")
 
@@ -107,13 +104,8 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
         sidebar = page.locator("[data-testid=stSidebar]")
         sidebar.get_by_text("Training now").wait_for(timeout=30_000)
         status = sidebar.get_by_text(re.compile(r"batch \d+/"))
-        first = status.inner_text()
-        for _ in range(60):  # the run moves on while its user is on another page
-            page.wait_for_timeout(500)
-            if status.inner_text() != first:
-                break
-        else:
-            raise AssertionError(f"sidebar status stuck at {first!r}")
+        first = status.inner_text()  # the run moves on while its user is on another page
+        wait_until(lambda: status.inner_text() != first, 30, 0.5, f"a status after {first!r}")
         _shot(page, "home_while_training")
         sidebar.get_by_role("button", name="■ Stop").click()
         sidebar.get_by_text("No training running.").wait_for(timeout=30_000)
@@ -146,17 +138,10 @@ def test_closing_the_tab_ends_its_training_process() -> None:
         page.get_by_text("Source reports:").wait_for(timeout=90_000)
         page.get_by_role("button", name="Start training").click()
         page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
-        for _ in range(120):
-            if training_children(port):
-                break
-            page.wait_for_timeout(250)
-        assert training_children(port), "no training child process started"
+        wait_until(lambda: training_children(port), 30, 0.25, "a training child process")
         page.context.close()  # the student closes the tab mid-training
-        for _ in range(120):
-            if not training_children(port):
-                break
-            time.sleep(0.5)
-        assert not training_children(port), "the training went on after its session ended"
+        ended = "the training to end with its session"
+        wait_until(lambda: not training_children(port), 60, 0.5, ended)
 
 
 def test_a_queued_student_sees_the_queue_and_can_leave_it() -> None:

@@ -6,7 +6,6 @@ are in test_browser_forms.py.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core.links import from_query
 from tests.tiny_data import write_mnist
+from tests.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds
@@ -119,7 +119,4 @@ def test_a_running_mnist_run_and_its_task_come_back(
     assert any(h.value.startswith("Run: ") for h in at.subheader)  # the running run is shown
     assert any(b.label == "■ Stop" for b in at.button)
     record.job.stop()
-    deadline = time.time() + 60
-    while record.job.snapshot().active:
-        assert time.time() < deadline, "the run did not stop"
-        time.sleep(0.2)
+    wait_until(lambda: not record.job.snapshot().active, 60, 0.2, "the run to stop")

@@ -14,6 +14,7 @@ from rnn_core.config import ImdbConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.files import ENV_VAR, DataMissingError
 from rnn_core.tasks import imdb
 from tests.conftest import REPO, SHARED_DATA
+from tests.skip_policy import needs_shared
 from tests.tiny_data import write_imdb
 
 
@@ -196,7 +197,7 @@ def test_bad_config_values_are_readable_errors(data_dir: Path, field: str, value
         imdb.make_imdb_data(cfg_for(data_dir, **{field: value}))
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "imdb.npz").is_file(), reason="no ../shared/data")
+@needs_shared("imdb.npz")
 def test_real_imdb_known_facts_and_one_quick_epoch() -> None:
     cfg = ImdbConfig(maxlen=100, train_size=2_000, data_dir=str(SHARED_DATA))
     source = imdb.load_imdb_source(cfg)

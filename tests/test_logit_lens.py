@@ -10,6 +10,7 @@ from rnn_core.config import ModelConfig
 from rnn_core.stepper import logit_lens
 from rnn_core.stepper.gradient_lens import logit_gradients
 from tests.conftest import SHARED_DATA
+from tests.skip_policy import needs_shared
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -131,7 +132,7 @@ def test_reexported_from_the_package() -> None:
     assert rnn_core.logit_gradients is logit_gradients
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "imdb.npz").exists(), reason="imdb.npz not in shared/data")
+@needs_shared("imdb.npz")
 def test_shipped_imdb_model_against_gradient_tape() -> None:
     """The pretrained imdb-lstm (max pooling) on real test reviews of about 120 words."""
     from rnn_core import pretrained

@@ -12,6 +12,7 @@ from rnn_core.config import MnistConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.files import ENV_VAR, DataMissingError
 from rnn_core.tasks import mnist
 from tests.conftest import SHARED_DATA
+from tests.skip_policy import needs_shared
 from tests.tiny_data import write_mnist
 
 
@@ -141,7 +142,7 @@ def test_missing_file_raises_a_clear_error(tmp_path, monkeypatch) -> None:
     assert f"python -m rnn_core fetch --data-dir {tmp_path / 'empty'}" in msg
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "mnist.npz").is_file(), reason="no ../shared/data")
+@needs_shared("mnist.npz")
 def test_real_mnist_known_facts_and_one_quick_epoch() -> None:
     cfg = MnistConfig(train_size=3_000, data_dir=str(SHARED_DATA))
     source = mnist.load_mnist_source(cfg)

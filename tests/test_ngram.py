@@ -7,6 +7,7 @@ import pytest
 
 from rnn_core.ngram import bits_from_probs, fit_ngram, histories
 from tests.conftest import SHARED_DATA
+from tests.skip_policy import needs_shared
 
 
 @pytest.mark.parametrize("kneser_ney", [False, True])
@@ -73,9 +74,7 @@ def test_refuses_bad_settings() -> None:
         fit_ngram(np.arange(10) % 3, 3, discount=1.5)
 
 
-@pytest.mark.skipif(
-    not (SHARED_DATA / "nietzsche.txt").is_file(), reason="nietzsche.txt not in ../shared/data"
-)
+@needs_shared("nietzsche.txt")
 def test_nietzsche_five_gram_is_near_the_issue_figure() -> None:
     from rnn_core.data.corpus import Vocabulary
 

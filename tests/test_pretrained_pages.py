@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from rnn_core import pretrained as snapshots
 from rnn_core.tasks import get_task
 from tests.conftest import SHARED_DATA
+from tests.skip_policy import skip_without_shared
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds
@@ -66,8 +67,8 @@ def test_text_page_generates_from_the_snapshot_without_training(
     with_corpus: bool, tmp_path: Path
 ) -> None:
     snap = _shipped("text")
-    if with_corpus and not (SHARED_DATA / "nietzsche.txt").is_file():
-        pytest.skip("nietzsche.txt is not in ../shared/data")
+    if with_corpus:
+        skip_without_shared("nietzsche.txt")
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["tx_source"] = "python-docs"  # the form's corpus does not matter
     at.session_state["data_dir"] = str(SHARED_DATA if with_corpus else tmp_path)
@@ -95,12 +96,14 @@ def test_text_page_generates_from_the_snapshot_without_training(
     assert "Alphabet (.keras.vocab.json)" in labels and "Model (.keras)" in labels
 
 
-def test_train_page_says_what_it_cannot_score_without_the_dataset(tmp_path: Path) -> None:
+def test_train_page_says_what_it_cannot_score_without_the_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rnn_core.data.loaders import data_status
 
     _shipped("mnist")
-    if data_status(tmp_path)["mnist.npz"]:
-        pytest.skip("mnist.npz is in Keras's cache on this machine")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # not this machine's Keras cache
+    assert not data_status(tmp_path)["mnist.npz"]
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["task"] = "mnist"
     at.session_state["data_dir"] = str(tmp_path)  # an empty folder

@@ -8,6 +8,7 @@ import pytest
 
 from rnn_core import pretrained
 from tests.conftest import SHARED_DATA
+from tests.skip_policy import skip_without_shared
 
 keras = pytest.importorskip("keras")
 SHIPPED = pretrained.list_snapshots(pretrained.ASSETS)
@@ -20,9 +21,8 @@ def _data(snap: pretrained.Pretrained):
 
     cfg, task = snap.spec.data, get_task(snap.spec.task)
     need = NEEDS.get(snap.spec.task) or NEEDS.get(getattr(cfg, "corpus", ""))
-    if need and not (SHARED_DATA / need).is_file():
-        pytest.skip(f"{need} not in {SHARED_DATA}: {snap.name} cannot be re-scored here")
     if need:
+        skip_without_shared(need)
         cfg = replace(cfg, data_dir=str(SHARED_DATA))
     data = task.make_data(cfg)
     if snap.vocab and data.vocab.chars != snap.vocab["chars"]:

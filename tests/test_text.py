@@ -8,6 +8,7 @@ import pytest
 from rnn_core.config import TextConfig
 from rnn_core.data import corpus as tx
 from rnn_core.tasks.text import make_text_data
+from tests.skip_policy import needs_shared
 
 from .conftest import SHARED_DATA
 
@@ -178,7 +179,7 @@ def test_text_data_refuses_a_seed_outside_the_alphabet(tmp_path) -> None:
         make_text_data(TextConfig(corpus=str(path), seed_text="zebra"))
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "nietzsche.txt").exists(), reason="no shared data")
+@needs_shared("nietzsche.txt")
 def test_nietzsche_windows_stay_small() -> None:
     data = make_text_data(TextConfig(data_dir=str(SHARED_DATA)))
     assert data.vocab.size < 60 and len(data.corpus.text) > 600_000

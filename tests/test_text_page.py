@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # TensorFlow's import alone takes seconds
@@ -23,13 +24,9 @@ def page() -> AppTest:
 
 
 def _wait_done(at: AppTest, seconds: float = 120) -> object:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        snap = at.session_state["tx_current"].job.snapshot()
-        if not snap.active:
-            return snap
-        time.sleep(0.5)
-    raise AssertionError("the run did not finish in time")
+    job = at.session_state["tx_current"].job
+    wait_until(lambda: not job.snapshot().active, seconds, 0.1, "the run to finish")
+    return job.snapshot()
 
 
 def test_page_shows_corpus_and_form_without_training(page: AppTest) -> None:

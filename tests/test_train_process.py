@@ -17,6 +17,7 @@ from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.runner import Outcome, StopSignal, ThreadRunner
 from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
+from tests.waiting import wait_until
 
 
 def _job(tiny_run, epochs: int = 2, **train) -> tuple[TrainingJob, object]:
@@ -89,9 +90,7 @@ def test_train_more_continues_from_the_childs_optimizer_state(tiny_run) -> None:
 def test_stop_ends_the_child_within_a_batch_and_keeps_its_weights(tiny_run) -> None:
     job, _ = _job(tiny_run, epochs=200)
     job.start()
-    deadline = time.time() + 120
-    while not job.snapshot().batch_logs and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: job.snapshot().batch_logs, 120, what="the child's first batch")
     t0 = time.perf_counter()
     job.stop()
     snap = job.wait(60)
@@ -106,9 +105,7 @@ def test_stop_ends_the_child_within_a_batch_and_keeps_its_weights(tiny_run) -> N
 def test_a_killed_child_fails_the_run_with_a_reason(tiny_run) -> None:
     job, _ = _job(tiny_run, epochs=200)
     job.start()
-    deadline = time.time() + 120
-    while not job.snapshot().batch_logs and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: job.snapshot().batch_logs, 120, what="the child's first batch")
     pid = job.runner.process.pid
     os.kill(pid, signal.SIGKILL)  # what the kernel does when memory runs out
     snap = job.wait(60)
@@ -133,10 +130,8 @@ def test_new_job_picks_the_process_unless_told_otherwise(tiny_run, monkeypatch) 
 def test_stop_while_the_child_starts_ends_before_any_epoch(tiny_run) -> None:
     job, _ = _job(tiny_run, epochs=200)
     job.start()
-    deadline = time.time() + 60
-    while job.runner.process is None and time.time() < deadline:
-        time.sleep(0.01)
-    assert job.runner.process is not None and not job.snapshot().batch_logs
+    wait_until(lambda: job.runner.process is not None, 60, 0.01, "the child process")
+    assert not job.snapshot().batch_logs
     job.stop()  # the child is still importing TensorFlow: no batch has run yet
     snap = job.wait(120)
     assert snap.state == "done" and snap.stopped_early, snap.error

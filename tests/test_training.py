@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rnn_core.engine.job import SlotPool, TrainingJob
+from tests.waiting import wait_until
 
 
 def _job(tiny_run, epochs: int = 2, pool: SlotPool | None = None, **kw) -> TrainingJob:
@@ -77,9 +78,7 @@ def test_stop_takes_effect_within_one_batch_and_keeps_weights(tiny_run) -> None:
 def test_stop_from_another_thread_is_prompt(tiny_run) -> None:
     job = _job(tiny_run, epochs=500)
     job.start()
-    deadline = time.time() + 60
-    while job.snapshot().epoch < 1 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: job.snapshot().epoch >= 1, 60, what="the first epoch")
     t0 = time.perf_counter()
     job.stop()
     assert job.snapshot().state in ("stopping", "done")
@@ -121,11 +120,11 @@ def test_queue_at_the_cap_reports_position_and_runs_later(tiny_run) -> None:
     second = _job(tiny_run, epochs=1, pool=pool)
     third = _job(tiny_run, epochs=1, pool=pool)
     first.start()
-    while first.snapshot().state != "running":
-        time.sleep(0.02)
+    wait_until(lambda: first.snapshot().state == "running", 60, 0.02, "the first run")
     second.start()
+    wait_until(lambda: second.snapshot().state == "queued", 10, 0.02, "the second queued")
     third.start()
-    time.sleep(0.5)
+    wait_until(lambda: third.snapshot().state == "queued", 10, 0.02, "the third queued")
     assert second.snapshot().state == "queued" and second.snapshot().queue_position == 1
     assert third.snapshot().state == "queued" and third.snapshot().queue_position == 2
     assert pool.usage() == (1, 2)
@@ -141,10 +140,9 @@ def test_cancel_while_queued_leaves_the_queue_without_training(tiny_run) -> None
     first = _job(tiny_run, epochs=200, pool=pool)
     second = _job(tiny_run, epochs=1, pool=pool)
     first.start()
-    while first.snapshot().state != "running":
-        time.sleep(0.02)
+    wait_until(lambda: first.snapshot().state == "running", 60, 0.02, "the first run")
     second.start()
-    time.sleep(0.3)
+    wait_until(lambda: second.snapshot().state == "queued", 10, 0.02, "the second queued")
     second.stop()
     snap = second.wait(10)
     assert snap.state == "done" and snap.stopped_early and snap.epoch == 0
@@ -202,7 +200,7 @@ def test_slot_pool_is_fifo_under_contention() -> None:
         t = threading.Thread(target=worker, args=(i,))
         t.start()
         threads.append(t)
-        time.sleep(0.05)  # enqueue in a known order
+        wait_until(lambda i=i: pool.usage() == (1, i + 1), 10, 0.005, "enqueued")  # in order
     pool.release()
     for t in threads:
         t.join(5)

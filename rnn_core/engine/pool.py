@@ -32,6 +32,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
+from rnn_core.engine import memory
+
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
 READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run is ended
 DEFAULT_MAX_RUNS = 10  # runs one worker serves before it is replaced

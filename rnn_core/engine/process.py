@@ -18,7 +18,6 @@ import pickle
 from typing import Any
 
 from rnn_core.config import TrainConfig
-from rnn_core.engine import memory
 from rnn_core.engine.job import TrainingJob
 from rnn_core.engine.pool import POOL, Worker, WorkerPool, read_frame, write_frame
 from rnn_core.engine.recorder import Recorder
