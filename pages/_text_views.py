@@ -12,7 +12,7 @@ import streamlit as st
 
 from rnn_core.charts import text as text_charts
 from rnn_core.charts import training as charts
-from rnn_core.sampling import CharGenerator, apply_temperature, generate_text
+from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
 from rnn_core.tasks.text import NGRAM_ORDER, sampling_mode
 
 LOG_TEMPS = (0.0, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -199,9 +199,7 @@ def temperature_explorer(record: Any) -> None:
             return
         gen = CharGenerator.from_keras(record.job.model)
         probs = gen.next_probs(vocab.encode(ctx[-cfg.maxlen :]))[0]  # (V,)
-        q = apply_temperature(probs, float(t))
-        nz = q[q > 0]
-        entropy = float(-(nz * np.log2(nz)).sum())
+        entropy = entropy_bits(apply_temperature(probs, float(t)))
         st.plotly_chart(
             text_charts.next_char_bars(probs, vocab.chars, float(t)), key="tx_bars",
             config={"displayModeBar": False},

@@ -87,14 +87,20 @@ def random_controls() -> StepperCase:
         "glorot_uniform input weights, orthogonal recurrent weights, zero bias (LSTM: forget "
         "bias 1).",
     )
-    reset_after = FORM(
-        c.checkbox,
-        "GRU reset_after",
-        "reset_after",
-        disabled=cell != "GRU",
-        help="Keras's default (True) applies the reset gate after U·h and keeps two bias "
-        "vectors; False is the original GRU of Cho et al. (2014): r multiplies h before U.",
-    )
+    if cell == "GRU":
+        reset_after = FORM(
+            c.checkbox,
+            "GRU reset_after",
+            "reset_after",
+            help="Keras's default (True) applies the reset gate after U·h and keeps two bias "
+            "vectors; False is the original GRU of Cho et al. (2014): r multiplies h before U.",
+        )
+    else:  # unticked and disabled: the other cells have no reset gate (GRU keeps its choice)
+        c.checkbox(
+            "GRU reset_after", False, disabled=True, key="stp_reset_after_not_gru",
+            help="Only a GRU has a reset gate.",
+        )  # fmt: skip
+        reset_after = FORM.get("reset_after", True)  # unused by these cells
     timesteps = FORM(
         c.number_input, "Timesteps", "timesteps", 10, 500, step=10,
         help="Seed 001 uses 100. Up to 500 to see how far back gradients reach.",

@@ -78,6 +78,18 @@ def test_review_bars_probabilities_colours_and_marks() -> None:
     assert fig.layout.shapes[0].x0 == 0.5  # the decision threshold
 
 
+def test_review_bars_threshold_label_sits_above_the_bars() -> None:
+    """The '0.5: …' label is anchored on the plot area's top edge, in the top margin, so it
+    cannot cover bar #1 (it was centred 2 % above the edge and overlapped it)."""
+    rows = [{"review": "ok", "P(positive)": 0.6, "predicted": "positive", "true": "positive",
+             "ok": True}]  # fmt: skip
+    fig = cc.review_bars(rows)
+    (label,) = [a for a in fig.layout.annotations if a.text.startswith("0.5")]
+    assert label.yref == "paper" and label.y >= 1 and label.yanchor == "bottom"
+    text_px = 1.4 * label.font.size  # one line of text, with its line spacing
+    assert fig.layout.margin.t >= (label.yshift or 0) + text_px
+
+
 def test_length_histogram_marks_maxlen_and_share_cut() -> None:
     lengths = np.array([10, 20, 30, 40, 50, 60, 70, 80, 90, 1000])
     fig = cc.length_histogram(lengths, maxlen=45)

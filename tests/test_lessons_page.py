@@ -80,3 +80,38 @@ def test_lesson_figures_name_each_model_beside_its_own_number() -> None:
         (m, float(v)) for v, m in re.findall(r"(0\.\d+) for the (LSTM|SimpleRNN)", lesson.look_for)
     )
     assert set(pairs) == {"LSTM", "SimpleRNN"} and pairs["LSTM"] > pairs["SimpleRNN"]
+
+
+def test_open_button_loads_the_preset_in_this_session() -> None:
+    """The lesson's button switches page inside the session: the preset fills the Train form
+    and the session's runs are still there (a plain link started a new session)."""
+    from rnn_core.links import from_query
+    from rnn_core.run import Run
+    from rnn_core.tasks import get_task
+
+    job = _Job({"val_accuracy": [0.7]})
+    kept = [Run("Dense 32×1", PRESETS["seed000-imdb-dense"].spec, get_task("imdb"), job, 1, None)]
+    at = _open_lessons(kept)
+    at.button(key="lesson_addition-size_seed003-addition-300").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["runs"] == kept
+    assert at.selectbox(key="task").value == "addition"
+    assert at.selectbox(key="addition.preset").value == "seed003-addition-300"
+    want = PRESETS["seed003-addition-300"].spec
+    assert same_setup(from_query(dict(at.query_params)), want)  # the form is the preset
+
+
+def test_a_preset_picked_in_the_form_is_the_preset_when_read_back() -> None:
+    """Fields the form has no control for (mnist-fast's 4 % validation share) come from the
+    preset, so the run started from the form is the preset's run and the lesson counts it."""
+    from rnn_core.links import from_query
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="task").set_value("mnist").run()
+    at.selectbox(key="mnist.preset").set_value("mnist-fast").run()
+    assert not at.exception, at.exception
+    spec = from_query(dict(at.query_params))
+    assert spec.data.val_fraction == PRESETS["mnist-fast"].spec.data.val_fraction
+    assert same_setup(spec, PRESETS["mnist-fast"].spec)

@@ -12,6 +12,7 @@ from rnn_core.charts.palette import PALETTE
 
 RIGHT_COLOR, WRONG_COLOR, PAD_COLOR = PALETTE[2], PALETTE[3], "#BBBBBB"
 POS_COLOR, NEG_COLOR = PALETTE[0], PALETTE[1]
+TOP_MARGIN = 40  # px above the review bars: room for the 0.5 label (11 px text, 4 px gap)
 
 
 def confusion_heatmap(counts: Any, labels: Sequence[str] | None = None) -> go.Figure:
@@ -109,9 +110,9 @@ def review_bars(rows: Sequence[dict[str, Any]], width: int = 60) -> go.Figure:
         )
     )  # fmt: skip
     fig.add_vline(x=0.5, line={"dash": "dash", "color": "#444"})
-    fig.add_annotation(
-        x=0.5, y=1.02, yref="paper", text="0.5: to the right the model says positive",
-        showarrow=False, font={"size": 11},
+    fig.add_annotation(  # above the plot area (its bottom 4 px over the top): clear of bar #1
+        x=0.5, y=1, yref="paper", yanchor="bottom", yshift=4, showarrow=False,
+        text="0.5: to the right the model says positive", font={"size": 11},
     )  # fmt: skip
     fig.update_xaxes(
         range=[0, 1.3],
@@ -120,7 +121,7 @@ def review_bars(rows: Sequence[dict[str, Any]], width: int = 60) -> go.Figure:
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
-        height=80 + 38 * len(rows), margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        height=90 + 38 * len(rows), margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 40},
         showlegend=False,
     )  # fmt: skip
     return fig

@@ -117,6 +117,11 @@ def progress_text(snap: Any) -> str:
             f"epoch {snap.epoch + 1}/{snap.epochs_target} · starting: loading TensorFlow and "
             "building the training graph (a few seconds)"
         )
+    if snap.state not in ("running", "stopping"):  # ended (done, failed) or not started
+        ended = f"{snap.epoch}/{snap.epochs_target} epochs done" if snap.epochs_target else ""
+        if getattr(snap, "stopped_early", False):
+            ended += " · stopped early"
+        return ended or "not started"
     parts = [
         f"epoch {min(snap.epoch + 1, snap.epochs_target)}/{snap.epochs_target}",
         f"batch {snap.batch}/{snap.batches_per_epoch}",
