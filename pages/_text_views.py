@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages._chrome import page_theme
 from rnn_core.charts import text as text_charts
 from rnn_core.charts import training as charts
 from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
@@ -231,7 +232,7 @@ def compare(past: list[Any]) -> None:
     """Validation loss of every text run of this session, and a summary table."""
     st.subheader("Compare runs")
     series = [(f"{i + 1}. {r.name}", r.job.snapshot().epoch_logs) for i, r in enumerate(past)]
-    st.plotly_chart(charts.compare_curves(series, "val_loss"), key="tx_compare")
+    st.plotly_chart(charts.compare_curves(series, "val_loss", page_theme()), key="tx_compare")
     rows = []
     for (name, _), r in zip(series, past, strict=True):
         s = r.job.snapshot()

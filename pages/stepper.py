@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from pages import common
+from pages._chrome import page_theme
 from pages._form import Form
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code
@@ -230,7 +231,8 @@ def stepper(case: StepperCase) -> None:
         FORM(sl.slider, "Timestep t", "t", 0, t_len - 1)
         FORM(un.number_input, "Unit", "unit", 0, units - 1, help="The unit written out below.")
         memo = s.stp_memo  # heatmaps built once per input; a step only moves their markers
-        view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo)
+        theme = page_theme()
+        view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo, theme)
         st.markdown(
             f"**t = {view.t}** (step {view.t + 1} of {t_len}): layer {layer + 1} reads "
             f"{view.reads}. Unit **{view.unit}**, with the numbers of this step:"
@@ -247,7 +249,7 @@ def stepper(case: StepperCase) -> None:
             st.caption(
                 f"{view.state_note} Each column is the vector h_t after reading step t "
                 "(dotted line: the t on screen); "
-                f"blue −{vmax:.3g}, white 0, red +{vmax:.3g}"
+                f"blue −{vmax:.3g}, {theme.neutral_word} 0, red +{vmax:.3g}"
                 + (" (all |h| < 0.5 here, so the scale is stretched)." if vmax < 1 else ".")
             )
         if digit:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _snapshots, _train_form
+from pages._chrome import page_theme
 from pages._export import export_buttons
 from pages.common import (
     add_run,
@@ -111,7 +112,8 @@ if len(past) > 1:
     chosen = st.multiselect("Runs", names, default=names)
     picked = [past[names.index(n)] for n in chosen]
     series = [(n, r.job.snapshot().epoch_logs) for n, r in zip(chosen, picked, strict=True)]
-    st.plotly_chart(charts.compare_curves(series, f"val_{metric}"), key="compare")
+    fig = charts.compare_curves(series, f"val_{metric}", page_theme())
+    st.plotly_chart(fig, key="compare")
     rows = []
     for n, r in zip(chosen, picked, strict=True):
         s = r.job.snapshot()

@@ -93,6 +93,8 @@ def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:
     assert labels["epochs done"] == "2"
     assert 0.0 <= float(labels["held-out exact match"]) <= 1.0
     assert any("Train more" in b.label for b in app.button)
+    (more,) = [n for n in app.number_input if n.label == "Epochs to add"]  # a labelled box
+    assert more.proto.label_visibility.value == more.proto.label_visibility.VISIBLE
     record = app.session_state["current"]
     assert record.spec.data.digits == 2 and record.spec.model.units == 16
     assert len(app.session_state["runs"]) == 1

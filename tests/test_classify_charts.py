@@ -90,6 +90,30 @@ def test_review_bars_threshold_label_sits_above_the_bars() -> None:
     assert fig.layout.margin.t >= (label.yshift or 0) + text_px
 
 
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of '#RRGGBB'."""
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_review_as_read_strikes_the_cut_and_marks_unknown_words_legibly() -> None:
+    import re
+
+    tokens = ["<START>", "a", "zzz", "b", "c"]
+    html = cc.review_as_read_html(tokens, {"zzz"}, kept_start=2, kept_end=5)
+    assert html.count(cc.CUT_STYLE) == 2  # <START> and "a": cut (pre-truncation)
+    assert f'<span style="{cc.UNKNOWN_STYLE}">zzz</span>' in html and "&lt;START&gt;" in html
+    assert html.endswith(" b c")
+    cut = cc.review_as_read_html(tokens, {"a"}, kept_start=2, kept_end=5)
+    assert cc.UNKNOWN_STYLE not in cut  # a cut word is shown as cut, not as unknown
+    # an opaque background with its own text colour: the same contrast on a light or dark page
+    bg = re.search(r"background-color:(#[0-9A-Fa-f]{6})", cc.UNKNOWN_STYLE).group(1)
+    fg = re.search(r";color:(#[0-9A-Fa-f]{6})", cc.UNKNOWN_STYLE).group(1)
+    hi, lo = sorted([_luminance(bg), _luminance(fg)], reverse=True)
+    assert (hi + 0.05) / (lo + 0.05) >= 7  # WCAG AAA for normal text
+
+
 def test_length_histogram_marks_maxlen_and_share_cut() -> None:
     lengths = np.array([10, 20, 30, 40, 50, 60, 70, 80, 90, 1000])
     fig = cc.length_histogram(lengths, maxlen=45)

@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnn_core.charts.palette import PALETTE
+from rnn_core.charts.palette import LIGHT, PALETTE, ChartTheme
 
 TRAIN_COLOR, VAL_COLOR, EXTRA_COLOR = PALETTE[0], PALETTE[1], PALETTE[2]
 
@@ -82,12 +82,14 @@ def training_curves(
     return fig
 
 
-def compare_curves(runs: Sequence[tuple[str, Sequence[dict[str, float]]]], key: str) -> go.Figure:
+def compare_curves(
+    runs: Sequence[tuple[str, Sequence[dict[str, float]]]], key: str, theme: ChartTheme = LIGHT
+) -> go.Figure:
     """One line per run of the per-epoch ``key`` (e.g. ``val_accuracy``), for comparing cells."""
     fig = go.Figure()
     for i, (name, logs) in enumerate(runs):
         x, y = _series(logs, "epoch", key)
-        color = PALETTE[i % len(PALETTE)]
+        color = theme.palette[i % len(theme.palette)]
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line={"color": color}))
     fig.update_layout(
         height=340,
