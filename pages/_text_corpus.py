@@ -33,7 +33,8 @@ def uploaded_corpus(lowercase: bool) -> Any:
 
     Every check is ours (no ``type`` filter in the browser), so a refused file never stays in
     the uploader as an error chip beside the good one: the uploader is reset (a new key) and
-    the last good file stays in use, named under it.
+    the last good file stays in use, named under it (replacing a file empties the uploader
+    for a moment, so an empty uploader keeps it too; another corpus choice leaves it).
     """
     resets = st.session_state.get("tx_upload_resets", 0)
     upload = st.file_uploader(
@@ -56,8 +57,6 @@ def uploaded_corpus(lowercase: bool) -> Any:
         st.error(f"**This file cannot be used.** {refused}", icon=":material/block:")
         if st.session_state.get("tx_current") is not None:
             st.caption("Nothing was changed: your current model stays below, untouched.")
-    elif upload is None:  # the student removed the file
-        st.session_state.pop("tx_upload_good", None)
     good = st.session_state.get("tx_upload_good")
     if good is None:
         return None

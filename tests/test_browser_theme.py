@@ -57,7 +57,8 @@ def _charts_are_dark(page, name: str, least: int) -> None:
     for i in range(charts.count()):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
-        share = _white_share(chart.screenshot())
+        png = chart.screenshot(path=str(ARTIFACTS / f"dark_{name}_chart{i}.png"))
+        share = _white_share(png)
         assert share < MAX_WHITE, f"{name}: chart {i} is {share:.0%} white"
     assert page.locator("[data-testid=stException]").count() == 0
 
@@ -68,7 +69,7 @@ def _sidebar(page, title: str, heading: str) -> None:
 
 
 def test_dark_theme_is_reachable_and_no_chart_has_a_white_plot_area(server: str) -> None:
-    with chromium_page(1400, 1400) as page:
+    with chromium_page(1400, 3200) as page:  # tall: the whole page in one screenshot
         page.goto(server)
         page.get_by_role("heading", name="RNN Lab").wait_for(timeout=90_000)
         assert _background_luminance(page) > 0.8  # the light theme by default here
