@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from rnn_core.presets import PRESETS
@@ -80,7 +80,8 @@ def lesson_presets(lesson: Lesson) -> list[Any]:
 def _comparable(spec: Any) -> tuple[Any, ...]:
     """What decides a run's result: task, data (not the folder it is read from), model and
     training, but not the epoch count (the result is shown with the epochs it trained)."""
-    data = replace(spec.data, data_dir=None) if hasattr(spec.data, "data_dir") else spec.data
+    located = "data_dir" in {f.name for f in fields(spec.data)}  # a loaded dataset's folder
+    data = replace(spec.data, data_dir=None) if located else spec.data
     return spec.task, data, spec.model, replace(spec.train, epochs=1, publish_every=1)
 
 

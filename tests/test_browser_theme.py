@@ -85,9 +85,8 @@ def test_dark_theme_is_reachable_and_no_chart_has_a_white_plot_area(server: str)
         assert _background_luminance(page) < 0.2
 
         _sidebar(page, "Inside the RNN", "Inside the RNN")
-        page.get_by_text("Unit 0 at step t = 0").first.wait_for(timeout=60_000)
         page.wait_for_function(
-            "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000
+            "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=90_000
         )
         assert "dark grey 0" in page.inner_text("body")  # the caption follows the theme
         _charts_are_dark(page, "stepper", least=3)

@@ -64,6 +64,12 @@ def test_a_run_with_the_preset_setup_shows_its_result() -> None:
 def test_matching_and_best_validation_helpers() -> None:
     a, b = PRESETS["seed000-imdb-dense"].spec, PRESETS["seed000-imdb-simplernn"].spec
     assert same_setup(a, a) and not same_setup(a, b)
+    from dataclasses import replace
+
+    here = replace(a, data=replace(a.data, data_dir="/data"), train=replace(a.train, epochs=1))
+    assert same_setup(here, a)  # where the files are and how many epochs: shown, not matched
+    assert not same_setup(replace(a, train=replace(a.train, learning_rate=0.01)), a)
+    assert not same_setup(replace(a, data=replace(a.data, val_fraction=0.1)), a)
     assert best_validation({"loss": [1.0], "val_accuracy": [0.5, 0.8, 0.6]}) == (
         "val_accuracy",
         0.8,
