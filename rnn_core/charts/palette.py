@@ -45,7 +45,7 @@ class ChartTheme:
 
 LIGHT = ChartTheme("light", "#000000", "#444444", DIVERGING_LIGHT, "Greys", "Blues")
 DARK = ChartTheme(
-    "dark", "#F0F0F0", "#AAAAAA", DIVERGING_DARK, "gray",
+    "dark", "#CCCCCC", "#999999", DIVERGING_DARK, "gray",
     ((0.0, "#1E2029"), (1.0, "#56B4E9")),
 )  # fmt: skip
 
