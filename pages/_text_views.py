@@ -25,7 +25,7 @@ SAMPLE_CSS = (
 
 
 def sample_box(seed: str, sample: str) -> str:
-    """HTML of a sample: the seed in grey, the model's continuation in black."""
+    """HTML of a sample: the seed faded, the model's continuation in the page's text colour."""
     return (
         f'<div style="{SAMPLE_CSS}"><span style="opacity:0.45">{html.escape(seed)}</span>'
         f"{html.escape(sample)}</div>"

@@ -180,7 +180,7 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     best = [max(e.test_accuracy for e in ex) for ex in extras]
     assert list(table["best test accuracy (30 images)"]) == [round(b, 4) for b in best]
     scored = [r.results.accuracy for r in (record, second)]  # whole test set, kept
-    assert list(table["test (whole set)"]) == [round(v, 4) for v in scored]
+    assert list(table["test (whole set)"]) == [f"{v:.4f}" for v in scored]  # text: or why not
 
 
 def test_missing_data_says_what_and_how_and_addition_still_works(data_dir: Path) -> None:
