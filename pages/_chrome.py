@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.common import runs
 from rnn_core.charts import training as charts
+from rnn_core.charts.palette import ChartTheme, chart_theme
 
 PRESENTER_CSS = """
 <style>
@@ -15,6 +16,14 @@ html { font-size: 21px; }
 .block-container { max-width: 100% !important; padding-left: 2rem; padding-right: 2rem; }
 </style>
 """
+
+
+THEME_HINT = "Light or dark theme: **⋮** menu (top right) → System, Light or Dark."
+
+
+def page_theme() -> ChartTheme:
+    """The chart colours for the theme the browser reports (light until it reports one)."""
+    return chart_theme(st.context.theme.type)
 
 
 def presenter() -> bool:
@@ -31,6 +40,11 @@ def sidebar_chrome(live_page: bool = False) -> None:
         "Presenter mode",
         key="presenter",
         help="Larger type, settings folded away, curves full width: for a projector.",
+    )
+    st.sidebar.caption(
+        THEME_HINT,
+        help="Streamlit switches the theme in the browser; the charts follow it from their "
+        "next redraw (any click on the page).",
     )
     if presenter():
         st.html(PRESENTER_CSS)

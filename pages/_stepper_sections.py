@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages._chrome import page_theme
 from rnn_core.charts import stepper as charts
 from rnn_core.stepper import numpy_rnn
 from rnn_core.stepper.gradient_lens import memory_summary
@@ -28,7 +29,7 @@ def show_lens(case: StepperCase) -> None:
     inp = case.inp
     st.subheader("How far back does it remember?")
     labels = {k: f"{NAMES[k]} (untrained)" for k in NAMES} | {case.own: case.own}
-    fig = charts.gradient_lens_chart(case.lens, title="", labels=labels)
+    fig = charts.gradient_lens_chart(case.lens, title="", labels=labels, theme=page_theme())
     st.plotly_chart(fig, key="stp_lens", config={"displayModeBar": False})
     if inp.lens is not None:
         what = (
@@ -49,11 +50,14 @@ def show_lens(case: StepperCase) -> None:
         "is a millionth of 1. The coloured lines are untrained layers with Keras's default "
         f"initialisers and {inp.layers[-1].units} units, reading the same input "
         f"(seed {LENS_SEED}; what they differentiate is the mean of their last state h_T); "
-        f"the dashed black line is {case.own}. A gap in a line means a gradient of exactly 0."
+        f"the dashed {page_theme().ink_word} line is {case.own}. A gap in a line means a "
+        "gradient of exactly 0."
     )
     lens = inp.lens
     if lens is not None and lens.peaks is not None:
-        fig = charts.max_pool_strip(inp.labels, lens.peaks, lens.pooled, lens.readout, inp.span)
+        fig = charts.max_pool_strip(
+            inp.labels, lens.peaks, lens.pooled, lens.readout, inp.span, page_theme()
+        )
         st.plotly_chart(fig, key="stp_maxpool", config={"displayModeBar": False})
         before = int(np.sum(lens.peaks < inp.timesteps - 1))
         st.caption(

@@ -30,27 +30,45 @@ def load_corpus(source: str, lowercase: bool, data_dir: str | None) -> Any:
 
 
 def uploaded_corpus(lowercase: bool) -> Any:
-    """The uploaded file as a corpus; shows why it is refused and returns None then."""
+    """The uploaded file as a corpus, or None; a refused file is said and leaves the uploader.
+
+    Every check is ours (no ``type`` filter in the browser), so a refused file never stays in
+    the uploader as an error chip beside the good one: the uploader is reset (a new key) and
+    the last good file stays in use, named under it (replacing a file empties the uploader
+    for a moment, so an empty uploader keeps it too; another corpus choice leaves it).
+    """
+    resets = st.session_state.get("tx_upload_resets", 0)
     upload = st.file_uploader(
         f"A plain-text file: UTF-8, at most {MAX_BYTES // 2**20} MB, at least {MIN_CHARS:,} "
         f"characters, at most {MAX_DISTINCT} distinct characters",
-        type=["txt"],
-        key="tx_upload",
+        key=f"tx_upload_{resets}",
     )
-    if upload is None:
-        return None
-    key = (upload.file_id, lowercase)
-    cached = st.session_state.get("tx_upload_corpus")
-    if cached is None or cached[0] != key:
+    if upload is not None and st.session_state.get("tx_upload_good", ("",))[0] != upload.file_id:
+        data = upload.getvalue()
         try:
-            cached = (key, corpus_from_bytes(upload.name, upload.getvalue(), lowercase), None)
+            corpus_from_bytes(upload.name, data, lowercase)
         except CorpusError as exc:
-            cached = (key, None, str(exc))
-        st.session_state.tx_upload_corpus = cached
-    if cached[2]:
-        st.error(f"**This file cannot be used.** {cached[2]}", icon=":material/block:")
+            st.session_state.tx_upload_refused = str(exc)
+            st.session_state.tx_upload_resets = resets + 1  # an empty uploader on the rerun
+            st.rerun()
+        st.session_state.tx_upload_good = (upload.file_id, upload.name, data)
+        st.session_state.pop("tx_upload_refused", None)
+    refused = st.session_state.get("tx_upload_refused")
+    if refused:
+        st.error(f"**This file cannot be used.** {refused}", icon=":material/block:")
         if st.session_state.get("tx_current") is not None:
             st.caption("Nothing was changed: your current model stays below, untouched.")
+    good = st.session_state.get("tx_upload_good")
+    if good is None:
+        return None
+    file_id, name, data = good
+    key = (file_id, lowercase)
+    cached = st.session_state.get("tx_upload_corpus")
+    if cached is None or cached[0] != key:
+        cached = (key, corpus_from_bytes(name, data, lowercase))
+        st.session_state.tx_upload_corpus = cached
+    if upload is None:
+        st.caption(f"In use: **{name}**, your last accepted file. Upload another to replace it.")
     return cached[1]
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages._chrome import page_theme
 from rnn_core.charts import text as text_charts
 from rnn_core.charts import training as charts
-from rnn_core.sampling import CharGenerator, apply_temperature, generate_text
+from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
 from rnn_core.tasks.text import NGRAM_ORDER, sampling_mode
 
 LOG_TEMPS = (0.0, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -24,7 +25,7 @@ SAMPLE_CSS = (
 
 
 def sample_box(seed: str, sample: str) -> str:
-    """HTML of a sample: the seed in grey, the model's continuation in black."""
+    """HTML of a sample: the seed faded, the model's continuation in the page's text colour."""
     return (
         f'<div style="{SAMPLE_CSS}"><span style="opacity:0.45">{html.escape(seed)}</span>'
         f"{html.escape(sample)}</div>"
@@ -199,9 +200,7 @@ def temperature_explorer(record: Any) -> None:
             return
         gen = CharGenerator.from_keras(record.job.model)
         probs = gen.next_probs(vocab.encode(ctx[-cfg.maxlen :]))[0]  # (V,)
-        q = apply_temperature(probs, float(t))
-        nz = q[q > 0]
-        entropy = float(-(nz * np.log2(nz)).sum())
+        entropy = entropy_bits(apply_temperature(probs, float(t)))
         st.plotly_chart(
             text_charts.next_char_bars(probs, vocab.chars, float(t)), key="tx_bars",
             config={"displayModeBar": False},
@@ -233,7 +232,7 @@ def compare(past: list[Any]) -> None:
     """Validation loss of every text run of this session, and a summary table."""
     st.subheader("Compare runs")
     series = [(f"{i + 1}. {r.name}", r.job.snapshot().epoch_logs) for i, r in enumerate(past)]
-    st.plotly_chart(charts.compare_curves(series, "val_loss"), key="tx_compare")
+    st.plotly_chart(charts.compare_curves(series, "val_loss", page_theme()), key="tx_compare")
     rows = []
     for (name, _), r in zip(series, past, strict=True):
         s = r.job.snapshot()

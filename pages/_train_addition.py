@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.common import score_test_set
-from rnn_core.tasks.addition import AdditionTask
+from rnn_core.tasks.addition import AdditionTask, example_sum
 
 METRIC_LABEL = "val accuracy (per char)"  # the live panel's metric tile
 EXTRA_HELP = (
@@ -64,7 +64,11 @@ def results(record: Any, active: bool) -> None:
     """Below the live panel: ask the model your own sum."""
     task = AdditionTask()
     with st.form("ask"):
-        q = st.text_input("Ask your own sum", placeholder="e.g. 123+45")
+        digits = record.spec.data.digits
+        q = st.text_input(
+            "Ask your own sum",
+            placeholder=f"e.g. {example_sum(digits)} (numbers of up to {digits} digit(s))",
+        )
         if st.form_submit_button("Ask the model") and q:
             try:
                 ans = task.answer(record.job.model, q, record.spec.data)

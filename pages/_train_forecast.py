@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from pages._chrome import page_theme
 from pages.common import cached_figure, score_test_set
 from rnn_core.tasks.forecast import SOURCES, ForecastTask, make_forecast_data
 
@@ -81,9 +82,10 @@ def results(record: Any, active: bool) -> None:
     cols[0].metric(f"test MAE {unit}".strip(), f"{test.mae:.4f}")
     cols[1].metric(f"naive MAE {unit}".strip(), f"{test.naive_mae:.4f}")
     cols[2].metric("model / naive", f"{test.mae / test.naive_mae:.0%}" if test.naive_mae else "—")
-    key = (record.results_epoch, record.results_version)
+    theme = page_theme()
+    key = (record.results_epoch, record.results_version, theme)
     fig = cached_figure(
-        record, "forecast", key, lambda: ForecastTask().test_figure(data, test.predicted)
+        record, "forecast", key, lambda: ForecastTask().test_figure(data, test.predicted, theme)
     )
     st.plotly_chart(fig, key=f"forecast_{id(record)}")
     st.caption(

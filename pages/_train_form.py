@@ -29,6 +29,7 @@ SUBSETS = (2_000, 5_000, ALL)  # training-subset choices for the big datasets
 DEMO_SUBSET = 5_000  # a fresh IMDB/MNIST form starts here: an epoch takes seconds
 Control = Callable[[Any, Any, Form], None]  # draws one widget: (column, task, form) -> None
 PAGE = Form("")  # page-wide fields: the task selector and the data directory
+BASE = "_base"  # per-task key of the spec last loaded (preset, link): its fields with no control
 
 
 def _nullable(task: Any, name: str) -> bool:
@@ -156,8 +157,12 @@ def spec_values(spec: RunSpec) -> dict[str, Any]:
 
 
 def put_spec_in_widgets(spec: RunSpec) -> None:
-    """Write a spec's values into its task's form (shown from the next time it is drawn)."""
-    task_form(spec.task).fill(spec_values(spec))
+    """Write a spec's values into its task's form (shown from the next time it is drawn).
+
+    The spec itself is kept too: the fields the form has no control for (a preset's
+    validation share, say) come from it when the form is read back.
+    """
+    task_form(spec.task).fill({**spec_values(spec), BASE: spec})
 
 
 def apply_preset(task_name: str) -> None:
@@ -180,14 +185,15 @@ def spec_from_widgets(task_name: str) -> RunSpec:
         value = form.get(name)
         values[sec][name] = None if nullable and value == ALL else value
     seed = int(form.get("seed"))
-    data = task.data_config(**values["data"], seed=seed)
+    base = form.get(BASE) or RunSpec(task_name, task.data_config(), ModelConfig(), TrainConfig())
+    data = replace(base.data, **values["data"], seed=seed)
     if "data_dir" in {f.name for f in fields(task.data_config)}:
         data = replace(data, data_dir=PAGE.get("data_dir") or None)
     return RunSpec(
         task=task_name,
         data=data,
-        model=ModelConfig(**values["model"], seed=seed),
-        train=TrainConfig(**values["train"]),
+        model=replace(base.model, **values["model"], seed=seed),
+        train=replace(base.train, **values["train"]),
     )
 
 

@@ -9,11 +9,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages._chrome import page_theme
 from pages.common import cached_figure, score_test_set
 from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.imdb import (
     IMDB_HOOK_SIZE,
     describe_truncation,
+    read_review,
     review_examples,
     review_rows,
     score_review,
@@ -54,8 +56,11 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
             "answers *positive*. Colour = the true label (blue positive, orange negative); "
             "✓ / ✗ = right or wrong. `br` is a line break left over from the web pages."
         )
-        key = (snap.epoch, len(reports))
-        fig = cached_figure(record, "reviews", key, lambda: classify_charts.review_bars(rows))
+        theme = page_theme()
+        key = (snap.epoch, len(reports), theme)
+        fig = cached_figure(
+            record, "reviews", key, lambda: classify_charts.review_bars(rows, theme=theme)
+        )
         st.plotly_chart(fig, key=f"reviews_{id(record)}", config={"displayModeBar": False})
         with st.expander("Read the five reviews as the model sees them"):
             table = pd.DataFrame(rows)
@@ -74,9 +79,23 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
     return reviews
 
 
-def _marked(tokens: list[str], unknown: set[str]) -> str:
-    """The typed review with the words the model does not know highlighted."""
-    return " ".join(f":orange-background[{w}]" if w in unknown else w for w in tokens)
+def _read_note(read: Any, cfg: Any) -> str:
+    """What the marks on a typed review mean: the words maxlen cuts, the unknown words."""
+    n_cut = len(read.tokens) - (read.kept_end - read.kept_start)
+    side = "start" if cfg.truncating == "pre" else "end"
+    cut = (
+        f"Struck out: the {n_cut} token(s) beyond maxlen = {cfg.maxlen} that the model never "
+        f"reads ({cfg.truncating}-truncation cuts the {side}). "
+        if n_cut
+        else f"All {len(read.tokens)} tokens fit in maxlen = {cfg.maxlen}. "
+    )
+    known = (
+        f"Marked in orange: {len(read.unknown)} word(s) the model does not know (not among the "
+        f"{cfg.num_words:,} most frequent); it reads each as the same <OOV> token."
+        if read.unknown
+        else "The model knows every word you typed."
+    )
+    return cut + known
 
 
 def results(record: Any, active: bool) -> None:
@@ -98,24 +117,21 @@ def results(record: Any, active: bool) -> None:
         text = st.text_area("Type a review (English)", placeholder="A moving, beautifully shot…")
         if st.form_submit_button("Score my review") and text:
             try:
-                p, unknown = score_review(record.job.model, text, data.word_index, cfg)
+                p, _ = score_review(record.job.model, text, data.word_index, cfg)
             except ValueError as exc:
                 st.warning(str(exc))
             else:
                 said = "positive" if p > 0.5 else "negative"
                 st.success(f"P(positive) = **{p:.3f}** → the model says **{said}**")
-                from rnn_core.data.loaders import tokenize
-
-                st.markdown(_marked(tokenize(text), set(unknown)))
-                known = (
-                    f"Highlighted: {len(unknown)} word(s) the model does not know (not among "
-                    f"the {cfg.num_words:,} most frequent); it reads each as the same <OOV> "
-                    "token."
-                    if unknown
-                    else "The model knows every word you typed."
+                read = read_review(text, data.word_index, cfg)
+                st.markdown(
+                    classify_charts.review_as_read_html(
+                        read.tokens, read.unknown, read.kept_start, read.kept_end
+                    ),
+                    unsafe_allow_html=True,
                 )
                 st.caption(f"Your review as the model reads it (lower case, no punctuation). "
-                           f"{known}")  # fmt: skip
+                           f"{_read_note(read, cfg)}")  # fmt: skip
 
     truncation_section(record)
 

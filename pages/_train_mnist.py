@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from pages._chrome import page_theme
 from pages.common import cached_figure, score_test_set
 from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, confusion_matrix
@@ -62,10 +63,12 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
         left, right = st.columns(2)
         with left:
             st.markdown(f"**Confusion matrix after epoch {snap.epoch}** ({where})")
-            key = (snap.epoch, len(reports), scored)  # the same matrix and digits as before
+            theme = page_theme()
+            key = (snap.epoch, len(reports), scored, theme)  # the same matrix and digits
             fig = cached_figure(
-                record, "confusion", key, lambda: classify_charts.confusion_heatmap(counts)
-            )
+                record, "confusion", key,
+                lambda: classify_charts.confusion_heatmap(counts, theme=theme),
+            )  # fmt: skip
             st.plotly_chart(fig, key=f"confusion_{id(record)}", config={"displayModeBar": False})
             st.caption(
                 "Row = the true digit, column = the model's answer; each number counts images. "
@@ -77,7 +80,7 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
             fig = cached_figure(
                 record, "wrong", key,
                 lambda: classify_charts.misclassified_grid(
-                    data.x_test[wrong], data.y_test[wrong], guesses
+                    data.x_test[wrong], data.y_test[wrong], guesses, theme=theme
                 ),
             )  # fmt: skip
             st.plotly_chart(fig, key=f"wrong_{id(record)}", config={"displayModeBar": False})

@@ -111,7 +111,7 @@ def load_training() -> Any:
 def run_controls(record: Any, snap: Any) -> None:
     """Stop while training; "Train more" with an epoch count once it has ended."""
     job = record.job
-    b1, b2, _ = st.columns([1, 1, 3])
+    b1, b2, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
     if job.released:
         st.caption(
             f"To save memory only the newest {KEEP_MODELS} runs keep their model; "
@@ -123,9 +123,7 @@ def run_controls(record: Any, snap: Any) -> None:
     else:
         limit = budget().max_epochs
         left = max(1, limit - snap.epoch)
-        more = b2.number_input(
-            "More epochs", 1, left, value=min(5, left), label_visibility="collapsed"
-        )
+        more = b2.number_input("Epochs to add", 1, left, value=min(5, left))
         if b1.button("⟳ Train more", help="Continue this model and its curves."):
             from rnn_core.engine.budgets import BudgetError, check_epochs
 

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from rnn_core.tasks.text import TEXT_SHAPE
+
 st.title("RNN Lab")
 st.markdown(
     """
@@ -25,7 +27,7 @@ SHAPES = [
         "One to many",
         "One input, a sequence out: the output of each step is fed back in.",
         "□ → □□□",
-        "Text generation: one seed, then one character after another.",
+        f"Text generation: {TEXT_SHAPE}.",
     ),
     (
         "Many to one",

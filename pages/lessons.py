@@ -29,7 +29,9 @@ def your_result(spec) -> str:
 st.title("Lessons")
 st.caption(
     "Five short experiments from the seed tutorials. Each button opens the page with the "
-    "preset loaded; press Start there. Come back here to see your result beside the source's."
+    "preset loaded; press Start there. Come back here to see your result beside the source's "
+    "(a run counts for a preset when its data, model and training settings are the preset's; "
+    "the number of epochs it trained is shown with it)."
 )
 
 for lesson in LESSONS:
@@ -41,12 +43,12 @@ for lesson in LESSONS:
             left.markdown(f"**{preset.title}**")
             left.caption(preset.results_line())
             left.caption(f"Your result: {your_result(preset.spec)}")
-            right.page_link(
-                lesson.page,
-                label=f"Open `{preset.name}`",
+            if right.button(
+                f"Open `{preset.name}`",
+                key=f"lesson_{lesson.key}_{preset.name}",
                 icon=":material/play_arrow:",
-                query_params={"preset": preset.name},
-            )
+            ):  # in this session: its runs stay, so the lesson's runs can be compared
+                st.switch_page(lesson.page, query_params={"preset": preset.name})
         if not lesson.presets:
             st.page_link(lesson.page, label="Open the page", icon=":material/play_arrow:")
         st.markdown(f"*Look for:* {lesson.look_for}")

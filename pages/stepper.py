@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from pages import common
+from pages._chrome import page_theme
 from pages._form import Form
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code
@@ -87,14 +88,20 @@ def random_controls() -> StepperCase:
         "glorot_uniform input weights, orthogonal recurrent weights, zero bias (LSTM: forget "
         "bias 1).",
     )
-    reset_after = FORM(
-        c.checkbox,
-        "GRU reset_after",
-        "reset_after",
-        disabled=cell != "GRU",
-        help="Keras's default (True) applies the reset gate after U·h and keeps two bias "
-        "vectors; False is the original GRU of Cho et al. (2014): r multiplies h before U.",
-    )
+    if cell == "GRU":
+        reset_after = FORM(
+            c.checkbox,
+            "GRU reset_after",
+            "reset_after",
+            help="Keras's default (True) applies the reset gate after U·h and keeps two bias "
+            "vectors; False is the original GRU of Cho et al. (2014): r multiplies h before U.",
+        )
+    else:  # unticked and disabled: the other cells have no reset gate (GRU keeps its choice)
+        c.checkbox(
+            "GRU reset_after", False, disabled=True, key="stp_reset_after_not_gru",
+            help="Only a GRU has a reset gate.",
+        )  # fmt: skip
+        reset_after = FORM.get("reset_after", True)  # unused by these cells
     timesteps = FORM(
         c.number_input, "Timesteps", "timesteps", 10, 500, step=10,
         help="Seed 001 uses 100. Up to 500 to see how far back gradients reach.",
@@ -224,7 +231,8 @@ def stepper(case: StepperCase) -> None:
         FORM(sl.slider, "Timestep t", "t", 0, t_len - 1)
         FORM(un.number_input, "Unit", "unit", 0, units - 1, help="The unit written out below.")
         memo = s.stp_memo  # heatmaps built once per input; a step only moves their markers
-        view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo)
+        theme = page_theme()
+        view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo, theme)
         st.markdown(
             f"**t = {view.t}** (step {view.t + 1} of {t_len}): layer {layer + 1} reads "
             f"{view.reads}. Unit **{view.unit}**, with the numbers of this step:"
@@ -241,7 +249,7 @@ def stepper(case: StepperCase) -> None:
             st.caption(
                 f"{view.state_note} Each column is the vector h_t after reading step t "
                 "(dotted line: the t on screen); "
-                f"blue −{vmax:.3g}, white 0, red +{vmax:.3g}"
+                f"blue −{vmax:.3g}, {theme.neutral_word} 0, red +{vmax:.3g}"
                 + (" (all |h| < 0.5 here, so the scale is stretched)." if vmax < 1 else ".")
             )
         if digit:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from pages import _snapshots, _train_form
+from pages._chrome import page_theme
 from pages._export import export_buttons
 from pages.common import (
     add_run,
@@ -16,6 +15,7 @@ from pages.common import (
     live_panel,
     load_training,
     runs,
+    score_test_set,
     show_code,
 )
 from rnn_core.charts import training as charts
@@ -40,11 +40,6 @@ def start_run(spec: RunSpec) -> None:
     _train_form.share_link(spec)
     run.job.start()
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
-
-
-def _test_metric(record: Any) -> float | None:
-    """The whole-test-set score kept in a run, if it was scored (accuracy or exact match)."""
-    return None if record.results is None else round(float(record.results.headline[1]), 4)
 
 
 st.title("Train a recurrent network")
@@ -117,10 +112,13 @@ if len(past) > 1:
     chosen = st.multiselect("Runs", names, default=names)
     picked = [past[names.index(n)] for n in chosen]
     series = [(n, r.job.snapshot().epoch_logs) for n, r in zip(chosen, picked, strict=True)]
-    st.plotly_chart(charts.compare_curves(series, f"val_{metric}"), key="compare")
+    fig = charts.compare_curves(series, f"val_{metric}", page_theme())
+    st.plotly_chart(fig, key="compare")
     rows = []
     for n, r in zip(chosen, picked, strict=True):
         s = r.job.snapshot()
+        if not s.active:
+            score_test_set(r, "examples")  # a finished run's weights, once (no-op when scored)
         val = [log[f"val_{metric}"] for log in s.epoch_logs if f"val_{metric}" in log]
         extra = [e.score for e in s.epoch_extras if e is not None]
         rows.append(
@@ -132,7 +130,7 @@ if len(past) > 1:
                 "s/epoch": round(s.train_seconds / s.epoch, 2) if s.epoch else None,
                 f"best val {metric}": round(best(val), 4) if val else None,
                 f"best {view.extra_label(r)}": round(max(extra), 4) if extra else None,
-                "test (whole set)": _test_metric(r),
+                "test (whole set)": r.test_figure(),
                 "state": s.state,
             }
         )

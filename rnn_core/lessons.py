@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from rnn_core.presets import PRESETS
@@ -77,9 +77,17 @@ def lesson_presets(lesson: Lesson) -> list[Any]:
     return [PRESETS[name] for name in lesson.presets]
 
 
+def _comparable(spec: Any) -> tuple[Any, ...]:
+    """What decides a run's result: task, data (not the folder it is read from), model and
+    training, but not the epoch count (the result is shown with the epochs it trained)."""
+    located = "data_dir" in {f.name for f in fields(spec.data)}  # a loaded dataset's folder
+    data = replace(spec.data, data_dir=None) if located else spec.data
+    return spec.task, data, spec.model, replace(spec.train, epochs=1, publish_every=1)
+
+
 def same_setup(spec_a: Any, spec_b: Any) -> bool:
-    """True when two runs share task, data and model: the user ran this preset's setup."""
-    return (spec_a.task, spec_a.data, spec_a.model) == (spec_b.task, spec_b.data, spec_b.model)
+    """True when two runs share task, data, model and training settings (epochs aside)."""
+    return _comparable(spec_a) == _comparable(spec_b)
 
 
 def best_validation(history: dict[str, list[float]]) -> tuple[str, float] | None:

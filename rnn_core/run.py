@@ -65,6 +65,15 @@ class Run:
             self.results_epoch, self.results_version = snap.epoch, snap.version
         return self.results
 
+    def test_figure(self) -> str:
+        """The whole-test-set figure of the current weights for a table, or why there is none."""
+        snap = self.job.snapshot()
+        if snap.active:
+            return "training…"
+        if self.scored():
+            return f"{self.results.headline[1]:.4f}"
+        return "no epoch trained" if snap.epoch == 0 else "not scored"
+
     def release(self) -> None:
         """Free the model and the data (curves, reports and results stay)."""
         self.job.release()

@@ -74,6 +74,13 @@ def sample_ids(
     return out
 
 
+def entropy_bits(probs: np.ndarray) -> float:
+    """Shannon entropy of one distribution in bits, never -0.0 (a certain choice reads 0.00)."""
+    q = np.asarray(probs, np.float64).ravel()  # (V,)
+    nz = q[q > 0]  # (K,)
+    return max(0.0, float(-(nz * np.log2(nz)).sum()))
+
+
 def top_next(probs: np.ndarray, temperature: float, k: int = 12) -> list[tuple[int, float, float]]:
     """The k most likely next ids at a temperature: (id, p at T, p at T=1), most likely first."""
     p = np.asarray(probs, np.float64).ravel()  # (V,)

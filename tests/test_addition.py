@@ -99,3 +99,15 @@ def test_question_table_marks_right_and_wrong() -> None:
     rows = addition.question_table(np.array([[30, 59], [4, 5]]), ids)
     assert rows[0] == addition.QuestionRow("30+59", "89", "89", True)
     assert rows[1].ok is False and rows[1].guess == "10"
+
+
+@pytest.mark.parametrize("digits", range(1, addition.MAX_DIGITS + 1))
+def test_the_example_sums_follow_the_models_digits(digits: int) -> None:
+    """The placeholder's example and the error's example are sums this model accepts."""
+    example = addition.example_sum(digits)
+    assert addition.parse_sum(example, digits)
+    assert max(len(n) for n in example.split("+")) == digits
+    with pytest.raises(ValueError) as err:
+        addition.parse_sum("twelve", digits)
+    suggested = str(err.value).split("like ")[1].split(":")[0]
+    assert addition.parse_sum(suggested, digits)

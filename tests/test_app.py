@@ -29,6 +29,20 @@ def test_home_explains_and_shows_the_four_shapes(app: AppTest) -> None:
     assert "Addition" in text  # each shape is tied to a task of the app
 
 
+def test_text_generation_shape_is_worded_the_same_on_home_and_the_text_page(app: AppTest) -> None:
+    """Training predicts after every character (many-to-many), generation writes from a seed
+    (one-to-many): both pages say both, in the same words."""
+    from rnn_core.tasks.text import TEXT_SHAPE
+
+    assert "many-to-many" in TEXT_SHAPE and "one-to-many" in TEXT_SHAPE
+    home = " ".join(m.value for m in app.markdown)
+    app.session_state["tx_source"] = "python-docs"  # the Text page: no download
+    app.switch_page("pages/text.py").run()
+    assert not app.exception, app.exception
+    text_page = " ".join(c.value for c in app.caption)
+    assert TEXT_SHAPE in home and TEXT_SHAPE in text_page
+
+
 def test_home_does_not_import_tensorflow() -> None:
     import subprocess
     import sys
@@ -76,6 +90,8 @@ def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:
     assert labels["epochs done"] == "2"
     assert 0.0 <= float(labels["val exact match"]) <= 1.0
     assert any("Train more" in b.label for b in app.button)
+    (more,) = [n for n in app.number_input if n.label == "Epochs to add"]  # a labelled box
+    assert more.proto.label_visibility.value == more.proto.label_visibility.VISIBLE
     record = app.session_state["current"]
     assert record.spec.data.digits == 2 and record.spec.model.units == 16
     assert len(app.session_state["runs"]) == 1
@@ -87,12 +103,21 @@ def test_ask_your_own_sum_answers_and_explains_bad_input(app: AppTest) -> None:
     next(b for b in app.button if "Start training" in b.label).click().run()
     _wait_done(app)
     app.run()
+    import re
+
     box = next(t for t in app.text_input if t.label == "Ask your own sum")
+    example = re.search(r"e\.g\. (\d+\+\d+)", box.proto.placeholder).group(1)
+    assert max(len(n) for n in example.split("+")) == 2  # a 2-digit model: a 2-digit example
     box.input("12+7")
     next(b for b in app.button if b.label == "Ask the model").click().run()
     assert any("12+7 =" in s.value for s in app.success)
     box = next(t for t in app.text_input if t.label == "Ask your own sum")
     box.input("12 plus 7")
     next(b for b in app.button if b.label == "Ask the model").click().run()
-    assert any("Type a sum like" in w.value for w in app.warning)
+    warning = next(w.value for w in app.warning if "Type a sum like" in w.value)
+    for asked in (example, re.search(r"like (\d+\+\d+)", warning).group(1)):  # both accepted
+        box = next(t for t in app.text_input if t.label == "Ask your own sum")
+        box.input(asked)
+        next(b for b in app.button if b.label == "Ask the model").click().run()
+        assert any(f"{asked} =" in s.value for s in app.success), asked
     assert not app.exception

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnn_core.charts import classify as classify_charts
 from tests.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -126,14 +127,18 @@ def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None
     assert "Five test reviews after epoch 2" in texts(at)
 
     box = next(t for t in at.text_area if t.label == "Type a review (English)")
-    box.input("Good movie, zzzz! w250 the bad")
+    box.input("Good movie, zzzz! w250 the bad" + " the" * 30)  # 37 tokens for maxlen 30
     next(b for b in at.button if b.label == "Score my review").click().run()
     assert not at.exception
     assert any("P(positive) =" in s.value for s in at.success)
     shown = texts(at)
-    assert ":orange-background[zzzz]" in shown and ":orange-background[w250]" in shown
-    assert ":orange-background[good]" not in shown  # rank 2 is among the 100 kept words
+    unknown = f'<span style="{classify_charts.UNKNOWN_STYLE}">'
+    assert f"{unknown}zzzz</span>" in shown and f"{unknown}w250</span>" in shown
+    assert f"{unknown}good</span>" not in shown  # rank 2 is among the 100 kept words
     assert "2 word(s) the model does not know" in shown
+    # post-truncation: the model reads <START> and the first 29 words, the last 7 are cut
+    assert "Struck out: the 7 token(s) beyond maxlen = 30" in shown
+    assert shown.count(f'<span style="{classify_charts.CUT_STYLE}">the</span>') == 7
 
     assert "What maxlen = 30 does to a review" in shown
     pick = at.selectbox(key=f"trunc_review_{id(record)}")
@@ -172,7 +177,7 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     best = [max(e.test_accuracy for e in ex) for ex in extras]
     assert list(table["best test accuracy (30 images)"]) == [round(b, 4) for b in best]
     scored = [r.results.accuracy for r in (record, second)]  # whole test set, kept
-    assert list(table["test (whole set)"]) == [round(v, 4) for v in scored]
+    assert list(table["test (whole set)"]) == [f"{v:.4f}" for v in scored]  # text: or why not
 
 
 def test_missing_data_says_what_and_how_and_addition_still_works(data_dir: Path) -> None:

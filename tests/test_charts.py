@@ -57,6 +57,18 @@ def test_progress_text_and_seconds() -> None:
     )
 
 
+def test_progress_text_of_a_stopped_run_names_the_epochs_it_did() -> None:
+    """Stopped after 10 of 40 epochs: '10/40 epochs done', not 'epoch 11/40 · batch 0/15'."""
+    snap = SimpleNamespace(
+        state="done", epoch=10, epochs_target=40, batch=0, batches_per_epoch=15,
+        samples_per_sec=900.0, eta_seconds=0, queue_position=0, stopped_early=True,
+    )  # fmt: skip
+    text = charts.progress_text(snap)
+    assert text == "10/40 epochs done · stopped early"
+    full = SimpleNamespace(**{**vars(snap), "epoch": 40, "stopped_early": False})
+    assert charts.progress_text(full) == "40/40 epochs done"
+
+
 def test_bits_per_char_curve_draws_the_ngram_as_a_flat_line() -> None:
     from rnn_core.charts.text import bits_per_char_curve
 

@@ -78,6 +78,42 @@ def test_review_bars_probabilities_colours_and_marks() -> None:
     assert fig.layout.shapes[0].x0 == 0.5  # the decision threshold
 
 
+def test_review_bars_threshold_label_sits_above_the_bars() -> None:
+    """The '0.5: …' label is anchored on the plot area's top edge, in the top margin, so it
+    cannot cover bar #1 (it was centred 2 % above the edge and overlapped it)."""
+    rows = [{"review": "ok", "P(positive)": 0.6, "predicted": "positive", "true": "positive",
+             "ok": True}]  # fmt: skip
+    fig = cc.review_bars(rows)
+    (label,) = [a for a in fig.layout.annotations if a.text.startswith("0.5")]
+    assert label.yref == "paper" and label.y >= 1 and label.yanchor == "bottom"
+    text_px = 1.4 * label.font.size  # one line of text, with its line spacing
+    assert fig.layout.margin.t >= (label.yshift or 0) + text_px
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of '#RRGGBB'."""
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_review_as_read_strikes_the_cut_and_marks_unknown_words_legibly() -> None:
+    import re
+
+    tokens = ["<START>", "a", "zzz", "b", "c"]
+    html = cc.review_as_read_html(tokens, {"zzz"}, kept_start=2, kept_end=5)
+    assert html.count(cc.CUT_STYLE) == 2  # <START> and "a": cut (pre-truncation)
+    assert f'<span style="{cc.UNKNOWN_STYLE}">zzz</span>' in html and "&lt;START&gt;" in html
+    assert html.endswith(" b c")
+    cut = cc.review_as_read_html(tokens, {"a"}, kept_start=2, kept_end=5)
+    assert cc.UNKNOWN_STYLE not in cut  # a cut word is shown as cut, not as unknown
+    # an opaque background with its own text colour: the same contrast on a light or dark page
+    bg = re.search(r"background-color:(#[0-9A-Fa-f]{6})", cc.UNKNOWN_STYLE).group(1)
+    fg = re.search(r";color:(#[0-9A-Fa-f]{6})", cc.UNKNOWN_STYLE).group(1)
+    hi, lo = sorted([_luminance(bg), _luminance(fg)], reverse=True)
+    assert (hi + 0.05) / (lo + 0.05) >= 7  # WCAG AAA for normal text
+
+
 def test_length_histogram_marks_maxlen_and_share_cut() -> None:
     lengths = np.array([10, 20, 30, 40, 50, 60, 70, 80, 90, 1000])
     fig = cc.length_histogram(lengths, maxlen=45)

@@ -121,6 +121,25 @@ def test_score_review_marks_unknown_words_and_encodes_like_keras(data_dir: Path)
         imdb.score_review(model, " ,. ", data.word_index, cfg)
 
 
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_a_typed_review_is_read_with_the_models_own_cut(data_dir: Path, truncating: str) -> None:
+    """read_review cuts where pad() cuts: the tokens it keeps are the ids the model gets."""
+    from dataclasses import replace
+
+    cfg = replace(cfg_for(data_dir, maxlen=6), truncating=truncating)
+    data = imdb.make_imdb_data(cfg)
+    text = "the good movie zzz the good movie w50 good"  # 9 words + <START> = 10 tokens
+    read = imdb.read_review(text, data.word_index, cfg)
+    assert read.tokens[0] == "<START>" and len(read.tokens) == 10
+    assert read.kept_end - read.kept_start == 6 and read.n_pad == 0
+    assert (read.kept_start, read.kept_end) == ((4, 10) if truncating == "pre" else (0, 6))
+    x, _, _ = imdb.encode_for_model(text, data.word_index, cfg)  # (1, 6)
+    kept = read.tokens[read.kept_start : read.kept_end]
+    ids = [1 if w == "<START>" else 2 if w in read.unknown else data.word_index[w] + 3
+           for w in kept]  # fmt: skip
+    assert list(x[0]) == ids and read.unknown == {"zzz", "w50"}
+
+
 @pytest.mark.parametrize(
     ("cell", "bidirectional", "layers"),
     [("SimpleRNN", False, 1), ("LSTM", False, 2), ("GRU", True, 2), ("LSTM", True, 1),

@@ -64,6 +64,12 @@ def test_a_run_with_the_preset_setup_shows_its_result() -> None:
 def test_matching_and_best_validation_helpers() -> None:
     a, b = PRESETS["seed000-imdb-dense"].spec, PRESETS["seed000-imdb-simplernn"].spec
     assert same_setup(a, a) and not same_setup(a, b)
+    from dataclasses import replace
+
+    here = replace(a, data=replace(a.data, data_dir="/data"), train=replace(a.train, epochs=1))
+    assert same_setup(here, a)  # where the files are and how many epochs: shown, not matched
+    assert not same_setup(replace(a, train=replace(a.train, learning_rate=0.01)), a)
+    assert not same_setup(replace(a, data=replace(a.data, val_fraction=0.1)), a)
     assert best_validation({"loss": [1.0], "val_accuracy": [0.5, 0.8, 0.6]}) == (
         "val_accuracy",
         0.8,
@@ -80,3 +86,38 @@ def test_lesson_figures_name_each_model_beside_its_own_number() -> None:
         (m, float(v)) for v, m in re.findall(r"(0\.\d+) for the (LSTM|SimpleRNN)", lesson.look_for)
     )
     assert set(pairs) == {"LSTM", "SimpleRNN"} and pairs["LSTM"] > pairs["SimpleRNN"]
+
+
+def test_open_button_loads_the_preset_in_this_session() -> None:
+    """The lesson's button switches page inside the session: the preset fills the Train form
+    and the session's runs are still there (a plain link started a new session)."""
+    from rnn_core.links import from_query
+    from rnn_core.run import Run
+    from rnn_core.tasks import get_task
+
+    job = _Job({"val_accuracy": [0.7]})
+    kept = [Run("Dense 32×1", PRESETS["seed000-imdb-dense"].spec, get_task("imdb"), job, 1, None)]
+    at = _open_lessons(kept)
+    at.button(key="lesson_addition-size_seed003-addition-300").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["runs"] == kept
+    assert at.selectbox(key="task").value == "addition"
+    assert at.selectbox(key="addition.preset").value == "seed003-addition-300"
+    want = PRESETS["seed003-addition-300"].spec
+    assert same_setup(from_query(dict(at.query_params)), want)  # the form is the preset
+
+
+def test_a_preset_picked_in_the_form_is_the_preset_when_read_back() -> None:
+    """Fields the form has no control for (mnist-fast's 4 % validation share) come from the
+    preset, so the run started from the form is the preset's run and the lesson counts it."""
+    from rnn_core.links import from_query
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="task").set_value("mnist").run()
+    at.selectbox(key="mnist.preset").set_value("mnist-fast").run()
+    assert not at.exception, at.exception
+    spec = from_query(dict(at.query_params))
+    assert spec.data.val_fraction == PRESETS["mnist-fast"].spec.data.val_fraction
+    assert same_setup(spec, PRESETS["mnist-fast"].spec)

@@ -77,3 +77,22 @@ def test_pretrained_runs_have_their_origin_and_history() -> None:
     assert only.origin == "pretrained" and only.data is None and only.job.released
     x = np.zeros((1, *snap.input_shape), np.float32)
     assert only.job.model.predict_on_batch(x).shape[-1] == only.output_size  # it still predicts
+
+
+def test_the_compare_tables_test_figure_says_why_a_run_has_none() -> None:
+    """'training…', 'no epoch trained', the scored figure, or 'not scored': never 'None'."""
+    from types import SimpleNamespace
+
+    snap = SimpleNamespace(active=True, epoch=0, version=3)
+    job = SimpleNamespace(snapshot=lambda: snap)
+    run = Run("LSTM 8×1", tiny_spec(), get_task("addition"), job, 10, None)
+    assert run.test_figure() == "training…"
+    snap.active = False
+    assert run.test_figure() == "no epoch trained"
+    snap.epoch = 2
+    assert run.test_figure() == "not scored"
+    run.results = AdditionResults(exact_match=0.99, accuracy=0.995, questions=50)
+    run.results_version = 3
+    assert run.test_figure() == "0.9900"
+    snap.version = 4  # trained more since: the figure belongs to older weights
+    assert run.test_figure() == "not scored"

@@ -141,3 +141,12 @@ def test_row_blocks_for_single_threaded_blas_change_nothing(monkeypatch) -> None
     whole = gen.prefix_probs(ids, window=6)  # 6 rows per step, one matmul each
     monkeypatch.setattr(sampling, "SERIAL_MACS", 1)  # one row per matmul
     np.testing.assert_allclose(gen.prefix_probs(ids, window=6), whole, atol=1e-6)
+
+
+def test_entropy_at_temperature_zero_reads_zero_not_minus_zero() -> None:
+    """T = 0 is a certain choice: 0.00 bits, not '-0.00'; a uniform choice is log2(V)."""
+    from rnn_core.sampling import apply_temperature, entropy_bits
+
+    p = np.array([0.5, 0.3, 0.2])
+    assert f"{entropy_bits(apply_temperature(p, 0.0)):.2f}" == "0.00"
+    assert entropy_bits(np.full(8, 1 / 8)) == pytest.approx(3.0)

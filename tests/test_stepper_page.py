@@ -109,6 +109,22 @@ def test_cells_gates_and_play(router: Path) -> None:
     assert not at.session_state["stp_playing"]
 
 
+def test_reset_after_box_is_unticked_for_cells_without_a_reset_gate(router: Path) -> None:
+    """LSTM and SimpleRNN show the GRU box disabled and unticked; GRU gets its choice back."""
+    at = _open(router)
+
+    def box() -> object:
+        (found,) = [c for c in at.checkbox if c.label == "GRU reset_after"]
+        return found
+
+    at.selectbox(key="stp_cell").set_value("GRU").run()
+    assert box().value is True and not box().disabled
+    at.selectbox(key="stp_cell").set_value("LSTM").run()
+    assert box().value is False and box().disabled
+    at.selectbox(key="stp_cell").set_value("GRU").run()
+    assert box().value is True and not box().disabled
+
+
 def test_random_mode_does_not_import_tensorflow(router: Path) -> None:
     code = (
         "import sys\n"

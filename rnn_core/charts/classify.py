@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from rnn_core.charts.palette import PALETTE
+from rnn_core.charts.palette import LIGHT, PALETTE, ChartTheme
 
 RIGHT_COLOR, WRONG_COLOR, PAD_COLOR = PALETTE[2], PALETTE[3], "#BBBBBB"
 POS_COLOR, NEG_COLOR = PALETTE[0], PALETTE[1]
+TOP_MARGIN = 40  # px above the review bars: room for the 0.5 label (11 px text, 4 px gap)
 
 
-def confusion_heatmap(counts: Any, labels: Sequence[str] | None = None) -> go.Figure:
+def confusion_heatmap(
+    counts: Any, labels: Sequence[str] | None = None, theme: ChartTheme = LIGHT
+) -> go.Figure:
     """Rows = true class, columns = predicted class; colour = share of the row, text = count."""
     c = np.asarray(counts, dtype=np.int64)  # (C, C)
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
@@ -29,7 +33,7 @@ def confusion_heatmap(counts: Any, labels: Sequence[str] | None = None) -> go.Fi
         go.Heatmap(
             z=share, x=names, y=names, text=text, texttemplate="%{text}",
             customdata=np.repeat(totals, len(c), axis=1),
-            colorscale="Blues", zmin=0, zmax=1, xgap=1, ygap=1,
+            colorscale=theme.share_scale, zmin=0, zmax=1, xgap=1, ygap=1,
             colorbar={"title": {"text": "share<br>of row"}, "tickformat": ".0%"},
             hovertemplate=(
                 "true %{y}, predicted %{x}: %{text} of %{customdata} images "
@@ -39,7 +43,7 @@ def confusion_heatmap(counts: Any, labels: Sequence[str] | None = None) -> go.Fi
     )  # fmt: skip
     fig.update_xaxes(title_text="predicted digit", side="top", type="category")
     fig.update_yaxes(title_text="true digit", autorange="reversed", type="category")
-    fig.update_layout(height=430, margin={"l": 60, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white")
+    fig.update_layout(height=430, margin={"l": 60, "r": 10, "t": 60, "b": 10})
     return fig
 
 
@@ -47,7 +51,11 @@ LABEL_BAND, GAP = 18, 4  # mosaic pixels above each digit for its labels, and be
 
 
 def misclassified_grid(
-    images: Any, true: Sequence[int], predicted: Sequence[int], cols: int = 8
+    images: Any,
+    true: Sequence[int],
+    predicted: Sequence[int],
+    cols: int = 8,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Wrongly classified images as one mosaic, each with its true and predicted label on top.
 
@@ -80,19 +88,19 @@ def misclassified_grid(
         )  # fmt: skip
     fig.add_trace(
         go.Heatmap(
-            z=mosaic, colorscale="Greys", zmin=0, zmax=float(max(1.0, np.nanmax(imgs))),
+            z=mosaic, colorscale=theme.image_scale, zmin=0, zmax=float(max(1.0, np.nanmax(imgs))),
             showscale=False, hoverinfo="skip",
         )
     )  # fmt: skip
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    fig.update_layout(
-        height=20 + 100 * rows, margin={"l": 0, "r": 0, "t": 10, "b": 0}, plot_bgcolor="white"
-    )
+    fig.update_layout(height=20 + 100 * rows, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     return fig
 
 
-def review_bars(rows: Sequence[dict[str, Any]], width: int = 60) -> go.Figure:
+def review_bars(
+    rows: Sequence[dict[str, Any]], width: int = 60, theme: ChartTheme = LIGHT
+) -> go.Figure:
     """P(positive) per review as horizontal bars, coloured by the true label, 0.5 marked."""
     labels = [f"#{i + 1} {_clip(r['review'], width)}" for i, r in enumerate(rows)]
     probs = [float(r["P(positive)"]) for r in rows]
@@ -108,10 +116,10 @@ def review_bars(rows: Sequence[dict[str, Any]], width: int = 60) -> go.Figure:
             hovertemplate="P(positive) = %{x:.3f}<br>true label: %{customdata}<extra></extra>",
         )
     )  # fmt: skip
-    fig.add_vline(x=0.5, line={"dash": "dash", "color": "#444"})
-    fig.add_annotation(
-        x=0.5, y=1.02, yref="paper", text="0.5: to the right the model says positive",
-        showarrow=False, font={"size": 11},
+    fig.add_vline(x=0.5, line={"dash": "dash", "color": theme.muted})
+    fig.add_annotation(  # above the plot area (its bottom 4 px over the top): clear of bar #1
+        x=0.5, y=1, yref="paper", yanchor="bottom", yshift=4, showarrow=False,
+        text="0.5: to the right the model says positive", font={"size": 11},
     )  # fmt: skip
     fig.update_xaxes(
         range=[0, 1.3],
@@ -120,10 +128,37 @@ def review_bars(rows: Sequence[dict[str, Any]], width: int = 60) -> go.Figure:
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(
-        height=80 + 38 * len(rows), margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        height=90 + 38 * len(rows), margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 40},
         showlegend=False,
     )  # fmt: skip
     return fig
+
+
+# Unknown words: solid Okabe-Ito orange under black text, readable on a projector and on a
+# dark page alike (a translucent tint washes out); words maxlen cuts: struck out, vermillion.
+UNKNOWN_STYLE = "background-color:#E69F00;color:#000000;padding:0 3px;border-radius:3px"
+CUT_STYLE = f"color:{WRONG_COLOR};text-decoration:line-through"
+
+
+def review_as_read_html(
+    tokens: Sequence[str], unknown: Collection[str], kept_start: int, kept_end: int
+) -> str:
+    """HTML of a typed review as the model reads it: cut words struck out, unknown words marked.
+
+    ``tokens[kept_start:kept_end]`` are the tokens the model reads; the others are cut.
+    """
+    if not 0 <= kept_start <= kept_end <= len(tokens):
+        raise ValueError("need 0 <= kept_start <= kept_end <= len(tokens)")
+    words = []
+    for i, token in enumerate(tokens):
+        word = html.escape(token)
+        if not kept_start <= i < kept_end:
+            words.append(f'<span style="{CUT_STYLE}">{word}</span>')
+        elif token in unknown:
+            words.append(f'<span style="{UNKNOWN_STYLE}">{word}</span>')
+        else:
+            words.append(word)
+    return " ".join(words)
 
 
 def _clip(text: str, width: int) -> str:

@@ -8,16 +8,26 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnn_core.charts.palette import PALETTE as OKABE_ITO
+from rnn_core.charts.palette import DIVERGING_LIGHT as DIVERGING
+from rnn_core.charts.palette import LIGHT, ChartTheme
 from rnn_core.stepper.numpy_rnn import CELL_NAMES as CELL_LABELS
 
 # One fixed colour per cell kind.
 CELL_COLOURS = {"simple_rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73"}
 CELL_LINE = {k: {"color": c, "width": 2} for k, c in CELL_COLOURS.items()}
-# ColorBrewer RdBu (colour-blind safe), blue = negative, red = positive.
-DIVERGING = ("#2166AC", "#67A9CF", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#EF8A62", "#B2182B")
-_DIV_SCALE = [[i / (len(DIVERGING) - 1), c] for i, c in enumerate(DIVERGING)]
-_MARKER = {"color": "#000000", "width": 2, "dash": "dot"}
+
+
+def _div_scale(theme: ChartTheme) -> list[list]:
+    """The theme's diverging colours as a Plotly colour scale."""
+    cols = theme.diverging
+    return [[i / (len(cols) - 1), c] for i, c in enumerate(cols)]
+
+
+def _marker_line(theme: ChartTheme) -> dict:
+    """The dotted line that marks the step on screen: the page's ink."""
+    return {"color": theme.ink, "width": 2, "dash": "dot"}
+
+
 # Short axis labels for unit_terms' keys, in axis order: the terms, their sum, the activation.
 TERM_TICKS = {
     "W·x": "W·x",
@@ -31,7 +41,9 @@ TERM_TICKS = {
 }
 
 
-def _step_marker(step: int, xref: str = "x", yref: str = "y domain") -> dict:
+def _step_marker(
+    step: int, xref: str = "x", yref: str = "y domain", theme: ChartTheme = LIGHT
+) -> dict:
     """Layout shape: a vertical dotted line at ``step`` spanning the whole subplot."""
     return {
         "type": "line",
@@ -41,16 +53,21 @@ def _step_marker(step: int, xref: str = "x", yref: str = "y domain") -> dict:
         "y1": 1,
         "xref": xref,
         "yref": yref,
-        "line": _MARKER,
+        "line": _marker_line(theme),
     }
 
 
 def hidden_heatmap(
-    h: np.ndarray, step: int, title: str = "Hidden state h_t", vmax: float = 1.0
+    h: np.ndarray,
+    step: int,
+    title: str = "Hidden state h_t",
+    vmax: float = 1.0,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Heatmap of h over time (units × timesteps) with a vertical marker at ``step``.
 
-    The diverging colour scale runs from -vmax (blue) through 0 (white) to +vmax (red).
+    The diverging colour scale runs from -vmax (blue) through 0 (the theme's neutral: white,
+    or dark grey on a dark page) to +vmax (red).
     """
     h = np.asarray(h)  # (T, H)
     fig = go.Figure(
@@ -58,7 +75,7 @@ def hidden_heatmap(
             z=h.T.astype(np.float32),  # (H, T)
             x=np.arange(h.shape[0]),
             y=np.arange(h.shape[1]),
-            colorscale=_DIV_SCALE,
+            colorscale=_div_scale(theme),
             zmin=-vmax,
             zmax=vmax,
             colorbar={"title": {"text": "h"}},
@@ -69,7 +86,7 @@ def hidden_heatmap(
         title=title,
         xaxis_title="timestep t",
         yaxis_title="unit",
-        shapes=[_step_marker(step)],
+        shapes=[_step_marker(step, theme=theme)],
         margin={"l": 50, "r": 10, "t": 40, "b": 40},
     )
     return fig
@@ -81,6 +98,7 @@ def gates_heatmaps(
     candidate: np.ndarray | None = None,
     c: np.ndarray | None = None,
     t0: int = 0,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Small multiples: one heatmap (units × timesteps) per gate, then candidate and c_t.
 
@@ -129,7 +147,7 @@ def gates_heatmaps(
                 "showarrow": False,
             }
         )
-        shapes.append(_step_marker(step, f"x{sfx}", f"y{sfx} domain"))
+        shapes.append(_step_marker(step, f"x{sfx}", f"y{sfx} domain", theme))
     layout[f"xaxis{n if n > 1 else ''}"]["title"] = {"text": "timestep t"}
     span = max([1.0] + [float(np.max(np.abs(z))) for _, z, a in panels if a == "coloraxis2"])
     layout |= {
@@ -140,7 +158,7 @@ def gates_heatmaps(
             "colorbar": {"title": {"text": "gate"}, "len": 0.45, "y": 0.78},
         },
         "coloraxis2": {
-            "colorscale": _DIV_SCALE,
+            "colorscale": _div_scale(theme),
             "cmin": -span,
             "cmax": span,
             "colorbar": {"title": {"text": "state"}, "len": 0.45, "y": 0.22},
@@ -171,18 +189,22 @@ def diverging_colours(values: Sequence[float] | np.ndarray, vmax: float = 1.0) -
 
 
 def activation_spans_html(
-    pairs: Sequence[tuple[str, float]], vmax: float = 1.0, current: int | None = None
+    pairs: Sequence[tuple[str, float]],
+    vmax: float = 1.0,
+    current: int | None = None,
+    theme: ChartTheme = LIGHT,
 ) -> str:
-    """HTML <span>s, one per word, background from the diverging scale, value tooltip.
+    """HTML <span>s, one per word, background from the (light) diverging scale with its own
+    text colour, value tooltip.
 
     Words are HTML-escaped. The span at index ``current`` (the step on screen) gets a thick
-    black outline.
+    outline in the page's ink.
     """
     colours = diverging_colours([v for _, v in pairs], vmax)
     spans = []
     for k, ((word, value), bg) in enumerate(zip(pairs, colours, strict=True)):
         fg = "#FFFFFF" if abs(value) / vmax > 0.6 else "#000000"
-        ring = "outline:3px solid #000000;" if k == current else ""
+        ring = f"outline:3px solid {theme.ink};" if k == current else ""
         spans.append(
             f'<span title="{value:+.3f}" style="background-color:{bg};color:{fg};{ring}'
             f'padding:1px 3px;margin:1px;border-radius:3px">{html.escape(word)}</span>'
@@ -194,12 +216,13 @@ def gradient_lens_chart(
     norms: Mapping[str, np.ndarray],
     title: str = "How far back does it remember?",
     labels: Mapping[str, str] | None = None,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Log-scale line chart of ‖∂ output / ∂ x_t‖ over t, one line per cell (or model).
 
     Keys "simple_rnn", "lstm", "gru" get their cell colour; any other key (a trained model,
-    the layer on screen) is drawn as a thick black dashed line. ``labels`` renames legend
-    entries (default: the cell's name, or the key itself).
+    the layer on screen) is drawn as a thick dashed line in the page's ink. ``labels``
+    renames legend entries (default: the cell's name, or the key itself).
     """
     labels = labels or {}
     fig = go.Figure()
@@ -212,7 +235,7 @@ def gradient_lens_chart(
                 mode="lines",
                 name=labels.get(name, CELL_LABELS.get(name, name))
                 + ("" if np.any(v > 0) else " (exactly 0 at every t)"),
-                line=CELL_LINE.get(name, {"color": "#000000", "width": 3, "dash": "dash"}),
+                line=CELL_LINE.get(name, {"color": theme.ink, "width": 3, "dash": "dash"}),
             )
         )
     fig.update_layout(
@@ -231,6 +254,7 @@ def max_pool_strip(
     pooled: np.ndarray,
     readout: np.ndarray,
     span: tuple[int, int],
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Where max pooling takes each unit's value: one marker per unit at the word of its maximum.
 
@@ -255,10 +279,10 @@ def max_pool_strip(
             marker={
                 "size": 10,
                 "color": share,
-                "colorscale": _DIV_SCALE,
+                "colorscale": _div_scale(theme),
                 "cmin": -vmax,
                 "cmax": vmax,
-                "line": {"color": "#000000", "width": 1},
+                "line": {"color": theme.ink, "width": 1},
                 "colorbar": {"title": {"text": "w·max h"}},
             },
             customdata=np.stack([pooled, share, peaks], axis=1),  # (H, 3)
@@ -281,7 +305,7 @@ def max_pool_strip(
                 "y0": 0,
                 "y1": 1,
                 "yref": "y domain",
-                "fillcolor": "#DDDDDD",
+                "fillcolor": theme.muted,
                 "opacity": 0.6,
                 "line": {"width": 0},
                 "layer": "below",
@@ -315,6 +339,7 @@ def unit_terms_chart(
     states: Mapping[str, float],
     unit: int,
     step: int,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Bars of the chosen unit's terms per gate block (``unit_terms``' keys: W·x, U·h, GRU's
     b′, r⊙(U·h+b′) or U·(r⊙h), b, their sum, the activation) and its states.
@@ -328,7 +353,7 @@ def unit_terms_chart(
             x=list(terms),
             y=list(terms.values()),
             name=f"block {name}",
-            marker_color=OKABE_ITO[k % len(OKABE_ITO)],
+            marker_color=theme.palette[k % len(theme.palette)],
             texttemplate=text,
             hovertemplate=f"block {name}<br>%{{x}} = %{{y:.4f}}<extra></extra>",
         )
@@ -339,7 +364,7 @@ def unit_terms_chart(
             x=list(states),
             y=list(states.values()),
             name="states",
-            marker_color=[OKABE_ITO[7] if "h" in s else OKABE_ITO[4] for s in states],
+            marker_color=[theme.palette[7] if "h" in s else theme.palette[4] for s in states],
             texttemplate="%{y:.3f}" if len(states) <= 2 else None,
             hovertemplate="%{x} = %{y:.4f}<extra></extra>",
             showlegend=False,
@@ -381,13 +406,14 @@ def unit_terms_chart(
     return go.Figure(data=traces, layout=layout)
 
 
-def digit_figure(image: np.ndarray, step: int) -> go.Figure:
-    """A 28×28 MNIST digit in grey, rows = timesteps, with the row read at ``step`` boxed."""
+def digit_figure(image: np.ndarray, step: int, theme: ChartTheme = LIGHT) -> go.Figure:
+    """A 28×28 MNIST digit in grey, rows = timesteps, with the row read at ``step`` boxed
+    (dark pen on light paper, or light pen on dark paper on a dark page)."""
     img = np.asarray(image, np.float32)  # (rows, cols)
     fig = go.Figure(
         go.Heatmap(
             z=img,
-            colorscale="Greys",
+            colorscale=theme.image_scale,
             showscale=False,
             hovertemplate="row %{y} (timestep)<br>column %{x}<br>%{z:.2f}<extra></extra>",
         )

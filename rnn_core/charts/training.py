@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnn_core.charts.palette import PALETTE
+from rnn_core.charts.palette import LIGHT, PALETTE, ChartTheme
 
 TRAIN_COLOR, VAL_COLOR, EXTRA_COLOR = PALETTE[0], PALETTE[1], PALETTE[2]
 
@@ -82,12 +82,14 @@ def training_curves(
     return fig
 
 
-def compare_curves(runs: Sequence[tuple[str, Sequence[dict[str, float]]]], key: str) -> go.Figure:
+def compare_curves(
+    runs: Sequence[tuple[str, Sequence[dict[str, float]]]], key: str, theme: ChartTheme = LIGHT
+) -> go.Figure:
     """One line per run of the per-epoch ``key`` (e.g. ``val_accuracy``), for comparing cells."""
     fig = go.Figure()
     for i, (name, logs) in enumerate(runs):
         x, y = _series(logs, "epoch", key)
-        color = PALETTE[i % len(PALETTE)]
+        color = theme.palette[i % len(theme.palette)]
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line={"color": color}))
     fig.update_layout(
         height=340,
@@ -118,6 +120,11 @@ def progress_text(snap: Any) -> str:
             f"epoch {snap.epoch + 1}/{snap.epochs_target} · starting: loading TensorFlow and "
             "building the training graph (a few seconds)"
         )
+    if snap.state not in ("running", "stopping"):  # ended (done, failed) or not started
+        ended = f"{snap.epoch}/{snap.epochs_target} epochs done" if snap.epochs_target else ""
+        if getattr(snap, "stopped_early", False):
+            ended += " · stopped early"
+        return ended or "not started"
     parts = [
         f"epoch {min(snap.epoch + 1, snap.epochs_target)}/{snap.epochs_target}",
         f"batch {snap.batch}/{snap.batches_per_epoch}",

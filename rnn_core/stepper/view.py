@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnn_core.charts import stepper as charts
+from rnn_core.charts.palette import LIGHT, ChartTheme
 from rnn_core.stepper.gradient_lens import compare_cells_with_gates, input_gradient_norms
 from rnn_core.stepper.numpy_rnn import (
     BLOCKS,
@@ -194,11 +195,13 @@ def step_view(
     t: int,
     unit: int,
     memo: dict | None = None,
+    theme: ChartTheme = LIGHT,
 ) -> StepView:
     """All the stepper shows for ``layer`` at timestep ``t`` with ``unit`` written out.
 
     ``memo``: a dict the caller keeps for this input (same ``inp`` and ``traces``) across
-    steps; the heatmaps are then built once and only their markers move.
+    steps; the heatmaps are then built once and only their markers move. ``theme``: the
+    colours of the page behind the figures (light or dark).
     """
     layers, tr = list(inp.layers), traces[layer]
     terms = step_at(layers, traces, inp.x, layer, t)
@@ -208,20 +211,20 @@ def step_view(
         a, b = _window(t, tr.h.shape[0])
         c = None if tr.c is None else tr.c[a:b]
         gates = {n: g[a:b] for n, g in tr.gates.items()}
-        build = partial(charts.gates_heatmaps, gates, t, tr.candidate[a:b], c, a)
-        gates_fig = _marked(memo, ("gates", layer, a), build, t)
+        build = partial(charts.gates_heatmaps, gates, t, tr.candidate[a:b], c, a, theme)
+        gates_fig = _marked(memo, ("gates", layer, a, theme.name), build, t)
     vmax = heat_scale(tr.h)
     title = f"Hidden state h of layer {layer + 1} (units × timesteps)"
-    build = partial(charts.hidden_heatmap, tr.h, t, title, vmax)
-    hidden_fig = _marked(memo, ("hidden", layer), build, t)
+    build = partial(charts.hidden_heatmap, tr.h, t, title, vmax, theme)
+    hidden_fig = _marked(memo, ("hidden", layer, theme.name), build, t)
     words_html, words_vmax = None, 1.0
     if inp.label_kind == "word":  # Karpathy-style: each word coloured by the unit's h
         s0, s1 = inp.span
         pairs = charts.word_activations(inp.labels[s0:s1], tr.h[s0:s1], unit)
         words_vmax = max(max((abs(v) for _, v in pairs), default=0.0), 1e-6)
         current = t - s0 if s0 <= t < s1 else None
-        words_html = charts.activation_spans_html(pairs, words_vmax, current)
-    digit_fig = charts.digit_figure(inp.image, t) if inp.image is not None else None
+        words_html = charts.activation_spans_html(pairs, words_vmax, current, theme)
+    digit_fig = charts.digit_figure(inp.image, t, theme) if inp.image is not None else None
     return StepView(
         t=t,
         unit=unit,
@@ -232,7 +235,7 @@ def step_view(
         state_note=_state_note(terms),
         terms=terms,
         hidden_fig=hidden_fig,
-        terms_fig=charts.unit_terms_chart(blocks, states, unit, t),
+        terms_fig=charts.unit_terms_chart(blocks, states, unit, t, theme),
         gates_fig=gates_fig,
         words_html=words_html,
         words_vmax=words_vmax,

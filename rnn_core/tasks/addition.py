@@ -151,11 +151,19 @@ def make_addition_data(cfg: AdditionConfig) -> AdditionData:
     )  # fmt: skip
 
 
+def example_sum(digits: int) -> str:
+    """A sum a ``digits``-digit model accepts: ``"531+61"`` for 3 digits, ``"53+6"`` for 2."""
+    return f"{'53182'[:digits]}+{'61'[: max(1, digits - 1)]}"
+
+
 def parse_sum(text: str, digits: int) -> tuple[int, int]:
     """Parse a user's ``"a+b"``; raise ValueError with a message a student can act on."""
     match = _SUM_RE.match(text or "")
     if not match:
-        raise ValueError(f"Type a sum like 12+345: two whole numbers joined by '+'. Got {text!r}.")
+        raise ValueError(
+            f"Type a sum like {example_sum(digits)}: two whole numbers of up to {digits} "
+            f"digit(s) joined by '+'. Got {text!r}."
+        )
     a, b = int(match.group(1)), int(match.group(2))
     limit = 10**digits - 1
     if a > limit or b > limit:

@@ -262,15 +262,17 @@ def forecast_figure(
     naive: np.ndarray,
     unit: str = "",
     title: str = "",
+    theme: Any = None,
 ) -> Any:
-    """True vs predicted vs naive next values over the held-out series (a pure Plotly builder)."""
+    """True vs predicted vs naive next values over the held-out series (a pure Plotly builder);
+    ``theme`` (a ``ChartTheme``, default light) colours the true series as the page's ink."""
     import plotly.graph_objects as go
 
-    from rnn_core.charts.palette import PALETTE
+    from rnn_core.charts.palette import LIGHT, PALETTE
 
     fig = go.Figure()
     lines = (
-        ("true", true, PALETTE[7], 1.5, "solid"),
+        ("true", true, (theme or LIGHT).ink, 1.5, "solid"),
         ("model", predicted, PALETTE[0], 2.0, "solid"),
         ("naive: repeat the last value", naive, PALETTE[1], 1.2, "dot"),
     )
@@ -436,12 +438,12 @@ class ForecastTask(Task):
         pred = self.predict(model, data.x_test)  # (N_test, H)
         return ForecastResults(mae(pred, data.y_test), data.naive_test, len(data.y_test), pred)
 
-    def test_figure(self, data: ForecastData, predicted: np.ndarray) -> Any:
+    def test_figure(self, data: ForecastData, predicted: np.ndarray, theme: Any = None) -> Any:
         """The first predicted value of every test window against the truth and the naive."""
         name = data.columns[data.target]
         return forecast_figure(
             data.t_test, data.y_test[:, 0], predicted[:, 0], data.last_value(data.x_test),
-            data.unit, f"Next value of {name!r} over the held-out test series",
+            data.unit, f"Next value of {name!r} over the held-out test series", theme,
         )  # fmt: skip
 
     # ----- export -----

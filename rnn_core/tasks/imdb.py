@@ -214,6 +214,26 @@ def encode_for_model(
     return x, tokens, unknown
 
 
+@dataclass(frozen=True)
+class ReviewAsRead:
+    """A typed review as the model reads it: its tokens, what maxlen cuts, the unknown words."""
+
+    tokens: tuple[str, ...]  # "<START>" then the review's words, before cutting
+    unknown: frozenset[str]  # words outside the vocabulary: each reads as <OOV>
+    kept_start: int  # tokens[kept_start:kept_end] are what the model reads
+    kept_end: int  # (pre-truncating cuts the start, post-truncating the end)
+    n_pad: int  # padding zeros added to reach maxlen
+
+
+def read_review(text: str, word_index: Mapping[str, int], cfg: ImdbConfig) -> ReviewAsRead:
+    """What :func:`encode_for_model` feeds the model, token by token (the same cut)."""
+    x, tokens, unknown = encode_for_model(text, word_index, cfg)
+    report = datasets.truncation_report(["<START>", *tokens], cfg.maxlen, cfg.truncating)
+    return ReviewAsRead(
+        ("<START>", *tokens), frozenset(unknown), report.kept_start, report.kept_end, report.n_pad
+    )
+
+
 def score_review(
     model: Any, text: str, word_index: Mapping[str, int], cfg: ImdbConfig
 ) -> tuple[float, list[str]]:

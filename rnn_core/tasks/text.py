@@ -257,13 +257,20 @@ class TextResults(Results):
         return super().from_plain(values)
 
 
+# The shape of text generation, said the same way wherever it is named (Home, Text page).
+TEXT_SHAPE = (
+    "many-to-many in training (a next-character prediction after every character), "
+    "one-to-many in generation (one seed, then one character after another, each fed back in)"
+)
+
+
 class TextTask(Task):
     """Character-level generation: read a window of characters, predict the next one."""
 
     info = TaskInfo(
         name="text",
         label="Text generation (characters)",
-        rnn_type="many-to-many",
+        rnn_type=TEXT_SHAPE,
         metric="accuracy",
         description=(
             "The RNN reads text one character at a time and outputs a softmax over the "

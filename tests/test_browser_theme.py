@@ -1,0 +1,125 @@
+"""Real Chromium: the dark theme is reachable from the ⋮ menu, and in it no chart has a white
+plot area (Train with MNIST's confusion matrix and digits, Text generation, Inside the RNN).
+
+Each chart is screenshotted on its own and its pixels are counted: on a dark page a chart may
+hold light text and thin light lines, not white areas. The full-page screenshots are kept
+under artifacts/ (dark_*.png) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from tests.browser import ARTIFACTS, chromium_page, streamlit_server
+from tests.tiny_data import write_mnist
+
+pytestmark = pytest.mark.browser
+NAV = "[data-testid=stSidebarNav]"
+MAX_WHITE = 0.06  # share of near-white pixels a dark chart may have (its text and thin lines)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = write_mnist(tmp_path_factory.mktemp("data"))
+    with streamlit_server({"RNN_LAB_DATA_DIR": str(data)}) as url:
+        yield url
+
+
+def _white_share(png: bytes) -> float:
+    """Share of the image's pixels that are near white (every channel above 225)."""
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)  # (H, W, 3)
+    return float((rgb.min(axis=2) > 225).mean())
+
+
+def _background_luminance(page) -> float:
+    """Relative brightness (0-1) of the app's background colour."""
+    colour = page.evaluate(
+        "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+    )
+    r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def _charts_are_dark(page, name: str, least: int) -> None:
+    """Screenshot the page; every chart on it has (almost) no white pixels."""
+    page.wait_for_timeout(1500)  # let Plotly finish drawing
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dark_{name}.png"), full_page=True)
+    charts = page.locator(".js-plotly-plot")
+    assert charts.count() >= least, f"{name}: {charts.count()} charts"
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        png = chart.screenshot(path=str(ARTIFACTS / f"dark_{name}_chart{i}.png"))
+        share = _white_share(png)
+        assert share < MAX_WHITE, f"{name}: chart {i} is {share:.0%} white"
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def _sidebar(page, title: str, heading: str) -> None:
+    page.locator(NAV).get_by_role("link", name=title, exact=True).click()
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+
+
+def test_dark_theme_is_reachable_and_no_chart_has_a_white_plot_area(server: str) -> None:
+    with chromium_page(1400, 3200) as page:  # tall: the whole page in one screenshot
+        page.goto(server)
+        page.get_by_role("heading", name="RNN Lab").wait_for(timeout=90_000)
+        assert _background_luminance(page) > 0.8  # the light theme by default here
+        assert "menu (top right)" in page.locator("[data-testid=stSidebar]").inner_text()
+        page.get_by_role("button", name="Main menu").click()
+        page.get_by_role("menuitemradio", name="Dark").click()
+        page.keyboard.press("Escape")
+        page.wait_for_function(
+            "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+            " !== 'rgb(255, 255, 255)'",
+            timeout=10_000,
+        )
+        assert _background_luminance(page) < 0.2
+
+        _sidebar(page, "Inside the RNN", "Inside the RNN")
+        page.wait_for_function(
+            "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=90_000
+        )
+        assert "dark grey 0" in page.inner_text("body")  # the caption follows the theme
+        _charts_are_dark(page, "stepper", least=3)
+
+        _sidebar(page, "Train", "Train a recurrent network")
+        box = page.get_by_role("combobox", name="Task")
+        box.click()
+        box.fill("MNIST")
+        page.keyboard.press("Enter")
+        page.get_by_text("mnist.npz ✓ found").wait_for(timeout=30_000)
+        subset = page.get_by_role("combobox", name="Training subset")
+        subset.click()
+        subset.fill("all")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(800)
+        page.get_by_role("button", name=re.compile("Start training")).click()
+        page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=180_000)
+        page.get_by_text("test accuracy, all 30 test images").wait_for(timeout=60_000)
+        assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 2  # matrix and digits
+        _charts_are_dark(page, "train_mnist", least=3)
+
+        _sidebar(page, "Text generation", "Text generation")
+        page.get_by_text("Python language reference (ships with Python").click()
+        page.get_by_text(re.compile(r"characters, \d+ distinct")).wait_for(timeout=30_000)
+        use = page.get_by_role("combobox", name="Use")
+        use.click()
+        use.fill("first 20,000")
+        page.keyboard.press("Enter")
+        epochs = page.get_by_label("Epochs", exact=True)
+        epochs.fill("1")
+        epochs.press("Tab")
+        page.wait_for_timeout(800)
+        page.get_by_role("button", name=re.compile("Start training")).click()
+        page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=240_000)
+        page.get_by_text(re.compile(r"T\s*=\s*0\.5")).first.wait_for(timeout=30_000)
+        _charts_are_dark(page, "text", least=2)
