@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages._chrome import sidebar_chrome
 from pages._compat import keep_keras_state_between_reruns
+from pages._tabs import attach_tab
 
 keep_keras_state_between_reruns()
 st.set_page_config(page_title="RNN Lab", page_icon="🔁", layout="wide")
@@ -18,5 +19,6 @@ PAGES = [
 
 LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop button
 page = st.navigation(PAGES)
+attach_tab()  # this browser tab's key in the address bar; a reload gets the tab's runs back
 sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
 page.run()
