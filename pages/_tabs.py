@@ -293,8 +293,7 @@ def gone_note(gone: Gone, grace: float) -> str:
         )
     return (
         f"This tab's {runs} from {_when(gone.created)} expired after {_span(grace)}: the "
-        f"server keeps a tab's runs {_span(grace)} after it is closed or reloaded, then stops "
-        "their trainings."
+        "server keeps a closed or reloaded tab's runs that long, then stops their trainings."
     )
 
 

@@ -112,6 +112,7 @@ def test_a_copied_tab_gets_no_runs_and_an_expired_tab_says_what_happened() -> No
         late.goto(address)
         note = late.get_by_text(re.compile(r"This tab's 1 run from \d\d:\d\d expired after 2 s"))
         note.wait_for(timeout=60_000)
+        late.get_by_role("button", name="Start training").wait_for(timeout=60_000)
         assert late.get_by_role("heading", name=re.compile("^Run: ")).count() == 0
         late.screenshot(path=str(ARTIFACTS / "reattach_expired.png"), full_page=True)
         _no_error(late)

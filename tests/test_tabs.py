@@ -151,3 +151,37 @@ def test_run_bytes_counts_model_weights_and_data_arrays() -> None:
     assert run_bytes(SimpleNamespace(job=job, params=100, data=data)) == 1200 + 160 + 80
     job.model = None  # released: only what is left counts
     assert run_bytes(SimpleNamespace(job=job, params=100, data=None)) == 0
+
+
+def _home(query: dict[str, str] | None = None):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_app_puts_a_key_in_the_address_bar_and_a_reload_gets_the_runs_back() -> None:
+    from pages import _tabs
+
+    first = _home()
+    key = first.query_params["tab"]
+    run = _run(active=False)
+    first.session_state["runs"].append(run)
+    first.run()
+    owner = _tabs.store()._tabs[key].owner
+    _tabs.store().end(key, owner)  # what Streamlit's release of the session does
+    again = _home({"tab": key})
+    assert again.query_params["tab"] == key
+    assert again.session_state["runs"] == [run]
+    assert not again.info  # nothing to explain
+
+
+def test_an_unknown_key_says_the_runs_are_not_here_and_gets_a_new_key() -> None:
+    at = _home({"tab": "made-up-key"})
+    assert any("not on this server" in i.value for i in at.info)
+    assert at.query_params["tab"] != "made-up-key"
