@@ -53,25 +53,25 @@ def test_a_reload_mid_run_reattaches_to_the_same_run_and_it_finishes() -> None:
     env = {"RNN_LAB_TRAIN_IN_THREAD": "1"}
     with streamlit_server(env) as url, chromium_page(1300, 1000) as page:
         _start(page, url, epochs=EPOCHS)
-        page.get_by_text(re.compile(rf"epoch [1-9]\d*/{EPOCHS}")).first.wait_for(timeout=60_000)
+        progress = re.compile(rf"epoch ([3-9]|\d\d)/{EPOCHS}")  # two epochs done at least
+        page.get_by_text(progress).first.wait_for(timeout=60_000)
         key = _tab_key(page)
         before = _epochs_done(page)
-        assert before < EPOCHS, "the run ended before the reload; make it longer"
+        assert 2 <= before < EPOCHS, "the run ended before the reload; make it longer"
         heading = page.get_by_role("heading", name=re.compile("^Run: ")).inner_text()
 
         page.reload()
         page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
         assert _tab_key(page) == key
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(ARTIFACTS / "reattach_reloaded.png"), full_page=True)
-        page.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=30_000)
+        page.locator("[data-testid=stMetric]", has_text="epochs done").wait_for(timeout=30_000)
         after = _epochs_done(page)
-        assert before <= after < EPOCHS  # the same run, still training, not a new one
+        assert after >= before  # the same run, not a new one (nothing starts one on a reload)
         print(f"epochs done before the reload {before}, after it {after}")
         assert page.get_by_text("Compare runs").count() == 0  # one run, not a copy
         page.get_by_role("button", name="Train more").wait_for(timeout=120_000)
         page.wait_for_timeout(1000)
-        assert _epochs_done(page) == EPOCHS
+        assert _epochs_done(page) == EPOCHS  # it trained on through the reload, to the end
+        assert page.get_by_text("Stopped after").count() == 0
         assert page.locator("[data-testid=stPlotlyChart]").count() >= 1  # the curves
         page.screenshot(path=str(ARTIFACTS / "reattach_finished.png"), full_page=True)
 
