@@ -144,7 +144,9 @@ def test_a_closed_tabs_training_goes_on_for_the_grace_period_then_ends_and_frees
                 break
             time.sleep(0.5)
         assert not training_children(port), "the training went on after the grace period"
-        assert time.monotonic() - closed >= grace - 0.5
+        ended = time.monotonic() - closed
+        print(f"training child ended {ended:.1f} s after the tab closed (grace {grace} s)")
+        assert ended >= grace - 0.5
 
         other = browser.new_page(viewport={"width": 1300, "height": 1000})
         _start(other, url, epochs=1)  # the one slot is free: trains at once, no queue
