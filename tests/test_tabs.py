@@ -185,3 +185,23 @@ def test_an_unknown_key_says_the_runs_are_not_here_and_gets_a_new_key() -> None:
     at = _home({"tab": "made-up-key"})
     assert any("not on this server" in i.value for i in at.info)
     assert at.query_params["tab"] != "made-up-key"
+
+
+def test_a_timer_stops_the_training_when_grace_ends_without_any_visit(monkeypatch) -> None:
+    import time
+
+    from pages import _tabs
+
+    tabs = TabStore(grace=0.3, size=lambda run: 0)
+    monkeypatch.setattr(_tabs, "_STORE", tabs)
+    tab = tabs.new("s")
+    run = _run()
+    tabs.keep(tab.key, "s", {"runs": [run]})
+    started = time.monotonic()
+    _tabs._session_ended(_tabs._Session(token="s", key=tab.key))  # Streamlit's release hook
+    assert run.job.active  # held: the training goes on
+    deadline = started + 10
+    while run.job.active and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.job.stops == 1 and time.monotonic() - started >= 0.3
+    assert isinstance(tabs.claim(tab.key, "later"), Gone)
