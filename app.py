@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages._chrome import sidebar_chrome
 from pages._compat import keep_keras_state_between_reruns
+from pages._tabs import attach_tab
 from rnn_core.engine.memory import protect_server
 from rnn_core.engine.pool import warm_workers
 
@@ -21,6 +22,7 @@ PAGES = [
 
 LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop button
 page = st.navigation(PAGES)
+attach_tab()  # this browser tab's key in the address bar; a reload gets the tab's runs back
 sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
 page.run()
 warm_workers()  # after the first page is drawn: training workers import TensorFlow meanwhile

@@ -55,9 +55,12 @@ def new_link(page: str) -> dict[str, str] | None:
     """The address bar's parameters if they are a link this page has not loaded yet, else None.
 
     A link is loaded once: the page's own address (written by :func:`follow_in_address_bar`)
-    and an empty address bar (the page opened from the sidebar) leave the form as it is.
+    and an empty address bar (the page opened from the sidebar) leave the form as it is. The
+    tab's own key (``pages._tabs``) is not part of a link.
     """
-    params = st.query_params.to_dict()
+    from pages._tabs import TAB_PARAM
+
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != TAB_PARAM}
     if not params or st.session_state.get(f"_link_{page}") == params:
         return None
     st.session_state[f"_link_{page}"] = params
@@ -65,11 +68,24 @@ def new_link(page: str) -> dict[str, str] | None:
 
 
 def follow_in_address_bar(page: str, query: Mapping[str, str]) -> None:
-    """Make the address bar show the form as it is now, so it can be shared or reloaded."""
+    """Make the address bar show the form as it is now (and the tab's key), so it can be
+    reloaded; a share link is the form's part alone."""
+    from pages._tabs import in_address_bar
+
     query = dict(query)
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    if st.query_params.to_dict() != query | in_address_bar():
+        st.query_params.from_dict(query | in_address_bar())
     st.session_state[f"_link_{page}"] = query  # our own address: never reloaded into the form
+
+
+def share_url(query: Mapping[str, str]) -> str:
+    """A link to this page with ``query`` (a form's settings), never the tab's key."""
+    from urllib.parse import urlencode
+
+    from pages._tabs import TAB_PARAM
+
+    base = st.context.url or ""
+    return f"{base}?{urlencode({k: v for k, v in query.items() if k != TAB_PARAM})}"
 
 
 def spec_from_link(page: str) -> tuple[Any, str | None] | None:

@@ -42,25 +42,15 @@ def runs() -> list[Any]:
     return st.session_state.setdefault("runs", [])
 
 
-def _stop_session_jobs(jobs: list[Any]) -> None:
-    """Streamlit ended the session (tab closed, past ``server.disconnectedSessionTTL``)."""
-    for ref in jobs:
-        job = ref()
-        if job is not None and job.snapshot().active:
-            job.stop()  # frees the training slot; a child process ends within one batch
-
-
-@st.cache_resource(scope="session", on_release=_stop_session_jobs, show_spinner=False)
-def _session_jobs() -> list[Any]:
-    """Weak references to this session's jobs (never the models): a hook for session end."""
-    return []
-
-
 def add_run(record: Any) -> None:
-    """Keep a new run, dropping the oldest finished runs beyond MAX_RUNS."""
-    import weakref
+    """Keep a new run, dropping the oldest finished runs beyond MAX_RUNS.
 
-    _session_jobs().append(weakref.ref(record.job))
+    The runs belong to this browser tab (``pages._tabs``): a reload gets them back, and their
+    trainings are stopped only after the tab's grace period.
+    """
+    from pages._tabs import attach_tab
+
+    attach_tab(show=False)  # the tab holds this session's runs list (app.py did it already)
     store = runs()
     store.append(record)
     while len(store) > MAX_RUNS:

@@ -8,6 +8,7 @@ import streamlit as st
 from pages import _snapshots, _train_form
 from pages._chrome import page_theme
 from pages._export import export_buttons
+from pages._form import share_url
 from pages.common import (
     add_run,
     budget,
@@ -20,6 +21,7 @@ from pages.common import (
 )
 from rnn_core.charts import training as charts
 from rnn_core.config import RunSpec
+from rnn_core.links import to_query
 from rnn_core.tasks import TASKS, get_task
 
 VIEWS = {n: v for n in TASKS if (v := _train_form.view_module(n))}  # pages/_train_<task>.py
@@ -71,10 +73,11 @@ if current is not None:
     active = job.snapshot().active
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
     st.caption(
-        "The address bar holds the form's settings and follows them as you change them: share "
-        "the link to let someone else train that setup (the link carries the settings, not "
-        "the trained weights)."
+        "Share this run's link to let someone else train that setup (it carries the settings, "
+        "not the trained weights). The address bar follows the form and also holds this tab's "
+        "private key, which brings your runs back after a reload: share the link, not the bar."
     )
+    st.code(share_url(to_query(current.spec)), language=None, wrap_lines=True)
     if current.note:
         st.info(current.note)
     if not active:

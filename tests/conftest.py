@@ -38,6 +38,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_tab_store():
+    """Each test starts with an empty tab store: AppTest sessions never end, so the store
+    (pages/_tabs.py) would otherwise keep every test's runs alive."""
+    yield
+    import sys
+
+    tabs = sys.modules.get("pages._tabs")
+    if tabs is not None:
+        tabs._STORE = None
+
+
 def tiny_spec(cell: str = "LSTM", epochs: int = 2, **train: object) -> RunSpec:
     """A 2-digit addition run small enough to train in about a second."""
     return RunSpec(

@@ -109,7 +109,8 @@ def _task(page) -> str:
 
 
 def _query(page) -> dict[str, str]:
-    return dict(parse_qsl(urlparse(page.url).query))
+    """The form's part of the address bar (without the tab's private key)."""
+    return {k: v for k, v in parse_qsl(urlparse(page.url).query) if k != "tab"}
 
 
 TASK_LABEL = {"addition": "Addition", "imdb": "IMDB", "mnist": "MNIST"}

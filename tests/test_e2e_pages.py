@@ -130,6 +130,7 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
 def test_closing_the_tab_ends_its_training_process() -> None:
     env = {
         "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2",  # Streamlit's default is 120 s
+        "RNN_LAB_TAB_GRACE_SECONDS": "0",  # no grace period (test_browser_reattach has one)
         "RNN_LAB_WARM_WORKERS": "0",  # no warm worker waiting: every child here is a training
     }
     with streamlit_server(env) as url, chromium_page(1300, 1000) as page:

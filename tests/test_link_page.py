@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from streamlit.testing.v1 import AppTest
 
@@ -62,7 +63,11 @@ def test_starting_a_run_puts_its_configuration_in_the_link() -> None:
     record.job.wait(120)
     expected = replace(PRESETS["addition-tiny"].spec, train=replace(record.spec.train))
     assert record.spec.train.epochs == 1
-    assert from_query(dict(at.query_params)) == record.spec == expected
+    bar = dict(at.query_params)
+    assert len(bar.pop("tab")) >= 21  # the tab's private key: in the address bar only
+    assert from_query(bar) == record.spec == expected
+    share = next(c.value for c in at.code if c.value.startswith("?"))  # AppTest has no host
+    assert "tab=" not in share and from_query(dict(parse_qsl(share[1:]))) == record.spec
     at.run()  # the finished run's page: export downloads are offered
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Model (.keras)", "History (.csv)", "Config (.json)", "As Keras code (.py)"]
