@@ -123,7 +123,7 @@ def test_a_closed_tabs_training_goes_on_for_the_grace_period_then_ends_and_frees
     env = {
         "RNN_LAB_TAB_GRACE_SECONDS": str(grace),
         "RNN_LAB_MAX_TRAININGS": "1",  # the slot the next student needs
-        "RNN_LAB_SPARE_WORKER": "0",  # no spare worker waiting: every child here is a training
+        "RNN_LAB_WARM_WORKERS": "0",  # no warm worker waiting: every child here is a training
     }
     with streamlit_server(env) as url, chromium_page(1300, 1000) as page:
         port = int(url.rsplit(":", 1)[1])
