@@ -32,7 +32,7 @@ def test_train_tiny_addition_model_in_chromium() -> None:
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "train_addition_done.png"), full_page=True)
         body = page.inner_text("body")
-        assert "Ten held-out questions after epoch 3" in body
+        assert "Ten validation questions after epoch 3" in body
         assert "epochs done" in body
         traces = page.locator(".js-plotly-plot .scatterlayer .trace").count()
         assert traces >= 6  # batch, epoch and validation lines in both panels
