@@ -61,6 +61,15 @@ class ServerDied(RuntimeError):
         self.code, self.output = code, output
 
 
+def _dying(pid: int) -> bool:
+    """True when ``pid`` has exited (a zombie) while some of its threads are still being torn
+    down, so ``waitpid`` cannot report it yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     """The last ``lines`` lines of the server's log."""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -130,6 +139,8 @@ def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()
         yield f"http://127.0.0.1:{port}"
     finally:
         died = proc.poll()  # the server ended during the test: its output explains the failure
+        if died is None and _dying(proc.pid):  # killed, its threads still exiting: not reaped yet
+            died = proc.wait(10)
         _stop(proc)
         if died is not None:
             raise ServerDied(died, _tail(log))

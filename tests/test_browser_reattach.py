@@ -79,7 +79,7 @@ def test_a_reload_mid_run_reattaches_to_the_same_run_and_it_finishes() -> None:
         page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
         page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
         assert _epochs_done(page) == EPOCHS
-        exact = page.locator("[data-testid=stMetric]", has_text="held-out exact match")
+        exact = page.locator("[data-testid=stMetric]", has_text="val exact match")
         value = exact.locator("[data-testid=stMetricValue]").inner_text()
         assert re.fullmatch(r"[01]\.\d{3}", value), value
         page.get_by_label("Ask your own sum").fill("12+34")

@@ -44,7 +44,7 @@ def test_every_page_in_chromium() -> None:
         assert _sidebar_links(page) == PAGE_TITLES
         _no_error(page)
         _shot(page, "lessons")
-        page.get_by_role("link", name="Open seed003-addition-300").click()
+        page.get_by_role("button", name="Open seed003-addition-300").click()  # stays in session
         page.get_by_role("heading", name="Train a recurrent network").wait_for(timeout=90_000)
         page.get_by_text("Source reports:").wait_for(timeout=90_000)
         units = page.get_by_label("Units", exact=True)
@@ -154,7 +154,7 @@ def test_a_queued_student_sees_the_queue_and_can_leave_it() -> None:
         a.get_by_role("button", name="Start training").click()
         a.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
         b.get_by_role("button", name="Start training").click()  # the one slot is taken
-        waiting = b.get_by_text("Waiting for a free training slot: position 1 in the queue")
+        waiting = b.get_by_text("Waiting for a free training slot · position 1 in the queue")
         waiting.wait_for(timeout=60_000)
         waiting.scroll_into_view_if_needed()
         _shot(b, "queued")
