@@ -1,5 +1,5 @@
-"""Train page, IMDB task: sample reviews per epoch, test accuracy, score your own review, and
-what padding and truncation did to one review."""
+"""Train page, IMDB task: validation reviews per epoch, test accuracy once at the end, score
+your own review, and what padding and truncation did to one review."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._chrome import page_theme
-from pages.common import cached_figure, score_test_set
+from pages.common import cached_figure, sample_accuracy_label, score_test_set
 from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.imdb import (
     IMDB_HOOK_SIZE,
@@ -25,15 +25,15 @@ METRIC_LABEL = "val accuracy"  # the live panel's metric tile
 EXTRA_HELP = (
     "**train loss**: binary cross-entropy on the training batches (lower is better). "
     "**val accuracy**: share of the held-out part of the training reviews classified right. "
-    "**test accuracy**: the same on the first test reviews, never used for training. "
-    "Chance is 0.5."
+    "**val accuracy (N reviews)**: the same on the first N validation reviews, whose scores "
+    "the page shows. The test reviews are never looked at during training: they are scored "
+    "once, after it ends. Chance is 0.5."
 )
 
 
 def extra_label(record: Any) -> str:
-    """Label of the test accuracy the epoch hook measures on a sample of the test set."""
-    n = min(IMDB_HOOK_SIZE, len(record.data.y_test))
-    return f"test accuracy ({n:,} reviews)"
+    """Label of the accuracy the epoch hook measures on the first validation reviews."""
+    return sample_accuracy_label(record, IMDB_HOOK_SIZE, "reviews")
 
 
 def evaluate(record: Any) -> None:
@@ -42,15 +42,22 @@ def evaluate(record: Any) -> None:
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
-    """Under the curves, after each epoch: five test reviews with the model's P(positive)."""
+    """Under the curves, after each epoch: five validation reviews with the model's
+    P(positive)."""
     data = record.data
 
     def reviews(snap: Any) -> None:
         reports = [r for r in snap.epoch_extras if r is not None]
         if not reports:
             return
-        rows = review_rows(data, reports[-1].probabilities)
-        st.markdown(f"**Five test reviews after epoch {snap.epoch}** (never seen in training)")
+        report = reports[-1]
+        rows = review_rows(data, report.probabilities, report.split)
+        where = (
+            "held out from training; the test reviews are scored once, when training ends"
+            if report.split == "validation"
+            else "recorded when this pretrained model was trained"
+        )
+        st.markdown(f"**Five {report.split} reviews after epoch {snap.epoch}** ({where})")
         st.caption(
             "Bar length = the model's probability that the review is positive; over 0.5 it "
             "answers *positive*. Colour = the true label (blue positive, orange negative); "

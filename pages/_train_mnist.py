@@ -1,4 +1,5 @@
-"""Train page, MNIST task: test accuracy, confusion matrix and misclassified digits."""
+"""Train page, MNIST task: validation confusion matrix and misclassified digits per epoch,
+the test set once at the end."""
 
 from __future__ import annotations
 
@@ -9,23 +10,24 @@ import numpy as np
 import streamlit as st
 
 from pages._chrome import page_theme
-from pages.common import cached_figure, score_test_set
+from pages.common import cached_figure, sample_accuracy_label, score_test_set
 from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, confusion_matrix
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
 EXTRA_HELP = (
     "**train loss**: cross-entropy on the training batches (lower is better). **val accuracy**"
-    ": share of the held-out part of the training images classified right. **test accuracy**: "
-    "the same on the first test images, never used for training. Chance is 0.1."
+    ": share of the held-out part of the training images classified right. **val accuracy (N "
+    "images)**: the same on the first N validation images, whose confusion matrix the page "
+    "shows. The test images are never looked at during training: they are scored once, after "
+    "it ends. Chance is 0.1."
 )
 SHOWN_WRONG = 16  # misclassified digits drawn in the grid (two rows of eight)
 
 
 def extra_label(record: Any) -> str:
-    """Label of the test accuracy the epoch hook measures on a sample of the test set."""
-    n = min(MNIST_HOOK_SIZE, len(record.data.y_test))
-    return f"test accuracy ({n:,} images)"
+    """Label of the accuracy the epoch hook measures on the first validation images."""
+    return sample_accuracy_label(record, MNIST_HOOK_SIZE, "images")
 
 
 def evaluate(record: Any) -> None:
@@ -34,8 +36,8 @@ def evaluate(record: Any) -> None:
 
 
 def after_epoch(record: Any) -> Callable[[Any], None]:
-    """Under the curves: confusion matrix and wrong digits (a 2,000-image sample while
-    training, the whole test set once it has stopped)."""
+    """Under the curves: confusion matrix and wrong digits (the first 2,000 validation images
+    while training, the whole test set once it has stopped)."""
     data = record.data
 
     def digits(snap: Any) -> None:
@@ -45,6 +47,7 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
         scored = record.scored()  # the whole test set, scored after training stopped
         if scored:
             pred = record.results.predicted
+            x, y, split = data.x_test, data.y_test, "test"
             counts = confusion_matrix(data.y_test, pred)
             wrong = np.flatnonzero(pred != data.y_test)
             n_images, n_wrong = len(pred), len(wrong)
@@ -52,13 +55,15 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
             guesses = pred[wrong]
         else:
             report = reports[-1]
+            split = report.split
+            x, y = (data.x_val, data.y_val) if split == "validation" else (data.x_test, data.y_test)
             counts = np.asarray(report.confusion)  # (10, 10)
             n_images = report.sample_size
             n_wrong = n_images - int(np.trace(counts))
             wrong = np.asarray([i for i, _ in report.wrong], dtype=np.int64)
             guesses = np.asarray([p for _, p in report.wrong], dtype=np.int64)
-        where = f"the first {n_images:,} test images" if n_images < len(data.y_test) else (
-            f"all {n_images:,} test images"
+        where = f"the first {n_images:,} {split} images" if n_images < len(y) else (
+            f"all {n_images:,} {split} images"
         )  # fmt: skip
         left, right = st.columns(2)
         with left:
@@ -80,7 +85,7 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
             fig = cached_figure(
                 record, "wrong", key,
                 lambda: classify_charts.misclassified_grid(
-                    data.x_test[wrong], data.y_test[wrong], guesses, theme=theme
+                    x[wrong], y[wrong], guesses, theme=theme
                 ),
             )  # fmt: skip
             st.plotly_chart(fig, key=f"wrong_{id(record)}", config={"displayModeBar": False})

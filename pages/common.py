@@ -272,3 +272,15 @@ def score_test_set(run: Any, what: str) -> None:
         return  # no data kept, already scored these weights, or nothing trained yet
     with st.spinner(f"Scoring all {len(run.data.y_test):,} test {what}…"):
         run.score()
+
+
+def sample_accuracy_label(record: Any, hook_size: int, what: str) -> str:
+    """Label of a classifier's per-epoch accuracy on its first validation items (older
+    pretrained files recorded it on test items, and say so)."""
+    reports = [r for r in record.job.snapshot().epoch_extras if r is not None]
+    if reports and reports[-1].split != "validation":
+        return f"test accuracy ({reports[-1].sample_size:,} {what}, recorded)"
+    y_val = None if record.data is None else record.data.y_val
+    n_val = 0 if y_val is None else len(y_val)
+    n = reports[-1].sample_size if reports else min(hook_size, n_val)
+    return f"val accuracy ({n:,} {what})"

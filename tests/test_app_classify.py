@@ -123,8 +123,11 @@ def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None
     whole = float(((p > 0.5) == (data.y_test > 0.5)).mean())
     label = "test accuracy, all 40 test reviews (after epoch 2)"
     assert metrics[label] == f"{whole:.3f}"
-    assert 0.0 <= float(metrics["test accuracy (40 reviews)"]) <= 1.0
-    assert "Five test reviews after epoch 2" in texts(at)
+    p_val = record.job.model.predict_on_batch(data.x_val).reshape(-1)  # (8,) per epoch: these
+    val = float(((p_val > 0.5) == (data.y_val > 0.5)).mean())
+    assert metrics["val accuracy (8 reviews)"] == f"{val:.3f}"
+    assert not any(label.startswith("test accuracy (") for label in metrics)
+    assert "Five validation reviews after epoch 2" in texts(at)
 
     box = next(t for t in at.text_area if t.label == "Type a review (English)")
     box.input("Good movie, zzzz! w250 the bad" + " the" * 30)  # 37 tokens for maxlen 30
@@ -174,8 +177,10 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     table = next(d.value for d in at.dataframe if "run" in d.value.columns)
     assert list(table["cell"]) == ["GRU", "SimpleRNN"]
     extras = [r.job.snapshot().epoch_extras for r in (record, second)]
-    best = [max(e.test_accuracy for e in ex) for ex in extras]
-    assert list(table["best test accuracy (30 images)"]) == [round(b, 4) for b in best]
+    sampled = [(e.split, e.sample_size) for ex in extras for e in ex]
+    assert sampled == [("validation", 6)] * 2  # 10% of the 60 training images
+    best = [max(e.accuracy for e in ex) for ex in extras]
+    assert list(table["best val accuracy (6 images)"]) == [round(b, 4) for b in best]
     scored = [r.results.accuracy for r in (record, second)]  # whole test set, kept
     assert list(table["test (whole set)"]) == [f"{v:.4f}" for v in scored]  # text: or why not
 
@@ -215,3 +220,24 @@ def test_task_presets_load_into_the_form(data_dir: Path) -> None:
     at.selectbox(key="task").set_value("mnist").run()  # a new task starts from its defaults
     assert at.session_state["mnist.preset"] == "(custom)"
     assert at.session_state["mnist.train_size"] == 5_000
+
+
+def test_older_files_per_epoch_accuracy_is_labelled_recorded_on_test() -> None:
+    from types import SimpleNamespace
+
+    from pages.common import sample_accuracy_label
+    from rnn_core.tasks.mnist import MnistTask
+
+    old = json.loads((APP.parent / "assets" / "mnist-lstm.json").read_text())["history"]
+    reports = tuple(MnistTask().report_from_plain(e) for e in old["epoch_extras"])
+
+    def record(extras: tuple, y_val: object) -> SimpleNamespace:
+        job = SimpleNamespace(snapshot=lambda: SimpleNamespace(epoch_extras=extras))
+        return SimpleNamespace(job=job, data=SimpleNamespace(y_val=y_val))
+
+    n = reports[-1].sample_size
+    label = sample_accuracy_label(record(reports, None), 2_000, "images")
+    assert label == f"test accuracy ({n:,} images, recorded)"
+    assert sample_accuracy_label(record((), np.zeros(30)), 20, "images") == (
+        "val accuracy (20 images)"
+    )  # before the first epoch: the sample the hook will score

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -101,7 +102,7 @@ def test_truncation_report_matches_the_padded_row(data_dir: Path) -> None:
         assert report["kept"] == list(ex.words[0][-8:] if truncating == "pre" else ex.words[0][:8])
         assert f"{n - 8} of {n} tokens cut" in report["summary"]
     data = imdb.make_imdb_data(cfg, source)  # the model's row, decoded, is what "kept" says
-    assert data.sample_texts[0] == imdb.describe_truncation(ex.words[0], 8)["kept_text"]
+    assert data.test_texts[0] == imdb.describe_truncation(ex.words[0], 8)["kept_text"]
     short = imdb.describe_truncation(["<START>", "good"], 8, padding="post")
     assert short["n_cut"] == 0 and short["n_pad"] == 6 and short["pad_side"] == "after"
 
@@ -186,12 +187,45 @@ def test_training_learns_the_tiny_sentiment_and_reports(data_dir: Path) -> None:
     assert snap.state == "done", snap.error
     extra = snap.epoch_extras[-1]
     assert isinstance(extra, imdb.ImdbReport)
-    assert extra.sample_size == 40 and len(extra.probabilities) == imdb.SAMPLE_REVIEWS
+    assert extra.sample_size == 20 and len(extra.probabilities) == imdb.SAMPLE_REVIEWS
+    assert extra.split == "validation"
+    p_val = task.predict(model, data.x_val)  # (20,) the report scores the validation reviews
+    assert extra.accuracy == pytest.approx(float(((p_val > 0.5) == (data.y_val > 0.5)).mean()))
+    np.testing.assert_allclose(extra.probabilities, p_val[: imdb.SAMPLE_REVIEWS], rtol=1e-5)
     result = task.evaluate(model, data)
     assert result.reviews == 40 and result.accuracy >= 0.9  # "good"/"bad" is learnable
     rows = imdb.sample_reviews(model, data)
     assert len(rows) == imdb.SAMPLE_REVIEWS
     assert all(r["ok"] == (r["predicted"] == r["true"]) for r in rows)
+
+
+def test_epoch_report_scores_validation_reviews_and_never_the_test_set(data_dir: Path) -> None:
+    cfg = cfg_for(data_dir, val_fraction=0.25)
+    task = imdb.ImdbTask()
+    data = task.make_data(cfg)
+    assert len(data.sample_texts) == imdb.SAMPLE_REVIEWS
+    words = [" ".join(imdb.id_words(row, imdb.index_words(data.word_index))) for row in data.x_val]
+    assert list(data.sample_texts) == words[: imdb.SAMPLE_REVIEWS]  # validation, not test
+    spec = RunSpec("imdb", cfg, ModelConfig("GRU", 4, embedding_dim=4), TrainConfig())
+    model = task.build(spec, data)
+    blind = replace(data, x_test=None, y_test=None)  # any look at the test set fails
+    report = task.epoch_report(blind, size=12)(model, 1)
+    p = task.predict(model, data.x_val[:12])  # (12,)
+    assert (report.split, report.sample_size) == ("validation", 12)
+    assert report.score == pytest.approx(float(((p > 0.5) == (data.y_val[:12] > 0.5)).mean()))
+    rows = imdb.review_rows(data, report.probabilities, report.split)
+    assert [r["true"] == "positive" for r in rows] == list(data.y_val[:5] > 0.5)
+    no_val = task.make_data(cfg_for(data_dir, val_fraction=0.0))
+    assert task.epoch_report(no_val)(model, 1) is None and no_val.sample_texts == ()
+
+
+def test_reports_of_older_files_read_as_recorded_on_the_test_set() -> None:
+    old = json.loads((REPO / "assets" / "imdb-lstm.json").read_text())["history"]
+    values = old["epoch_extras"][-1]
+    assert "test_accuracy" in values  # saved before the per-epoch reports moved to validation
+    report = imdb.ImdbTask().report_from_plain(values)
+    assert (report.split, report.score) == ("test", values["test_accuracy"])
+    assert report.sample_size == values["sample_size"]
 
 
 def test_missing_files_raise_a_clear_error(tmp_path: Path, monkeypatch) -> None:
@@ -224,7 +258,7 @@ def test_real_imdb_known_facts_and_one_quick_epoch() -> None:
     np.testing.assert_array_equal(source.y_train[:10], [1, 0, 0, 1, 0, 0, 1, 0, 1, 0])
     assert int(source.x_train.max()) == 9_999
     data = imdb.make_imdb_data(cfg, source)
-    assert data.sample_texts[0].startswith("<START> please give this one a miss br br")
+    assert data.test_texts[0].startswith("<START> please give this one a miss br br")
     assert data.y_train.sum() + data.y_val.sum() == 1_000  # stratified: half positive
     spec = RunSpec("imdb", cfg, ModelConfig("Dense", 16, embedding_dim=16), TrainConfig())
     task = imdb.ImdbTask()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from rnn_core.config import MnistConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.files import ENV_VAR, DataMissingError
 from rnn_core.tasks import mnist
-from tests.conftest import SHARED_DATA
+from tests.conftest import REPO, SHARED_DATA
 from tests.skip_policy import needs_shared
 from tests.tiny_data import write_mnist
 
@@ -120,11 +121,36 @@ def test_training_learns_the_bars_and_reports(data_dir) -> None:
     snap = job.wait(timeout=120)
     assert snap.state == "done", snap.error
     extra = snap.epoch_extras[-1]
-    assert extra.sample_size == 30 and np.sum(extra.confusion) == 30
+    assert extra.sample_size == 8 and np.sum(extra.confusion) == 8  # the validation images
     wrong = len(extra.wrong)
-    assert np.trace(extra.confusion) == 30 - wrong
+    assert np.trace(extra.confusion) == 8 - wrong and extra.split == "validation"
     result = task.evaluate(model, data)
     assert result.images == 30 and result.accuracy >= 0.7  # chance is 0.1
+
+
+def test_epoch_report_scores_validation_images_and_never_the_test_set(data_dir) -> None:
+    cfg = MnistConfig(val_fraction=0.25, data_dir=str(data_dir))
+    task = mnist.MnistTask()
+    data = task.make_data(cfg)
+    model = task.build(RunSpec("mnist", cfg, ModelConfig("GRU", 4), TrainConfig()), data)
+    blind = replace(data, x_test=None, y_test=None)  # any look at the test set fails
+    report = task.epoch_report(blind, size=15)(model, 1)
+    pred = task.predict(model, data.x_val[:15])  # (15,)
+    assert (report.split, report.sample_size) == ("validation", 15)
+    assert report.score == pytest.approx(float((pred == data.y_val[:15]).mean()))
+    np.testing.assert_array_equal(report.confusion, mnist.confusion_matrix(data.y_val[:15], pred))
+    assert [i for i, _ in report.wrong] == list(np.flatnonzero(pred != data.y_val[:15]))
+    no_val = task.make_data(replace(cfg, val_fraction=0.0))
+    assert task.epoch_report(no_val)(model, 1) is None
+
+
+def test_reports_of_older_files_read_as_recorded_on_the_test_set() -> None:
+    old = json.loads((REPO / "assets" / "mnist-lstm.json").read_text())["history"]
+    values = old["epoch_extras"][-1]
+    assert "test_accuracy" in values  # saved before the per-epoch reports moved to validation
+    report = mnist.MnistTask().report_from_plain(values)
+    assert (report.split, report.score) == ("test", values["test_accuracy"])
+    assert report.wrong == tuple(tuple(w) for w in values["wrong"])
 
 
 def test_missing_file_raises_a_clear_error(tmp_path, monkeypatch) -> None:

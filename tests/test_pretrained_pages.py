@@ -114,3 +114,21 @@ def test_train_page_says_what_it_cannot_score_without_the_dataset(
     assert "`mnist.npz` not on this machine" in warning and "python -m rnn_core fetch" in warning
     assert "current" not in at.session_state  # no run without data; the curves are shown
     assert any(c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_train_page_labels_older_per_epoch_figures_as_recorded_on_test() -> None:
+    skip_without_shared("mnist.npz")
+    snap = _shipped("mnist")
+    if snap.epoch_extras[-1].split != "test":
+        pytest.skip("the shipped MNIST snapshot was saved with validation reports")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["task"] = "mnist"
+    at.session_state["data_dir"] = str(SHARED_DATA)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    _load_pretrained(at)
+    metrics = {m.label: m.value for m in at.metric}
+    n = snap.epoch_extras[-1].sample_size
+    label = f"test accuracy ({n:,} images, recorded)"
+    assert metrics[label] == f"{snap.epoch_extras[-1].accuracy:.3f}"
+    assert not any(label.startswith("val accuracy (") for label in metrics)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,15 +48,35 @@ def data_note(n_train: int, n_val: int, total: int, what: str) -> str:
 
 @dataclass(frozen=True)
 class ClassifierReport(Report):
-    """After one epoch: accuracy on a fixed sample of the test set (a subclass adds views)."""
+    """After one epoch: accuracy on the first validation items (a subclass adds views).
 
-    test_accuracy: float  # share of the sampled test items labelled right
-    sample_size: int  # test items in the sample (the first ones of the test set)
+    Never the test set: it is scored once, when training has ended.
+    """
+
+    accuracy: float  # share of the sampled items labelled right
+    sample_size: int  # items in the sample (the first ones of ``split``)
+    split: str  # the items scored: "validation" ("test" in files saved before 2026-12)
 
     @property
     def score(self) -> float:
-        """Test accuracy on the sample."""
-        return self.test_accuracy
+        """Accuracy on the sample of ``split``."""
+        return self.accuracy
+
+    @classmethod
+    def from_plain(cls, values: Mapping[str, Any]) -> Any:
+        """Rebuild from JSON; older files stored ``test_accuracy`` on a test-set sample."""
+        values = dict(values)
+        if "test_accuracy" in values:
+            values["accuracy"] = values.pop("test_accuracy")
+            values.setdefault("split", "test")
+        return super().from_plain(values)
+
+
+def validation_sample(data: Any, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first ``size`` validation items (x, y) the epoch hook scores; None without a split."""
+    if data.x_val is None or not len(data.x_val):
+        return None
+    return data.x_val[:size], data.y_val[:size]
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,12 @@ from rnn_core.tasks.classifier import (
     data_note,
     predict,
     split_off_validation,
+    validation_sample,
 )
 from rnn_core.tasks.info import TaskInfo
 
-IMDB_HOOK_SIZE = 1_000  # test reviews scored after every epoch (the whole set is 25,000)
-SAMPLE_REVIEWS = 5  # test reviews whose text and score the page follows epoch by epoch
+IMDB_HOOK_SIZE = 1_000  # validation reviews scored after every epoch (at most)
+SAMPLE_REVIEWS = 5  # validation reviews whose text and score the page follows epoch by epoch
 EXAMPLE_REVIEWS = 10  # test reviews kept unpadded in the source, for the truncation view
 
 
@@ -71,7 +72,8 @@ class ImdbData:
     y_test: np.ndarray  # (25000,) (read-only, shared)
     word_index: Mapping[str, int]  # word -> frequency rank (1 = "the")
     train_lengths: np.ndarray  # (N,) tokens per training review before padding/truncation
-    sample_texts: tuple[str, ...]  # the first test reviews decoded, as the model sees them
+    sample_texts: tuple[str, ...]  # the first validation reviews decoded, as the model sees them
+    test_texts: tuple[str, ...]  # the first test reviews decoded (older files' epoch reports)
     note: str  # how much data is used and how much truncation cuts
 
 
@@ -153,9 +155,10 @@ def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbDat
         f" maxlen={cfg.maxlen} cuts {cut:.0%} of them ({cfg.truncating}-truncation); "
         f"the median review has {median} tokens."
     )
-    texts = tuple(
-        " ".join(id_words(row, source.index_word)) for row in source.x_test[:SAMPLE_REVIEWS]
-    )
+
+    def texts(rows: Any) -> tuple[str, ...]:
+        return tuple(" ".join(id_words(row, source.index_word)) for row in rows[:SAMPLE_REVIEWS])
+
     return ImdbData(
         config=cfg,
         x_train=train[0],
@@ -166,7 +169,8 @@ def make_imdb_data(cfg: ImdbConfig, source: ImdbSource | None = None) -> ImdbDat
         y_test=source.y_test,
         word_index=source.word_index,
         train_lengths=lengths,
-        sample_texts=texts,
+        sample_texts=() if val is None else texts(val[0]),
+        test_texts=texts(source.x_test),
         note=note,
     )
 
@@ -244,10 +248,15 @@ def score_review(
     return float(predict(model, x).reshape(-1)[0]), unknown
 
 
-def review_rows(data: ImdbData, probabilities: Sequence[float]) -> list[dict[str, Any]]:
-    """Table rows for the first test reviews: text, P(positive), prediction, truth."""
+def review_rows(
+    data: ImdbData, probabilities: Sequence[float], split: str = "validation"
+) -> list[dict[str, Any]]:
+    """Table rows for the first reviews of ``split``: text, P(positive), prediction, truth."""
+    texts, labels = (
+        (data.sample_texts, data.y_val) if split == "validation" else (data.test_texts, data.y_test)
+    )
     rows = []
-    for text, p, y in zip(data.sample_texts, probabilities, data.y_test, strict=False):
+    for text, p, y in zip(texts, probabilities, labels, strict=False):
         truth = "positive" if y > 0.5 else "negative"
         guess = "positive" if p > 0.5 else "negative"
         rows.append(
@@ -260,18 +269,19 @@ def review_rows(data: ImdbData, probabilities: Sequence[float]) -> list[dict[str
 def sample_reviews(
     model: Any, data: ImdbData, n: int = SAMPLE_REVIEWS, probabilities: np.ndarray | None = None
 ) -> list[dict[str, Any]]:
-    """The first ``n`` test reviews decoded, with predicted probability and true label."""
+    """The first ``n`` validation reviews decoded, with predicted probability and true label."""
     n = min(n, len(data.sample_texts))
     if probabilities is None:
-        probabilities = predict(model, data.x_test[:n]).reshape(-1)  # (n,)
+        probabilities = predict(model, data.x_val[:n]).reshape(-1)  # (n,)
     return review_rows(data, [float(p) for p in probabilities[:n]])
 
 
 @dataclass(frozen=True)
 class ImdbReport(ClassifierReport):
-    """After one epoch: accuracy on the first IMDB_HOOK_SIZE test reviews, the first scores."""
+    """After one epoch: accuracy on the first IMDB_HOOK_SIZE validation reviews, the first
+    scores."""
 
-    probabilities: tuple[float, ...]  # P(positive) of the first SAMPLE_REVIEWS test reviews
+    probabilities: tuple[float, ...]  # P(positive) of the first SAMPLE_REVIEWS of ``split``
 
 
 @dataclass(frozen=True)
@@ -329,14 +339,19 @@ class ImdbTask(ClassifierTask):
         return predict(model, x).reshape(-1)
 
     def epoch_report(self, data: ImdbData, size: int = IMDB_HOOK_SIZE):
-        """A hook for the engine: accuracy on the first ``size`` test reviews, sample scores."""
-        x, y = data.x_test[:size], data.y_test[:size]
+        """A hook for the engine: accuracy on the first ``size`` validation reviews and sample
+        scores (None without a validation split; the test reviews are never looked at)."""
+        sample = validation_sample(data, size)
 
-        def hook(model: Any, epoch: int) -> ImdbReport:
+        def hook(model: Any, epoch: int) -> ImdbReport | None:
+            if sample is None:
+                return None
+            x, y = sample
             p = self.predict(model, x)  # (size,)
             return ImdbReport(
-                test_accuracy=float(((p > 0.5) == (y > 0.5)).mean()),
+                accuracy=float(((p > 0.5) == (y > 0.5)).mean()),
                 sample_size=int(len(y)),
+                split="validation",
                 probabilities=tuple(float(v) for v in p[:SAMPLE_REVIEWS]),
             )
 

@@ -25,10 +25,11 @@ from rnn_core.tasks.classifier import (
     data_note,
     predict,
     split_off_validation,
+    validation_sample,
 )
 from rnn_core.tasks.info import TaskInfo
 
-MNIST_HOOK_SIZE = 2_000  # test images scored after every epoch (the whole set is 10,000)
+MNIST_HOOK_SIZE = 2_000  # validation images scored after every epoch (at most)
 CLASSES = 10  # digits 0-9
 
 
@@ -129,10 +130,11 @@ def misclassified(
 
 @dataclass(frozen=True)
 class MnistReport(ClassifierReport):
-    """After one epoch, on the first MNIST_HOOK_SIZE test images: confusion and wrong digits."""
+    """After one epoch, on the first MNIST_HOOK_SIZE validation images: confusion and wrong
+    digits."""
 
     confusion: tuple[tuple[int, ...], ...]  # (10, 10) counts[true][predicted] on the sample
-    wrong: tuple[tuple[int, int], ...]  # (test index, predicted digit) of the first mistakes
+    wrong: tuple[tuple[int, int], ...]  # (index in ``split``, predicted digit), first mistakes
 
 
 @dataclass(frozen=True)
@@ -188,15 +190,21 @@ class MnistTask(ClassifierTask):
         return predict(model, x).argmax(axis=-1)
 
     def epoch_report(self, data: MnistData, size: int = MNIST_HOOK_SIZE, shown: int = 16):
-        """A hook for the engine: accuracy, confusion and wrong digits on a fixed test sample."""
-        x, y = data.x_test[:size], data.y_test[:size]
+        """A hook for the engine: accuracy, confusion and wrong digits on the first ``size``
+        validation images (None without a validation split; the test images are never looked
+        at)."""
+        sample = validation_sample(data, size)
 
-        def hook(model: Any, epoch: int) -> MnistReport:
+        def hook(model: Any, epoch: int) -> MnistReport | None:
+            if sample is None:
+                return None
+            x, y = sample
             pred = self.predict(model, x)  # (size,)
             counts = confusion_matrix(y, pred)  # (10, 10)
             return MnistReport(
-                test_accuracy=float((pred == y).mean()),
+                accuracy=float((pred == y).mean()),
                 sample_size=int(len(y)),
+                split="validation",
                 confusion=tuple(tuple(int(c) for c in row) for row in counts),
                 wrong=tuple((int(i), int(pred[i])) for i in np.flatnonzero(pred != y)[:shown]),
             )
