@@ -154,7 +154,8 @@ def test_a_queued_student_sees_the_queue_and_can_leave_it() -> None:
         a.get_by_role("button", name="Start training").click()
         a.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
         b.get_by_role("button", name="Start training").click()  # the one slot is taken
-        waiting = b.get_by_text("Waiting for a free training slot · position 1 in the queue")
+        queued = "Waiting for a free training slot: 1 run is training · position 1 in the queue"
+        waiting = b.get_by_text(queued)
         waiting.wait_for(timeout=60_000)
         waiting.scroll_into_view_if_needed()
         _shot(b, "queued")
