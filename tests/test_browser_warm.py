@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks.warm_start_browser import session
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server, training_children
+from tests.waiting import wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,10 +43,8 @@ def test_warm_workers_serve_each_start_and_end_with_the_server() -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "warm_start.json").write_text(json.dumps(figures, indent=1))
     print(figures)
-    deadline = time.time() + 60  # the server was terminated on leaving the block
-    while _alive(workers) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not _alive(workers), "a warm worker outlived the server"
+    # the server was terminated on leaving the block: its workers follow
+    wait_until(lambda: not _alive(workers), 60, 0.2, "the warm workers to end with the server")
 
 
 def _alive(pids: list[int]) -> list[int]:
