@@ -110,6 +110,69 @@ def model_code(spec: RunSpec) -> str:
     return "\n".join([*lines, "model = keras.Model(inputs, outputs)"]) + "\n"
 
 
+_UNTIL_CALLBACK = '''class StopAt(keras.callbacks.Callback):
+    """Stop training once a validation metric reaches a threshold (RNN Lab's until)."""
+
+    def __init__(self, metric, op, value):
+        super().__init__()
+        self.metric, self.op, self.value = metric, op, value
+
+    def on_epoch_end(self, epoch, logs=None):
+        v = (logs or {}).get(self.metric)
+        ops = {">=": v >= self.value, "<=": v <= self.value, ">": v > self.value,
+               "<": v < self.value} if v is not None else {}
+        if ops.get(self.op):
+            self.model.stop_training = True
+'''
+
+
+def _keras_rule(spec: RunSpec) -> bool:
+    """True when the spec has a stop rule whose metric Keras itself logs (val_loss, val_<metric>),
+    so the exported script can reproduce it with callbacks."""
+    from rnn_core.engine.stopping import StopRule
+    from rnn_core.tasks import get_task
+
+    rule = StopRule.from_config(spec.train)
+    if rule is None:
+        return False
+    task = get_task(spec.task)
+    logged = {"val_loss", f"val_{task.info.metric}"}
+    return all(m in logged for m in rule.metrics)
+
+
+def _stopping(spec: RunSpec) -> str:
+    """The script's "# Stopping" part: EarlyStopping for patience, a StopAt callback for until;
+    or a comment when the rule watches a metric RNN Lab computes itself (not a Keras log)."""
+    from rnn_core.engine.stopping import StopRule
+
+    rule = StopRule.from_config(spec.train)
+    if rule is None:
+        return ""
+    if not _keras_rule(spec):
+        asked = " and ".join(
+            filter(
+                None, [spec.train.until, spec.train.patience and f"patience {spec.train.patience}"]
+            )
+        )
+        return (
+            f"# RNN Lab stopped this run on {asked}, watching {rule.monitor}, a metric RNN Lab\n"
+            f"# computes itself (Keras does not log it): this script trains all "
+            f"{spec.train.epochs} epochs.\n\n"
+        )
+    lines, calls = [], []
+    if rule.patience:
+        mode = "max" if rule.higher_is_better else "min"
+        calls.append(
+            f'keras.callbacks.EarlyStopping(monitor="{rule.monitor}", mode="{mode}", '
+            f"patience={rule.patience}, restore_best_weights=True)"
+        )
+    if rule.until is not None:
+        lines.append(_UNTIL_CALLBACK)
+        u = rule.until
+        calls.append(f'StopAt("{u.metric}", "{u.op}", {u.value!r})')
+    return "# Stopping\n" + "\n".join([*lines, f"callbacks = [{', '.join(calls)}]"]) + "\n\n"
+
+
 def keras_code(spec: RunSpec, name: str = "") -> str:
     """A standalone script (numpy + keras only) that builds and trains the same model."""
     from rnn_core.tasks import get_task
@@ -126,10 +189,11 @@ def keras_code(spec: RunSpec, name: str = "") -> str:
         f"{data}\n"
         f"# Model\n{model_code(spec)}"
         "model.summary()\n\n"
+        f"{_stopping(spec)}"
         "# Training\n"
         f"model.compile(keras.optimizers.{optimizer}(learning_rate={t.learning_rate}), "
         f'"{loss}", metrics=["{metric}"])\n'
         f"model.fit(x, y, epochs={t.epochs}, batch_size={t.batch_size}, "
-        f"validation_split={val})\n"
+        f"validation_split={val}{', callbacks=callbacks' if _keras_rule(spec) else ''})\n"
         f"{evaluate}"
     )

@@ -90,7 +90,8 @@ def test_generated_addition_script_trains_in_a_fresh_python(tmp_path) -> None:
     spec = RunSpec(
         data=AdditionConfig(digits=1, train_size=64),
         model=ModelConfig(cell="LSTM", units=8),
-        train=TrainConfig(epochs=1, batch_size=32, optimizer="rmsprop"),
+        # the threshold is met at epoch 1: the script's own StopAt callback ends training there
+        train=TrainConfig(epochs=3, batch_size=32, optimizer="rmsprop", until="val_loss<=1e9"),
     )
     script = tmp_path / "export.py"
     script.write_text(keras_code(spec))
@@ -100,6 +101,7 @@ def test_generated_addition_script_trains_in_a_fresh_python(tmp_path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert "val_accuracy" in out.stdout
     assert "Total params" in out.stdout
+    assert "Epoch 1/3" in out.stdout and "Epoch 2/3" not in out.stdout
 
 
 def test_unknown_task_is_refused() -> None:
@@ -122,3 +124,49 @@ def test_exported_model_file_reloads_and_predicts_the_same(tiny_run, tmp_path) -
     again = keras.models.load_model(path)  # safe_mode stays on: no code is unpickled
     x = data.x_test[:16]  # (16, T_in, V)
     np.testing.assert_allclose(again.predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)
+
+
+def _fit_line(script: str) -> str:
+    """The script's ``model.fit(...)`` line."""
+    return next(line for line in script.splitlines() if line.startswith("model.fit("))
+
+
+def test_export_keeps_early_stopping_on_a_keras_metric() -> None:
+    spec = RunSpec(
+        data=AdditionConfig(digits=1, train_size=64),
+        model=ModelConfig(cell="GRU", units=8),
+        train=TrainConfig(epochs=9, until="val_accuracy>=0.95", patience=2),
+    )
+    script = keras_code(spec)
+    assert "callbacks=callbacks" in _fit_line(script)
+    import keras
+
+    ns: dict = {"keras": keras}
+    stop_lines = script.split("# Stopping\n")[1].split("# Training")[0]
+    exec(stop_lines, ns)
+    early, until = ns["callbacks"]
+    assert (early.monitor, early.patience, early.restore_best_weights) == ("val_accuracy", 2, True)
+    # the until callback stops at the threshold, not before
+    model = type("M", (), {"stop_training": False})()
+    until.set_model(model)
+    until.on_epoch_end(0, {"val_accuracy": 0.9})
+    assert model.stop_training is False
+    until.on_epoch_end(1, {"val_accuracy": 0.95})
+    assert model.stop_training is True
+
+
+def test_export_says_when_the_stop_rule_is_rnn_labs_own_metric() -> None:
+    spec = RunSpec(
+        data=AdditionConfig(digits=1, train_size=64),
+        model=ModelConfig(cell="GRU", units=8),
+        train=TrainConfig(epochs=9, until="val_exact_match>=0.99"),
+    )
+    script = keras_code(spec)
+    assert "callbacks" not in _fit_line(script)
+    assert "val_exact_match>=0.99" in script and "all 9 epochs" in script
+
+
+def test_export_without_a_stop_rule_has_no_callbacks() -> None:
+    spec = RunSpec(data=AdditionConfig(digits=1, train_size=64), train=TrainConfig(epochs=3))
+    script = keras_code(spec)
+    assert "callbacks" not in script and "# Stopping" not in script
