@@ -19,6 +19,7 @@ from rnn_core.engine.pool import WorkerPool, private_mb
 from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 300  # seconds: generous, the machine is shared
@@ -220,3 +221,37 @@ def test_the_per_run_reset_gives_a_fresh_process_shuffle() -> None:
     assert order() == fresh  # ... and does not after the reset
     _warm_run()  # a worker's warm-up (a tiny run through run()) changes nothing either
     assert order() == fresh
+
+
+def test_a_start_does_not_wait_forever_for_a_stuck_warm_up(monkeypatch) -> None:
+    import rnn_core.engine.pool as pool_module
+
+    spawned: list[tuple[subprocess.Popen, bool]] = []
+
+    def never_ready(warm: bool = False):
+        """A 'worker' that never says ready (a warm-up that hangs)."""
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.read()"],  # ends on end-of-file
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        spawned.append((proc, warm))
+        return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
+
+    monkeypatch.setattr(pool_module, "spawn_worker", never_ready)
+    monkeypatch.setenv("RNN_LAB_WARM_WAIT_SECONDS", "1.5")
+    stuck = WorkerPool(1)
+    try:
+        stuck.warm()
+        wait_until(lambda: spawned, 30, what="the pool's warm thread to spawn its worker")
+        t0 = time.monotonic()
+        worker = stuck.take()
+        waited = time.monotonic() - t0
+        assert worker is not None and worker.cold  # a worker of its own, spawned for this run
+        assert worker.pid != spawned[0][0].pid and spawned[0][1] is True
+        assert 1.0 <= waited < 15  # it waited for the warm-up, but not for ever
+    finally:
+        for proc, _ in spawned:
+            proc.kill()
+            proc.wait()
+        stuck.close()

@@ -38,6 +38,7 @@ STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is kill
 READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run is ended
 DEFAULT_MAX_RUNS = 10  # runs one worker serves before it is replaced
 DEFAULT_MAX_PRIVATE_MB = 600.0  # private memory above which an idle worker is replaced
+WARM_WAIT_SECONDS = 45.0  # a Start waits this long for a warming worker, then spawns its own
 _ROOT = Path(__file__).resolve().parents[2]  # so ``-m rnn_core.engine.worker`` resolves
 
 
@@ -218,6 +219,19 @@ class Worker:
         self.errors.close()
 
 
+def _log_unready(worker: Worker) -> None:
+    """Tell the server's log that a worker did not become ready, with its stderr's last lines."""
+    with contextlib.suppress(OSError, ValueError):
+        tail = worker.stderr_since(max(0, worker.stderr_size() - 2000)).decode(errors="replace")
+        print(
+            f"RNN Lab: training worker {worker.pid} was not ready (exit code "
+            f"{worker.proc.poll()}, private {private_mb(worker.pid):.0f} MB); its stderr ends:\n"
+            f"{tail}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _in_background(fn: Any, *args: Any) -> None:
     """Run ``fn(*args)`` in a daemon thread; here and now if the interpreter is exiting."""
     try:
@@ -273,9 +287,12 @@ class WorkerPool:
 
     # ----- lending ------------------------------------------------------------------------
     def take(self, cancel: threading.Event | None = None) -> Worker | None:
-        """An idle live worker; else one that is warming or settling, once ready; else a new
-        one. None if ``cancel`` is set while waiting."""
+        """An idle live worker; else one that is warming or settling, once ready (waiting at
+        most ``RNN_LAB_WARM_WAIT_SECONDS``); else a new one. None if ``cancel`` is set while
+        waiting."""
         dead: list[Worker] = []
+        patience = float(os.environ.get("RNN_LAB_WARM_WAIT_SECONDS", WARM_WAIT_SECONDS))
+        deadline = time.monotonic() + patience
         try:
             with self._cond:
                 while True:
@@ -285,8 +302,8 @@ class WorkerPool:
                             return worker
                         self.owned.discard(worker)
                         dead.append(worker)
-                    if self.pending == 0 or self._closed:
-                        break
+                    if self.pending == 0 or self._closed or time.monotonic() > deadline:
+                        break  # nothing to wait for, or a warm-up that takes too long
                     if cancel is not None and cancel.is_set():
                         return None
                     self._cond.wait(timeout=0.1)  # a warming worker will be ready soon
@@ -332,6 +349,7 @@ class WorkerPool:
                 self.owned.discard(worker)
             self._cond.notify_all()
         if not ok:
+            _log_unready(worker)
             self._retire([worker])
 
     def _retire(self, workers: list[Worker]) -> None:
