@@ -21,6 +21,7 @@ from rnn_core.charts.palette import (
     presenting,
 )
 from rnn_core.charts.smoothing import ema
+from rnn_core.charts.style import BASE_FONT, TALLER
 from rnn_core.tasks.forecast import forecast_figure
 
 RNG = np.random.default_rng(1)
@@ -151,8 +152,11 @@ def test_every_builder_draws_presenter_sizes_from_the_theme() -> None:
             if big.layout[axis].title.text:
                 assert big.layout[axis].title.font.size == PRESENTER_FONT
             assert big.layout[axis].tickfont.size >= 16
-        for note in big.layout.annotations:  # subplot titles, labels
-            assert note.font.size == PRESENTER_FONT
+        for note, own in zip(big.layout.annotations, small.layout.annotations, strict=True):
+            grown = round(own.font.size * PRESENTER_FONT / BASE_FONT) if own.font.size else None
+            assert note.font.size == (grown or PRESENTER_FONT)  # subplot titles, labels
+        if small.layout.height:
+            assert big.layout.height == round(small.layout.height * TALLER)
         assert _line_widths(big) == pytest.approx(
             [w * PRESENTER_LINES for w in _line_widths(small)]
         )

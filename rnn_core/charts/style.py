@@ -10,6 +10,8 @@ DEFAULT_LINE = 2.0  # Plotly's line width of a scatter trace that sets none
 DEFAULT_MARKER = 6.0  # Plotly's marker size of a scatter trace that sets none
 TICK_SHARE = 0.85  # tick labels are this share of the theme's font size
 TITLE_SHARE = 1.15  # a figure's own title is this much larger
+BASE_FONT = 14  # px of Streamlit's chart text: labels sized for it grow by font_size / this
+TALLER = 1.3  # with a font size set, figures are this much taller (room for the larger text)
 
 
 def _scaled(width: float | None, scale: float, default: float) -> float:
@@ -23,7 +25,8 @@ def styled(fig: go.Figure, theme: ChartTheme) -> go.Figure:
     A theme with no font size and a line scale of 1 (the default) leaves the figure as built,
     so Streamlit's own chart theme sets its type. Every text of the figure gets an explicit
     size (layout, legend, axis titles and ticks, subplot titles, colour bars), because
-    Streamlit's theme sets those one by one.
+    Streamlit's theme sets those one by one. Labels the builder sized itself (annotations
+    with a font size) grow in proportion, and the figure grows taller by ``TALLER``.
     """
     size = theme.font_size
     if size:
@@ -33,7 +36,11 @@ def styled(fig: go.Figure, theme: ChartTheme) -> go.Figure:
             fig.update_layout(title_font_size=round(size * TITLE_SHARE))
         fig.update_xaxes(title_font_size=size, tickfont_size=tick)
         fig.update_yaxes(title_font_size=size, tickfont_size=tick)
-        fig.update_annotations(font_size=size)
+        for note in fig.layout.annotations:
+            own = note.font.size
+            note.font.size = size if own is None else round(own * size / BASE_FONT)
+        if fig.layout.height:
+            fig.layout.height = round(fig.layout.height * TALLER)
         for trace in fig.data:
             if "colorbar" in trace:
                 trace.colorbar.tickfont.size = tick
