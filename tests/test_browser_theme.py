@@ -5,7 +5,8 @@ digits, then Compare runs) and Text generation.
 Each chart is screenshotted on its own and its pixels are counted: on a dark page a chart may
 hold light text and thin light lines, not white areas. The full-page screenshots are kept
 under artifacts/ (dark_*.png) for a person to look at. On the way: every chart's modebar holds
-the PNG download, and the smoothing slider redraws the live curves.
+the PNG download, the smoothing slider redraws the live curves, and presenter mode redraws
+every chart with larger text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from rnn_core.charts.palette import PRESENTER_FONT
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server
 from tests.tiny_data import write_mnist
 
@@ -105,6 +107,21 @@ def _smoothing_redraws_the_curves(page) -> None:
     )  # fmt: skip
 
 
+def _presenter_enlarges_every_chart(page) -> None:
+    """Presenter mode redraws every chart with its larger text (Streamlit's theme keeps it)."""
+    page.get_by_text("Presenter mode").click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        f".every(g => g._fullLayout.font.size === {PRESENTER_FONT})",
+        timeout=30_000,
+    )
+    titles = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        ".map(g => g._fullLayout.xaxis.title.text ? g._fullLayout.xaxis.title.font.size : null)"
+    )
+    assert {t for t in titles if t is not None} == {PRESENTER_FONT}, titles
+
+
 def _sidebar(page, title: str, heading: str) -> None:
     page.locator(NAV).get_by_role("link", name=title, exact=True).click()
     page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
@@ -176,3 +193,5 @@ def test_dark_theme_is_reachable_and_no_chart_has_a_white_plot_area(server: str)
         page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=240_000)
         page.get_by_text(re.compile(r"T\s*=\s*0\.5")).first.wait_for(timeout=30_000)
         _charts_are_dark(page, "text", least=2)
+        _presenter_enlarges_every_chart(page)
+        _charts_are_dark(page, "text_presenter", least=2)
