@@ -13,6 +13,7 @@ import streamlit as st
 from pages._compare import best_column, compare_by_metric
 from pages._plot import chart, page_theme
 from rnn_core.charts import text as text_charts
+from rnn_core.compare import metric_label
 from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
 from rnn_core.tasks.text import NGRAM_ORDER, sampling_mode
 
@@ -252,3 +253,5 @@ def compare(past: list[Any]) -> None:
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if by:
+        st.caption(f"Best first by {metric_label(by)}.")

@@ -136,7 +136,8 @@ if len(past) > 1:
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption(f"Best first by {compare_label(by)}.")
+    if by:
+        st.caption(f"Best first by {compare_label(by)}.")
 
 if current is not None:
     show_code(*VIEWS[current.spec.task].code())
