@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from pages._plot import presenter
 from pages.common import runs
 from rnn_core.charts import training as charts
-from rnn_core.charts.palette import ChartTheme, chart_theme
 
 PRESENTER_CSS = """
 <style>
@@ -21,16 +21,6 @@ html { font-size: 21px; }
 THEME_HINT = "Light or dark theme: **⋮** menu (top right) → System, Light or Dark."
 
 
-def page_theme() -> ChartTheme:
-    """The chart colours for the theme the browser reports (light until it reports one)."""
-    return chart_theme(st.context.theme.type)
-
-
-def presenter() -> bool:
-    """True when the teacher turned on presenter mode (sidebar toggle, kept across pages)."""
-    return bool(st.session_state.get("presenter", False))
-
-
 def sidebar_chrome(live_page: bool = False) -> None:
     """Sidebar: presenter-mode toggle, and this session's running trainings with Stop.
 
@@ -39,7 +29,8 @@ def sidebar_chrome(live_page: bool = False) -> None:
     st.sidebar.toggle(
         "Presenter mode",
         key="presenter",
-        help="Larger type, settings folded away, curves full width: for a projector.",
+        help="Larger type, larger chart text and thicker lines, settings folded away, curves "
+        "full width: for a projector.",
     )
     st.sidebar.caption(
         THEME_HINT,

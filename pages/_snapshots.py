@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from pages import _train_form
+from pages._plot import chart, page_theme
 from pages.common import add_run, cached_data, load_training
 from rnn_core import pretrained as snapshots
 from rnn_core.data.loaders import data_status
@@ -100,8 +101,10 @@ def train_page(task: str) -> None:
             "--data-dir DIR` and set *Data directory* to use it.",
             icon=":material/folder_off:",
         )
-        fig = charts.training_curves(snap.batch_logs, snap.epoch_logs, "accuracy")
-        st.plotly_chart(fig, key="pretrained_curves", config={"displayModeBar": False})
+        fig = charts.training_curves(
+            snap.batch_logs, snap.epoch_logs, "accuracy", theme=page_theme()
+        )  # fmt: skip
+        chart(fig, "pretrained_curves", "pretrained-curves")
         return
     spec = _for_this_host(snap)
     try:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._chrome import page_theme
+from pages._plot import chart, page_theme
 from rnn_core.charts import stepper as charts
 from rnn_core.stepper import numpy_rnn
 from rnn_core.stepper.gradient_lens import memory_summary
@@ -30,7 +30,7 @@ def show_lens(case: StepperCase) -> None:
     st.subheader("How far back does it remember?")
     labels = {k: f"{NAMES[k]} (untrained)" for k in NAMES} | {case.own: case.own}
     fig = charts.gradient_lens_chart(case.lens, title="", labels=labels, theme=page_theme())
-    st.plotly_chart(fig, key="stp_lens", config={"displayModeBar": False})
+    chart(fig, "stp_lens", "gradient-lens")
     if inp.lens is not None:
         what = (
             f"For {case.own}: how much {inp.readout_text} changes when x_t changes. "
@@ -58,7 +58,7 @@ def show_lens(case: StepperCase) -> None:
         fig = charts.max_pool_strip(
             inp.labels, lens.peaks, lens.pooled, lens.readout, inp.span, page_theme()
         )
-        st.plotly_chart(fig, key="stp_maxpool", config={"displayModeBar": False})
+        chart(fig, "stp_maxpool", "max-pool")
         before = int(np.sum(lens.peaks < inp.timesteps - 1))
         st.caption(
             f"Max pooling: the Dense head reads each unit's largest h_t over the whole review, "

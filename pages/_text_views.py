@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._chrome import page_theme
+from pages._compare import best_column, compare_by_metric
+from pages._plot import chart, page_theme
 from rnn_core.charts import text as text_charts
-from rnn_core.charts import training as charts
+from rnn_core.compare import metric_label
 from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
 from rnn_core.tasks.text import NGRAM_ORDER, sampling_mode
 
@@ -70,9 +71,9 @@ def quality_view(run: Any, snap: Any) -> None:
     if scored:
         fig = text_charts.bits_per_char_curve(
             [e.epoch for e in scored], [e.bits_per_char for e in scored], ngram,
-            f"counting {NGRAM_ORDER}-gram",
+            f"counting {NGRAM_ORDER}-gram", theme=page_theme(),
         )  # fmt: skip
-        st.plotly_chart(fig, key=f"tx_bits_{id(run)}", config={"displayModeBar": False})
+        chart(fig, f"tx_bits_{id(run)}", "bits-per-char")
     if bits is not None and ngram is not None:
         verdict = "beats" if bits < ngram else "is still behind"
         st.caption(
@@ -201,10 +202,8 @@ def temperature_explorer(record: Any) -> None:
         gen = CharGenerator.from_keras(record.job.model)
         probs = gen.next_probs(vocab.encode(ctx[-cfg.maxlen :]))[0]  # (V,)
         entropy = entropy_bits(apply_temperature(probs, float(t)))
-        st.plotly_chart(
-            text_charts.next_char_bars(probs, vocab.chars, float(t)), key="tx_bars",
-            config={"displayModeBar": False},
-        )  # fmt: skip
+        fig = text_charts.next_char_bars(probs, vocab.chars, float(t), theme=page_theme())
+        chart(fig, "tx_bars", "next-character")
         st.caption(
             f"Bars: p^(1/T), renormalised (computed as softmax(log p / T) with the maximum "
             f"subtracted, so T = 0.05 cannot overflow). Dashes: the model's own probabilities. "
@@ -229,14 +228,15 @@ def summary(model: Any) -> None:
 
 
 def compare(past: list[Any]) -> None:
-    """Validation loss of every text run of this session, and a summary table."""
+    """Every text run of this session by the metric picked (validation loss first), and a
+    summary table ranked by it."""
     st.subheader("Compare runs")
-    series = [(f"{i + 1}. {r.name}", r.job.snapshot().epoch_logs) for i, r in enumerate(past)]
-    st.plotly_chart(charts.compare_curves(series, "val_loss", page_theme()), key="tx_compare")
+    named = [(f"{i + 1}. {r.name}", r) for i, r in enumerate(past)]
+    by, values, order = compare_by_metric(named, "val_loss", "tx_compare_metric")
     rows = []
-    for (name, _), r in zip(series, past, strict=True):
+    for i in order:
+        name, r = named[i]
         s = r.job.snapshot()
-        val = [log["val_loss"] for log in s.epoch_logs if "val_loss" in log]
         reports = [e for e in s.epoch_extras if e is not None]
         valid = [e.word_validity for e in reports if e.words_scored]
         bits = [e.bits_per_char for e in reports if np.isfinite(e.bits_per_char)]
@@ -246,10 +246,12 @@ def compare(past: list[Any]) -> None:
                 "params": r.params,
                 "epochs": s.epoch,
                 "s/epoch": round(s.train_seconds / s.epoch, 1) if s.epoch else None,
-                "best val loss": round(min(val), 4) if val else None,
+                best_column(by): round(values[i], 4) if values[i] is not None else None,
                 "last bits/char": round(bits[-1], 3) if bits else None,
                 "last word validity": round(valid[-1], 3) if valid else None,
                 "state": s.state,
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if by:
+        st.caption(f"Best first by {metric_label(by)}.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._chrome import page_theme
+from pages._plot import chart, page_theme
 from pages.common import cached_figure, score_test_set
 from rnn_core.tasks.forecast import SOURCES, ForecastTask, make_forecast_data
 
@@ -87,7 +87,7 @@ def results(record: Any, active: bool) -> None:
     fig = cached_figure(
         record, "forecast", key, lambda: ForecastTask().test_figure(data, test.predicted, theme)
     )
-    st.plotly_chart(fig, key=f"forecast_{id(record)}")
+    chart(fig, f"forecast_{id(record)}", "forecast")
     st.caption(
         f"Every one of the {test.windows:,} test windows: the true next value, the model's "
         "forecast and the naive one (the window's last value). The test part comes after the "

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages._chrome import page_theme
+from pages._plot import chart, page_theme
 from pages.common import cached_figure, sample_accuracy_label, score_test_set
 from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.imdb import (
@@ -68,7 +68,7 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
         fig = cached_figure(
             record, "reviews", key, lambda: classify_charts.review_bars(rows, theme=theme)
         )
-        st.plotly_chart(fig, key=f"reviews_{id(record)}", config={"displayModeBar": False})
+        chart(fig, f"reviews_{id(record)}", "review-predictions")
         with st.expander("Read the five reviews as the model sees them"):
             table = pd.DataFrame(rows)
             table["ok"] = table["ok"].map({True: "✓", False: "✗"})
@@ -172,9 +172,9 @@ def truncation_section(record: Any) -> None:
     st.write(d["summary"])
     kept_start = d["n_cut"] if d["cut_side"] == "start" else 0
     fig = classify_charts.truncation_strip(
-        lengths[i], cfg.maxlen, kept_start, kept_start + len(d["kept"]), cfg.padding
+        lengths[i], cfg.maxlen, kept_start, kept_start + len(d["kept"]), cfg.padding, page_theme()
     )
-    st.plotly_chart(fig, key=f"strip_{id(record)}", config={"displayModeBar": False})
+    chart(fig, f"strip_{id(record)}", "review-truncation")
     cut = " ".join(d["cut"])
     kept = d["kept_text"]
     pad = f"*[{d['n_pad']} padding zeros {d['pad_side']} the words]*" if d["n_pad"] else ""
@@ -194,8 +194,10 @@ def truncation_section(record: Any) -> None:
         "them too, so padding *before* the words (pre) keeps the review's own words closest "
         "to the final state that makes the decision."
     )
-    fig = classify_charts.length_histogram(record.data.train_lengths, cfg.maxlen)
-    st.plotly_chart(fig, key=f"lengths_{id(record)}", config={"displayModeBar": False})
+    fig = classify_charts.length_histogram(
+        record.data.train_lengths, cfg.maxlen, theme=page_theme()
+    )
+    chart(fig, f"lengths_{id(record)}", "review-lengths")
     st.caption("Lengths of this run's training reviews, in tokens, before padding or cutting.")
 
 

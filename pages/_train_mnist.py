@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from pages._chrome import page_theme
+from pages._plot import chart, page_theme
 from pages.common import cached_figure, sample_accuracy_label, score_test_set
 from rnn_core.charts import classify as classify_charts
 from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, confusion_matrix
@@ -74,7 +74,7 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
                 record, "confusion", key,
                 lambda: classify_charts.confusion_heatmap(counts, theme=theme),
             )  # fmt: skip
-            st.plotly_chart(fig, key=f"confusion_{id(record)}", config={"displayModeBar": False})
+            chart(fig, f"confusion_{id(record)}", "confusion-matrix")
             st.caption(
                 "Row = the true digit, column = the model's answer; each number counts images. "
                 "The diagonal holds the right answers; any number off it is a mistake. "
@@ -88,7 +88,7 @@ def after_epoch(record: Any) -> Callable[[Any], None]:
                     x[wrong], y[wrong], guesses, theme=theme
                 ),
             )  # fmt: skip
-            st.plotly_chart(fig, key=f"wrong_{id(record)}", config={"displayModeBar": False})
+            chart(fig, f"wrong_{id(record)}", "misclassified-digits")
             st.caption(
                 "Each image is what the network read, one row of 28 pixels per timestep, top to "
                 "bottom. Above each: the true digit, and in red what the model said."

@@ -9,6 +9,8 @@ from typing import Any
 
 import streamlit as st
 
+from pages._form import Form
+from pages._plot import chart, page_theme
 from rnn_core.charts import training as charts
 from rnn_core.engine.memory import ByteCache, cache_budget
 
@@ -16,6 +18,8 @@ MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond
 KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results
 LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
 QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
+CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
+SMOOTHING = 0.6  # TensorBoard's default smoothing of the per-batch curve
 
 
 def show_code(*functions: Callable[..., Any], label: str = "Show the code this page runs") -> None:
@@ -138,6 +142,22 @@ def cached_figure(record: Any, name: str, key: Any, build: Callable[[], Any]) ->
     return figures[name][1]
 
 
+def curve_settings() -> tuple[float, bool]:
+    """Smoothing slider and log-scale toggle of the live curves: (EMA weight, log loss)."""
+    CURVES.start({"smoothing": SMOOTHING, "log_loss": False})
+    a, b = st.columns([3, 1], vertical_alignment="bottom")
+    smoothing = CURVES(
+        a.slider, "Smoothing of the per-batch curve", "smoothing", 0.0, 0.99, step=0.01,
+        help="TensorBoard's exponential moving average (debiased): 0 draws the batches as "
+        "they are; closer to 1 averages over more batches. The raw curve stays, faded.",
+    )  # fmt: skip
+    log_loss = CURVES(
+        b.toggle, "Log-scale loss", "log_loss",
+        help="Loss axis on a log scale: late, small improvements stay visible.",
+    )  # fmt: skip
+    return float(smoothing), bool(log_loss)
+
+
 def live_panel(
     record: Any,
     metric: str,
@@ -181,13 +201,17 @@ def live_panel(
         if extra_label:
             series = [(i + 1.0, r.score) for i, r in enumerate(snap.epoch_extras) if r is not None]
             cols[3].metric(extra_label, f"{reports[-1].score:.3f}" if reports else "—")
-        b, e = snap.batch_logs, snap.epoch_logs
-        key = (len(b), b[-1:], len(e), e[-1:], series, extra_label)
+        smoothing, log_loss = curve_settings()
+        b, e, theme = snap.batch_logs, snap.epoch_logs, page_theme()
+        key = (len(b), b[-1:], len(e), e[-1:], series, extra_label, smoothing, log_loss, theme)
         fig = cached_figure(
             record, "curves", key,
-            lambda: charts.training_curves(b, e, metric, series, extra_label),
+            lambda: charts.training_curves(
+                b, e, metric, series, extra_label, smoothing=smoothing, log_loss=log_loss,
+                theme=theme,
+            ),
         )  # fmt: skip
-        st.plotly_chart(fig, key=f"curves_{id(record)}", config={"displayModeBar": False})
+        chart(fig, f"curves_{id(record)}", "training-curves")
         if after_epoch is not None:
             after_epoch(snap)
         if drawn in every and snap.state != drawn and (drawn == "queued" or not snap.active):

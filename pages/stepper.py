@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 
 from pages import common
-from pages._chrome import page_theme
 from pages._form import Form
+from pages._plot import chart, page_theme
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code
 from rnn_core.stepper import numpy_rnn
@@ -244,7 +244,7 @@ def stepper(case: StepperCase) -> None:
         digit = view.digit_fig is not None
         cols = st.columns([2.6, 1.3, 2.1] if digit else [3, 2])
         with cols[0]:
-            st.plotly_chart(view.hidden_fig, key="stp_hidden", config={"displayModeBar": False})
+            chart(view.hidden_fig, "stp_hidden", "hidden-state")
             vmax = heat_scale(case.traces[layer].h)
             st.caption(
                 f"{view.state_note} Each column is the vector h_t after reading step t "
@@ -254,10 +254,10 @@ def stepper(case: StepperCase) -> None:
             )
         if digit:
             with cols[1]:
-                st.plotly_chart(view.digit_fig, key="stp_digit", config={"displayModeBar": False})
+                chart(view.digit_fig, "stp_digit", "digit")
                 st.caption(f"The digit. The box marks row {view.t}: the 28 pixels read at t.")
         with cols[-1]:
-            st.plotly_chart(view.terms_fig, key="stp_terms", config={"displayModeBar": False})
+            chart(view.terms_fig, "stp_terms", "unit-terms")
             st.caption(view.bars_note)
         if view.words_html is not None:
             s0, s1 = inp.span
@@ -274,7 +274,7 @@ def stepper(case: StepperCase) -> None:
                 f"**Gates and states over time** (t = {shown[0]} to {shown[-1]}): gates in "
                 "[0, 1] (0 = closed, 1 = open)."
             )
-            st.plotly_chart(view.gates_fig, key="stp_gates", config={"displayModeBar": False})
+            chart(view.gates_fig, "stp_gates", "gates")
 
     body()
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _snapshots, _train_form
-from pages._chrome import page_theme
+from pages._compare import best_column, compare_by_metric
 from pages._export import export_buttons
 from pages._form import share_url
 from pages.common import (
@@ -19,13 +19,12 @@ from pages.common import (
     score_test_set,
     show_code,
 )
-from rnn_core.charts import training as charts
+from rnn_core.compare import metric_label as compare_label
 from rnn_core.config import RunSpec
 from rnn_core.links import to_query
 from rnn_core.tasks import TASKS, get_task
 
 VIEWS = {n: v for n in TASKS if (v := _train_form.view_module(n))}  # pages/_train_<task>.py
-LOWER_IS_BETTER = ("mae", "mse")  # error metrics: the best epoch has the smallest value
 
 
 def start_run(spec: RunSpec) -> None:
@@ -109,20 +108,19 @@ if current is not None:
 past = [r for r in runs() if r.spec.task == task_name]
 if len(past) > 1:
     view, metric = VIEWS[task_name], task.info.metric
-    best = min if metric in LOWER_IS_BETTER else max
     st.subheader("Compare runs")
     names = [f"{i + 1}. {r.name}" for i, r in enumerate(past)]
     chosen = st.multiselect("Runs", names, default=names)
     picked = [past[names.index(n)] for n in chosen]
-    series = [(n, r.job.snapshot().epoch_logs) for n, r in zip(chosen, picked, strict=True)]
-    fig = charts.compare_curves(series, f"val_{metric}", page_theme())
-    st.plotly_chart(fig, key="compare")
-    rows = []
-    for n, r in zip(chosen, picked, strict=True):
-        s = r.job.snapshot()
-        if not s.active:
+    for r in picked:
+        if not r.job.snapshot().active:
             score_test_set(r, "examples")  # a finished run's weights, once (no-op when scored)
-        val = [log[f"val_{metric}"] for log in s.epoch_logs if f"val_{metric}" in log]
+    named = list(zip(chosen, picked, strict=True))
+    by, values, order = compare_by_metric(named, f"val_{metric}", "compare_metric")
+    rows = []
+    for i in order:
+        n, r = named[i]
+        s = r.job.snapshot()
         extra = [e.score for e in s.epoch_extras if e is not None]
         rows.append(
             {
@@ -131,13 +129,15 @@ if len(past) > 1:
                 "params": r.params,
                 "epochs": s.epoch,
                 "s/epoch": round(s.train_seconds / s.epoch, 2) if s.epoch else None,
-                f"best val {metric}": round(best(val), 4) if val else None,
+                best_column(by): round(values[i], 4) if values[i] is not None else None,
                 f"best {view.extra_label(r)}": round(max(extra), 4) if extra else None,
                 "test (whole set)": r.test_figure(),
                 "state": s.state,
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if by:
+        st.caption(f"Best first by {compare_label(by)}.")
 
 if current is not None:
     show_code(*VIEWS[current.spec.task].code())

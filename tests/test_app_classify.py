@@ -175,14 +175,23 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     second = start_and_wait(at, cell="SimpleRNN")  # a second run: the compare view appears
     assert [r.spec.model.cell for r in at.session_state["runs"]] == ["GRU", "SimpleRNN"]
     table = next(d.value for d in at.dataframe if "run" in d.value.columns)
-    assert list(table["cell"]) == ["GRU", "SimpleRNN"]
-    extras = [r.job.snapshot().epoch_extras for r in (record, second)]
+    assert at.selectbox(key="compare_metric").value == "val_accuracy"  # the task's metric
+    val = [max(r.job.history()["val_accuracy"]) for r in (record, second)]
+    order = sorted(range(2), key=lambda i: -val[i])  # best first: higher accuracy is better
+    runs_ = [(record, second)[i] for i in order]
+    assert list(table["cell"]) == [r.spec.model.cell for r in runs_]
+    assert list(table["best val accuracy ↑"]) == [round(val[i], 4) for i in order]
+    extras = [r.job.snapshot().epoch_extras for r in runs_]
     sampled = [(e.split, e.sample_size) for ex in extras for e in ex]
     assert sampled == [("validation", 6)] * 2  # 10% of the 60 training images
     best = [max(e.accuracy for e in ex) for ex in extras]
     assert list(table["best val accuracy (6 images)"]) == [round(b, 4) for b in best]
-    scored = [r.results.accuracy for r in (record, second)]  # whole test set, kept
+    scored = [r.results.accuracy for r in runs_]  # whole test set, kept
     assert list(table["test (whole set)"]) == [f"{v:.4f}" for v in scored]  # text: or why not
+    at.selectbox(key="compare_metric").set_value("test_accuracy").run()  # a test score
+    table = next(d.value for d in at.dataframe if "run" in d.value.columns)
+    ranked = sorted(scored, reverse=True)
+    assert list(table["test accuracy ↑"]) == [round(v, 4) for v in ranked]
 
 
 def test_missing_data_says_what_and_how_and_addition_still_works(data_dir: Path) -> None:

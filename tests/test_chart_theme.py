@@ -11,6 +11,7 @@ import pytest
 
 from rnn_core.charts import classify as cc
 from rnn_core.charts import stepper as sc
+from rnn_core.charts import text as xc
 from rnn_core.charts import training as tc
 from rnn_core.charts.palette import DARK, LIGHT, PALETTE, chart_theme
 from rnn_core.tasks.forecast import forecast_figure
@@ -40,6 +41,13 @@ def _figures(theme):
     yield sc.digit_figure(RNG.uniform(0, 1, (28, 28)), 4, theme)
     t = np.arange(5)
     yield forecast_figure(t, t * 1.0, t * 1.1, t * 0.9, theme=theme)
+    batches = [{"epoch": i / 4, "loss": 1 / i, "accuracy": i / 9} for i in range(1, 9)]
+    yield tc.training_curves(batches, epochs, "accuracy", smoothing=0.6, theme=theme)
+    yield tc.compare_bars([f"run {i}" for i in range(9)], [0.5] * 9, "test accuracy", theme)
+    yield cc.length_histogram([3, 50, 90], 60, theme=theme)
+    yield cc.truncation_strip(90, 60, 30, 90, "pre", theme)
+    yield xc.next_char_bars(np.full(5, 0.2), "abcde", 1.0, theme=theme)
+    yield xc.bits_per_char_curve([1, 2], [3.0, 2.5], 2.8, theme=theme)
 
 
 def test_dark_figures_have_no_white_areas_and_no_black_marks() -> None:

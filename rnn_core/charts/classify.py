@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnn_core.charts.palette import LIGHT, PALETTE, ChartTheme
+from rnn_core.charts.style import styled
 
 RIGHT_COLOR, WRONG_COLOR, PAD_COLOR = PALETTE[2], PALETTE[3], "#BBBBBB"
 POS_COLOR, NEG_COLOR = PALETTE[0], PALETTE[1]
@@ -44,7 +45,7 @@ def confusion_heatmap(
     fig.update_xaxes(title_text="predicted digit", side="top", type="category")
     fig.update_yaxes(title_text="true digit", autorange="reversed", type="category")
     fig.update_layout(height=430, margin={"l": 60, "r": 10, "t": 60, "b": 10})
-    return fig
+    return styled(fig, theme)
 
 
 LABEL_BAND, GAP = 18, 4  # mosaic pixels above each digit for its labels, and between digits
@@ -71,7 +72,7 @@ def misclassified_grid(
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
         fig.update_layout(height=120, margin={"l": 0, "r": 0, "t": 0, "b": 0})
-        return fig
+        return styled(fig, theme)
     h, w = imgs.shape[1:]
     cols = max(1, min(cols, k))
     rows = -(-k // cols)
@@ -95,7 +96,7 @@ def misclassified_grid(
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_layout(height=20 + 100 * rows, margin={"l": 0, "r": 0, "t": 10, "b": 0})
-    return fig
+    return styled(fig, theme)
 
 
 def review_bars(
@@ -131,7 +132,7 @@ def review_bars(
         height=90 + 38 * len(rows), margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 40},
         showlegend=False,
     )  # fmt: skip
-    return fig
+    return styled(fig, theme)
 
 
 # Unknown words: solid Okabe-Ito orange under black text, readable on a projector and on a
@@ -167,7 +168,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def length_histogram(lengths: Any, maxlen: int, bins: int = 60) -> go.Figure:
+def length_histogram(
+    lengths: Any, maxlen: int, bins: int = 60, theme: ChartTheme = LIGHT
+) -> go.Figure:
     """How long the training reviews are, with maxlen marked and the share it cuts."""
     n = np.asarray(lengths, dtype=np.int64).reshape(-1)  # (N,)
     cut = float((n > maxlen).mean()) if len(n) else 0.0
@@ -187,11 +190,16 @@ def length_histogram(lengths: Any, maxlen: int, bins: int = 60) -> go.Figure:
     fig.update_xaxes(title_text="tokens per review (longest 1% drawn at the right edge)")
     fig.update_yaxes(title_text="reviews")
     fig.update_layout(height=260, margin={"l": 50, "r": 10, "t": 30, "b": 40}, bargap=0.05)
-    return fig
+    return styled(fig, theme)
 
 
 def truncation_strip(
-    original_length: int, maxlen: int, kept_start: int, kept_end: int, padding: str = "pre"
+    original_length: int,
+    maxlen: int,
+    kept_start: int,
+    kept_end: int,
+    padding: str = "pre",
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """One review as a strip of tokens: the part cut off, the part kept, the padding added."""
     if not 0 <= kept_start <= kept_end <= original_length:
@@ -221,4 +229,4 @@ def truncation_strip(
     )  # fmt: skip
     fig.update_xaxes(title_text="tokens", rangemode="tozero")
     fig.update_yaxes(visible=False)
-    return fig
+    return styled(fig, theme)

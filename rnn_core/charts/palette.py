@@ -3,11 +3,13 @@
 A few colours depend on the page behind the chart (light or dark theme): the "ink" of lines
 and markers that must stand out from the background, and the neutral middle of a diverging
 scale. :class:`ChartTheme` holds them; pages pass the active one to the figure builders.
+It also holds the sizes of type and lines: presenter mode is one theme with larger ones
+(:func:`presenting`), applied by every builder through ``rnn_core.charts.style.styled``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 # ColorBrewer RdBu (colour-blind safe), blue = negative, red = positive, white at 0.
@@ -26,6 +28,8 @@ class ChartTheme:
     diverging: tuple[str, ...]  # blue (negative) → neutral (0) → red (positive)
     image_scale: str  # Plotly colour scale of greyscale images: pen darker or lighter than paper
     share_scale: str | tuple[tuple[float, str], ...]  # 0 → 1 shares (confusion matrix)
+    font_size: int | None = None  # px of every chart text; None keeps the page's own sizes
+    line_scale: float = 1.0  # factor on every line width (and default marker size)
 
     @property
     def palette(self) -> tuple[str, ...]:
@@ -50,6 +54,17 @@ DARK = ChartTheme(
 )  # fmt: skip
 
 
-def chart_theme(kind: str | None) -> ChartTheme:
-    """The chart theme of a page theme type (``st.context.theme.type``; None reads as light)."""
-    return DARK if kind == "dark" else LIGHT
+PRESENTER_FONT = 20  # px of chart text in presenter mode (Streamlit's charts use 12-14)
+PRESENTER_LINES = 2.0  # line widths in presenter mode, as a factor
+
+
+def presenting(theme: ChartTheme) -> ChartTheme:
+    """The same colours with presenter sizes: larger chart text, thicker lines."""
+    return replace(theme, font_size=PRESENTER_FONT, line_scale=PRESENTER_LINES)
+
+
+def chart_theme(kind: str | None, presenter: bool = False) -> ChartTheme:
+    """The chart theme of a page theme type (``st.context.theme.type``; None reads as light),
+    with presenter sizes when ``presenter``."""
+    theme = DARK if kind == "dark" else LIGHT
+    return presenting(theme) if presenter else theme

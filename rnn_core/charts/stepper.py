@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from rnn_core.charts.palette import DIVERGING_LIGHT as DIVERGING
 from rnn_core.charts.palette import LIGHT, ChartTheme
+from rnn_core.charts.style import styled
 from rnn_core.stepper.numpy_rnn import CELL_NAMES as CELL_LABELS
 
 # One fixed colour per cell kind.
@@ -89,7 +90,7 @@ def hidden_heatmap(
         shapes=[_step_marker(step, theme=theme)],
         margin={"l": 50, "r": 10, "t": 40, "b": 40},
     )
-    return fig
+    return styled(fig, theme)
 
 
 def gates_heatmaps(
@@ -166,7 +167,7 @@ def gates_heatmaps(
         "annotations": titles,
         "shapes": shapes,
     }
-    return go.Figure(data=traces, layout=layout)
+    return styled(go.Figure(data=traces, layout=layout), theme)
 
 
 def word_activations(words: Sequence[str], h: np.ndarray, unit: int) -> list[tuple[str, float]]:
@@ -245,7 +246,7 @@ def gradient_lens_chart(
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 10, "t": 40, "b": 40},
     )
-    return fig
+    return styled(fig, theme)
 
 
 def max_pool_strip(
@@ -326,7 +327,7 @@ def max_pool_strip(
         shapes=shapes,
         margin={"l": 50, "r": 10, "t": 40, "b": 120},
     )
-    return fig
+    return styled(fig, theme)
 
 
 def _state_label(name: str) -> str:
@@ -403,7 +404,7 @@ def unit_terms_chart(
         "legend": {"orientation": "h", "y": -0.15},
         "margin": {"l": 50, "r": 10, "t": 60, "b": 40},
     }
-    return go.Figure(data=traces, layout=layout)
+    return styled(go.Figure(data=traces, layout=layout), theme)
 
 
 def digit_figure(image: np.ndarray, step: int, theme: ChartTheme = LIGHT) -> go.Figure:
@@ -440,4 +441,4 @@ def digit_figure(image: np.ndarray, step: int, theme: ChartTheme = LIGHT) -> go.
             }
         ],
     )
-    return fig
+    return styled(fig, theme)

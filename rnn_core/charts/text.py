@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnn_core.charts.palette import PALETTE
+from rnn_core.charts.palette import LIGHT, PALETTE, ChartTheme
+from rnn_core.charts.style import styled
 from rnn_core.sampling import top_next
 
 _VISIBLE = {" ": "␣ space", "\n": "⏎ newline", "\t": "⇥ tab"}
@@ -19,7 +20,12 @@ def char_label(c: str) -> str:
 
 
 def next_char_bars(
-    probs: np.ndarray, chars: str, temperature: float, k: int = 15, height: int = 340
+    probs: np.ndarray,
+    chars: str,
+    temperature: float,
+    k: int = 15,
+    height: int = 340,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Bars of the k likeliest next characters at a temperature; dots mark their p at T=1."""
     top = top_next(probs, temperature, k)
@@ -52,7 +58,7 @@ def next_char_bars(
         legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
         bargap=0.25,
     )
-    return fig
+    return styled(fig, theme)
 
 
 def bits_per_char_curve(
@@ -61,6 +67,7 @@ def bits_per_char_curve(
     ngram_bits: float | None,
     ngram_name: str = "counting n-gram",
     height: int = 300,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Held-out bits per character of the RNN after each epoch, the n-gram's as a flat line."""
     fig = go.Figure()
@@ -88,4 +95,4 @@ def bits_per_char_curve(
         margin={"l": 50, "r": 10, "t": 20, "b": 40},
         legend={"orientation": "h", "y": -0.3},
     )
-    return fig
+    return styled(fig, theme)

@@ -9,6 +9,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnn_core.charts.palette import LIGHT, PALETTE, ChartTheme
+from rnn_core.charts.smoothing import ema
+from rnn_core.charts.style import styled
 
 TRAIN_COLOR, VAL_COLOR, EXTRA_COLOR = PALETTE[0], PALETTE[1], PALETTE[2]
 
@@ -26,24 +28,42 @@ def training_curves(
     extra: Sequence[tuple[float, float]] = (),
     extra_name: str = "",
     height: int = 360,
+    smoothing: float = 0.0,
+    log_loss: bool = False,
+    theme: ChartTheme = LIGHT,
 ) -> go.Figure:
     """Loss and metric against epochs: train per batch (thin), train and validation per epoch.
 
     ``extra`` adds one more (epoch, value) series to the metric panel, such as held-out exact
-    match for the addition task.
+    match for the addition task. ``smoothing`` (0 = none, below 1) draws the per-batch curve
+    smoothed as TensorBoard does (:func:`~rnn_core.charts.smoothing.ema`) over the raw one,
+    faded; ``log_loss`` puts the loss panel on a log scale.
     """
     title = metric.replace("_", " ")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", title), horizontal_spacing=0.08)
+    loss_title = "loss (log scale)" if log_loss else "loss"
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(loss_title, title), horizontal_spacing=0.08
+    )  # fmt: skip
     for col, key in ((1, "loss"), (2, metric)):
         show = col == 1
         bx, by = _series(batch_logs, "epoch", key)
         fig.add_trace(
             go.Scatter(
                 x=bx, y=by, mode="lines", name="train (batches)", legendgroup="tb",
-                line={"color": TRAIN_COLOR, "width": 1}, opacity=0.35, showlegend=show,
+                line={"color": TRAIN_COLOR, "width": 1}, opacity=0.2 if smoothing else 0.35,
+                showlegend=show,
             ),
             row=1, col=col,
         )  # fmt: skip
+        if smoothing and by:
+            fig.add_trace(
+                go.Scatter(
+                    x=bx, y=ema(by, smoothing).tolist(), mode="lines", legendgroup="ts",
+                    name=f"train (batches, smoothed {smoothing:g})", showlegend=show,
+                    line={"color": TRAIN_COLOR, "width": 1.5},
+                ),
+                row=1, col=col,
+            )  # fmt: skip
         ex, ey = _series(epoch_logs, "epoch", key)
         fig.add_trace(
             go.Scatter(
@@ -71,7 +91,10 @@ def training_curves(
             row=1, col=2,
         )  # fmt: skip
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    if log_loss:
+        fig.update_yaxes(type="log", row=1, col=1)
+    else:
+        fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     fig.update_layout(
         height=height,
@@ -79,13 +102,17 @@ def training_curves(
         legend={"orientation": "h", "y": -0.2},
         uirevision="keep",  # keep the user's zoom while the curves grow
     )
-    return fig
+    return styled(fig, theme)
 
 
 def compare_curves(
-    runs: Sequence[tuple[str, Sequence[dict[str, float]]]], key: str, theme: ChartTheme = LIGHT
+    runs: Sequence[tuple[str, Sequence[dict[str, float]]]],
+    key: str,
+    theme: ChartTheme = LIGHT,
+    label: str = "",
 ) -> go.Figure:
-    """One line per run of the per-epoch ``key`` (e.g. ``val_accuracy``), for comparing cells."""
+    """One line per run of the per-epoch ``key`` (e.g. ``val_accuracy``), for comparing cells;
+    ``label`` titles the y axis (default: the key)."""
     fig = go.Figure()
     for i, (name, logs) in enumerate(runs):
         x, y = _series(logs, "epoch", key)
@@ -94,11 +121,34 @@ def compare_curves(
     fig.update_layout(
         height=340,
         xaxis_title="epoch",
-        yaxis_title=key.replace("_", " "),
+        yaxis_title=label or key.replace("_", " "),
         margin={"l": 40, "r": 10, "t": 20, "b": 40},
         legend={"orientation": "h", "y": -0.25},
     )
-    return fig
+    return styled(fig, theme)
+
+
+def compare_bars(
+    names: Sequence[str], values: Sequence[float | None], label: str, theme: ChartTheme = LIGHT
+) -> go.Figure:
+    """One bar per run of a single number each (a test score); runs without one get no bar."""
+    shown = [(n, v) for n, v in zip(names, values, strict=True) if v is not None]
+    colors = [theme.palette[names.index(n) % len(theme.palette)] for n, _ in shown]
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in shown], y=[n for n, _ in shown], orientation="h",
+            marker={"color": colors}, text=[f"{v:.4g}" for _, v in shown],
+            textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text=label, rangemode="tozero")
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_layout(
+        height=120 + 36 * max(1, len(shown)), margin={"l": 10, "r": 40, "t": 20, "b": 40},
+        showlegend=False,
+    )  # fmt: skip
+    return styled(fig, theme)
 
 
 def format_seconds(seconds: float) -> str:

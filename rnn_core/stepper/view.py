@@ -212,11 +212,11 @@ def step_view(
         c = None if tr.c is None else tr.c[a:b]
         gates = {n: g[a:b] for n, g in tr.gates.items()}
         build = partial(charts.gates_heatmaps, gates, t, tr.candidate[a:b], c, a, theme)
-        gates_fig = _marked(memo, ("gates", layer, a, theme.name), build, t)
+        gates_fig = _marked(memo, ("gates", layer, a, theme), build, t)
     vmax = heat_scale(tr.h)
     title = f"Hidden state h of layer {layer + 1} (units × timesteps)"
     build = partial(charts.hidden_heatmap, tr.h, t, title, vmax, theme)
-    hidden_fig = _marked(memo, ("hidden", layer, theme.name), build, t)
+    hidden_fig = _marked(memo, ("hidden", layer, theme), build, t)
     words_html, words_vmax = None, 1.0
     if inp.label_kind == "word":  # Karpathy-style: each word coloured by the unit's h
         s0, s1 = inp.span

@@ -269,6 +269,7 @@ def forecast_figure(
     import plotly.graph_objects as go
 
     from rnn_core.charts.palette import LIGHT, PALETTE
+    from rnn_core.charts.style import styled
 
     fig = go.Figure()
     lines = (
@@ -289,7 +290,7 @@ def forecast_figure(
         xaxis_title="time step", yaxis_title=label, height=380, hovermode="x unified",
         margin={"l": 50, "r": 10, "t": 50, "b": 40},
     )  # fmt: skip
-    return fig
+    return styled(fig, theme or LIGHT)
 
 
 # ----- the standalone Keras script's parts ------------------------------------------------
