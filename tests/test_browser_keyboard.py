@@ -76,6 +76,15 @@ def test_start_answers_ctrl_enter(tmp_path) -> None:  # noqa: ANN001
         stop.first.wait_for(timeout=300_000)  # TensorFlow's first import, on a loaded machine
         stop.first.click()
         page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=120_000)
+        page.set_viewport_size({"width": PHONE, "height": 844})  # a run's page on a phone
+        page.get_by_text("Curves as a table").click()
+        page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)
+        width = page.evaluate(WIDTHS)
+        assert max(width["page"], width["main"]) <= PHONE + SLACK, width
+        page.set_viewport_size({"width": PHONE, "height": min(page.evaluate(MAIN_HEIGHT), 9000)})
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "phone_train_run.png"), timeout=120_000)
 
 
 PAGES = {  # url path -> (heading, names of controls that must be on screen and usable)
@@ -87,6 +96,12 @@ PAGES = {  # url path -> (heading, names of controls that must be on screen and 
 }
 
 
+WIDTHS = """() => ({
+    page: document.scrollingElement.scrollWidth,
+    main: document.querySelector("[data-testid='stMain']").scrollWidth,
+    inner: window.innerWidth,
+})"""  # the document's and the app body's (Streamlit's own scroller) scroll widths
+MAIN_HEIGHT = "document.querySelector(\"[data-testid='stMain']\").scrollHeight"
 NAMELESS = """() => [...document.querySelectorAll("[data-testid='stMain'] button")].map(b => {
     const text = b.cloneNode(true);  // what a screen reader reads: not the icons' ligatures
     text.querySelectorAll("[aria-hidden='true']").forEach(e => e.remove());
@@ -109,10 +124,12 @@ def test_every_page_fits_a_phone_screen(path: str, tmp_path) -> None:  # noqa: A
             assert found.is_visible(), f"{control} is not visible at {PHONE} px"
             box = found.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE + SLACK, control
-        page.screenshot(
-            path=str(ARTIFACTS / f"phone_{path or 'home'}.png"), full_page=True, timeout=120_000
-        )
-        width = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-        assert width[0] <= width[1] + SLACK, f"/{path} scrolls sideways at {PHONE} px: {width}"
+        width = page.evaluate(WIDTHS)
+        assert width["page"] <= PHONE + SLACK, f"/{path} scrolls sideways at {PHONE} px: {width}"
+        assert width["main"] <= PHONE + SLACK, f"/{path}'s body is wider than {PHONE} px: {width}"
+        tall = min(page.evaluate(MAIN_HEIGHT), 9000)  # the body scrolls inside stMain:
+        page.set_viewport_size({"width": PHONE, "height": tall})  # a tall phone shows all of it
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / f"phone_{path or 'home'}.png"), timeout=120_000)
         unnamed = page.evaluate(NAMELESS)
         assert not unnamed, f"buttons without a readable name on /{path}: {unnamed}"

@@ -123,3 +123,20 @@ def test_a_stepper_link_past_the_end_is_clamped_and_a_bad_one_keeps_the_view() -
     (warning,) = [w.value for w in at.warning]
     assert "cell must be one of SimpleRNN, LSTM, GRU, got 'Transformer'" in warning
     assert (at.session_state["stp_timesteps"], at.session_state["stp_t"]) == (20, 19)
+
+
+def test_a_finished_runs_curves_are_also_a_table() -> None:
+    at = _open("pages/train.py", {"preset": "addition-tiny"})
+    at.number_input(key="addition.epochs").set_value(2).run()
+    at.button(key="train_start").click().run()
+    record = at.session_state["current"]
+    record.job.wait(240)
+    at.run()
+    assert not at.exception, at.exception
+    logs = record.job.snapshot().epoch_logs
+    (table,) = [d.value for d in at.dataframe if "val loss" in d.value.columns]
+    assert list(table["epoch"]) == [1, 2]
+    assert list(table["val loss"]) == [round(log["val_loss"], 4) for log in logs]
+    assert list(table["train accuracy"]) == [round(log["accuracy"], 4) for log in logs]
+    scores = [round(r.score, 4) for r in record.job.snapshot().epoch_extras]
+    assert list(table["val exact match"]) == scores
