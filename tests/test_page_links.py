@@ -140,3 +140,15 @@ def test_a_finished_runs_curves_are_also_a_table() -> None:
     assert list(table["train accuracy"]) == [round(log["accuracy"], 4) for log in logs]
     scores = [round(r.score, 4) for r in record.job.snapshot().epoch_extras]
     assert list(table["val exact match"]) == scores
+
+
+def test_an_uploaded_corpus_is_named_in_the_link_but_its_text_never_is() -> None:
+    text = "the zebracorn reads every line of this private note twice. " * 200
+    good = ("file-1", "private notes.txt", text.encode())
+    at = _open("pages/text.py", {}, {"tx_source": "upload", "tx_upload_good": good})
+    shared, bar = _share(at), _bar(at)
+    assert shared["d.corpus"] == bar["d.corpus"] == "upload:private notes.txt"
+    everything = " ".join([*shared.values(), *bar.values()])
+    assert "zebracorn" not in everything and "private note twice" not in everything
+    lead = " ".join(c.value for c in at.caption)
+    assert "never carries its text" in lead
