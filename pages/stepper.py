@@ -361,6 +361,8 @@ st.caption(
 load_from_link()
 source = FORM(st.radio, "Weights", "source", SOURCES, horizontal=True)
 case = random_controls() if source == SOURCES[0] else trained_controls()
+if case is None:  # nothing to step through (no trained run): a link's place is not kept
+    st.session_state.pop("stp_link_place", None)
 
 if case is not None:
     inp = case.inp
