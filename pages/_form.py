@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 PERSIST = "session"  # Streamlit keeps the value across pages for the whole session
+START_SHORTCUT = "Ctrl+Enter"  # Start on the Train and Text pages (Streamlit shows Cmd on a Mac)
 
 
 @dataclass(frozen=True)
@@ -51,20 +52,34 @@ class Form:
                 st.session_state[self.key(field)] = value
 
 
-def new_link(page: str) -> dict[str, str] | None:
-    """The address bar's parameters if they are a link this page has not loaded yet, else None.
+def new_link(page: str, known: Callable[[str], bool]) -> dict[str, str] | None:
+    """The address bar's ``known`` parameters if they are a link this page has not loaded yet,
+    else None.
 
     A link is loaded once: the page's own address (written by :func:`follow_in_address_bar`)
-    and an empty address bar (the page opened from the sidebar) leave the form as it is. The
-    tab's own key (``pages._tabs``) is not part of a link.
+    and an address bar without such keys (the page opened from the sidebar; only the tab's key,
+    ``utm_*`` or ``embed`` added by a learning platform) leave the form as it is.
     """
-    from pages._tabs import TAB_PARAM
-
-    params = {k: v for k, v in st.query_params.to_dict().items() if k != TAB_PARAM}
+    params = {k: v for k, v in st.query_params.to_dict().items() if known(k)}
     if not params or st.session_state.get(f"_link_{page}") == params:
         return None
     st.session_state[f"_link_{page}"] = params
     return params
+
+
+def read_link(
+    page: str, known: Callable[[str], bool], read: Callable[[dict[str, str]], Any]
+) -> Any:
+    """Once per link: ``read(params)`` of the address bar's ``known`` keys; None when there is no
+    new link or it cannot be used (said in one line; the form keeps every value it had)."""
+    params = new_link(page, known)
+    if params is None:
+        return None
+    try:
+        return read(params)
+    except ValueError as exc:
+        st.warning(f"This link's configuration could not be used: {exc}. The form is unchanged.")
+        return None
 
 
 def follow_in_address_bar(page: str, query: Mapping[str, str]) -> None:
@@ -88,22 +103,32 @@ def share_url(query: Mapping[str, str]) -> str:
     return f"{base}?{urlencode({k: v for k, v in query.items() if k != TAB_PARAM})}"
 
 
-def spec_from_link(page: str) -> tuple[Any, str | None] | None:
-    """Once per link: (spec, preset name or None) that a ``?preset=NAME`` or a shared
-    ``?task=…&m.units=…`` link asks for; None when there is none or it cannot be used (said)."""
+def share_box(query: Mapping[str, str], lead: str) -> None:
+    """The page's share link, ready to copy, under ``lead`` (a sentence: what it carries)."""
+    st.caption(
+        f"{lead} The address bar follows the form and also holds this tab's private key, which "
+        "brings your runs back after a reload: share the link, not the bar."
+    )
+    st.code(share_url(query), language=None, wrap_lines=True)
+
+
+def _run_link(params: dict[str, str]) -> tuple[Any, str | None]:
+    """(spec, preset name or None) of a ``?preset=NAME`` or ``?task=…&m.units=…`` link."""
     from rnn_core.links import from_query
     from rnn_core.presets import PRESETS
 
-    params = new_link(page)
-    if params is None:
-        return None
     name = params.get("preset")
-    if name is not None and name not in PRESETS:
-        st.warning(f"Unknown preset {name!r} in the link; see `python -m rnn_core presets`.")
-        return None
-    try:
-        spec = PRESETS[name].spec if name in PRESETS else from_query(params)
-    except ValueError as exc:
-        st.warning(f"This link's configuration could not be used: {exc}")
-        return None
-    return spec, name
+    if name is None:
+        return from_query(params), None
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r} (see `python -m rnn_core presets`)")
+    return PRESETS[name].spec, name
+
+
+def spec_from_link(page: str, task: str = "addition") -> tuple[Any, str | None] | None:
+    """Once per link: (spec, preset name or None) that a ``?preset=NAME`` or a shared
+    ``?task=…&m.units=…`` link asks for (``task`` when it names none); None when there is none
+    or it cannot be used (said)."""
+    from rnn_core.links import is_run_key
+
+    return read_link(page, is_run_key, lambda params: _run_link({"task": task} | params))

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._form import Form, follow_in_address_bar, spec_from_link
+from pages._form import START_SHORTCUT, Form, follow_in_address_bar, spec_from_link
 from pages._stop_form import patience_control, until_control, until_text, until_values
 from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
@@ -296,5 +296,6 @@ def config_form(task_name: str, busy: bool) -> bool:
             col, draw = drawn[key]
             draw(cols[col], task, form)
         return st.button(
-            "▶ Start training", type="primary", disabled=busy, key="train_start"
+            "▶ Start training", type="primary", disabled=busy, key="train_start",
+            shortcut=START_SHORTCUT,
         )  # fmt: skip

@@ -158,6 +158,42 @@ def curve_settings() -> tuple[float, bool]:
     return float(smoothing), bool(log_loss)
 
 
+def curves_table(
+    epoch_logs: list[dict[str, float]],
+    metric: str,
+    extra: list[tuple[float, float]],
+    extra_label: str = "",
+) -> list[dict[str, Any]]:
+    """The live curves' per-epoch points as table rows (one per epoch; None where not measured)."""
+    scores = {round(epoch): value for epoch, value in extra}
+    name = metric.replace("_", " ")
+    rows = []
+    for log in epoch_logs:
+        epoch = round(log.get("epoch", len(rows) + 1))
+        row = {"epoch": epoch}
+        for key, label in (
+            ("loss", "train loss"),
+            ("val_loss", "val loss"),
+            (metric, f"train {name}"),
+            (f"val_{metric}", f"val {name}"),
+        ):
+            row[label] = round(log[key], 4) if key in log else None
+        if extra_label:
+            row[extra_label] = round(scores[epoch], 4) if epoch in scores else None
+        rows.append(row)
+    return rows
+
+
+def curves_as_table(epoch_logs: list[dict[str, float]], *table: Any) -> None:
+    """The curves' per-epoch numbers in a folded table (for screen readers and exact values)."""
+    with st.expander("Curves as a table", icon=":material/table:"):
+        if not epoch_logs:
+            st.caption("No epoch has ended yet: the table gets a row at the end of each epoch.")
+            return
+        st.caption("One row per epoch, as drawn in the curves (the thin per-batch line is not).")
+        st.dataframe(curves_table(epoch_logs, *table), hide_index=True, width="stretch")
+
+
 def live_panel(
     record: Any,
     metric: str,
@@ -212,6 +248,7 @@ def live_panel(
             ),
         )  # fmt: skip
         chart(fig, f"curves_{id(record)}", "training-curves")
+        curves_as_table(e, metric, series, extra_label)
         if after_epoch is not None:
             after_epoch(snap)
         if drawn in every and snap.state != drawn and (drawn == "queued" or not snap.active):

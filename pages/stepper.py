@@ -8,13 +8,15 @@ import numpy as np
 import streamlit as st
 
 from pages import common
-from pages._form import Form
+from pages._form import Form, follow_in_address_bar, read_link, share_box
 from pages._plot import chart, page_theme
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code
+from rnn_core.links import is_stepper_key, stepper_from_query, stepper_query
 from rnn_core.stepper import numpy_rnn
 from rnn_core.stepper.numpy_rnn import CELL_KINDS, parity_max_abs_diff
 from rnn_core.stepper.saturation import saturation_summary
+from rnn_core.stepper.settings import StepperSettings
 from rnn_core.stepper.sources import (
     SCHEMES,
     random_input,
@@ -26,6 +28,7 @@ from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
 
 KINDS = CELL_KINDS  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
+LINK_SOURCES = dict(zip(("random", "trained"), SOURCES, strict=True))  # a link's source -> label
 PLAY_SECONDS = 0.6  # one frame of ▶ Play
 CHOICES = 40  # test inputs offered for a trained run
 FORM = Form("stp_")  # the stepper's controls: kept across pages for the whole session
@@ -215,18 +218,21 @@ def stepper(case: StepperCase) -> None:
             on_click=_move,
             args=(-1, t_len),
             disabled=s.stp_t == 0,
-            help="One timestep back.",
+            help="One timestep back (key: Left arrow).",
+            shortcut="Left",
         )
         b2.button(
             "Pause" if playing else "Play",
             icon=":material/pause:" if playing else ":material/play_arrow:",
             on_click=_toggle_play,
             key="stp_play",
-            help=f"Step forward automatically, {stride} timestep(s) per frame.",
+            help=f"Step forward automatically, {stride} timestep(s) per frame (key: Space).",
+            shortcut="Space",
         )
         b3.button(
             "Next", icon=":material/skip_next:", on_click=_move, args=(1, t_len),
-            disabled=s.stp_t == t_len - 1, help="One timestep forward.",
+            disabled=s.stp_t == t_len - 1, help="One timestep forward (key: Right arrow).",
+            shortcut="Right",
         )  # fmt: skip
         FORM(sl.slider, "Timestep t", "t", 0, t_len - 1)
         FORM(un.number_input, "Unit", "unit", 0, units - 1, help="The unit written out below.")
@@ -275,8 +281,73 @@ def stepper(case: StepperCase) -> None:
                 "[0, 1] (0 = closed, 1 = open)."
             )
             chart(view.gates_fig, "stp_gates", "gates")
+        follow_and_share(playing)
 
     body()
+
+
+# ---------------------------------------------------------------- links
+
+
+def load_from_link() -> None:
+    """Once per link: a shared ``?cell=LSTM&t=42…`` sets the controls (timestep and unit once
+    the input is built)."""
+    settings = read_link("stepper", is_stepper_key, stepper_from_query)
+    if settings is None:
+        return
+    FORM.fill(
+        {
+            "source": LINK_SOURCES[settings.source],
+            "cell": settings.cell,
+            "scheme": settings.scheme,
+            "reset_after": settings.reset_after,
+            "timesteps": settings.timesteps,
+            "seed": settings.seed,
+            "example": settings.example,
+            "layer": settings.layer,
+        }
+    )
+    st.session_state.stp_link_place = (settings.t, settings.unit)
+
+
+def settings_now() -> StepperSettings:
+    """The stepper's settings as they are on screen (a trained run's other fields default)."""
+    place = {
+        "layer": int(FORM.get("layer", 0)),
+        "t": int(st.session_state.get("stp_t", 0)),
+        "unit": int(st.session_state.get("stp_unit", 0)),
+    }
+    if FORM.get("source") != SOURCES[0]:
+        return StepperSettings(source="trained", example=int(FORM.get("example", 0)), **place)
+    return StepperSettings(
+        cell=FORM.get("cell"),
+        scheme=FORM.get("scheme"),
+        reset_after=bool(FORM.get("reset_after", True)),
+        timesteps=int(FORM.get("timesteps")),
+        seed=int(FORM.get("seed")),
+        **place,
+    )
+
+
+def follow_and_share(playing: bool) -> None:
+    """The address bar follows the stepper (not while playing); its share link, folded."""
+    try:
+        settings = settings_now()
+    except (TypeError, ValueError):  # a control out of range: nothing to share yet
+        return
+    query = stepper_query(settings)
+    if not playing:
+        follow_in_address_bar("stepper", query)
+    with st.expander("Share this step", icon=":material/share:"):
+        what = (
+            "the viewer's own latest trained run (a link never carries trained weights)"
+            if settings.source == "trained"
+            else "the same random weights"
+        )
+        share_box(
+            query,
+            f"This link opens the stepper at t = {settings.t}, unit {settings.unit}, on {what}.",
+        )
 
 
 # ---------------------------------------------------------------- the page
@@ -287,8 +358,11 @@ st.caption(
     "loop one timestep at a time with the real numbers, on random weights or on a model you "
     "trained. Every number comes from a NumPy copy of Keras's SimpleRNN, LSTM and GRU cells."
 )
+load_from_link()
 source = FORM(st.radio, "Weights", "source", SOURCES, horizontal=True)
 case = random_controls() if source == SOURCES[0] else trained_controls()
+if case is None:  # nothing to step through (no trained run): a link's place is not kept
+    st.session_state.pop("stp_link_place", None)
 
 if case is not None:
     inp = case.inp
@@ -300,6 +374,9 @@ if case is not None:
         st.session_state.stp_playing = False
     if st.session_state.get("stp_memo_key") != case.key:  # figures of other weights
         st.session_state.stp_memo_key, st.session_state.stp_memo = case.key, {}
+    place = st.session_state.pop("stp_link_place", None)
+    if place is not None:  # a link's timestep and unit, on the input it describes
+        st.session_state.stp_t, st.session_state.stp_unit = place
     st.session_state.stp_t = min(int(st.session_state.get("stp_t", 0)), inp.timesteps - 1)
     st.session_state.stp_tick_ready = False  # ▶ Play moves on from the next frame
 

@@ -11,7 +11,7 @@ import streamlit as st
 from pages import _snapshots
 from pages._chrome import settings_box
 from pages._export import export_buttons
-from pages._form import Form, follow_in_address_bar, spec_from_link
+from pages._form import START_SHORTCUT, Form, follow_in_address_bar, share_box, spec_from_link
 from pages._stop_form import patience_control, until_control, until_text, until_values
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
@@ -53,6 +53,7 @@ FIELDS = {  # form field -> (config section, field)
     "patience": ("train", "patience"),
 }
 CORPORA = ("nietzsche", "python-docs")  # corpora a link can name (an upload is sent again)
+UPLOAD = "upload:"  # an uploaded corpus's name in a spec: "upload:<file name>"
 
 
 def spec_values(spec: RunSpec, corpus: bool = True) -> dict[str, Any]:
@@ -96,7 +97,7 @@ def spec_from_widgets(corpus_name: str) -> RunSpec:
 
 def load_from_link() -> None:
     """Once per link: a ``?preset=NAME`` or a shared ``?task=text&…`` fills the form."""
-    found = spec_from_link("text")
+    found = spec_from_link("text", TASK.info.name)
     if found is None:
         return
     spec, name = found
@@ -105,6 +106,8 @@ def load_from_link() -> None:
         return
     FORM.fill(spec_values(spec, corpus=name is None))  # a preset keeps the chosen corpus
     FORM.fill({"preset": name or "(custom)"})
+    if name is None and spec.data.corpus not in CORPORA:  # a file's text is never in a link
+        st.session_state.tx_link_upload = spec.data.corpus.removeprefix(UPLOAD)
 
 
 def corpus_name(corpus: Any) -> str | None:
@@ -112,20 +115,54 @@ def corpus_name(corpus: Any) -> str | None:
     source = FORM.get("source")
     if source != "upload":
         return source
-    return None if corpus is None else f"upload:{corpus.name}"
+    return None if corpus is None else f"{UPLOAD}{corpus.name}"
 
 
-def follow_form(corpus: Any) -> None:
-    """The address bar shows the form's configuration as it changes (share it, reload it)."""
+def follow_form(corpus: Any) -> dict[str, str] | None:
+    """The address bar shows the form's configuration as it changes (share it, reload it);
+    returns that link's parameters (None while the form cannot make a spec)."""
     from rnn_core.links import to_query
 
     name = corpus_name(corpus)
     try:
         spec = spec_from_widgets(name) if name else None
     except (TypeError, ValueError):  # a value the config refuses: Start will say why
+        return None
+    if spec is None:
+        return None
+    query = to_query(spec)
+    follow_in_address_bar("text", query)
+    return query
+
+
+def upload_link_note() -> None:
+    """A link made with an uploaded file: say that its text is not in the link."""
+    name = st.session_state.get("tx_link_upload")
+    if name and FORM.get("source") == "upload" and not st.session_state.get("tx_upload_good"):
+        st.info(
+            f"This link was made with an uploaded file, **{name}**. A link never carries a "
+            "file's text: upload that file (or another) above, or choose a built-in corpus.",
+            icon=":material/link:",
+        )
+
+
+def share_settings(query: dict[str, str] | None) -> None:
+    """The form's share link, folded: corpus choice, model and sampling settings."""
+    if query is None:
         return
-    if spec is not None:
-        follow_in_address_bar("text", to_query(spec))
+    upload = query.get("d.corpus", "").startswith(UPLOAD)
+    with st.expander("Share these settings", icon=":material/share:"):
+        share_box(
+            query,
+            "This link opens this page with these settings: the corpus choice, the model, "
+            "training and sampling settings (not a trained model)."
+            + (
+                " It names your uploaded file but never carries its text: whoever opens it is "
+                "asked to upload a file."
+                if upload
+                else ""
+            ),
+        )
 
 
 def config_form(busy: bool, ready: bool) -> bool:
@@ -189,6 +226,7 @@ def config_form(busy: bool, ready: bool) -> bool:
         )  # fmt: skip
         return st.button(
             "▶ Start training", type="primary", disabled=busy or not ready, key="tx_start",
+            shortcut=START_SHORTCUT,
             help=None if ready else "Choose a corpus that loads first.",
         )  # fmt: skip
 
@@ -229,6 +267,7 @@ busy = current is not None and current.job.snapshot().active
 
 with settings_box("Corpus and model"):
     corpus = choose_corpus()
+    upload_link_note()
     if corpus is not None:
         corpus_summary(corpus)
     names = list(TASK.presets())
@@ -240,7 +279,7 @@ with settings_box("Corpus and model"):
     if FORM.get("preset") in PRESETS:
         st.caption(PRESETS[FORM.get("preset")].results_line())
     started = config_form(busy, corpus is not None)
-    follow_form(corpus)  # the address bar shows the form as it is now
+    share_settings(follow_form(corpus))  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
 
 if started and corpus is not None:

@@ -8,7 +8,7 @@ import streamlit as st
 from pages import _snapshots, _train_form
 from pages._compare import best_column, compare_by_metric
 from pages._export import export_buttons
-from pages._form import share_url
+from pages._form import share_box
 from pages.common import (
     add_run,
     budget,
@@ -71,12 +71,11 @@ if current is not None:
     view, job = VIEWS[current.spec.task], current.job
     active = job.snapshot().active
     st.subheader(f"Run: {current.name} · {current.params:,} parameters")
-    st.caption(
+    share_box(
+        to_query(current.spec),
         "Share this run's link to let someone else train that setup (it carries the settings, "
-        "not the trained weights). The address bar follows the form and also holds this tab's "
-        "private key, which brings your runs back after a reload: share the link, not the bar."
+        "not the trained weights).",
     )
-    st.code(share_url(to_query(current.spec)), language=None, wrap_lines=True)
     if current.note:
         st.info(current.note)
     if not active:

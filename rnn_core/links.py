@@ -1,20 +1,27 @@
-"""Shareable links: a run's configuration as URL query parameters, and back.
+"""Shareable links: a page's settings as URL query parameters, and back.
 
-Keys are ``task`` plus ``d.<field>``, ``m.<field>`` and ``t.<field>`` for the data, model and
-training configs; only values that differ from the task's defaults are written, so links stay
-short. Reading a link is strict: an unknown key or a value of the wrong type raises ValueError.
+A run's link (Train and Text pages) has ``task`` plus ``d.<field>``, ``m.<field>`` and
+``t.<field>`` for the data, model and training configs; the stepper's link has one key per
+:class:`~rnn_core.stepper.settings.StepperSettings` field. Only values that differ from the
+defaults are written, so links stay short. Reading a link ignores every key that is not one
+of its own (``utm_*``, ``embed``, a learning platform's additions, the tab key) and refuses a
+value of the wrong type or out of range with a one-line ValueError naming the key.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from rnn_core.config import RunSpec
+from rnn_core.stepper.settings import StepperSettings
 
 PREFIXES = {"d": "data", "m": "model", "t": "train"}
+RUN_KEYS = ("task", "preset")  # a run link's keys besides the prefixed config fields
+C = TypeVar("C")
 
 
 def _defaults(task: str) -> RunSpec:
@@ -35,22 +42,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def to_query(spec: RunSpec) -> dict[str, str]:
-    """Query parameters for ``spec`` (task plus every value that is not the default)."""
-    base = _defaults(spec.task)
-    query = {"task": spec.task}
-    for prefix, part in PREFIXES.items():
-        cfg, default = getattr(spec, part), getattr(base, part)
-        for f in dataclasses.fields(cfg):
-            value = getattr(cfg, f.name)
-            if value != getattr(default, f.name):
-                query[f"{prefix}.{f.name}"] = _text(value)
-    return query
+def _fields_query(cfg: Any, default: Any, prefix: str = "") -> dict[str, str]:
+    """``prefix + field`` -> text for every field of ``cfg`` that differs from ``default``."""
+    return {
+        f"{prefix}{f.name}": _text(getattr(cfg, f.name))
+        for f in dataclasses.fields(cfg)
+        if getattr(cfg, f.name) != getattr(default, f.name)
+    }
 
 
 def _parse(raw: str, annotation: Any, key: str) -> Any:
     """Convert one query value to its field's type; ValueError naming the key otherwise."""
-    kinds = typing.get_args(annotation) or (annotation,)
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    kinds = typing.get_args(annotation) if union else (annotation,)
     if type(None) in kinds and raw.lower() in ("none", ""):
         return None
     kind = next(k for k in kinds if k is not type(None))
@@ -73,23 +77,55 @@ def _parse(raw: str, annotation: Any, key: str) -> Any:
         raise ValueError(f"link parameter {key}={raw!r} is not a valid {name}") from None
 
 
+def _fields_from_query(default: C, params: Mapping[str, str], prefix: str = "") -> C:
+    """``default`` with the values of ``params``' ``prefix + field`` keys; others are ignored."""
+    hints = typing.get_type_hints(type(default))
+    changes = {
+        f.name: _parse(str(params[f"{prefix}{f.name}"]), hints[f.name], f"{prefix}{f.name}")
+        for f in dataclasses.fields(default)
+        if f"{prefix}{f.name}" in params
+    }
+    return dataclasses.replace(default, **changes)
+
+
+def is_run_key(key: str) -> bool:
+    """True for the keys a run link may have (``task``, ``preset``, ``d.``/``m.``/``t.``…)."""
+    prefix, dot, name = key.partition(".")
+    return key in RUN_KEYS or (bool(dot) and prefix in PREFIXES and bool(name))
+
+
+def to_query(spec: RunSpec) -> dict[str, str]:
+    """Query parameters for ``spec`` (task plus every value that is not the default)."""
+    base = _defaults(spec.task)
+    query = {"task": spec.task}
+    for prefix, part in PREFIXES.items():
+        query |= _fields_query(getattr(spec, part), getattr(base, part), f"{prefix}.")
+    return query
+
+
 def from_query(params: Mapping[str, str]) -> RunSpec:
-    """The spec a link describes: the task's defaults with the link's values applied."""
+    """The spec a link describes: the task's defaults with the link's values applied.
+
+    Keys that are not fields of the task's configs are ignored; a bad value raises ValueError.
+    """
     spec = _defaults(params.get("task", "addition"))
-    changes: dict[str, dict[str, Any]] = {part: {} for part in PREFIXES.values()}
-    for key, raw in params.items():
-        if key == "task":
-            continue
-        prefix, _, name = key.partition(".")
-        part = PREFIXES.get(prefix)
-        cfg = getattr(spec, part) if part else None
-        if cfg is None or name not in {f.name for f in dataclasses.fields(cfg)}:
-            raise ValueError(f"unknown link parameter {key!r}")
-        hints = typing.get_type_hints(type(cfg))
-        changes[part][name] = _parse(str(raw), hints[name], key)
-    return RunSpec(
-        task=spec.task,
-        data=dataclasses.replace(spec.data, **changes["data"]),
-        model=dataclasses.replace(spec.model, **changes["model"]),
-        train=dataclasses.replace(spec.train, **changes["train"]),
-    )
+    parts = {
+        part: _fields_from_query(getattr(spec, part), params, f"{prefix}.")
+        for prefix, part in PREFIXES.items()
+    }
+    return RunSpec(task=spec.task, **parts)
+
+
+def is_stepper_key(key: str) -> bool:
+    """True for the keys a stepper link may have."""
+    return key in {f.name for f in dataclasses.fields(StepperSettings)}
+
+
+def stepper_query(settings: StepperSettings) -> dict[str, str]:
+    """Query parameters for the stepper's settings (only those that are not the default)."""
+    return _fields_query(settings, StepperSettings())
+
+
+def stepper_from_query(params: Mapping[str, str]) -> StepperSettings:
+    """The stepper settings a link describes; other keys ignored, a bad value a ValueError."""
+    return _fields_from_query(StepperSettings(), params)
