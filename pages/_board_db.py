@@ -115,16 +115,22 @@ def hand_in_form(record: Any) -> None:
         code, name = identity_fields()
         if st.button("Hand in", key=f"hand_in_{id(record)}", icon=":material/upload:"):
             try:
-                entry_id = open_board().hand_in(from_run(record, code, name))
+                board = open_board()
+                with st.spinner("Handing in…"):
+                    item, why = from_run(record, code, name, board.limits)
+                    entry_id = board.hand_in(item)
             except BoardError as exc:
                 st.error(str(exc), icon=":material/block:")
                 return
+            without = f" Without its weights: {why}." if why else ""
             st.success(
                 f"Handed in to class {code.strip().lower()} as {' '.join(name.split())} "
-                f"(entry #{entry_id}).",
+                f"(entry #{entry_id}).{without}",
                 icon=":material/check:",
             )
             st.page_link("pages/board.py", label="Open the Board", icon=":material/leaderboard:")
+        mb = limits().max_weights_bytes / 1e6
         st.caption(
-            "Hands in the configuration, the curves, the test scores, parameters and seconds."
+            "Hands in the configuration, the curves, the test scores, parameters, seconds and "
+            f"the weights (up to {mb:g} MB), so classmates can try your run."
         )

@@ -55,8 +55,29 @@ def table(entries: list, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def load_hand_in(item, entry_id: int) -> bool:
+    """Restore a hand-in's weights as a run of this session (its page shows it); False when
+    they cannot be used (said on the page)."""
+    from pages.common import add_run, cached_data, load_training
+    from rnn_core.run_file import RunFileError, read_run_file, restore_run
+
+    load_training()
+    try:
+        with st.spinner("Loading the hand-in's weights…"):
+            restored = read_run_file(item.manifest, item.weights, f"hand-in #{entry_id}")
+            run = restore_run(restored, cached_data)
+    except RunFileError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return False
+    run.name = f"{restored.name} · {item.student}"
+    add_run(run)
+    st.session_state["tx_current" if item.task == "text" else "current"] = run
+    return True
+
+
 def try_this_run(board: Board, code: str, shown: list) -> None:
-    """Load a hand-in's configuration into this session's Train (or Text) form."""
+    """Open a hand-in on its page in this session: its configuration in the form and, when
+    it has weights, the trained model as this session's current run."""
     from rnn_core.links import to_query
 
     names = [label(e) for e in shown]
@@ -64,12 +85,14 @@ def try_this_run(board: Board, code: str, shown: list) -> None:
     picked = choice(left, "Hand-in to try", "try", names)
     if right.button("Try this run", icon=":material/play_arrow:", key="board_try_button"):
         entry = shown[names.index(picked)]
-        spec = board.get(code, entry.id).spec
-        page = "pages/text.py" if spec.task == "text" else "pages/train.py"
-        st.switch_page(page, query_params=to_query(spec))
+        item = board.get(code, entry.id)
+        if item.weights and not load_hand_in(item, entry.id):
+            return
+        page = "pages/text.py" if item.task == "text" else "pages/train.py"
+        st.switch_page(page, query_params=to_query(item.spec))
     st.caption(
-        "Opens the page with this hand-in's configuration in your form (your own runs stay); "
-        "press Start there to train it yourself."
+        "Opens the hand-in on its page in your session (your own runs stay): with weights, as "
+        "your current run, ready to predict or train more; its configuration fills the form."
     )
 
 

@@ -8,6 +8,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -28,6 +29,7 @@ from rnn_core.board import (
 )
 from rnn_core.board.entry import check
 from rnn_core.board.schema import ENTRIES
+from rnn_core.run_file import read_run_file
 from rnn_core.tasks import get_task
 from tests.conftest import PG_ENV, tiny_spec
 
@@ -295,8 +297,17 @@ def test_a_real_run_is_handed_in_and_read_back(engine: sa.Engine) -> None:
     assert run.job.wait(60).state == "done"
     results = run.score()
     board = Board(engine)
-    entry_id = board.hand_in(from_run(run, "rnn-101", "Ada"))
+    item, why = from_run(run, "rnn-101", "Ada")
+    assert why == "" and item.weights and item.manifest["format"] == "rnn-lab-run/1"
+    entry_id = board.hand_in(item)
     back = board.get("rnn-101", entry_id)
+    assert back.weights == item.weights and back.manifest == item.manifest
+    restored = read_run_file(back.manifest, back.weights, "hand-in")  # the trained weights
+    for theirs, mine in zip(restored.weights, run.job.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(theirs, mine)
+    small, why = from_run(run, "rnn-101", "Ada", BoardLimits(max_weights_bytes=10))
+    assert small.weights == b"" and small.manifest == {} and "above the board's" in why
+    board.hand_in(small)  # configuration only: still a valid hand-in
     assert back.params == run.params and back.test == results.scores()
     assert back.history == tuple(run.job.snapshot().epoch_logs)
     assert back.seconds == pytest.approx(run.job.snapshot().train_seconds)

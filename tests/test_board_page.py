@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -161,5 +162,16 @@ def test_hand_in_a_finished_run_from_the_train_page(board: Board) -> None:
     run = at.session_state["current"]
     assert entry.item.params == run.params and entry.item.spec.model.units == 8
     assert entry.item.test == run.results.scores() and entry.item.epochs == 1
+    assert entry.weights_bytes > 0
     at.switch_page("pages/board.py").run()  # the class code is kept for the Board
     assert _students(at) == ["Ada"]
+    assert list(at.dataframe[0].value["weights"]) == ["yes"]
+    at.button(key="board_try_button").click().run()  # the trained weights become a run here
+    assert not at.exception, at.exception
+    tried = at.session_state["current"]
+    assert tried is not run and tried.name.endswith("· Ada") and len(at.session_state["runs"]) == 2
+    for theirs, mine in zip(
+        tried.job.model.get_weights(), run.job.model.get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(theirs, mine)
+    assert tried.job.snapshot().epoch_logs == run.job.snapshot().epoch_logs

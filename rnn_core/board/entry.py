@@ -218,22 +218,40 @@ def decode_row(row: Mapping[str, Any], limits: BoardLimits = DEFAULT) -> HandIn:
     return check(item, limits)
 
 
-def from_run(
-    run: Any,
-    class_code: str,
-    student: str,
-    weights: bytes = b"",
-    manifest: Mapping[str, Any] | None = None,
-) -> HandIn:
-    """A hand-in of a finished ``rnn_core.run.Run``: its spec, curves, test scores and time.
+def run_payload(run: Any, limits: BoardLimits = DEFAULT) -> tuple[bytes, dict[str, Any], str]:
+    """(weights, manifest, "") of a run's weights file (``rnn_core.run_file``), or
+    (b"", {}, why) when the run has none to give or its file is above the board's limits."""
+    from rnn_core.run_file import RunFileError, run_to_file
 
-    Test scores are included when ``run.results`` belong to its current weights.
-    """
+    try:
+        file = run_to_file(run)
+    except RunFileError as exc:
+        return b"", {}, str(exc)
+    size = len(file.weights)
+    if size > limits.max_weights_bytes:
+        return b"", {}, (
+            f"its weights file is {size / 1e6:.1f} MB, above the board's "
+            f"{limits.max_weights_bytes / 1e6:.1f} MB"
+        )  # fmt: skip
+    manifest_size = len(json.dumps(file.manifest, ensure_ascii=False).encode("utf-8"))
+    if manifest_size > limits.max_manifest_bytes:
+        return b"", {}, f"its description is {manifest_size:,} bytes, above the board's limit"
+    return file.weights, file.manifest, ""
+
+
+def from_run(
+    run: Any, class_code: str, student: str, limits: BoardLimits = DEFAULT
+) -> tuple[HandIn, str]:
+    """(hand-in, why it has no weights or "") of a finished ``rnn_core.run.Run``: its spec,
+    curves, test scores (when ``run.results`` belong to its current weights), params, seconds
+    and its weights file when that fits the limits."""
     from rnn_core.tasks.base import plain
 
     snap = run.job.snapshot()
     test = run.results.scores() if run.scored() else {}
-    return HandIn(
+    weights, manifest, why = run_payload(run, limits)
+    item = HandIn(
         class_code, student, run.spec, tuple(plain(list(snap.epoch_logs))), plain(test),
-        int(run.params), float(snap.train_seconds), weights, dict(manifest or {}),
+        int(run.params), float(snap.train_seconds), weights, manifest,
     )  # fmt: skip
+    return item, why

@@ -21,7 +21,7 @@ class BoardLimits:
     max_config_bytes: int = 16_000  # JSON size of the configuration
     max_history_bytes: int = 400_000  # JSON size of the history
     max_weights_bytes: int = 2_000_000  # size of the weights file ("small": about 2 MB)
-    max_manifest_bytes: int = 64_000  # JSON size of the weights file's manifest
+    max_manifest_bytes: int = 1_000_000  # JSON size of the weights file's manifest
 
 
 DEFAULT = BoardLimits()  # the limits used when a caller gives none
