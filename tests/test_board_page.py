@@ -175,3 +175,23 @@ def test_hand_in_a_finished_run_from_the_train_page(board: Board) -> None:
     ):
         np.testing.assert_array_equal(theirs, mine)
     assert tried.job.snapshot().epoch_logs == run.job.snapshot().epoch_logs
+
+
+def test_try_a_text_hand_in_opens_the_text_page_with_its_configuration(board: Board) -> None:
+    """A hand-in without weights (configuration only) of the text task fills the Text form."""
+    from rnn_core.tasks import get_task
+
+    spec = get_task("text").default_spec()
+    spec = dataclasses.replace(
+        spec, data=dataclasses.replace(spec.data, corpus="python-docs"),
+        model=dataclasses.replace(spec.model, cell="GRU", units=40),
+    )  # fmt: skip
+    history = ({"epoch": 1.0, "loss": 2.0, "val_bits_per_char": 3.1},)
+    board.hand_in(HandIn("rnn-101", "Di", spec, history, {"bits_per_char": 3.1}, 5000, 9.0))
+    at = _open("rnn-101")
+    assert list(at.dataframe[0].value["weights"]) == ["no"]
+    assert at.selectbox(key="board_sort").value == "bits_per_char"
+    at.button(key="board_try_button").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["tx_units"] == 40 and at.session_state["tx_cell"] == "GRU"
+    assert "tx_current" not in at.session_state  # no weights: nothing to load, only the form
