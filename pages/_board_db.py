@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from pages._form import Form
 from rnn_core.board import Board, BoardError, BoardLimits, from_run
@@ -55,15 +56,23 @@ def limits() -> BoardLimits:
     return BoardLimits(**{k: int(table[k]) for k in LIMIT_FIELDS if k in table})
 
 
+_BOARDS: dict[tuple[int, BoardLimits], Board] = {}  # per engine: the schema is checked once
+
+
 def open_board() -> Board:
     """The board on this server's database (schema created or migrated on first use)."""
-    if CONNECTION in _secrets("connections", {}):
-        conn = st.connection(CONNECTION, type="sql")
+    table = _secrets("connections", {}).get(CONNECTION)
+    if table:  # its url, passed on (or host, dialect … fields, which the connection reads)
+        url = table.get("url")
+        conn = st.connection(CONNECTION, type="sql", **({"url": url} if url else {}))
     else:
         path = sqlite_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = st.connection(CONNECTION, type="sql", url=f"sqlite:///{path}")
-    return Board(conn.engine, limits())
+    key = (id(conn.engine), limits())
+    if key not in _BOARDS:
+        _BOARDS[key] = Board(conn.engine, key[1])
+    return _BOARDS[key]
 
 
 def teacher_key() -> str | None:
@@ -121,6 +130,10 @@ def hand_in_form(record: Any) -> None:
                     entry_id = board.hand_in(item)
             except BoardError as exc:
                 st.error(str(exc), icon=":material/block:")
+                return
+            except SQLAlchemyError as exc:  # the database cannot be reached: nothing stored
+                msg = str(exc).splitlines()[0]
+                st.error(f"The board's database did not answer: {msg}", icon=":material/database:")
                 return
             without = f" Without its weights: {why}." if why else ""
             st.success(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from pages._board_db import FORM, code_field, open_board, teacher_key, where
 from pages._chrome import page_theme
@@ -145,6 +146,9 @@ try:
     entries = board.list(code)
 except BoardError as exc:
     st.error(str(exc), icon=":material/block:")
+    st.stop()
+except SQLAlchemyError as exc:  # the database stopped answering
+    st.error(f"The board's database did not answer: {str(exc).splitlines()[0]}")
     st.stop()
 
 if not entries:

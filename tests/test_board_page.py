@@ -4,6 +4,7 @@ and handing in a finished run from the Train page, on a real SQLite file."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.board import Board, HandIn
-from tests.conftest import tiny_spec
+from tests.conftest import PG_ENV, tiny_spec
 from tests.waiting import wait_until
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -195,3 +196,28 @@ def test_try_a_text_hand_in_opens_the_text_page_with_its_configuration(board: Bo
     assert not at.exception, at.exception
     assert at.session_state["tx_units"] == 40 and at.session_state["tx_cell"] == "GRU"
     assert "tx_current" not in at.session_state  # no weights: nothing to load, only the form
+
+
+@pytest.mark.postgres
+def test_the_board_uses_the_connection_in_the_secrets(tmp_path, monkeypatch) -> None:
+    """With [connections.board] in the secrets, st.connection opens that database
+    (a real PostgreSQL server), and no SQLite file is written."""
+    engine = sa.create_engine(os.environ[PG_ENV])
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS board_entries"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS board_schema"))
+    Board(engine).hand_in(_item("Pat", "GRU", 8, 0.8, 400))
+    monkeypatch.setenv("RNN_LAB_BOARD_DIR", str(tmp_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["connections"] = {"board": {"url": os.environ[PG_ENV]}}
+    at.run()
+    at.switch_page("pages/board.py").run()
+    at.text_input(key="board_code").input("rnn-101").run()
+    assert not at.exception, at.exception
+    assert "[connections.board]" in " ".join(c.value for c in at.caption)
+    assert _students(at) == ["Pat"]
+    assert not (tmp_path / "board.sqlite").exists()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE board_entries"))
+        conn.execute(sa.text("DROP TABLE board_schema"))
+    engine.dispose()
