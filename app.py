@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/stepper.py", title="Inside the RNN", icon=":material/timeline:"),
     st.Page("pages/text.py", title="Text generation", icon=":material/edit_note:"),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
+    st.Page("pages/board.py", title="Board", icon=":material/leaderboard:"),
 ]
 
 LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop button

@@ -55,6 +55,7 @@ LINKS = [
     ("pages/stepper.py", "Inside the RNN: step through the hidden state", "timeline"),
     ("pages/text.py", "Text generation: a character LSTM and temperature", "edit_note"),
     ("pages/lessons.py", "Lessons: the seed tutorials as guided experiments", "school"),
+    ("pages/board.py", "Board: a class's hand-ins, ranked, with their curves", "leaderboard"),
 ]
 for path, label, icon in LINKS:
     st.page_link(path, label=label, icon=f":material/{icon}:")

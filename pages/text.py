@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from pages import _snapshots
+from pages._board_db import hand_in_form
 from pages._chrome import settings_box
 from pages._export import export_buttons
 from pages._form import START_SHORTCUT, Form, follow_in_address_bar, share_box, spec_from_link
@@ -326,6 +327,7 @@ if current is not None:
     if current.job.model is not None:
         summary(current.job.model)
     export_buttons(current)  # .keras plus the alphabet file `generate` reads
+    hand_in_form(current)
 
 past = [r for r in runs() if r.spec.task == TASK.info.name]
 if len(past) > 1:

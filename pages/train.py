@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import _snapshots, _train_form
+from pages._board_db import hand_in_form
 from pages._compare import best_column, compare_by_metric
 from pages._export import export_buttons
 from pages._form import share_box
@@ -103,6 +104,7 @@ if current is not None:
         )
     view.results(current, active)
     export_buttons(current)
+    hand_in_form(current)
 
 past = [r for r in runs() if r.spec.task == task_name]
 if len(past) > 1:

@@ -42,7 +42,7 @@ class Pretrained:
     name: str  # file stem, e.g. "addition-lstm"
     spec: RunSpec  # the configuration it was trained with (data_dir cleared)
     params: int  # parameters of the model
-    test: Results  # measured held-out scores (task.evaluate at save time)
+    test: Results | None  # held-out scores (task.evaluate at save time); None: not scored
     epochs: int  # epochs trained
     train_seconds: float  # wall time inside fit
     epoch_logs: tuple[dict[str, float], ...]  # one per epoch: loss, val_loss, accuracy …
@@ -89,23 +89,46 @@ def save_snapshot(
     """
     weights, meta = snapshot_paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
+    layers_only(model).save_weights(weights)  # layers only, no optimizer
+    name = weights.name[: -len(WEIGHTS_SUFFIX)]
+    body = snapshot_body(name, model, spec, history, test, vocab, command)
+    body |= {"weights": weights.name, "weights_bytes": weights.stat().st_size}
+    meta.write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def layers_only(model: Any) -> Any:
+    """The same layers as a fresh functional model: its weights file holds no optimizer."""
     import keras
 
-    keras.Model(model.inputs, model.outputs).save_weights(weights)  # layers only, no optimizer
+    return keras.Model(model.inputs, model.outputs)
+
+
+def snapshot_body(
+    name: str,
+    model: Any,
+    spec: RunSpec,
+    history: Any,
+    test: Results | None,
+    vocab: dict[str, Any] | None = None,
+    command: str = "",
+) -> dict[str, Any]:
+    """A snapshot's JSON-safe description (no weights): what :func:`snapshot_from_body` reads.
+
+    ``history`` is the job's Snapshot; ``test`` None means the weights were not scored.
+    """
     data = spec.data
     if any(f.name == "data_dir" for f in dataclasses.fields(data)):
         data = dataclasses.replace(data, data_dir=None)
     body = {
         "format": FORMAT,
-        "name": weights.name[: -len(WEIGHTS_SUFFIX)],
+        "name": name,
         "spec": RunSpec(spec.task, data, spec.model, spec.train).to_dict(),
         "params": int(model.count_params()),
         "input_shape": list(model.input_shape[1:]),
-        "test": test.scores(),
+        "test": None if test is None else test.scores(),
         "epochs": int(history.epoch),
         "train_seconds": round(float(history.train_seconds), 2),
-        "weights": weights.name,
-        "weights_bytes": weights.stat().st_size,
         "vocab": vocab,
         "command": command,
         "saved": time.strftime("%Y-%m-%d"),
@@ -115,8 +138,7 @@ def save_snapshot(
             "batch_logs": _thin(list(history.batch_logs)),
         },
     }
-    meta.write_text(json.dumps(plain(body), ensure_ascii=False) + "\n", encoding="utf-8")
-    return meta
+    return plain(body)
 
 
 def spec_from_dict(d: dict[str, Any]) -> RunSpec:
@@ -148,19 +170,25 @@ def read_snapshot(path: str | Path) -> Pretrained:
         raise SnapshotError(f"snapshot file {meta.name} is missing: {fix}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SnapshotError(f"{meta.name} is not readable JSON ({exc}): {fix}") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise SnapshotError(f"{meta.name} is not an RNN Lab snapshot ({FORMAT}): {fix}")
     if not weights.is_file():
         raise SnapshotError(f"{weights.name}, the weights of {meta.name}, is missing: {fix}")
+    return snapshot_from_body(body, weights, meta.name, fix)
+
+
+def snapshot_from_body(body: Any, weights: Path, where: str, fix: str) -> Pretrained:
+    """The Pretrained of a :func:`snapshot_body` dict; SnapshotError naming ``where``."""
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise SnapshotError(f"{where} is not an RNN Lab snapshot ({FORMAT}): {fix}")
     try:
         hist = body["history"]
         spec = spec_from_dict(body["spec"])
         task = get_task(spec.task)
+        test = body["test"]
         return Pretrained(
             name=str(body["name"]),
             spec=spec,
             params=int(body["params"]),
-            test=task.results_from_plain(body["test"]),
+            test=None if test is None else task.results_from_plain(test),
             epochs=int(body["epochs"]),
             train_seconds=float(body["train_seconds"]),
             epoch_logs=tuple(dict(e) for e in hist["epoch_logs"]),
@@ -172,8 +200,8 @@ def read_snapshot(path: str | Path) -> Pretrained:
             weights_path=weights,
             saved=str(body.get("saved", "")),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"{meta.name} has a bad or missing field ({exc}): {fix}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SnapshotError(f"{where} has a bad or missing field ({exc}): {fix}") from None
 
 
 def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list[Pretrained]:

@@ -47,6 +47,7 @@ class Run:
     results_epoch: int = 0  # epochs trained when ``results`` were measured
     results_version: int = -1  # the job snapshot's version when ``results`` were measured
     ui: dict[str, Any] = field(default_factory=dict)  # the pages' cache (figures); core ignores
+    kept: Any = None  # a ``run_file.RunFile`` of its weights, made when the model is released
 
     def scored(self) -> bool:
         """True when ``results`` belong to the job's current weights."""
@@ -75,7 +76,15 @@ class Run:
         return "no epoch trained" if snap.epoch == 0 else "not scored"
 
     def release(self) -> None:
-        """Free the model and the data (curves, reports and results stay)."""
+        """Free the model and the data (curves, reports, results and a weights file stay).
+
+        The weights stay as a :class:`rnn_core.run_file.RunFile` (``kept``), so a session
+        file still holds every run.
+        """
+        if self.job.model is not None and not self.job.snapshot().active:
+            from rnn_core.run_file import run_to_file
+
+            self.kept = run_to_file(self)
         self.job.release()
         self.data = None
 

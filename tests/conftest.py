@@ -32,10 +32,20 @@ def _train_in_thread() -> Iterator[None]:
         yield
 
 
+PG_ENV = "RNN_LAB_TEST_POSTGRES_URL"  # the PostgreSQL server of the board's tests
+PG_SKIP = (
+    f"no PostgreSQL: set {PG_ENV}=postgresql+psycopg2://USER@HOST:PORT/DB to run the board's "
+    "PostgreSQL tests (.ci/run starts a throwaway server and sets it)"
+)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Browser tests skip, all on one summary line, when Playwright or Chromium is missing."""
+    """Browser tests skip, all on one summary line, when Playwright or Chromium is missing;
+    PostgreSQL tests likewise when no server is given."""
     if item.get_closest_marker("browser") and (reason := why_no_browser()):
         pytest.skip(reason)
+    if item.get_closest_marker("postgres") and not os.environ.get(PG_ENV):
+        pytest.skip(PG_SKIP)
 
 
 @pytest.fixture(autouse=True)
