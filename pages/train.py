@@ -17,6 +17,7 @@ from pages.common import (
     load_training,
     runs,
     score_test_set,
+    shared_runs,
     show_code,
 )
 from rnn_core.charts import training as charts
@@ -30,13 +31,15 @@ LOWER_IS_BETTER = ("mae", "mse")  # error metrics: the best epoch has the smalle
 
 def start_run(spec: RunSpec) -> None:
     """Start a run of the spec through the one run flow and make it the current run."""
+    from pages._tabs import KEY
     from rnn_core.engine.budgets import check_spec
     from rnn_core.run import start_run as start
 
     check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form, before TF
     load_training()
-    with st.spinner("Building the model…"):
-        run = start(spec, budget(), cached_data)  # trains in a child process
+    with st.spinner("Building the model…"):  # an identical run on this server is watched
+        share, owner = shared_runs(), st.session_state.get(KEY)
+        run = start(spec, budget(), cached_data, share=share, owner=owner)
     add_run(run)
     st.session_state.current = run
     _train_form.share_link(spec)
