@@ -9,6 +9,7 @@ from pages import _snapshots, _train_form
 from pages._chrome import page_theme
 from pages._export import export_buttons
 from pages._form import share_url
+from pages._tabs import KEY
 from pages.common import (
     add_run,
     budget,
@@ -31,7 +32,6 @@ LOWER_IS_BETTER = ("mae", "mse")  # error metrics: the best epoch has the smalle
 
 def start_run(spec: RunSpec) -> None:
     """Start a run of the spec through the one run flow and make it the current run."""
-    from pages._tabs import KEY
     from rnn_core.engine.budgets import check_spec
     from rnn_core.run import start_run as start
 

@@ -51,3 +51,35 @@ def test_the_same_run_started_twice_trains_once_and_stop_detaches_one_student() 
     next(x for x in b.button if x.label == "■ Stop").click().run()  # the last watcher
     end = run_b.job.wait(60)
     assert end.state == "done" and end.stopped_early and end.epoch < EPOCHS
+
+
+def _text_student() -> AppTest:
+    """A session on the Text page with a tiny setup on the Python docs (no download)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["tx_source"] = "python-docs"
+    at.run()
+    at.switch_page("pages/text.py").run()
+    for key, value in {
+        "tx_max_chars": 20_000, "tx_units": 16, "tx_maxlen": 20, "tx_step": 10,
+        "tx_epochs": 1, "tx_sample_length": 40, "tx_temperatures": [0.0, 1.0],
+    }.items():  # fmt: skip
+        at.session_state[key] = value
+    return at
+
+
+def test_a_text_run_identical_to_a_finished_one_is_shown_at_once_as_trained_earlier() -> None:
+    a = _text_student()
+    next(x for x in a.button if "Start training" in x.label).click().run()
+    run_a = a.session_state["tx_current"]
+    assert run_a.job.wait(120).state == "done"
+    b = _text_student()
+    next(x for x in b.button if "Start training" in x.label).click().run()
+    assert not b.exception, b.exception
+    run_b = b.session_state["tx_current"]
+    snap = run_b.job.snapshot()
+    assert snap.state == "done" and snap.reused  # nothing trained again
+    assert snap.epoch_logs == run_a.job.snapshot().epoch_logs
+    b.run()
+    assert not b.exception, b.exception
+    assert "Trained earlier on this server for an identical run" in _infos(b)
+    assert run_b.job.model is not run_a.job.model  # b's own copy generates text
