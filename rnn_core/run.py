@@ -62,7 +62,13 @@ class Run:
         if self.data is None or snap.epoch == 0 or snap.active:
             return self.results
         if self.results_version != snap.version:
-            self.results = self.task.evaluate(self.job.model, self.data)
+            once = getattr(self.job, "score_once", None)  # a shared run: once for all watchers
+
+            def evaluate() -> Results:
+                """The task's test scores of this run's model."""
+                return self.task.evaluate(self.job.model, self.data)
+
+            self.results = once(snap.version, evaluate) if once else evaluate()
             self.results_epoch, self.results_version = snap.epoch, snap.version
         return self.results
 

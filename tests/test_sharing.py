@@ -47,7 +47,15 @@ def test_spec_key_is_the_full_spec_seeds_included() -> None:
     assert spec_key(spec) != spec_key(tiny_spec(epochs=3))
 
 
-def test_two_identical_starts_train_once_and_each_gets_its_own_weights(fits) -> None:
+def test_two_identical_starts_train_once_and_each_gets_its_own_weights(fits, monkeypatch) -> None:
+    from rnn_core.tasks import get_task
+
+    scored: list[int] = []
+    task_type = type(get_task("addition"))
+    real_evaluate = task_type.evaluate
+    monkeypatch.setattr(
+        task_type, "evaluate", lambda self, m, d: scored.append(1) or real_evaluate(self, m, d)
+    )
     registry = ShareRegistry(max_bytes=50 << 20, book=None)
     a = _start(tiny_spec(epochs=3), registry, "alice")
     b = _start(tiny_spec(epochs=3), registry, "bob")
@@ -62,9 +70,14 @@ def test_two_identical_starts_train_once_and_each_gets_its_own_weights(fits) -> 
     wa, wb = a.job.model.get_weights(), b.job.model.get_weights()
     assert a.job.model is not b.job.model
     assert all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
+    results = b.score()  # the shared weights' test scores
+    assert results is not None and a.score() is results and scored == [1]  # scored once for both
     a.job.model.set_weights([w + 1.0 for w in wa])  # changing one copy leaves the other alone
     assert all(np.array_equal(x, y) for x, y in zip(b.job.model.get_weights(), wb, strict=True))
-    assert a.score() is not None and b.score() is not None  # each scores its own copy
+    c = _start(tiny_spec(epochs=3), registry, "carol")
+    c.job.start(1)  # Train more: carol's own weights are scored for carol alone
+    assert c.job.wait(120).state == "done"
+    assert c.score() is not results and scored == [1, 1]
 
 
 def test_stop_by_one_detaches_it_and_stop_by_the_last_stops_the_training(fits) -> None:

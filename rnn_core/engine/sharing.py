@@ -75,6 +75,7 @@ class Shared:
     watchers: dict[int, Any] = field(default_factory=dict)  # id(Watch) -> its owner
     started: bool = False  # True once the job's one training call was started
     final: Final | None = None  # set once the job ended
+    results: dict[int, Any] = field(default_factory=dict)  # snapshot version -> test results
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards making ``final``
 
 
@@ -267,6 +268,17 @@ class Watch:
 
             self._model = model_from_bytes(final.blob)
             return self._model
+
+    def score_once(self, version: int, evaluate: Callable[[], Any]) -> Any:
+        """Test results of the weights at ``version``: computed once for every watcher of the
+        finished training (the same weights and test data give the same scores), else by
+        ``evaluate()`` for this watcher alone (its own job or a detached copy)."""
+        if not self.shared or self.registry.settle(self.entry) is None:
+            return evaluate()
+        with self.entry.lock:
+            if version not in self.entry.results:
+                self.entry.results[version] = evaluate()
+            return self.entry.results[version]
 
     # ----- acting ---------------------------------------------------------------------------
     def start(self, epochs: int | None = None) -> None:
