@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -156,3 +157,27 @@ def test_byte_cache_peek_and_put() -> None:
     assert cache.put("b", b"12345") and cache.peek("a") == b"12345"  # a is now the newest
     assert cache.put("c", b"1") and cache.peek("b") is None  # the least recently used went
     assert not cache.put("big", b"x" * 11) and cache.peek("big") is None
+
+
+def test_a_held_tab_keeps_watching_until_its_grace_ends_then_only_it_leaves() -> None:
+    from pages._tabs import TabStore
+
+    clock = SimpleNamespace(now=1000.0)
+    tabs = TabStore(grace=60, clock=lambda: clock.now)
+    registry = ShareRegistry(max_bytes=50 << 20, book=None)
+    spec = tiny_spec(epochs=200)
+    closed, open_ = tabs.new("s1"), tabs.new("s2")
+    a, b = _start(spec, registry, closed.key), _start(spec, registry, open_.key)
+    tabs.keep(closed.key, "s1", {"runs": [a]})
+    tabs.keep(open_.key, "s2", {"runs": [b]})
+    tabs.end(closed.key, "s1")  # that student closed the tab: held for the grace period
+    wait_until(lambda: b.job.snapshot().batch_logs, 60, what="the shared run trains")
+    assert a.job.snapshot().active and b.job.snapshot().shared_with == 1  # still watched
+    clock.now += 61
+    assert tabs.sweep() == [closed.key]  # grace over: the held tab's run is stopped ...
+    assert a.job.snapshot().detached  # ... which detaches it only
+    seen = len(b.job.snapshot().batch_logs)
+    wait_until(lambda: len(b.job.snapshot().batch_logs) > seen, 60, what="b's run goes on")
+    assert b.job.snapshot().state == "running" and b.job.snapshot().shared_with == 0
+    b.job.stop()
+    assert b.job.wait(60).stopped_early
