@@ -29,7 +29,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    with streamlit_server() as url, sync_playwright() as p:
+    # identical runs would be trained once and reused (engine/sharing.py): measure real trainings
+    with streamlit_server({"RNN_LAB_SHARE_RUNS": "0"}) as url, sync_playwright() as p:
         port = int(url.rsplit(":", 1)[1])
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1600})

@@ -62,7 +62,7 @@ def main() -> int:
     p.add_argument("--workers", default="2", help="RNN_LAB_WARM_WORKERS for the server")
     a = p.parse_args()
     with (
-        streamlit_server({"RNN_LAB_WARM_WORKERS": a.workers}) as url,
+        streamlit_server({"RNN_LAB_WARM_WORKERS": a.workers, "RNN_LAB_SHARE_RUNS": "0"}) as url,
         chromium_page(1300, 1400) as page,
     ):
         out = session(page, url, a.preset, a.runs, a.first_after)

@@ -71,7 +71,10 @@ class Gone:
 def run_bytes(run: Any) -> int:
     """Rough memory held by one run in this process: its model's weights and its data arrays."""
     total = 0
-    if getattr(run.job, "model", None) is not None:
+    held = getattr(run.job, "holds_model", None)  # a shared run's watcher: without making a copy
+    if held is None:
+        held = getattr(run.job, "model", None) is not None
+    if held:
         total += int(run.params) * 4 * 3  # float32 weights plus Adam's two slots per weight
     data = getattr(run, "data", None)
     if data is not None:
@@ -172,6 +175,12 @@ class TabStore:
                     run.job.stop()  # frees the training slot; a child process ends in one batch
             tab.kept.clear()
         return [t.key for t in late + evicted]
+
+    def held_runs(self) -> list[Any]:
+        """Runs of the tabs held after their session ended (no session draws them now)."""
+        with self._lock:
+            held = [t for t in self._tabs.values() if t.ended is not None]
+        return [run for tab in held for run in tab.runs()]
 
     def next_deadline(self) -> float | None:
         """Wall-clock time the next held tab's grace period ends (None when none is held)."""

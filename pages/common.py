@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +14,11 @@ import streamlit as st
 from pages._form import Form
 from pages._plot import chart, page_theme
 from rnn_core.charts import training as charts
-from rnn_core.engine.memory import ByteCache, cache_budget
+from rnn_core.engine.memory import MB, MEMORY, ByteCache, cache_budget
 
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
-KEEP_MODELS = 2  # newest runs that keep model and data; older ones keep curves and results
+SESSION_MB_ENV = "RNN_LAB_SESSION_MB"  # MB of models and data one session's runs may keep
+SESSION_MB_DEFAULT = 300  # beyond it older finished runs keep only their curves and results
 LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
 QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
 CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
@@ -65,17 +68,92 @@ def add_run(record: Any) -> None:
     free_old_models(store)
 
 
-def free_old_models(store: list[Any], keep: int = KEEP_MODELS) -> None:
-    """Release model and data of finished runs older than the newest ``keep`` (memory cap)."""
-    import gc
+def session_bytes() -> int:
+    """Bytes of models and data one session's runs may keep: ``$RNN_LAB_SESSION_MB`` or 300 MB."""
+    raw = os.environ.get(SESSION_MB_ENV, "").strip()
+    return (int(raw) if raw.isdigit() else SESSION_MB_DEFAULT) * MB
 
-    freed = False
-    for run in store[:-keep]:
-        if not run.job.released and not run.job.snapshot().active:
-            run.release()
-            freed = True
+
+def free_old_models(store: list[Any], max_bytes: int | None = None) -> int:
+    """Release model and data of finished runs, oldest first, until the runs' estimated bytes
+    (``pages._tabs.run_bytes``) fit in ``max_bytes`` (default :func:`session_bytes`); the
+    newest run keeps its own. Returns how many were released."""
+    from pages._tabs import run_bytes
+
+    limit = session_bytes() if max_bytes is None else max_bytes
+    total = sum(run_bytes(r) for r in store)
+    freed = 0
+    for run in store[:-1]:
+        if total <= limit:
+            break
+        if run.job.released or run.job.snapshot().active:
+            continue
+        total -= run_bytes(run)
+        run.release()
+        freed += 1
     if freed:
         gc.collect()  # Keras models hold reference cycles; free them now, not later
+    return freed
+
+
+def release_held_runs() -> int:
+    """Memory pressure (a training waits for memory): release the model and data of every
+    finished run of the tabs held after their session ended (nobody draws them; a reload
+    finds their curves and results). Returns how many were released."""
+    from pages._tabs import store
+
+    freed = 0
+    for run in store().held_runs():
+        if not run.job.released and not run.job.snapshot().active:
+            run.release()
+            freed += 1
+    if freed:
+        gc.collect()
+    return freed
+
+
+MEMORY.on_pressure(release_held_runs)  # once per process: this module is imported once
+
+_SHARED: Any = None  # this server's ShareRegistry, made at first use
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_runs() -> Any:
+    """This server's registry of shared trainings (identical Starts train once), or None when
+    ``RNN_LAB_SHARE_RUNS=0``."""
+    from rnn_core.engine.sharing import ShareRegistry, sharing_on
+
+    global _SHARED
+    if not sharing_on():
+        return None
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = ShareRegistry()
+        return _SHARED
+
+
+def sharing_note(snap: Any) -> str:
+    """What the live panel says about a shared run ("" when the run is not shared)."""
+    n = snap.shared_with
+    students = f"{n} student{'s' * (n != 1)}"
+    if snap.reused and not snap.active:
+        return (
+            "Trained earlier on this server for an identical run (the same settings and seeds): "
+            "these curves and weights come from that training, nothing was trained again. "
+            "The weights are your own copy: Train more trains it for you alone."
+        )
+    if n and snap.active:
+        return (
+            f"Shared with {students}: the same settings and seeds were started on this server, "
+            "so one training runs for all of you. Stop detaches only you and the run goes on "
+            "for the others; when it ends you get your own copy of the weights."
+        )
+    if n:
+        return (
+            f"Trained once for you and {n} other student{'s' * (n != 1)} (the same settings "
+            "and seeds); these weights are your own copy."
+        )
+    return ""
 
 
 _TF_READY = threading.Event()  # set once TensorFlow is imported and its devices are set up
@@ -108,12 +186,16 @@ def run_controls(record: Any, snap: Any) -> None:
     b1, b2, _ = st.columns([1, 1, 3], vertical_alignment="bottom")
     if job.released:
         st.caption(
-            f"To save memory only the newest {KEEP_MODELS} runs keep their model; "
-            "this one keeps its curves and results. Start a new run to train again."
+            f"To save memory a session keeps the models and data of its newest runs up to "
+            f"{session_bytes() // MB} MB; this one keeps its curves and results. Start a new "
+            "run to train again."
         )
     elif snap.active:
         label = "■ Leave the queue" if snap.state == "queued" else "■ Stop"
-        b1.button(label, on_click=job.stop, type="primary", help="Stops after this batch.")
+        why = "Stops after this batch."
+        if snap.shared_with:
+            why = "Detaches only you (with the weights so far); the run goes on for the others."
+        b1.button(label, on_click=job.stop, type="primary", help=why)
     else:
         limit = budget().max_epochs
         left = max(1, limit - snap.epoch)
@@ -220,8 +302,15 @@ def live_panel(
         snap = record.job.snapshot()
         run_controls(record, snap)
         st.progress(snap.progress, text=charts.progress_text(snap))
+        if note := sharing_note(snap):
+            st.info(note, icon=":material/group:")
         if snap.state == "failed":
             st.error(f"Training failed: {snap.error}")
+        elif snap.detached:
+            st.info(
+                f"You left the shared run after {snap.epoch} epoch(s); it goes on for the other "
+                "students. Your copy keeps the weights learned so far."
+            )
         elif snap.state == "done" and snap.stopped_early:
             st.info(f"Stopped after {snap.epoch} epoch(s); the weights learned so far are kept.")
         elif snap.state == "done" and snap.stop_reason:  # the stop condition or patience

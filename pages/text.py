@@ -14,9 +14,18 @@ from pages._chrome import settings_box
 from pages._export import export_buttons
 from pages._form import START_SHORTCUT, Form, follow_in_address_bar, share_box, spec_from_link
 from pages._stop_form import patience_control, until_control, until_text, until_values
-from pages._text_corpus import choose_corpus, corpus_summary
+from pages._tabs import KEY
+from pages._text_corpus import SOURCES, choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
-from pages.common import add_run, budget, live_panel, load_training, runs, show_code
+from pages.common import (
+    add_run,
+    budget,
+    live_panel,
+    load_training,
+    runs,
+    shared_runs,
+    show_code,
+)
 from rnn_core.config import CELLS, OPTIMIZERS, ModelConfig, RunSpec, TextConfig, TrainConfig
 from rnn_core.data.corpus import make_windows
 from rnn_core.data.loaders import ENV_VAR, data_status
@@ -245,8 +254,12 @@ def start_run(spec: RunSpec, corpus: Any) -> None:
         with st.spinner("Cutting the text into windows…"):
             return task.make_data(cfg, corpus)
 
-    with st.spinner("Building the model…"):
-        run = start(spec, budget(), windows, name=f"{run_name(spec)} · {corpus.name}")
+    # only a built-in corpus is shared: an upload's text is not in its spec
+    builtin = spec.data.corpus in SOURCES and spec.data.corpus != "upload"
+    share, owner = (shared_runs() if builtin else None), st.session_state.get(KEY)
+    with st.spinner("Building the model…"):  # an identical run of a built-in corpus is watched
+        name = f"{run_name(spec)} · {corpus.name}"
+        run = start(spec, budget(), windows, name=name, share=share, owner=owner)
     add_run(run)
     st.session_state.tx_current = run
     run.job.start()

@@ -10,6 +10,7 @@ from pages._board_db import hand_in_form
 from pages._compare import best_column, compare_by_metric
 from pages._export import export_buttons
 from pages._form import share_box
+from pages._tabs import KEY
 from pages.common import (
     add_run,
     budget,
@@ -18,6 +19,7 @@ from pages.common import (
     load_training,
     runs,
     score_test_set,
+    shared_runs,
     show_code,
 )
 from rnn_core.compare import metric_label as compare_label
@@ -35,8 +37,9 @@ def start_run(spec: RunSpec) -> None:
 
     check_spec(spec, budget())  # BudgetError is a ValueError: shown under the form, before TF
     load_training()
-    with st.spinner("Building the model…"):
-        run = start(spec, budget(), cached_data)  # trains in a child process
+    with st.spinner("Building the model…"):  # an identical run on this server is watched
+        share, owner = shared_runs(), st.session_state.get(KEY)
+        run = start(spec, budget(), cached_data, share=share, owner=owner)
     add_run(run)
     st.session_state.current = run
     _train_form.share_link(spec)

@@ -18,6 +18,7 @@ from rnn_core.tasks import Results, Task, get_task, run_name
 
 if TYPE_CHECKING:
     from rnn_core.engine.budgets import Budget
+    from rnn_core.engine.sharing import ShareRegistry
     from rnn_core.pretrained import Pretrained
 
 Origin = Literal["trained", "pretrained", "imported"]  # where a run's weights came from
@@ -62,7 +63,13 @@ class Run:
         if self.data is None or snap.epoch == 0 or snap.active:
             return self.results
         if self.results_version != snap.version:
-            self.results = self.task.evaluate(self.job.model, self.data)
+            once = getattr(self.job, "score_once", None)  # a shared run: once for all watchers
+
+            def evaluate() -> Results:
+                """The task's test scores of this run's model."""
+                return self.task.evaluate(self.job.model, self.data)
+
+            self.results = once(snap.version, evaluate) if once else evaluate()
             self.results_epoch, self.results_version = snap.epoch, snap.version
         return self.results
 
@@ -98,6 +105,8 @@ def start_run(
     in_process: bool = False,
     pretrained: Pretrained | None = None,
     weights: list[Any] | None = None,
+    share: ShareRegistry | None = None,
+    owner: Any = None,
 ) -> Run:
     """Check, load, build and wrap a run; the job is created but not started.
 
@@ -110,6 +119,9 @@ def start_run(
     ``weights`` (read from its file when None) and the job starts with its recorded history;
     when ``load_data`` returns None for it, the run can generate but not train.
     ``in_process`` trains in a thread of this process instead of a child process.
+    With ``share`` (a server's registry) a run identical to one queued, running or finished
+    there watches that training instead of training again (its job is a
+    :class:`~rnn_core.engine.sharing.Watch`; ``owner`` tells students apart).
     """
     from rnn_core.engine.budgets import check_data, check_spec
     from rnn_core.engine.stopping import check_rule
@@ -123,6 +135,8 @@ def start_run(
         check_data(data, budget)
     if data is not None:
         check_rule(spec.train, task.val_metrics(), task.splits(data)[1] is not None, spec.task)
+    if pretrained is None and share is not None:
+        return _shared_run(spec, task, data, name, in_process, share, owner)
     if pretrained is None:
         model = task.build(spec, data)
         job = _new_job(model, task, data, spec, in_process)
@@ -142,6 +156,37 @@ def _new_job(model: Any, task: Task, data: Any, spec: RunSpec, in_process: bool)
     params = int(model.count_params())
     job.memory_need = estimate(task.info.name, data, spec.model, spec.train, params)
     return job
+
+
+def _shared_run(
+    spec: RunSpec,
+    task: Task,
+    data: Any,
+    name: str,
+    in_process: bool,
+    share: ShareRegistry,
+    owner: Any,
+) -> Run:
+    """A Run watching the registry's training of this spec (built and registered if none)."""
+    from rnn_core.engine.sharing import Watch, spec_key
+
+    key = spec_key(spec)
+    entry = share.find(key)
+    reused = entry is not None and entry.final is not None
+    if entry is None:  # nobody trains this spec: build it; an identical Start may win the race
+        model = task.build(spec, data)
+        job = _new_job(model, task, data, spec, in_process)
+        entry = share.add(key, job, int(model.count_params()), int(model.output_shape[-1]))
+    watch = Watch(
+        share, entry,
+        own_job=lambda model: _new_job(model, task, data, spec, in_process),
+        build=lambda: task.build(spec, data),
+        owner=owner, reused=reused,
+    )  # fmt: skip
+    return Run(
+        name or run_name(spec), spec, task, watch, entry.params, data,
+        note=data.note, output_size=entry.output_size,
+    )  # fmt: skip
 
 
 def _pretrained_run(

@@ -50,14 +50,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_tab_store():
-    """Each test starts with an empty tab store: AppTest sessions never end, so the store
-    (pages/_tabs.py) would otherwise keep every test's runs alive."""
+    """Each test starts with an empty tab store and no shared trainings: AppTest sessions never
+    end, so the store (pages/_tabs.py) would otherwise keep every test's runs alive."""
     yield
     import sys
 
     tabs = sys.modules.get("pages._tabs")
     if tabs is not None:
         tabs._STORE = None
+    common = sys.modules.get("pages.common")
+    if common is not None:  # nor share one test's trainings with the next (engine/sharing.py)
+        common._SHARED = None
 
 
 def tiny_spec(cell: str = "LSTM", epochs: int = 2, **train: object) -> RunSpec:

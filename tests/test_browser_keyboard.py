@@ -21,6 +21,13 @@ def _env(tmp_path) -> dict[str, str]:  # noqa: ANN001
     return {"RNN_LAB_DATA_DIR": "", "KERAS_HOME": str(tmp_path / "keras")}
 
 
+@pytest.fixture(scope="module")
+def url(tmp_path_factory) -> str:  # noqa: ANN001
+    """One server for this module's tests: each test opens its own browser session on it."""
+    with streamlit_server(_env(tmp_path_factory.mktemp("server"))) as address:
+        yield address
+
+
 def _t(page) -> int:  # noqa: ANN001
     """The stepper's timestep as the page says it ("t = 12 (step 13 of 100)")."""
     found = STEP.search(page.inner_text("[data-testid='stMain']"))
@@ -33,9 +40,9 @@ def _settle(page, want: int) -> None:  # noqa: ANN001
     wait_until(lambda: _t(page) == want, 60, 0.2, f"the stepper to show t = {want}")
 
 
-def test_the_stepper_answers_left_right_and_space(tmp_path) -> None:  # noqa: ANN001
+def test_the_stepper_answers_left_right_and_space(url: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(_env(tmp_path)) as url, chromium_page() as page:
+    with chromium_page() as page:
         page.goto(f"{url}/stepper?timesteps=20&t=5&utm_source=lms&embed_options=light")
         page.get_by_role("button", name=re.compile("^Next")).wait_for(timeout=120_000)
         _settle(page, 5)  # the link's timestep; utm_* and embed_options are no error
@@ -65,8 +72,8 @@ def test_the_stepper_answers_left_right_and_space(tmp_path) -> None:  # noqa: AN
         assert _t(page) == seen[-1] < 19
 
 
-def test_start_answers_ctrl_enter(tmp_path) -> None:  # noqa: ANN001
-    with streamlit_server(_env(tmp_path)) as url, chromium_page() as page:
+def test_start_answers_ctrl_enter(url: str) -> None:
+    with chromium_page() as page:
         page.goto(f"{url}/train?preset=addition-tiny")
         start = page.get_by_role("button", name=re.compile("Start training"))
         start.wait_for(timeout=120_000)
@@ -93,6 +100,7 @@ PAGES = {  # url path -> (heading, names of controls that must be on screen and 
     "stepper": ("Inside the RNN", ("button:Next", "button:Previous", "slider:Timestep t")),
     "text": ("Text generation", ("button:Start training", "radiogroup:Corpus")),
     "lessons": ("Lessons", ()),
+    "board": ("Class board", ("textbox:Class code",)),
 }
 
 
@@ -110,10 +118,10 @@ NAMELESS = """() => [...document.querySelectorAll("[data-testid='stMain'] button
 
 
 @pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_fits_a_phone_screen(path: str, tmp_path) -> None:  # noqa: ANN001
+def test_every_page_fits_a_phone_screen(path: str, url: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     heading, controls = PAGES[path]
-    with streamlit_server(_env(tmp_path)) as url, chromium_page(PHONE, 844) as page:
+    with chromium_page(PHONE, 844) as page:
         page.goto(f"{url}/{path}")
         page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
         page.wait_for_timeout(3000)  # charts and late widgets laid out

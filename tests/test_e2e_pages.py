@@ -146,7 +146,8 @@ def test_closing_the_tab_ends_its_training_process() -> None:
 
 
 def test_a_queued_student_sees_the_queue_and_can_leave_it() -> None:
-    with streamlit_server({"RNN_LAB_MAX_TRAININGS": "1"}) as url, chromium_page(1300, 1000) as a:
+    env = {"RNN_LAB_MAX_TRAININGS": "1", "RNN_LAB_SHARE_RUNS": "0"}  # two trainings, one slot
+    with streamlit_server(env) as url, chromium_page(1300, 1000) as a:
         b = a.context.browser.new_page(viewport={"width": 1300, "height": 1000})  # 2nd student
         for page in (a, b):
             page.goto(f"{url}/train?preset=addition-fast")

@@ -148,9 +148,7 @@ class TrainingJob:
 
     def history(self) -> dict[str, list[float]]:
         """Per-epoch metrics as lists keyed like Keras's ``History.history``."""
-        logs = self.snapshot().epoch_logs
-        keys = sorted({k for log in logs for k in log if k != "epoch"})
-        return {k: [float(log.get(k, np.nan)) for log in logs] for k in keys}
+        return self.snapshot().history()
 
     def preload(self, epoch_logs: Any, seconds: float, extras: Any = (), batches: Any = ()) -> None:
         """Begin from a finished history (a pretrained model); :meth:`start` continues it."""

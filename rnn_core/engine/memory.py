@@ -471,6 +471,10 @@ class Memory:
         """Call ``release()`` when a training waits for memory (e.g. to empty a cache)."""
         self._relievers.append(release)
 
+    def pressure_handlers(self) -> list[Callable[[], Any]]:
+        """The functions :meth:`relieve` calls, in registration order."""
+        return list(self._relievers)
+
     def relieve(self) -> None:
         """Ask every registered cache to let go of what it holds, then read usage again."""
         for release in list(self._relievers):
@@ -524,13 +528,29 @@ class ByteCache:
             finally:
                 with self._lock:
                     self._loading.pop(key, None)
-            n = self.size(value)
-            with self._lock:
-                if n <= self.max_bytes:
-                    self._items[key] = (value, n)
-                    while sum(b for _, b in self._items.values()) > self.max_bytes:
-                        self._items.pop(next(iter(self._items)))
+            self.put(key, value)
         return value
+
+    def peek(self, key: Any) -> Any | None:
+        """The value of ``key`` if held (it becomes the newest), else None; nothing is made."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items[key] = self._items.pop(key)
+            return self._items[key][0]
+
+    def put(self, key: Any, value: Any) -> bool:
+        """Keep ``value`` as the newest, dropping the least recently used beyond the bound;
+        False (nothing kept) when it alone is larger than the bound."""
+        n = self.size(value)
+        with self._lock:
+            self._items.pop(key, None)
+            if n > self.max_bytes:
+                return False
+            self._items[key] = (value, n)
+            while sum(b for _, b in self._items.values()) > self.max_bytes:
+                self._items.pop(next(iter(self._items)))
+        return True
 
     def clear(self) -> int:
         """Drop every value; the bytes released."""

@@ -7,6 +7,7 @@ a UI reads immutable :class:`Snapshot` frames. Pure Python: no TensorFlow here.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -38,11 +39,20 @@ class Snapshot:
     stop_reason: str = ""  # why the call ended on its own: "stopped at epoch 4: val_… ≥ 0.99"
     error: str = ""  # readable failure text when state == "failed"
     version: int = 0  # increases with every change, so a UI can skip identical frames
+    shared_with: int = 0  # other students watching this same training (engine/sharing.py)
+    reused: bool = False  # True when an identical run trained earlier here gave these curves
+    detached: bool = False  # True when this student left a shared training that went on
 
     @property
     def active(self) -> bool:
         """True while queued, running or stopping."""
         return self.state in ("queued", "running", "stopping")
+
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch metrics as lists keyed like Keras's ``History.history``."""
+        logs = self.epoch_logs
+        keys = sorted({k for log in logs for k in log if k != "epoch"})
+        return {k: [float(log.get(k, math.nan)) for log in logs] for k in keys}
 
     @property
     def progress(self) -> float:
