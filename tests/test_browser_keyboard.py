@@ -54,7 +54,7 @@ def test_the_stepper_answers_left_right_and_space(url: str) -> None:
         _settle(page, 7)
         page.keyboard.press("ArrowLeft")
         _settle(page, 6)
-        wait_until(lambda: "t=6" in page.url, 30, 0.2, "the address bar to follow the stepper")
+        wait_until(lambda: "t=6" in page.url, 90, 0.2, "the address bar to follow the stepper")
         page.screenshot(path=str(ARTIFACTS / "stepper_keyboard.png"), timeout=60_000)
         page.keyboard.press(" ")  # Play
         page.get_by_role("button", name=re.compile("^Pause")).wait_for(timeout=60_000)
