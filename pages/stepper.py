@@ -10,6 +10,7 @@ import streamlit as st
 from pages import common
 from pages._chrome import page_theme
 from pages._form import Form
+from pages._session import import_model
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code
 from rnn_core.stepper import numpy_rnn
@@ -23,6 +24,7 @@ from rnn_core.stepper.sources import (
     trained_input,
 )
 from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
+from rnn_core.tasks import get_task
 
 KINDS = CELL_KINDS  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
@@ -110,8 +112,18 @@ def random_controls() -> StepperCase:
     return random_case(KINDS[cell], scheme, bool(reset_after), int(timesteps), int(seed))
 
 
+def stepper_accepts(task: str) -> str:
+    """ "" when the stepper can open a model of ``task``, else why not (for an import)."""
+    if get_task(task).steppable:
+        return ""
+    return f"a {task} model cannot be stepped through here (the Text generation page opens it)"
+
+
 def trained_controls() -> StepperCase | None:
     """Pick a run of this session and one of its test inputs; None (with a pointer) if none."""
+    import_model(
+        "stp", stepper_accepts, "Import a model exported by RNN Lab (.keras) to step through it"
+    )
     usable = [r for r in runs() if r.task.steppable and r.spec.model.cell in KINDS]
     if not usable:
         st.info(

@@ -12,6 +12,7 @@ from pages import _snapshots
 from pages._chrome import settings_box
 from pages._export import export_buttons
 from pages._form import Form, follow_in_address_bar, spec_from_link
+from pages._session import import_model
 from pages._stop_form import patience_control, until_control, until_text, until_values
 from pages._text_corpus import choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
@@ -242,6 +243,10 @@ with settings_box("Corpus and model"):
     started = config_form(busy, corpus is not None)
     follow_form(corpus)  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
+import_model(
+    "tx", lambda task: "" if task == "text" else f"a {task} model is not a text model",
+    "Import a text model exported by RNN Lab (.keras and its alphabet .keras.vocab.json)",
+)  # fmt: skip
 
 if started and corpus is not None:
     try:
