@@ -14,10 +14,16 @@ from typing import Any
 
 import streamlit as st
 
-from pages import _snapshots
+from pages import _snapshots, _train_form
 from pages.common import add_run, cached_data, load_training, runs
-from rnn_core.run_file import RunFileError, read_keras_export, restore_run, why_not_saved
-from rnn_core.session_file import SUFFIX, SessionFileError, read_session, write_session
+from rnn_core.run_file import (
+    MAX_KERAS_BYTES,
+    RunFileError,
+    read_keras_export,
+    restore_run,
+    why_not_saved,
+)
+from rnn_core.session_file import MAX_BYTES, SUFFIX, SessionFileError, read_session, write_session
 from rnn_core.tasks import get_task
 
 OPEN_HELP = (
@@ -51,14 +57,18 @@ def restore(restored: Any, what: str = "this restored run") -> Any:
     return run
 
 
-def _take(restored_runs: list[Any]) -> list[Any]:
+def _take(restored_runs: list[Any], what: str = "this restored run") -> list[Any]:
     """Restore every run first (a failure adds none), then add them to the session."""
-    made = [restore(r) for r in restored_runs]
+    made = [restore(r, what) for r in restored_runs]
     for run in made:
         add_run(run)
     for run in made:  # each page shows its newest restored run
         key = "tx_current" if run.spec.task == "text" else "current"
         st.session_state[key] = run
+    trained = [r for r in made if r.spec.task != "text"]
+    if trained:  # the Train page opens on that run's task, its setup in the form
+        _train_form.PAGE.fill({"task": trained[-1].spec.task})
+        _train_form.put_spec_in_widgets(trained[-1].spec)
     return made
 
 
@@ -114,8 +124,9 @@ def session_files() -> None:
         box.caption("No runs yet: train one, then save the session here.")
     resets = st.session_state.get("sf_resets", 0)
     upload = box.file_uploader(
-        "Open a session file", type=["zip"], key=f"sf_upload_{resets}", help=OPEN_HELP
-    )
+        "Open a session file", type=["zip"], key=f"sf_upload_{resets}", help=OPEN_HELP,
+        max_upload_size=MAX_BYTES // 2**20,
+    )  # fmt: skip
     if upload is not None:
         open_session(upload.name, upload.getvalue())
         st.rerun()  # the uploader empties; every page shows the added runs
@@ -133,6 +144,7 @@ def import_model(page: str, accept: Any, label: str) -> None:
         files = st.file_uploader(
             "Model file (.keras) and, for a text model, its alphabet (.keras.vocab.json)",
             type=["keras", "json"], accept_multiple_files=True, key=f"{prefix}_{resets}",
+            max_upload_size=MAX_KERAS_BYTES // 2**20,
             help="The files of *Export this run* on the Train or Text page. The model is "
             "loaded with Keras's safe mode and checked against the configuration saved in it.",
         )  # fmt: skip
@@ -164,7 +176,7 @@ def _import(prefix: str, files: list[Any], accept: Any) -> None:
             why = accept(restored.snapshot.spec.task)
             if why:
                 raise RunFileError(why)
-            made = _take([restored])
+            made = _take([restored], "this imported model")
     except (RunFileError, ValueError) as exc:
         _refuse(prefix, name, str(exc))
         return

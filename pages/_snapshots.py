@@ -166,10 +166,13 @@ def generation_only(run: Any, snap: Any, cfg: Any, what: str) -> None:
 
     seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
     run.data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
+    if cfg.corpus in ("nietzsche", "python-docs"):
+        fix = "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)"
+    else:  # an uploaded corpus is not kept with the model
+        fix = "(its text file is not saved with the model)"
     run.note = (
         f"The {cfg.corpus} corpus is not on this machine: {what} generates from its saved "
-        "alphabet, but training it more needs the corpus (`python -m rnn_core fetch "
-        "--data-dir DIR`, then set the data directory)."
+        f"alphabet, but training it more needs the corpus {fix}."
     )
 
 

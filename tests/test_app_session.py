@@ -159,3 +159,22 @@ def test_text_page_imports_a_model_with_its_alphabet(writer) -> None:
     assert run.origin == "imported" and run.data.vocab.chars == writer.data.vocab.chars
     assert "generates from its saved alphabet" in run.note  # no corpus here: generation only
     assert any("Continue" in t.label or "seed" in t.label.lower() for t in at.text_input)
+
+
+def test_train_page_shows_a_run_without_its_data(adder) -> None:
+    """A released run (or one opened where its dataset is not) shows curves and its figure."""
+    from rnn_core.run_file import run_to_file
+
+    run = _trained(tiny_spec("GRU"))
+    run.release()
+    assert run.data is None and run.job.model is None
+    assert run_to_file(run) is run.kept  # saved again from the copy kept at release
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["runs"] = [run]
+    at.session_state["current"] = run
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    assert any(f"Run: {run.name}" in h.value for h in at.subheader)
+    captions = " ".join(c.value for c in at.caption)
+    assert "measured after epoch 1. Its dataset is not loaded here" in captions
