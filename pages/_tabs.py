@@ -69,10 +69,14 @@ class Gone:
 
 
 def run_bytes(run: Any) -> int:
-    """Rough memory held by one run in this process: its model's weights and its data arrays."""
+    """Rough memory held by one run in this process: its model's weights and its data arrays
+    (or the weights file it keeps once released)."""
     total = 0
     if getattr(run.job, "model", None) is not None:
         total += int(run.params) * 4 * 3  # float32 weights plus Adam's two slots per weight
+    kept = getattr(run, "kept", None)
+    if kept is not None:
+        total += len(kept.weights)
     data = getattr(run, "data", None)
     if data is not None:
         for value in vars(data).values() if hasattr(data, "__dict__") else ():
