@@ -117,7 +117,7 @@ def session_files() -> None:
     left = [f"{r.name} ({why_not_saved(r)})" for r in store if why_not_saved(r)]
     if ready or left:
         box.caption(
-            f"{len(ready)} run(s) in the file."
+            (f"{len(ready)} run(s) in the file." if ready else "No run can be saved yet.")
             + (f" Not saved: {'; '.join(left)}." if left else "")
         )
     else:
