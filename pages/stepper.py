@@ -113,10 +113,12 @@ def random_controls() -> StepperCase:
 
 
 def stepper_accepts(task: str) -> str:
-    """ "" when the stepper can open a model of ``task``, else why not (for an import)."""
+    """Why the stepper cannot open a model of ``task`` (for an import); "" when it can."""
     if get_task(task).steppable:
         return ""
-    return f"a {task} model cannot be stepped through here (the Text generation page opens it)"
+    return (
+        f"a model of the {task} task cannot be stepped through (the Text generation page opens it)"
+    )
 
 
 def trained_controls() -> StepperCase | None:

@@ -244,9 +244,10 @@ with settings_box("Corpus and model"):
     follow_form(corpus)  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
 import_model(
-    "tx", lambda task: "" if task == "text" else f"a {task} model is not a text model",
+    "tx",
+    lambda task: "" if task == "text" else f"it is a model of the {task} task, not a text model",
     "Import a text model exported by RNN Lab (.keras and its alphabet .keras.vocab.json)",
-)  # fmt: skip
+)
 
 if started and corpus is not None:
     try:

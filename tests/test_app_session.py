@@ -136,20 +136,26 @@ def test_stepper_imports_a_model_and_refuses_a_foreign_one(adder) -> None:
     assert any("NumPy vs Keras on this input" in s.value for s in at.success)
 
 
-def test_text_page_imports_a_model_with_its_alphabet(writer) -> None:
+def test_text_page_imports_a_model_with_its_alphabet(writer, adder) -> None:
     from rnn_core.run_file import keras_export
     from rnn_core.tasks.text import sidecar_json
 
     blob, alphabet = keras_export(writer), sidecar_json(writer.data).encode()
     at = _app("pages/text.py", [])
-    at.file_uploader(key="tx_import_0").upload("cats.keras", blob).run()
+    at.file_uploader(key="tx_import_0").upload("adder.keras", keras_export(adder)).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception, at.exception
+    assert _errors(at) == [
+        "**adder.keras** was not opened: it is a model of the addition task, not a text model."
+    ]
+    at.file_uploader(key="tx_import_1").upload("cats.keras", blob).run()
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception, at.exception
     (error,) = _errors(at)
     assert "is a text model: add its alphabet file" in error
     assert at.session_state["runs"] == []
 
-    at.file_uploader(key="tx_import_1").upload("cats.keras", blob).upload(
+    at.file_uploader(key="tx_import_2").upload("cats.keras", blob).upload(
         "cats.keras.vocab.json", alphabet
     ).run()
     next(b for b in at.button if b.label == "Import").click().run()

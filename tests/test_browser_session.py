@@ -73,7 +73,7 @@ def test_save_the_session_and_open_it_in_a_new_session(tmp_path) -> None:  # noq
         fresh.get_by_text(RESULT).first.wait_for(timeout=60_000)
         assert fresh.get_by_text(RESULT).first.inner_text() == scored  # the same weights
         assert _epochs_done(fresh) == 1
-        assert fresh.locator("[data-testid=stPlotlyChart]").count() >= 1  # the curves
+        fresh.locator("[data-testid=stPlotlyChart]").first.wait_for(timeout=60_000)  # the curves
         fresh.wait_for_timeout(1500)
         fresh.screenshot(path=str(ARTIFACTS / "session_opened.png"), full_page=True)
         _no_error(fresh)
