@@ -1,4 +1,4 @@
-"""Sidebar chrome on every page: presenter mode and this session's running trainings."""
+"""Sidebar chrome on every page: presenter mode, saving the session, running trainings."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ THEME_HINT = "Light or dark theme: **⋮** menu (top right) → System, Light or
 
 
 def sidebar_chrome(live_page: bool = False) -> None:
-    """Sidebar: presenter-mode toggle, and this session's running trainings with Stop.
+    """Sidebar: presenter-mode toggle, save/open the session, running trainings with Stop.
 
     ``live_page`` is true on pages that show their own live panel (no duplicate status).
     """
@@ -39,6 +39,9 @@ def sidebar_chrome(live_page: bool = False) -> None:
     )
     if presenter():
         st.html(PRESENTER_CSS)
+    from pages._session import session_files
+
+    session_files()  # "Save this session" and "Open a session file"
     if not live_page and any(r.job.snapshot().active for r in runs()):
         with st.sidebar:
             training_status()

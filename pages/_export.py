@@ -11,6 +11,7 @@ import streamlit as st
 def export_buttons(record: Any) -> None:
     """Downloads for a finished run: model (.keras), history (CSV), config (JSON), Keras code."""
     from rnn_core import export
+    from rnn_core.run_file import keras_export
 
     snap = record.job.snapshot()
     if snap.active or not snap.epoch:
@@ -23,7 +24,7 @@ def export_buttons(record: Any) -> None:
         if model is not None:
             cols[0].download_button(
                 "Model (.keras)",
-                data=lambda: export.model_bytes(model),
+                data=lambda: keras_export(record),  # with its config and history inside
                 file_name=f"{stem}.keras",
                 on_click="ignore",
             )

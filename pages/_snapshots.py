@@ -55,7 +55,7 @@ def offer(task: str) -> Any:
     return None
 
 
-def _missing(task: str) -> list[str]:
+def missing_files(task: str) -> list[str]:
     """The task's dataset files not on this machine (the data directory or Keras's cache)."""
     status = data_status(st.session_state.get("data_dir") or None)
     return [f for f in get_task(task).files if not status[f]]
@@ -75,7 +75,7 @@ def load_run(snap: Any, spec: Any, load_data: Any, name: str = "") -> Any:
         return start_run(spec, None, load_data, name=name, pretrained=snap, weights=weights)
 
 
-def _for_this_host(snap: Any) -> Any:
+def for_this_host(snap: Any) -> Any:
     """The snapshot's spec reading data from this session's data directory."""
     from dataclasses import fields, replace
 
@@ -90,7 +90,7 @@ def train_page(task: str) -> None:
     snap = offer(task)
     if snap is None:
         return
-    missing = _missing(task)
+    missing = missing_files(task)
     if missing:  # no surprise download: say what needs the files, show the recorded results
         from rnn_core.charts import training as charts
 
@@ -106,7 +106,7 @@ def train_page(task: str) -> None:
         )  # fmt: skip
         chart(fig, "pretrained_curves", "pretrained-curves")
         return
-    spec = _for_this_host(snap)
+    spec = for_this_host(snap)
     try:
         run = load_run(snap, spec, cached_data)
     except (snapshots.SnapshotError, ValueError) as exc:
@@ -125,43 +125,58 @@ def text_page() -> None:
     Training it more needs its corpus; when the corpus file is not on this machine the run
     still generates from the snapshot's alphabet (nothing is downloaded on a click).
     """
-    from types import SimpleNamespace
-
-    from pages._text_corpus import load_corpus
-
     snap = offer("text")
     if snap is None:
         return
-    spec = _for_this_host(snap)
-    cfg = spec.data
-
-    def corpus_windows(task: Any, cfg: Any) -> Any:
-        """The corpus cut into windows, or None when it is missing or its alphabet differs."""
-        if cfg.corpus != "python-docs" and f"{cfg.corpus}.txt" in _missing_text(cfg):
-            return None  # nothing is downloaded on a click
-        data = task.make_data(cfg, load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None))
-        return data if data.vocab.chars == snap.vocab["chars"] else None
-
+    spec = for_this_host(snap)
     try:
-        run = load_run(snap, spec, corpus_windows)
+        run = load_run(snap, spec, corpus_loader(snap))
     except (snapshots.SnapshotError, ValueError) as exc:
         st.error(f"The pretrained model could not be loaded: {exc}")
         return
     if run.data is not None:
-        run.name = f"{run_name(spec)} · {cfg.corpus} · pretrained"
+        run.name = f"{run_name(spec)} · {spec.data.corpus} · pretrained"
         with st.spinner("Scoring the pretrained model on the held-out text…"):
             run.score()  # held-out bits/char of this copy, measured here now
-    else:  # generation only: the saved alphabet and the seed of its last epoch report
-        seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
-        run.data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
-        run.note = (
-            f"The {cfg.corpus} corpus is not on this machine: this pretrained model "
-            "generates from its saved alphabet, but training it more needs the corpus "
-            "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)."
-        )
+    else:
+        generation_only(run, snap, spec.data, "this pretrained model")
     add_run(run)
     st.session_state.tx_current = run
     st.rerun()
+
+
+def corpus_loader(snap: Any) -> Any:
+    """The run flow's loader for a text snapshot: its corpus cut into windows, or None when
+    the corpus is not on this machine (nothing is downloaded on a click) or its alphabet
+    differs from the snapshot's."""
+    from pages._text_corpus import load_corpus
+
+    def corpus_windows(task: Any, cfg: Any) -> Any:
+        """The corpus cut into windows, or None when it is missing or its alphabet differs."""
+        if cfg.corpus not in ("nietzsche", "python-docs"):
+            return None  # an uploaded corpus is not kept with the model
+        if cfg.corpus != "python-docs" and f"{cfg.corpus}.txt" in _missing_text(cfg):
+            return None
+        data = task.make_data(cfg, load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir or None))
+        return data if data.vocab.chars == snap.vocab["chars"] else None
+
+    return corpus_windows
+
+
+def generation_only(run: Any, snap: Any, cfg: Any, what: str) -> None:
+    """A text run without its corpus: the saved alphabet and the seed of its last report."""
+    from types import SimpleNamespace
+
+    seed = next((e.seed for e in reversed(snap.epoch_extras) if e is not None), "")
+    run.data = SimpleNamespace(vocab=shape_vocab(snap), config=cfg, seed_text=seed)
+    if cfg.corpus in ("nietzsche", "python-docs"):
+        fix = "(`python -m rnn_core fetch --data-dir DIR`, then set the data directory)"
+    else:  # an uploaded corpus is not kept with the model
+        fix = "(its text file is not saved with the model)"
+    run.note = (
+        f"The {cfg.corpus} corpus is not on this machine: {what} generates from its saved "
+        f"alphabet, but training it more needs the corpus {fix}."
+    )
 
 
 def _missing_text(cfg: Any) -> list[str]:

@@ -69,13 +69,17 @@ class Gone:
 
 
 def run_bytes(run: Any) -> int:
-    """Rough memory held by one run in this process: its model's weights and its data arrays."""
+    """Rough memory held by one run in this process: its model's weights and its data arrays
+    (or the weights file it keeps once released)."""
     total = 0
     held = getattr(run.job, "holds_model", None)  # a shared run's watcher: without making a copy
     if held is None:
         held = getattr(run.job, "model", None) is not None
     if held:
         total += int(run.params) * 4 * 3  # float32 weights plus Adam's two slots per weight
+    kept = getattr(run, "kept", None)
+    if kept is not None:
+        total += len(kept.weights)
     data = getattr(run, "data", None)
     if data is not None:
         for value in vars(data).values() if hasattr(data, "__dict__") else ():

@@ -42,6 +42,7 @@ def uploaded_corpus(lowercase: bool) -> Any:
         f"A plain-text file: UTF-8, at most {MAX_BYTES // 2**20} MB, at least {MIN_CHARS:,} "
         f"characters, at most {MAX_DISTINCT} distinct characters",
         key=f"tx_upload_{resets}",
+        max_upload_size=MAX_BYTES // 2**20,  # the server allows session files up to 50 MB
     )
     if upload is not None and st.session_state.get("tx_upload_good", ("",))[0] != upload.file_id:
         data = upload.getvalue()

@@ -10,6 +10,7 @@ import streamlit as st
 from pages import common
 from pages._form import Form, follow_in_address_bar, read_link, share_box
 from pages._plot import chart, page_theme
+from pages._session import import_model
 from pages._stepper_sections import show_lens, show_params, show_parity
 from pages.common import runs, show_code
 from rnn_core.links import is_stepper_key, stepper_from_query, stepper_query
@@ -25,6 +26,7 @@ from rnn_core.stepper.sources import (
     trained_input,
 )
 from rnn_core.stepper.view import StepperCase, build_case, heat_scale, step_view
+from rnn_core.tasks import get_task
 
 KINDS = CELL_KINDS  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
@@ -113,8 +115,20 @@ def random_controls() -> StepperCase:
     return random_case(KINDS[cell], scheme, bool(reset_after), int(timesteps), int(seed))
 
 
+def stepper_accepts(task: str) -> str:
+    """Why the stepper cannot open a model of ``task`` (for an import); "" when it can."""
+    if get_task(task).steppable:
+        return ""
+    return (
+        f"a model of the {task} task cannot be stepped through (the Text generation page opens it)"
+    )
+
+
 def trained_controls() -> StepperCase | None:
     """Pick a run of this session and one of its test inputs; None (with a pointer) if none."""
+    import_model(
+        "stp", stepper_accepts, "Import a model exported by RNN Lab (.keras) to step through it"
+    )
     usable = [r for r in runs() if r.task.steppable and r.spec.model.cell in KINDS]
     if not usable:
         st.info(

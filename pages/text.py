@@ -13,6 +13,7 @@ from pages._board_db import hand_in_form
 from pages._chrome import settings_box
 from pages._export import export_buttons
 from pages._form import START_SHORTCUT, Form, follow_in_address_bar, share_box, spec_from_link
+from pages._session import import_model
 from pages._stop_form import patience_control, until_control, until_text, until_values
 from pages._tabs import KEY
 from pages._text_corpus import SOURCES, choose_corpus, corpus_summary
@@ -295,6 +296,11 @@ with settings_box("Corpus and model"):
     started = config_form(busy, corpus is not None)
     share_settings(follow_form(corpus))  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
+import_model(
+    "tx",
+    lambda task: "" if task == "text" else f"it is a model of the {task} task, not a text model",
+    "Import a text model exported by RNN Lab (.keras and its alphabet .keras.vocab.json)",
+)
 
 if started and corpus is not None:
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -47,6 +49,20 @@ def start_run(spec: RunSpec) -> None:
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
+def no_data_line(run: Any) -> None:
+    """A run without its data here: its test figure and where it comes from."""
+    line = ""
+    if run.results is not None:
+        label, value = run.results.headline
+        where = (
+            "as recorded in the file it was opened from"
+            if run.origin == "imported"
+            else f"measured after epoch {run.results_epoch}"
+        )
+        line = f"{label}: {value:.4f}, {where}. "
+    st.caption(line + "Its dataset is not loaded here, so the per-example views are not shown.")
+
+
 st.title("Train a recurrent network")
 _train_form.load_from_link([n for n in TASKS if n in VIEWS])
 task_name = _train_form.task_picker([n for n in TASKS if n in VIEWS])
@@ -85,18 +101,19 @@ if current is not None:
     if not active:
         view.evaluate(current)  # whole-test-set scores, once per set of trained weights
     st.caption(view.EXTRA_HELP)
+    no_data = current.data is None  # released, or opened where its dataset is not
     live_panel(
         current,
         metric=get_task(current.spec.task).info.metric,
         metric_label=view.METRIC_LABEL,
         extra_label=view.extra_label(current),
-        after_epoch=view.after_epoch(current),
+        after_epoch=None if no_data else view.after_epoch(current),
     )
 
     with st.expander("Model summary: parameters per layer, by formula and by Keras"):
         from rnn_core.params import summary_rows
 
-        rows = pd.DataFrame(summary_rows(job.model))
+        rows = pd.DataFrame(summary_rows(job.model) if job.model is not None else [])
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption(
             "LSTM: 4·(inputs+units+1)·units — four gates, each with input weights, recurrent "
@@ -105,7 +122,10 @@ if current is not None:
             "reads forwards, one backwards). Embedding: vocabulary·dimension (one vector per "
             "word). Dense: (inputs+1)·units."
         )
-    view.results(current, active)
+    if no_data:
+        no_data_line(current)
+    else:
+        view.results(current, active)
     export_buttons(current)
     hand_in_form(current)
 

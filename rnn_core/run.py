@@ -89,9 +89,12 @@ class Run:
         file still holds every run.
         """
         if self.job.model is not None and not self.job.snapshot().active:
-            from rnn_core.run_file import run_to_file
+            from rnn_core.run_file import RunFileError, run_to_file
 
-            self.kept = run_to_file(self)
+            try:
+                self.kept = run_to_file(self)
+            except (RunFileError, OSError, ValueError):  # freeing memory must not fail
+                self.kept = None
         self.job.release()
         self.data = None
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 FORMAT = "rnn-lab-run/1"  # the "format" field of a run manifest
 KERAS_MEMBER = "rnn_lab_run.json"  # the run manifest inside a ``.keras`` exported by RNN Lab
 KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5", KERAS_MEMBER})
+MAX_KERAS_BYTES = 50 * 2**20  # the largest model file imported (50 MB)
 EXPORT_FIX = "export the run again from RNN Lab (Export this run → Model (.keras))"
 
 
@@ -233,10 +234,16 @@ def read_keras_export(
 ) -> Restored:
     """Check a ``.keras`` exported by RNN Lab (and a text model's alphabet file) and read it.
 
-    Checks: a zip with Keras's members and RNN Lab's manifest only; the manifest's config
-    parses; text models come with the alphabet file that belongs to them; the model loads with
-    ``safe_mode=True``; its weights fit the model the config builds. RunFileError otherwise.
+    Checks: at most :data:`MAX_KERAS_BYTES`; a zip with Keras's members and RNN Lab's
+    manifest only; the manifest's config parses; text models come with the alphabet file that
+    belongs to them; the model loads with ``safe_mode=True``; its weights fit the model the
+    config builds. RunFileError otherwise.
     """
+    if len(blob) > MAX_KERAS_BYTES:
+        raise RunFileError(
+            f"{name} is {len(blob) / 2**20:.1f} MB; a model file can be at most "
+            f"{MAX_KERAS_BYTES / 2**20:.0f} MB"
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:
             members = set(zf.namelist())

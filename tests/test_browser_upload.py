@@ -10,7 +10,9 @@ import pytest
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server
 
 pytestmark = pytest.mark.browser
-CHIPS = "[data-testid=stFileUploader] [data-testid=stFileChip]"
+CORPUS = "[data-testid=stFileUploader]:has-text('A plain-text file')"  # not the other uploaders
+CHIPS = f"{CORPUS} [data-testid=stFileChip]"
+DROP = f"{CORPUS} [data-testid=stFileUploaderDropzoneInput]"
 
 
 def test_a_refused_upload_leaves_no_chip_and_the_good_file_stays(tmp_path) -> None:  # noqa: ANN001
@@ -22,7 +24,7 @@ def test_a_refused_upload_leaves_no_chip_and_the_good_file_stays(tmp_path) -> No
         page.goto(f"{url}/text")
         page.get_by_role("heading", name="Text generation").wait_for(timeout=90_000)
         page.get_by_text("Your own .txt file").click()
-        drop = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+        drop = page.locator(DROP)
         drop.wait_for(state="attached", timeout=30_000)
         drop.set_input_files(str(good))
         page.get_by_text(re.compile(r"good\.txt.*characters, \d+ distinct")).wait_for(
@@ -30,7 +32,7 @@ def test_a_refused_upload_leaves_no_chip_and_the_good_file_stays(tmp_path) -> No
         )
         assert page.locator(CHIPS).count() == 1
 
-        page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(bad))
+        page.locator(DROP).set_input_files(str(bad))
         page.get_by_text("This file cannot be used.").wait_for(timeout=30_000)
         page.wait_for_timeout(1500)
         ARTIFACTS.mkdir(exist_ok=True)

@@ -17,6 +17,7 @@ class _Job:
 
     def __init__(self, history: dict[str, list[float]]) -> None:
         self._history = history
+        self.model = None  # released (the sidebar's "Save this session" reads it)
 
     def history(self) -> dict[str, list[float]]:
         return self._history

@@ -275,6 +275,8 @@ def test_import_refusals(runs) -> None:
     run = runs["lstm"]
     with pytest.raises(RunFileError, match="not a Keras .keras file"):
         read_keras_export(b"nope")
+    with pytest.raises(RunFileError, match="a model file can be at most 50 MB"):
+        read_keras_export(b"\0" * (50 * 2**20 + 1))
     with pytest.raises(RunFileError, match="not exported by RNN Lab"):
         read_keras_export(model_bytes(run.job.model))
     extra = _rezip(keras_export(run), {"payload.pkl": b"x"})

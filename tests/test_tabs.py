@@ -34,7 +34,7 @@ class FakeJob:
 
 
 def _run(active: bool = True, size: int = 0) -> SimpleNamespace:
-    return SimpleNamespace(job=FakeJob(active), size=size)
+    return SimpleNamespace(job=FakeJob(active), size=size, name="a run")  # the sidebar names runs
 
 
 @pytest.fixture
