@@ -1,0 +1,209 @@
+"""A class on several Streamlit servers sharing one local Ray cluster, beside one server alone.
+
+``--ray``: starts a Ray head on this machine (``ray start --head --block`` in its own session,
+``--cpus`` CPUs, token authentication on, stopped at the end by its process group), then
+``--servers`` Streamlit servers with ``RNN_LAB_RAY_ADDRESS`` pointing at it. Without ``--ray``:
+``--servers`` servers training in their own child processes (the baseline: one server).
+``--per-server`` browser contexts per server each press Start at once on a mixed class: the
+tiny addition preset and the noisy-sines forecast preset in turn, each session with its own
+unit count, so every page must end with its own run and no other. Printed per session: the
+wait (Start pressed → first batch shown), the time to done, whether "waiting for the cluster"
+was shown, errors; then the wall time, the slowest wait, each server's CPU seconds and
+whether it survived, and with Ray the CPU seconds of the cluster's processes (head, raylet,
+workers and the actors, finished ones included through their parents' ``cutime``).
+
+Usage: python benchmarks/bench_ray_class.py --ray --servers 2 --per-server 6
+       python benchmarks/bench_ray_class.py --servers 1 --per-server 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.load_classroom import server_cpu_seconds, server_dir  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.waiting import wait_until  # noqa: E402
+
+PRESETS = (("addition-tiny", "LSTM"), ("forecast-sines", "GRU"))  # taken in turn
+
+
+def session_cpu_seconds(sid: int) -> float:
+    """CPU seconds of every process in session ``sid``, with their reaped children's."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # field 6 of stat: the session id
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    return total
+
+
+@contextlib.contextmanager
+def ray_head(cpus: int, log: Path) -> Iterator[tuple[str, int]]:
+    """A Ray head on 127.0.0.1 with ``cpus`` CPUs; yields (address, its session id)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tempfile.mkdtemp(prefix="rnnlab-ray-")
+    env = os.environ | {"RAY_AUTH_MODE": "token", "RAY_TMPDIR": tmp}
+    cmd = [
+        str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}",
+        f"--num-cpus={cpus}", "--include-dashboard=false", "--disable-usage-stats",
+        "--object-store-memory=500000000", "--block",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
+
+    def up() -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_until(up, 120, f"the Ray head on port {port}")
+        time.sleep(3)  # the raylet registers after the GCS answers
+        yield f"127.0.0.1:{port}", proc.pid
+    finally:
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            with contextlib.suppress(Exception):
+                wait_until(lambda: session_cpu_seconds(proc.pid) == 0.0, wait, "ray stops")
+                break
+        proc.wait(10)
+
+
+async def one_session(browser, url: str, preset: str, cell: str, units: int, timeout: float):
+    """Open the Train page, start ``preset`` with ``units`` units, wait until it ends."""
+    context = await browser.new_context(viewport={"width": 1300, "height": 1600})
+    page = await context.new_page()
+    r = {"url": url, "preset": preset, "units": units, "wait": None, "seconds": None}
+    r |= {"cluster_wait_shown": False, "error": "", "own": False, "others": []}
+    try:
+        await page.goto(f"{url}/train")
+        box = page.get_by_role("combobox", name="Preset")
+        await box.wait_for(timeout=180_000)
+        await box.click()
+        await box.fill(preset)
+        await page.keyboard.press("Enter")
+        await page.get_by_text("Source reports:").wait_for(timeout=90_000)
+        units_box = page.get_by_label("Units", exact=True)
+        await units_box.fill(str(units))
+        await units_box.press("Tab")
+        await asyncio.sleep(1.0)
+        t0 = time.time()
+        await page.get_by_role("button", name="Start training").click()
+        while time.time() - t0 < timeout:
+            body = await page.inner_text("body")
+            if "Waiting for the cluster" in body and not r["cluster_wait_shown"]:
+                r["cluster_wait_shown"] = True
+                shot = ROOT / "artifacts" / f"rayclass_wait_{url.rsplit(':', 1)[1]}_{units}.png"
+                await page.screenshot(path=str(shot))
+            if r["wait"] is None and re.search(r"batch [1-9]\d*/\d+", body):
+                r["wait"] = round(time.time() - t0, 1)
+            if re.search(r"Traceback|Training failed|Error|Connection error|lost this", body):
+                r["error"] = body[:300]
+                break
+            if await page.get_by_role("button", name="Train more").count():
+                r["seconds"] = round(time.time() - t0, 1)
+                break
+            await asyncio.sleep(0.5)
+        body = await page.inner_text("body")
+        r["own"] = f"{cell} {units}×1" in body
+        names = {(c, int(u)) for c, u in re.findall(r"(LSTM|GRU) (\d+)×1", body)}
+        r["others"] = sorted(names - {(cell, units)})
+        tag = f"{url.rsplit(':', 1)[1]}_{units}"
+        await page.screenshot(path=str(ROOT / "artifacts" / f"rayclass_{tag}.png"), full_page=True)
+    except Exception as exc:  # reported in the summary, not hidden
+        r["error"] = f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        await context.close()
+    return r
+
+
+async def run_class(urls: list[str], per_server: int, timeout: float, sid: int | None) -> int:
+    """All sessions at once on ``urls``; print the per-session lines and the summary."""
+    from playwright.async_api import async_playwright
+
+    ports = [int(u.rsplit(":", 1)[1]) for u in urls]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cpu0 = [server_cpu_seconds(port) for port in ports]
+        ray0 = session_cpu_seconds(sid) if sid else 0.0
+        t0 = time.time()
+        jobs = []
+        for s, url in enumerate(urls):
+            for i in range(per_server):
+                preset, cell = PRESETS[i % len(PRESETS)]
+                units = 8 + 4 * (s * per_server + i)
+                jobs.append(one_session(browser, url, preset, cell, units, timeout))
+        results = await asyncio.gather(*jobs)
+        wall = time.time() - t0
+        ray_cpu = session_cpu_seconds(sid) - ray0 if sid else 0.0
+        cpu = [server_cpu_seconds(port) - c for port, c in zip(ports, cpu0, strict=True)]
+        alive = [server_dir(port) is not None for port in ports]
+        await browser.close()
+    ok = 0
+    for r in results:
+        fine = r["seconds"] is not None and r["own"] and not r["others"] and not r["error"]
+        ok += fine
+        print(
+            f"{r['url']} {r['preset']:<14} units {r['units']:>3}: first batch after {r['wait']} s, "
+            f"done after {r['seconds']} s, 'waiting for the cluster' shown "
+            f"{r['cluster_wait_shown']}, own run {r['own']}, others {r['others'] or 'none'}, "
+            f"error {r['error'] or 'none'}"
+        )
+    cluster = f"; Ray cluster processes CPU {ray_cpu:.1f} s ({ray_cpu / wall:.2f} cores)"
+    waits = [r["wait"] for r in results if r["wait"] is not None]
+    dones = [r["seconds"] for r in results if r["seconds"] is not None]
+    print(
+        f"summary: {ok}/{len(results)} finished with their own run and no error; wall "
+        f"{wall:.0f} s; slowest wait for a first batch {max(waits, default=float('nan')):.1f} s; "
+        f"slowest Start → done {max(dones, default=float('nan')):.1f} s; servers' own CPU "
+        + ", ".join(f"{c:.1f} s" for c in cpu)
+        + f"; servers alive {alive}"
+        + (cluster if sid else "")
+    )
+    return 0 if ok == len(results) and all(alive) else 1
+
+
+def main() -> int:
+    """Parse flags, start the cluster and servers, run the class."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ray", action="store_true", help="share one local Ray cluster")
+    parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--per-server", type=int, default=6)
+    parser.add_argument("--cpus", type=int, default=2, help="the Ray cluster's CPUs")
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        sid = None
+        if args.ray:
+            address, sid = stack.enter_context(ray_head(args.cpus, ROOT / "artifacts" / "ray.log"))
+            env = {"RNN_LAB_RAY_ADDRESS": address, "RAY_AUTH_MODE": "token"}
+            print(f"Ray head at {address} with {args.cpus} CPUs")
+        urls = [stack.enter_context(streamlit_server(env)) for _ in range(args.servers)]
+        print(f"servers {urls}; load before: {os.getloadavg()}")
+        return asyncio.run(run_class(urls, args.per_server, args.timeout, sid))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
