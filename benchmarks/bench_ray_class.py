@@ -9,8 +9,9 @@ tiny addition preset and the noisy-sines forecast preset in turn, each session w
 unit count, so every page must end with its own run and no other. Printed per session: the
 wait (Start pressed → first batch shown), the time to done, whether "waiting for the cluster"
 was shown, errors; then the wall time, the slowest wait, each server's CPU seconds and
-whether it survived, and with Ray the CPU seconds of the cluster's processes (head, raylet,
-workers and the actors, finished ones included through their parents' ``cutime``).
+whether it survived, and with Ray the CPU seconds of the cluster's processes (the head's
+process tree: GCS, raylet, workers and actors, finished ones through their parents' cutime).
+Each server's Train page is opened once before the class, as a teacher wakes the app.
 
 Usage: python benchmarks/bench_ray_class.py --ray --servers 2 --per-server 6
        python benchmarks/bench_ray_class.py --servers 1 --per-server 12
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,28 +39,37 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_classroom import server_cpu_seconds, server_dir  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from rnn_core.engine.memory import descendants  # noqa: E402
+from tests.browser import CHROMIUM_ARGS, chromium, streamlit_server  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
 
 PRESETS = (("addition-tiny", "LSTM"), ("forecast-sines", "GRU"))  # taken in turn
 
 
-def session_cpu_seconds(sid: int) -> float:
-    """CPU seconds of every process in session ``sid``, with their reaped children's."""
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and its descendants, with their reaped children's."""
     total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for p in [pid, *descendants(pid)]:
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == sid:  # field 6 of stat: the session id
-            total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+        total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
     return total
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of process group ``pgid`` is left."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
 def ray_head(cpus: int, log: Path) -> Iterator[tuple[str, int]]:
-    """A Ray head on 127.0.0.1 with ``cpus`` CPUs; yields (address, its session id)."""
+    """A Ray head on 127.0.0.1 with ``cpus`` CPUs; yields (address, the head's pid)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -76,7 +88,7 @@ def ray_head(cpus: int, log: Path) -> Iterator[tuple[str, int]]:
             return s.connect_ex(("127.0.0.1", port)) == 0
 
     try:
-        wait_until(up, 120, f"the Ray head on port {port}")
+        wait_until(up, 120, what=f"the Ray head on port {port}")
         time.sleep(3)  # the raylet registers after the GCS answers
         yield f"127.0.0.1:{port}", proc.pid
     finally:
@@ -84,9 +96,28 @@ def ray_head(cpus: int, log: Path) -> Iterator[tuple[str, int]]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, sig)
             with contextlib.suppress(Exception):
-                wait_until(lambda: session_cpu_seconds(proc.pid) == 0.0, wait, "ray stops")
+                wait_until(lambda: not group_alive(proc.pid), wait, what="ray stops")
                 break
         proc.wait(10)
+
+
+def link(preset: str, units: int) -> str:
+    """The Train page's share-link query for ``preset`` with ``units`` units."""
+    from rnn_core.links import to_query
+    from rnn_core.presets import get_preset
+
+    spec = get_preset(preset).spec
+    spec = dataclasses.replace(spec, model=dataclasses.replace(spec.model, units=units))
+    return urllib.parse.urlencode(to_query(spec))
+
+
+async def warm(browser, url: str) -> None:
+    """Open the Train page once, as a teacher does before class (the server loads its code)."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{url}/train", timeout=300_000)
+    await page.get_by_role("button", name="Start training").wait_for(timeout=300_000)
+    await context.close()
 
 
 async def one_session(browser, url: str, preset: str, cell: str, units: int, timeout: float):
@@ -96,19 +127,12 @@ async def one_session(browser, url: str, preset: str, cell: str, units: int, tim
     r = {"url": url, "preset": preset, "units": units, "wait": None, "seconds": None}
     r |= {"cluster_wait_shown": False, "error": "", "own": False, "others": []}
     try:
-        await page.goto(f"{url}/train")
-        box = page.get_by_role("combobox", name="Preset")
-        await box.wait_for(timeout=180_000)
-        await box.click()
-        await box.fill(preset)
-        await page.keyboard.press("Enter")
-        await page.get_by_text("Source reports:").wait_for(timeout=90_000)
-        units_box = page.get_by_label("Units", exact=True)
-        await units_box.fill(str(units))
-        await units_box.press("Tab")
+        await page.goto(f"{url}/train?{link(preset, units)}", timeout=300_000)
+        start = page.get_by_role("button", name="Start training")
+        await start.wait_for(timeout=300_000)
         await asyncio.sleep(1.0)
         t0 = time.time()
-        await page.get_by_role("button", name="Start training").click()
+        await start.click()
         while time.time() - t0 < timeout:
             body = await page.inner_text("body")
             if "Waiting for the cluster" in body and not r["cluster_wait_shown"]:
@@ -143,9 +167,10 @@ async def run_class(urls: list[str], per_server: int, timeout: float, sid: int |
 
     ports = [int(u.rsplit(":", 1)[1]) for u in urls]
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         cpu0 = [server_cpu_seconds(port) for port in ports]
-        ray0 = session_cpu_seconds(sid) if sid else 0.0
+        await asyncio.gather(*(warm(browser, url) for url in urls))
+        ray0 = tree_cpu_seconds(sid) if sid else 0.0
         t0 = time.time()
         jobs = []
         for s, url in enumerate(urls):
@@ -155,7 +180,7 @@ async def run_class(urls: list[str], per_server: int, timeout: float, sid: int |
                 jobs.append(one_session(browser, url, preset, cell, units, timeout))
         results = await asyncio.gather(*jobs)
         wall = time.time() - t0
-        ray_cpu = session_cpu_seconds(sid) - ray0 if sid else 0.0
+        ray_cpu = tree_cpu_seconds(sid) - ray0 if sid else 0.0
         cpu = [server_cpu_seconds(port) - c for port, c in zip(ports, cpu0, strict=True)]
         alive = [server_dir(port) is not None for port in ports]
         await browser.close()
