@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -39,23 +40,39 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_classroom import server_cpu_seconds, server_dir  # noqa: E402
-from rnn_core.engine.memory import descendants  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, chromium, streamlit_server  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
 
 PRESETS = (("addition-tiny", "LSTM"), ("forecast-sines", "GRU"))  # taken in turn
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of ``pid`` and its descendants, with their reaped children's."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for p in [pid, *descendants(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
-    return total
+class ClusterCpu:
+    """CPU seconds of the processes of one Ray cluster (those whose environment holds its
+    ``RAY_TMPDIR``: GCS, raylet, workers, actors), read every second from a thread; an
+    actor's last second before it ends is missed."""
+
+    def __init__(self, tmp: str) -> None:
+        """Watch the processes started with ``RAY_TMPDIR=tmp``."""
+        self.mark = f"RAY_TMPDIR={tmp}".encode()
+        self.seen: dict[int, float] = {}  # pid -> its CPU seconds when last read
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self.done.wait(1.0):
+            for env in Path("/proc").glob("[0-9]*/environ"):
+                try:
+                    if self.mark not in env.read_bytes():
+                        continue
+                    fields = (env.parent / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self.seen[int(env.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+
+    def total(self) -> float:
+        """CPU seconds seen so far."""
+        return sum(self.seen.values())
 
 
 def group_alive(pgid: int) -> bool:
@@ -69,7 +86,7 @@ def group_alive(pgid: int) -> bool:
 
 @contextlib.contextmanager
 def ray_head(cpus: int, log: Path) -> Iterator[tuple[str, int]]:
-    """A Ray head on 127.0.0.1 with ``cpus`` CPUs; yields (address, the head's pid)."""
+    """A Ray head on 127.0.0.1 with ``cpus`` CPUs; yields (address, its CPU watcher)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -90,7 +107,9 @@ def ray_head(cpus: int, log: Path) -> Iterator[tuple[str, int]]:
     try:
         wait_until(up, 120, what=f"the Ray head on port {port}")
         time.sleep(3)  # the raylet registers after the GCS answers
-        yield f"127.0.0.1:{port}", proc.pid
+        cpu = ClusterCpu(tmp)
+        cpu.thread.start()
+        yield f"127.0.0.1:{port}", cpu
     finally:
         for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
             with contextlib.suppress(ProcessLookupError):
@@ -123,6 +142,7 @@ async def warm(browser, url: str) -> None:
 async def one_session(browser, url: str, preset: str, cell: str, units: int, timeout: float):
     """Open the Train page, start ``preset`` with ``units`` units, wait until it ends."""
     context = await browser.new_context(viewport={"width": 1300, "height": 1600})
+    context.set_default_timeout(300_000)  # 12 pages on 2 loaded cores: the browser lags
     page = await context.new_page()
     r = {"url": url, "preset": preset, "units": units, "wait": None, "seconds": None}
     r |= {"cluster_wait_shown": False, "error": "", "own": False, "others": []}
@@ -147,7 +167,7 @@ async def one_session(browser, url: str, preset: str, cell: str, units: int, tim
             if await page.get_by_role("button", name="Train more").count():
                 r["seconds"] = round(time.time() - t0, 1)
                 break
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(2.0)
         body = await page.inner_text("body")
         r["own"] = f"{cell} {units}×1" in body
         names = {(c, int(u)) for c, u in re.findall(r"(LSTM|GRU) (\d+)×1", body)}
@@ -161,7 +181,9 @@ async def one_session(browser, url: str, preset: str, cell: str, units: int, tim
     return r
 
 
-async def run_class(urls: list[str], per_server: int, timeout: float, sid: int | None) -> int:
+async def run_class(
+    urls: list[str], per_server: int, timeout: float, sid: ClusterCpu | None
+) -> int:
     """All sessions at once on ``urls``; print the per-session lines and the summary."""
     from playwright.async_api import async_playwright
 
@@ -170,7 +192,7 @@ async def run_class(urls: list[str], per_server: int, timeout: float, sid: int |
         browser = await p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         cpu0 = [server_cpu_seconds(port) for port in ports]
         await asyncio.gather(*(warm(browser, url) for url in urls))
-        ray0 = tree_cpu_seconds(sid) if sid else 0.0
+        ray0 = sid.total() if sid else 0.0
         t0 = time.time()
         jobs = []
         for s, url in enumerate(urls):
@@ -180,7 +202,7 @@ async def run_class(urls: list[str], per_server: int, timeout: float, sid: int |
                 jobs.append(one_session(browser, url, preset, cell, units, timeout))
         results = await asyncio.gather(*jobs)
         wall = time.time() - t0
-        ray_cpu = tree_cpu_seconds(sid) - ray0 if sid else 0.0
+        ray_cpu = sid.total() - ray0 if sid else 0.0
         cpu = [server_cpu_seconds(port) - c for port, c in zip(ports, cpu0, strict=True)]
         alive = [server_dir(port) is not None for port in ports]
         await browser.close()
