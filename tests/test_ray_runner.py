@@ -23,6 +23,20 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.timeout(600)  # a Ray instance starts, and a child process trains
 
 
+def _has_ray() -> bool:
+    """Whether Ray is installed (requirements-cluster.txt)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_ray = pytest.mark.skipif(
+    not _has_ray(), reason="no ray: pip install -r requirements-cluster.txt (CI installs it)"
+)
+
+
 def test_without_the_address_ray_is_never_imported() -> None:
     code = (
         "import json, sys\n"
@@ -45,10 +59,6 @@ def test_without_the_address_ray_is_never_imported() -> None:
 @pytest.fixture(scope="module")
 def ray_mod() -> Iterator[object]:
     """A local Ray instance with one CPU, for this module; shut down at its end."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        pytest.skip("no ray: pip install -r requirements-cluster.txt (CI installs it)")
     from rnn_core.engine import ray_runner
 
     ray = ray_runner.connect(
@@ -100,6 +110,7 @@ def trained(ray_mod) -> dict[str, tuple]:
     return out
 
 
+@needs_ray
 def test_ray_gives_the_child_runners_snapshots_and_trains_more(trained) -> None:
     for i in (1, 2):  # the first call, then Train more
         a, b = trained["ray"][i], trained["process"][i]
@@ -129,6 +140,7 @@ def test_ray_gives_the_child_runners_snapshots_and_trains_more(trained) -> None:
     assert trained["puts"] == 1  # two calls of one dataset: one copy in the object store
 
 
+@needs_ray
 def test_stop_ends_the_cluster_run_within_one_batch(ray_mod) -> None:
     job = ray_job(epochs=50)
     before = [w.copy() for w in job.model.get_weights()]
@@ -148,6 +160,7 @@ def test_stop_ends_the_cluster_run_within_one_batch(ray_mod) -> None:
     assert any(not np.array_equal(x, y) for x, y in zip(before, after, strict=True))
 
 
+@needs_ray
 def test_a_killed_actor_ends_its_run_with_a_readable_message(ray_mod) -> None:
     job = ray_job(epochs=50)
     killed: list[bool] = []
@@ -167,6 +180,7 @@ def test_a_killed_actor_ends_its_run_with_a_readable_message(ray_mod) -> None:
     assert job.wait(240).state == "done"
 
 
+@needs_ray
 def test_two_runs_queue_for_a_one_cpu_cluster(ray_mod) -> None:
     from rnn_core.charts.training import progress_text
     from rnn_core.engine.ray_runner import DATA
@@ -190,6 +204,7 @@ def test_two_runs_queue_for_a_one_cpu_cluster(ray_mod) -> None:
     assert DATA.puts - puts <= 1  # equal data: at most one new copy in the object store
 
 
+@needs_ray
 def test_a_run_no_node_can_hold_is_refused_at_once(ray_mod) -> None:
     job = ray_job()
     job.memory_need = 1 << 50  # a petabyte
@@ -199,6 +214,7 @@ def test_a_run_no_node_can_hold_is_refused_at_once(ray_mod) -> None:
     assert snap.error.startswith("Not started: no node of the Ray cluster can hold"), snap.error
 
 
+@needs_ray
 def test_start_run_goes_to_the_cluster_when_the_address_is_set(ray_mod, monkeypatch) -> None:
     from rnn_core.engine.ray_runner import ClusterAdmission, RayRunner
     from rnn_core.run import start_run
