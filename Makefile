@@ -22,13 +22,18 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# Ray for the cluster runner's tests (tests/test_ray_runner.py); the app runs without it
+$(VENV)/.cluster: requirements-cluster.txt $(VENV)/.dev
+	$(BIN)/python -m pip install --quiet -r requirements-cluster.txt
+	touch $@
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # Chromium for the browser tests: found, or Debian's package installed when root with apt,
 # or else those tests skip with one line saying how to enable them (a CI=true run fails then).
-test: lint
+test: lint $(VENV)/.cluster
 	bash .ci/chromium
 	$(BIN)/python -m pytest -q
 

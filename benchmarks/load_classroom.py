@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser import (  # noqa: E402
-    CHROMIUM,
     CHROMIUM_ARGS,
+    chromium,
     streamlit_server,
     training_children,
 )
@@ -117,7 +117,7 @@ async def main_async(args: argparse.Namespace) -> int:
         port = int(url.rsplit(":", 1)[1])
         print(f"server {url}, slots {args.slots}, idle RSS {server_rss_mb(port)[0]:.0f} MB")
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             t0, cpu0 = time.time(), server_cpu_seconds(port)
             units = [8 + 4 * i for i in range(args.sessions)]
             seen: dict[int, list[float]] = {}  # training child pid -> [first, last] seen

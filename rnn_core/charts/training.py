@@ -164,7 +164,8 @@ def progress_text(snap: Any) -> str:
     """One line under the progress bar: epoch, batch, throughput and time left."""
     if snap.state == "queued":
         reason = getattr(snap, "queue_reason", "") or "waiting for a free training slot"
-        return f"{reason[0].upper()}{reason[1:]} · position {snap.queue_position} in the queue"
+        where = f" · position {snap.queue_position} in the queue" if snap.queue_position else ""
+        return f"{reason[0].upper()}{reason[1:]}{where}"  # a cluster's queue has no position
     if snap.state == "running" and snap.batch == 0 and not snap.samples_per_sec:
         return (
             f"epoch {snap.epoch + 1}/{snap.epochs_target} · starting: loading TensorFlow and "

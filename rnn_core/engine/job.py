@@ -30,7 +30,7 @@ from rnn_core.engine.runner import (
     fit_model,
     make_dataset,
 )
-from rnn_core.engine.slots import DEFAULT_POOL, MemoryRefused, SlotPool
+from rnn_core.engine.slots import DEFAULT_POOL, Refused, SlotPool
 
 __all__ = [
     "STATES",
@@ -166,7 +166,7 @@ class TrainingJob:
             admitted = self.pool.acquire(
                 self, stop, self.recorder.queue_position, self.memory_need, self._child_pid
             )
-        except MemoryRefused as exc:  # could never fit: a readable failed run, nothing trained
+        except Refused as exc:  # could never fit, or no cluster: a readable failed run, untrained
             self.recorder.end(error=f"Not started: {exc}")
             return
         if not admitted:

@@ -106,31 +106,45 @@ class ProcessRunner:
             write_frame(proc.stdin, message)
             with stop.listening(lambda: worker.stop(lease)):
                 while True:
-                    kind, *payload = read_frame(proc.stdout)
-                    if kind == "ready":  # a fresh worker's word before it reads the request
+                    frame = read_frame(proc.stdout)
+                    if frame[0] == "ready":  # a fresh worker's word before it reads the request
                         continue
                     heard.append(True)
-                    if kind == "epoch_begin":
-                        recorder.epoch_begin()
-                    elif kind == "batch":
-                        recorder.batch(*payload)
-                    elif kind == "epoch_end":
-                        epoch, logs, report, weights = payload
-                        model.set_weights(weights)
-                        recorder.epoch_end(epoch, logs, report)
-                    elif kind == "done":
-                        stopped, weights, checkpoint, *why = payload  # why: the stop rule's
-                        model.set_weights(weights)
-                        reason = str(why[0]) if why else ""
-                        return Outcome(stopped=stopped, checkpoint=checkpoint, reason=reason)
-                    elif kind == "failed":
-                        return Outcome(error=payload[0])
+                    outcome = deliver(frame, model, recorder)
+                    if outcome is not None:
+                        return outcome
         except (EOFError, pickle.UnpicklingError, OSError, ValueError):
             return None  # the child died: its exit code says why
 
     def release(self) -> None:
         """Drop the data (the job can no longer train)."""
         self.data = None
+
+
+def deliver(frame: tuple, model: Any, recorder: Recorder) -> Outcome | None:
+    """Turn one frame of :mod:`rnn_core.engine.worker`'s ``run`` into the recorder's event.
+
+    ``model`` takes the trained weights at every epoch's end and at the end; the call's
+    :class:`Outcome` once the frame is the last (``done`` or ``failed``), else None. Every
+    runner whose training runs elsewhere (a child process, a Ray actor) relays through here.
+    """
+    kind, *payload = frame
+    if kind == "epoch_begin":
+        recorder.epoch_begin()
+    elif kind == "batch":
+        recorder.batch(*payload)
+    elif kind == "epoch_end":
+        epoch, logs, report, weights = payload
+        model.set_weights(weights)
+        recorder.epoch_end(epoch, logs, report)
+    elif kind == "done":
+        stopped, weights, checkpoint, *why = payload  # why: the stop rule's reason
+        model.set_weights(weights)
+        reason = str(why[0]) if why else ""
+        return Outcome(stopped=stopped, checkpoint=checkpoint, reason=reason)
+    elif kind == "failed":
+        return Outcome(error=payload[0])
+    return None
 
 
 def exit_text(code: int | None, stderr: bytes) -> str:
@@ -156,14 +170,26 @@ def new_job(
 ) -> TrainingJob:
     """The job a caller should use: a pool worker process per training unless ``in_process``.
 
-    ``RNN_LAB_TRAIN_IN_THREAD=1`` makes every job train in a thread of this process instead;
-    ``runner`` overrides both. The job's splits and epoch report come from the task.
+    With ``RNN_LAB_RAY_ADDRESS`` set, each training runs on that Ray cluster instead
+    (:mod:`rnn_core.engine.ray_runner`; Ray, not the local slot pool, admits it);
+    ``RNN_LAB_TRAIN_IN_THREAD=1`` makes every other job train in a thread of this process;
+    ``in_process`` always does; ``runner`` overrides all. The job's splits and epoch report
+    come from the task.
     """
+    from rnn_core.engine.ray_runner import RayRunner, cluster_address
     from rnn_core.tasks import get_task
 
     t = get_task(task)
     train, val = t.splits(data)
     if runner is None:
+        address = "" if in_process else cluster_address()
         in_thread = in_process or os.environ.get("RNN_LAB_TRAIN_IN_THREAD") == "1"
-        runner = ThreadRunner() if in_thread else ProcessRunner(task, data)
-    return TrainingJob(model, train, val, cfg, on_epoch=t.epoch_report(data), runner=runner)
+        if address:
+            runner = RayRunner(task, data, address)
+        else:
+            runner = ThreadRunner() if in_thread else ProcessRunner(task, data)
+    job = TrainingJob(model, train, val, cfg, on_epoch=t.epoch_report(data), runner=runner)
+    admission = getattr(runner, "admission", None)  # a cluster admits its own runs
+    if admission is not None:
+        job.pool = admission
+    return job

@@ -25,7 +25,11 @@ RELIEVE_EVERY = 5.0  # seconds between two requests to empty caches while a run 
 log = logging.getLogger(__name__)
 
 
-class MemoryRefused(RuntimeError):
+class Refused(RuntimeError):
+    """A training that cannot be admitted (never fits, or its cluster cannot take it)."""
+
+
+class MemoryRefused(Refused):
     """A training that could never fit in this server's memory."""
 
 
