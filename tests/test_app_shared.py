@@ -36,9 +36,9 @@ def test_the_same_run_started_twice_trains_once_and_stop_detaches_one_student() 
     assert not a.exception and not b.exception
     run_a, run_b = a.session_state["current"], b.session_state["current"]
     assert run_a.job.entry is run_b.job.entry  # one training for both
-    a.run()
-    assert "Shared with 1 student:" in _infos(a)
     wait_until(lambda: run_b.job.snapshot().batch_logs, 60, what="the shared run trains")
+    a.run()  # drawn while it trains (not while it still waits for a slot: "Leave the queue")
+    assert "Shared with 1 student:" in _infos(a)
     next(x for x in a.button if x.label == "■ Stop").click().run()  # a leaves
     assert not a.exception
     assert "You left the shared run after" in _infos(a)
