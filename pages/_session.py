@@ -38,14 +38,14 @@ def restore(restored: Any, what: str = "this restored run") -> Any:
     snap = restored.snapshot
     spec = _snapshots.for_this_host(snap)
     task = snap.spec.task
-    if task == "text":
+    if not _train_form.on_train_page(task):  # a text run: its corpus
         loader = _snapshots.corpus_loader(snap)
     elif _snapshots.missing_files(task):
         loader = lambda task, cfg: None  # noqa: E731 - no surprise download on a click
     else:
         loader = cached_data
     run = restore_run(restored, loader, spec=spec)
-    if run.data is None and task == "text":
+    if run.data is None and not _train_form.on_train_page(task):
         _snapshots.generation_only(run, snap, spec.data, what)
     elif run.data is None:
         files = ", ".join(f"`{f}`" for f in get_task(task).files)
@@ -63,9 +63,8 @@ def _take(restored_runs: list[Any], what: str = "this restored run") -> list[Any
     for run in made:
         add_run(run)
     for run in made:  # each page shows its newest restored run
-        key = "tx_current" if run.spec.task == "text" else "current"
-        st.session_state[key] = run
-    trained = [r for r in made if r.spec.task != "text"]
+        st.session_state[_train_form.current_key(run.spec.task)] = run
+    trained = [r for r in made if _train_form.on_train_page(r.spec.task)]
     if trained:  # the Train page opens on that run's task, its setup in the form
         _train_form.PAGE.fill({"task": trained[-1].spec.task})
         _train_form.put_spec_in_widgets(trained[-1].spec)

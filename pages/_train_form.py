@@ -114,6 +114,22 @@ def view_module(task_name: str) -> ModuleType | None:
     return importlib.import_module(name) if importlib.util.find_spec(name) else None
 
 
+def on_train_page(task_name: str) -> bool:
+    """True for a task the Train page trains and shows (it has a view); the others (the text
+    task) live on the Text generation page."""
+    return view_module(task_name) is not None
+
+
+def page_of(task_name: str) -> str:
+    """The page file that trains and shows runs of this task."""
+    return "pages/train.py" if on_train_page(task_name) else "pages/text.py"
+
+
+def current_key(task_name: str) -> str:
+    """The session-state key of that page's current run."""
+    return "current" if on_train_page(task_name) else "tx_current"
+
+
 def controls(task: Any) -> dict[tuple[str, str], tuple[int, Control]]:
     """:data:`CONTROLS` plus those the task's view draws for its own data fields (DATA_CONTROLS)."""
     view = view_module(task.info.name)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pages._board_db import FORM, code_field, open_board, teacher_key, where
 from pages._plot import chart, page_theme
+from pages._train_form import current_key, page_of
 from rnn_core.board import (
     Board,
     BoardError,
@@ -72,7 +73,7 @@ def load_hand_in(item, entry_id: int) -> bool:
         return False
     run.name = f"{restored.name} · {item.student}"
     add_run(run)
-    st.session_state["tx_current" if item.task == "text" else "current"] = run
+    st.session_state[current_key(item.task)] = run
     return True
 
 
@@ -89,8 +90,7 @@ def try_this_run(board: Board, code: str, shown: list) -> None:
         item = board.get(code, entry.id)
         if item.weights and not load_hand_in(item, entry.id):
             return
-        page = "pages/text.py" if item.task == "text" else "pages/train.py"
-        st.switch_page(page, query_params=to_query(item.spec))
+        st.switch_page(page_of(item.task), query_params=to_query(item.spec))
     st.caption(
         "Opens the hand-in on its page in your session (your own runs stay): with weights, as "
         "your current run, ready to predict or train more; its configuration fills the form."

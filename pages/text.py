@@ -18,6 +18,7 @@ from pages._stop_form import patience_control, until_control, until_text, until_
 from pages._tabs import KEY
 from pages._text_corpus import SOURCES, choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
+from pages._train_form import on_train_page
 from pages.common import (
     add_run,
     budget,
@@ -296,9 +297,16 @@ with settings_box("Corpus and model"):
     started = config_form(busy, corpus is not None)
     share_settings(follow_form(corpus))  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
+
+
+def not_a_text_model(task: str) -> str:
+    """Why an imported model of ``task`` cannot be used here; "" for a text model."""
+    return f"it is a model of the {task} task, not a text model" if on_train_page(task) else ""
+
+
 import_model(
     "tx",
-    lambda task: "" if task == "text" else f"it is a model of the {task} task, not a text model",
+    not_a_text_model,
     "Import a text model exported by RNN Lab (.keras and its alphabet .keras.vocab.json)",
 )
 

@@ -282,6 +282,6 @@ def test_a_fresh_servers_first_request_to_train_goes_through_the_router() -> Non
         page.wait_for_timeout(500)
         nav = page.locator(f"{NAV} a").all_inner_texts()
         titles = [re.sub(r"^\S+\n", "", t).strip() for t in nav]
-        assert titles == ["Home", "Train", "Inside the RNN", "Text generation", "Lessons"]
+        assert titles == ["Home", "Train", "Inside the RNN", "Text generation", "Lessons", "Board"]
         assert page.get_by_text("Presenter mode").count()  # app.py's sidebar chrome
         _no_error(page)

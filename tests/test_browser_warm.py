@@ -14,20 +14,15 @@ from benchmarks.warm_start_browser import session
 from tests.browser import ARTIFACTS, chromium_page, streamlit_server, training_children
 from tests.waiting import wait_until
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.timeout(600),
-    # on a fresh clone (new venv) the first warm Start did not reach its first batch within
-    # 240 s, while it passed in 35 s in a developer checkout; warm workers are opt-in until found
-    pytest.mark.xfail(
-        reason="warm Start stalls on a fresh clone, not yet understood", strict=False
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 
 def test_warm_workers_serve_each_start_and_end_with_the_server() -> None:
     with (
-        streamlit_server({"RNN_LAB_WARM_WORKERS": "1", "RNN_LAB_MAX_TRAININGS": "2"}) as url,
+        streamlit_server(
+            # each Start trains (identical runs would otherwise join the first one's result)
+            {"RNN_LAB_WARM_WORKERS": "1", "RNN_LAB_MAX_TRAININGS": "2", "RNN_LAB_SHARE_RUNS": "0"}
+        ) as url,
         chromium_page(1300, 1400) as page,
     ):
         out = session(page, url, "addition-tiny", runs=3, first_after=8.0)

@@ -15,7 +15,7 @@ from tests.browser import ARTIFACTS, chromium_page, streamlit_server, training_c
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, trainings
-PAGE_TITLES = ["Home", "Train", "Inside the RNN", "Text generation", "Lessons"]
+PAGE_TITLES = ["Home", "Train", "Inside the RNN", "Text generation", "Lessons", "Board"]
 
 
 def _shot(page, name: str) -> None:
