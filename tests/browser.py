@@ -179,3 +179,26 @@ def training_children(port: int) -> list[int]:
         if int(fields[1]) in server and "rnn_core.engine.worker" in cmdline:
             children.append(int(p.parent.name))
     return children
+
+
+def to_dark_theme(page) -> None:  # noqa: ANN001
+    """Switch Streamlit's theme to Dark from its ⋮ menu and wait until the app is repainted."""
+    page.get_by_role("button", name="Main menu").click()
+    page.get_by_role("menuitemradio", name="Dark").click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+        " !== 'rgb(255, 255, 255)'",
+        timeout=10_000,
+    )
+
+
+def white_share(png: bytes) -> float:
+    """Share of a screenshot's pixels that are near white (every channel above 225)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)  # (H, W, 3)
+    return float((rgb.min(axis=2) > 225).mean())

@@ -3,15 +3,13 @@ third visitor sees both on the Board, ranked, with their curves (in the dark the
 
 from __future__ import annotations
 
-import io
 import re
 
-import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from rnn_core.board import Board
-from tests.browser import ARTIFACTS, chromium_page, streamlit_server
+from tests.browser import ARTIFACTS, chromium_page, streamlit_server, to_dark_theme, white_share
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # a server, Chromium, TensorFlow
 
@@ -30,26 +28,6 @@ def _hand_in(page, url: str, name: str) -> None:
         page.wait_for_timeout(800)
     page.locator("button", has_text=re.compile(r"Hand in$")).click(timeout=30_000)
     page.get_by_text(f"Handed in to class rnn-101 as {name}").wait_for(timeout=120_000)
-
-
-def _white_share(png: bytes) -> float:
-    """Share of the image's pixels that are near white (every channel above 225)."""
-    from PIL import Image
-
-    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)  # (H, W, 3)
-    return float((rgb.min(axis=2) > 225).mean())
-
-
-def _to_dark(page) -> None:  # noqa: ANN001
-    """Switch Streamlit's theme to Dark from its ⋮ menu."""
-    page.get_by_role("button", name="Main menu").click()
-    page.get_by_role("menuitemradio", name="Dark").click()
-    page.keyboard.press("Escape")
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
-        " !== 'rgb(255, 255, 255)'",
-        timeout=10_000,
-    )
 
 
 def test_two_students_hand_in_and_a_third_sees_both(tmp_path) -> None:  # noqa: ANN001
@@ -74,12 +52,12 @@ def test_two_students_hand_in_and_a_third_sees_both(tmp_path) -> None:  # noqa: 
         legend = " ".join(viewer.locator(".legendtext").all_text_contents())
         assert "Ada" in legend and "Bo" in legend, legend
 
-        _to_dark(viewer)  # the Board's chart follows the dark theme: no white plot area
+        to_dark_theme(viewer)  # the Board's chart follows the dark theme: no white plot area
         viewer.wait_for_timeout(1500)
         viewer.screenshot(path=str(ARTIFACTS / "dark_board.png"), full_page=True)
         curves = viewer.locator(".js-plotly-plot").first
         curves.scroll_into_view_if_needed()
-        share = _white_share(curves.screenshot(path=str(ARTIFACTS / "dark_board_chart.png")))
+        share = white_share(curves.screenshot(path=str(ARTIFACTS / "dark_board_chart.png")))
         assert share < 0.06, f"the Board's curves are {share:.0%} white in the dark theme"
 
     entries = Board(sa.create_engine(f"sqlite:///{tmp_path / 'board.sqlite'}")).list("rnn-101")

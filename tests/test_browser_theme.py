@@ -11,15 +11,13 @@ every chart with larger text.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 
 from rnn_core.charts.palette import PRESENTER_FONT
-from tests.browser import ARTIFACTS, chromium_page, streamlit_server
+from tests.browser import ARTIFACTS, chromium_page, streamlit_server, to_dark_theme, white_share
 from tests.tiny_data import write_mnist
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # a server, Chromium, 3 trainings
@@ -38,14 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = write_mnist(tmp_path_factory.mktemp("data"))
     with streamlit_server({"RNN_LAB_DATA_DIR": str(data)}) as url:
         yield url
-
-
-def _white_share(png: bytes) -> float:
-    """Share of the image's pixels that are near white (every channel above 225)."""
-    from PIL import Image
-
-    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)  # (H, W, 3)
-    return float((rgb.min(axis=2) > 225).mean())
 
 
 def _background_luminance(page) -> float:
@@ -68,7 +58,7 @@ def _charts_are_dark(page, name: str, least: int) -> None:
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
         png = chart.screenshot(path=str(ARTIFACTS / f"dark_{name}_chart{i}.png"))
-        share = _white_share(png)
+        share = white_share(png)
         assert share < MAX_WHITE, f"{name}: chart {i} is {share:.0%} white"
     assert page.locator("[data-testid=stException]").count() == 0
 
@@ -78,7 +68,7 @@ def _page_is_dark(page, name: str) -> None:
     page.wait_for_timeout(1000)
     ARTIFACTS.mkdir(exist_ok=True)
     png = page.screenshot(path=str(ARTIFACTS / f"dark_{name}.png"), full_page=True)
-    share = _white_share(png)
+    share = white_share(png)
     assert share < MAX_WHITE, f"{name}: the page is {share:.0%} white"
     assert page.locator("[data-testid=stException]").count() == 0
 
@@ -133,14 +123,7 @@ def test_dark_theme_is_reachable_and_no_chart_has_a_white_plot_area(server: str)
         page.get_by_role("heading", name="RNN Lab").wait_for(timeout=90_000)
         assert _background_luminance(page) > 0.8  # the light theme by default here
         assert "menu (top right)" in page.locator("[data-testid=stSidebar]").inner_text()
-        page.get_by_role("button", name="Main menu").click()
-        page.get_by_role("menuitemradio", name="Dark").click()
-        page.keyboard.press("Escape")
-        page.wait_for_function(
-            "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
-            " !== 'rgb(255, 255, 255)'",
-            timeout=10_000,
-        )
+        to_dark_theme(page)
         assert _background_luminance(page) < 0.2
         _page_is_dark(page, "home")
 
