@@ -85,10 +85,13 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
-def _start(port: int, env: dict[str, str], args: list[str]) -> tuple[subprocess.Popen, Path]:
-    """Start the server on ``port`` and wait for its health check; ServerDied if it exits."""
+def _start(
+    port: int, env: dict[str, str], args: list[str], wrap: Sequence[str] = ()
+) -> tuple[subprocess.Popen, Path]:
+    """Start the server on ``port`` (its command after ``wrap``, a prefix that ends in an exec)
+    and wait for its health check; ServerDied if it exits."""
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        *wrap, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", *args,
     ]  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
@@ -118,8 +121,11 @@ def _start(port: int, env: dict[str, str], args: list[str]) -> tuple[subprocess.
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()) -> Iterator[str]:
-    """Start ``streamlit run app.py`` (plus ``args``) on localhost and yield its URL; stop it
+def streamlit_server(
+    env: dict[str, str] | None = None, args: Sequence[str] = (), wrap: Sequence[str] = ()
+) -> Iterator[str]:
+    """Start ``streamlit run app.py`` (plus ``args``; after ``wrap``, a command prefix that
+    execs the rest, e.g. one that enters a cgroup) on localhost and yield its URL; stop it
     afterwards. A taken port is retried on another; a server that exits before it answers fails
     at once with its output, and one that exits during the test adds its output to the failure
     (ServerDied); its log is ``artifacts/server-PORT.log``."""
@@ -130,7 +136,7 @@ def streamlit_server(env: dict[str, str] | None = None, args: Sequence[str] = ()
     for attempt in range(PORT_TRIES):
         port = free_port()
         try:
-            proc, log = _start(port, full_env, list(args))
+            proc, log = _start(port, full_env, list(args), wrap)
             break
         except ServerDied as died:
             if f"Port {port} is not available" not in died.output or attempt == PORT_TRIES - 1:
