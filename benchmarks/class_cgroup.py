@@ -201,6 +201,17 @@ def label(spec) -> str:  # noqa: ANN001
     return f"{spec.model.cell} {spec.model.units}×{spec.model.layers}"
 
 
+def browser_path(args: argparse.Namespace) -> str:
+    """Chromium, or with ``--nice-browsers`` a wrapper that runs it at the lowest CPU priority
+    (the students' browsers are not on the server in a real class)."""
+    if not args.nice_browsers:
+        return chromium()
+    wrapper = ROOT / "artifacts" / "nice-chromium"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {chromium()} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 async def warm(browser, url: str) -> None:  # noqa: ANN001
     """Open the Train page once, as a teacher wakes the app before class."""
     context = await browser.new_context()
@@ -229,7 +240,7 @@ async def session(browser, url: str, spec, go: Gate, timeout: float, tag: str) -
             body = await page.inner_text("body")
             for reason in re.findall(r"(?i)waiting for (memory|a free training slot)", body):
                 r["reasons"].add(reason.lower())
-            r["shared"] |= "shared with" in body
+            r["shared"] |= bool(re.search(r"shared with|other students?\b", body))
             if r["first_batch"] is None and re.search(r"batch [1-9]\d*/\d+", body):
                 r["first_batch"] = round(time.time() - t0, 1)
             failed = re.search(r"Training failed: [^\n]*", body)
@@ -276,9 +287,14 @@ class Sampler:
     def __init__(self, cg: Cgroup) -> None:
         """Watch ``cg``."""
         self.cg, self.children_peak = cg, 0
+        self.lifetimes: dict[str, list[float]] = {}  # worker pid -> [first seen, last seen]
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
+
+    def spans(self) -> list[float]:
+        """Seconds each training process was seen alive (its import and its training)."""
+        return [round(last - first, 1) for first, last in self.lifetimes.values()]
 
     def _watch(self) -> None:
         while not self.done.wait(0.5):
@@ -286,9 +302,11 @@ class Sampler:
             workers = 0
             for pid in pids:
                 with contextlib.suppress(OSError):
-                    workers += (
-                        b"rnn_core.engine.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
-                    )
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"rnn_core.engine.worker" in cmdline:
+                        workers += 1
+                        seen = self.lifetimes.setdefault(pid, [time.time(), 0.0])
+                        seen[1] = time.time()
             self.children_peak = max(self.children_peak, workers)
 
 
@@ -298,15 +316,17 @@ async def run(args: argparse.Namespace, url: str, cg: Cgroup) -> int:
 
     port = int(url.rsplit(":", 1)[1])
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=browser_path(args), args=CHROMIUM_ARGS)
         await warm(browser, url)
         alone = None
         if args.same:
             spec = same_spec(args.same, args.epochs)
             # alone with another seed (same cost): the class's identical runs must not find it
+            solo = Sampler(cg)
             one = await session(browser, url, reseeded(spec), Gate(1), args.timeout, "alone")
+            solo.done.set()
             alone = one["done"]
-            print(f"alone: {one}", flush=True)
+            print(f"alone: {one}; its training process lived {solo.spans()} s", flush=True)
             specs = [spec] * args.sessions
         else:
             specs = [class_spec(i, args.epochs or 3) for i in range(args.sessions)]
@@ -370,10 +390,12 @@ def report(args, results, wall, alive, cg: Cgroup, sampler: Sampler, alone) -> i
         f"summary: {ok}/{len(results)} finished with their own run and no error; failed runs "
         f"{failed}; server alive {alive}; cgroup v{cg.version} limit {args.memory}, peak "
         f"{cg.peak() / 2**20:.0f} MB, OOM kills {cg.oom_kills()}; at most "
-        f"{sampler.children_peak} training processes; slowest Start → first batch "
+        f"{sampler.children_peak} training processes (alive {sampler.spans()} s); "
+        f"slowest Start → first batch "
         f"{max(firsts, default=float('nan')):.1f} s, slowest Start → done "
         f"{max(dones, default=float('nan')):.1f} s"
         + (f" (alone {alone} s, limit {args.within} ×)" if alone is not None else "")
+        + f"; browsers {'at nice 19' if args.nice_browsers else 'at normal priority'}"
         + f"; wall {wall:.0f} s; {time.strftime('%Y-%m-%d %H:%M')}; load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
@@ -393,6 +415,9 @@ def main() -> int:
     parser.add_argument("--within", type=float, default=1.5, help="--same: slowest ≤ this × alone")
     parser.add_argument("--hog", action="store_true", help="fill the cgroup while runs train")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--nice-browsers", action="store_true", help="Chromium at nice 19 (browsers elsewhere)"
+    )
     args = parser.parse_args()
     reason = why_no_cgroup()
     if reason:

@@ -111,3 +111,20 @@ def test_a_run_that_could_never_fit_fails_naming_the_limit(tiny_run, tmp_path: P
     assert snap.state == "failed" and snap.epoch == 0
     assert snap.error.startswith("Not started: this run needs about 2.0 GB")
     assert "1.0 GB in all (cgroup v2 memory.max)" in snap.error
+
+
+def test_a_killed_trainings_message_leaves_out_tensorflows_log_lines() -> None:
+    from rnn_core.engine.process import exit_text
+
+    noise = (
+        b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        b"I0000 00:00:1796252893.572149 25075 port.cc:153] oneDNN custom operations are on.\n"
+        b"E0000 00:00:1796249347.050999 6281 util.cc:131] oneDNN supports DT_INT32 only\n"
+    )
+    text = exit_text(-9, noise)
+    assert text == (
+        "the training process was killed (signal 9), most likely out of memory; "
+        "try a smaller model or training size"
+    )
+    crashed = exit_text(1, noise + b"Traceback (most recent call last):\nMemoryError: no room\n")
+    assert crashed.endswith("(MemoryError: no room)")

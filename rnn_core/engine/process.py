@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from typing import Any
 
 from rnn_core.config import TrainConfig
@@ -147,6 +148,10 @@ def deliver(frame: tuple, model: Any, recorder: Recorder) -> Outcome | None:
     return None
 
 
+# TensorFlow's own log lines (absl: "I0000 00:00:… file.cc:1] …"), no help to a student
+_LIBRARY_LOG = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:|WARNING: All log messages before absl)")
+
+
 def exit_text(code: int | None, stderr: bytes) -> str:
     """A readable reason for a child that ended without reporting."""
     if code is not None and code < 0 and -code == 9:
@@ -155,7 +160,11 @@ def exit_text(code: int | None, stderr: bytes) -> str:
         reason = f"the training process was ended by signal {-code}"
     else:
         reason = f"the training process exited with code {code}"
-    lines = [ln for ln in stderr.decode(errors="replace").splitlines() if ln.strip()]
+    lines = [
+        ln
+        for ln in stderr.decode(errors="replace").splitlines()
+        if ln.strip() and not _LIBRARY_LOG.match(ln)
+    ]
     tail = lines[-1] if lines else ""
     return f"{reason}; try a smaller model or training size" + (f" ({tail})" if tail else "")
 
