@@ -155,7 +155,9 @@ def test_dark_theme_is_reachable_and_no_chart_has_a_white_plot_area(server: str)
         assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 2  # matrix and digits
         _charts_are_dark(page, "train_mnist", least=3)
         _smoothing_redraws_the_curves(page)
-        page.get_by_role("button", name=re.compile("Start training")).click()  # a second run
+        # a second run with the same settings: the server's finished-run cache serves it
+        # (engine/sharing.py), so Compare runs appears without a second training
+        page.get_by_role("button", name=re.compile("Start training")).click()
         page.get_by_role("heading", name="Compare runs").wait_for(timeout=180_000)
         page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=180_000)
         page.get_by_text("Best first by val accuracy (higher is better).").wait_for()
