@@ -122,10 +122,10 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     from rnn_core.tasks import get_task
 
     _reset_state()
-    model = model_from_bytes(request["model"])
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
+    model = _reuse(model_from_bytes(request["model"]), _shapes(request["cfg"], train, val))
     rule = StopRule.from_config(request["cfg"])
     callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data), rule)
     args = (request["cfg"], request["call"], request["initial"], request["target"])
@@ -134,7 +134,82 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
         stopped = False
     except StopRequested:
         stopped = True
+    except BaseException:
+        _forget()  # a model whose fit failed half-way is not kept
+        raise
     send("done", stopped, model.get_weights(), model_bytes(model), callback.reason)
+
+
+class _Cache:
+    """The last run's model (compiled, its train/test/predict functions traced) and its key."""
+
+    def __init__(self) -> None:
+        """Empty: nothing kept yet."""
+        self.key, self.model = "", None
+        self.hits = 0  # runs served by the kept model
+        self.dropped = False  # a kept model was let go: it may sit in gc's frozen generation
+
+
+_CACHE = _Cache()
+
+
+def _shapes(cfg: Any, train: Any, val: Any) -> list:
+    """Batch size and the per-example shapes and dtypes of the splits (what a trace sees)."""
+    splits = [train, *([val] if val is not None else [])]
+    return [cfg.batch_size, *[(a.shape[1:], str(a.dtype)) for xy in splits for a in xy]]
+
+
+def _signature(model: Any, shapes: list) -> str:
+    """What a traced model depends on: model config, compile config without a plain float
+    learning rate (a variable, assigned on reuse), and ``shapes``."""
+    import json
+
+    compiled = model.get_compile_config()
+    opt = compiled.get("optimizer")
+    if isinstance(opt, dict) and isinstance(opt.get("config", {}).get("learning_rate"), float):
+        opt = opt | {"config": {k: v for k, v in opt["config"].items() if k != "learning_rate"}}
+        compiled = compiled | {"optimizer": opt}
+    parts = {"model": model.get_config(), "compile": compiled, "shapes": shapes}
+    return json.dumps(parts, sort_keys=True, default=repr)
+
+
+def _copy_state(src: Any, dst: Any) -> bool:
+    """Give ``dst`` every variable of ``src``: weights, non-trainable ones, dropout seed states,
+    and the optimizer's (iterations, moments, learning rate; built first if ``src`` never
+    trained). False, nothing copied, when the two do not line up variable for variable."""
+    if not src.optimizer.built:
+        src.optimizer.build(src.trainable_variables)  # as fit would build it
+    pairs = []
+    opt_a, opt_b = src.optimizer.variables, dst.optimizer.variables
+    for a, b in ((src.variables, dst.variables), (opt_a, opt_b)):
+        if len(a) != len(b):
+            return False
+        pairs += list(zip(a, b, strict=True))
+    if any(a.shape != b.shape or a.dtype != b.dtype for a, b in pairs):
+        return False
+    for a, b in pairs:
+        b.assign(a.value)
+    return True
+
+
+def _reuse(fresh: Any, shapes: list) -> Any:
+    """The model to train: the kept one, given ``fresh``'s whole state, when it was built and
+    compiled as ``fresh`` for the same ``shapes`` (its traced functions serve again);
+    otherwise ``fresh``, kept from now on in place of the last (at most one model is kept)."""
+    key = _signature(fresh, shapes)
+    kept = _CACHE.model
+    if kept is not None and _CACHE.key == key and _copy_state(fresh, kept):
+        _CACHE.hits += 1
+        return kept
+    _forget()
+    _CACHE.key, _CACHE.model = key, fresh
+    return fresh
+
+
+def _forget() -> None:
+    """Let the kept model go (collected by the next :func:`_free`)."""
+    if _CACHE.model is not None:
+        _CACHE.key, _CACHE.model, _CACHE.dropped = "", None, True
 
 
 def _reset_state() -> None:
@@ -157,6 +232,9 @@ def _free() -> None:
     import keras
 
     keras.backend.clear_session(free_memory=False)
+    if _CACHE.dropped:  # the model kept before was frozen with the rest: free it too
+        gc.unfreeze()
+        _CACHE.dropped = False
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
