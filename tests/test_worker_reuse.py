@@ -184,3 +184,15 @@ def test_at_most_one_model_is_kept_and_a_dropped_one_is_freed() -> None:
         assert first() is None, "the model kept before is still alive"
     finally:
         gc.unfreeze()
+
+
+def test_a_model_built_after_others_still_reuses_the_kept_one() -> None:
+    worker._forget()
+    first = _request(_addition())
+    second = _request(_addition())  # built right after: Keras names its optimizer "adam_1"
+    _run(first)
+    hits = worker._CACHE.hits
+    kept = _run(second)
+    assert worker._CACHE.hits == hits + 1, "an auto-generated name kept the model from reuse"
+    worker._forget()
+    _assert_same(_run(second), kept)  # its model bytes name the optimizer as the fresh run's

@@ -161,13 +161,14 @@ def _shapes(cfg: Any, train: Any, val: Any) -> list:
 
 def _signature(model: Any, shapes: list) -> str:
     """What a traced model depends on: model config, compile config without a plain float
-    learning rate (a variable, assigned on reuse), and ``shapes``."""
+    learning rate (a variable, assigned on reuse) and the optimizer's name, and ``shapes``."""
     import json
 
     compiled = model.get_compile_config()
     opt = compiled.get("optimizer")
     if isinstance(opt, dict) and isinstance(opt.get("config", {}).get("learning_rate"), float):
-        opt = opt | {"config": {k: v for k, v in opt["config"].items() if k != "learning_rate"}}
+        assigned = ("learning_rate", "name")  # the name: "adam_3" when a server built several
+        opt = opt | {"config": {k: v for k, v in opt["config"].items() if k not in assigned}}
         compiled = compiled | {"optimizer": opt}
     parts = {"model": model.get_config(), "compile": compiled, "shapes": shapes}
     return json.dumps(parts, sort_keys=True, default=repr)
@@ -199,6 +200,7 @@ def _reuse(fresh: Any, shapes: list) -> Any:
     key = _signature(fresh, shapes)
     kept = _CACHE.model
     if kept is not None and _CACHE.key == key and _copy_state(fresh, kept):
+        kept.optimizer.name = fresh.optimizer.name  # as saved in the run's model bytes
         _CACHE.hits += 1
         return kept
     _forget()
