@@ -7,7 +7,8 @@ trained from a fresh process's Keras and TensorFlow state, reporting frames on s
 ``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
 ``done`` (with the final weights, the model bytes, optimizer state included, and why it
 stopped) or ``failed``;
-then it frees the run and says ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
+then it frees the run (keeping the last model for a run of the same architecture) and says
+``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
 the current run after its batch; end-of-file on stdin ends the process once idle. Fit is driven
 by the same :class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a
 :class:`FrameSink`.
@@ -114,7 +115,9 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     """Train as the request says, reporting through ``send(kind, *payload)``.
 
     The process's Keras and TensorFlow state is first made that of a fresh worker
-    (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one.
+    (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one; a
+    request of the last run's architecture trains the kept, already traced model, given the
+    request's whole state (:func:`_reuse`), which trains exactly as the fresh model would.
     """
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.engine.stopping import StopRule
