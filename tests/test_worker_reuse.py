@@ -6,25 +6,35 @@ import dataclasses
 import gc
 import threading
 import weakref
-from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 from rnn_core.config import AdditionConfig, ImdbConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.engine import worker
-from rnn_core.export import model_bytes
+from rnn_core.engine.pool import model_key
+from rnn_core.export import model_bytes, model_from_bytes
 from rnn_core.tasks import get_task
 from tests.tiny_data import write_imdb
 
 
 def _addition(dropout: float = 0.25, **train: object) -> RunSpec:
-    """A tiny addition run (dropout draws random numbers every batch)."""
+    """A tiny addition run: 36 training questions, 3 batches (dropout draws every batch)."""
     return RunSpec(
         task="addition",
-        data=AdditionConfig(digits=2, train_size=200, test_size=20, seed=4),
-        model=ModelConfig(cell="LSTM", units=8, layers=1, dropout=dropout, seed=4),
-        train=TrainConfig(**{"epochs": 2, "batch_size": 32, "publish_every": 1, "seed": 4} | train),
+        data=AdditionConfig(digits=1, train_size=40, test_size=10, seed=4),
+        model=ModelConfig(cell="LSTM", units=4, layers=1, dropout=dropout, seed=4),
+        train=TrainConfig(**{"epochs": 1, "batch_size": 16, "publish_every": 1, "seed": 4} | train),
+    )
+
+
+def _changed(spec: RunSpec, change: dict) -> RunSpec:
+    """``spec`` with ``change["model"]`` and ``change["train"]`` fields replaced."""
+    return dataclasses.replace(
+        spec,
+        model=dataclasses.replace(spec.model, **change.get("model", {})),
+        train=dataclasses.replace(spec.train, **change.get("train", {})),
     )
 
 
@@ -48,6 +58,110 @@ def _run(request: dict) -> list[tuple]:
     frames: list[tuple] = []
     worker.run(request, lambda *m: frames.append(m), threading.Event())
     return frames
+
+
+def _traces(model: object) -> int:
+    """How often the tf.functions behind the model's train and test functions have traced."""
+    count = 0
+    for fn in (model.train_function, model.test_function):
+        for cell in fn.__closure__ or ():
+            tf_function = cell.cell_contents
+            if hasattr(tf_function, "experimental_get_tracing_count"):
+                count += tf_function.experimental_get_tracing_count()
+    return count
+
+
+def _run_kept(request: dict) -> list[tuple]:
+    """The request's frames on the kept model; fails unless it was reused and traced nothing."""
+    hits, traces = worker._CACHE.hits, _traces(worker._CACHE.model)
+    assert traces > 0
+    frames = _run(request)
+    assert worker._CACHE.hits == hits + 1, "the run did not reuse the kept model"
+    assert _traces(worker._CACHE.model) == traces, "the kept model traced again"
+    return frames
+
+
+def _run_fresh(request: dict) -> list[tuple]:
+    """The request's frames on a fresh model, as in a new worker (nothing kept before)."""
+    worker._forget()
+    return _run(request)
+
+
+class Kept(NamedTuple):
+    """A worker's kept model and its key, to put back before a test's run."""
+
+    key: str
+    model: object
+
+    def restore(self) -> None:
+        """Make this the worker's kept model again."""
+        worker._forget()
+        worker._CACHE.key, worker._CACHE.model = self.key, self.model
+
+
+class Pair(NamedTuple):
+    """One request's frames on a fresh model and on a kept one."""
+
+    fresh: list[tuple]
+    kept: list[tuple]
+
+
+class Addition(NamedTuple):
+    """The shared addition runs: the spec, its fresh/kept pair and the model it left kept."""
+
+    spec: RunSpec
+    pair: Pair
+    kept: Kept
+    names: set[str]  # optimizer names of the two requests: auto-generated, so they differ
+
+
+@pytest.fixture(scope="module")
+def addition() -> Addition:
+    """Addition with dropout on a fresh model and on a kept one; the kept run's request was
+    built after another model, so Keras auto-named its optimizer differently (``adam_1``)."""
+    spec = _addition()
+    first, second = _request(spec), _request(spec)
+    names = {model_from_bytes(r["model"]).optimizer.name for r in (first, second)}
+    _run_fresh(first)  # kept now: this architecture, trained and traced
+    kept = _run_kept(second)
+    fresh = _run_fresh(second)  # its model bytes name the optimizer as the kept run's
+    return Addition(spec, Pair(fresh, kept), Kept(worker._CACHE.key, worker._CACHE.model), names)
+
+
+@pytest.fixture(scope="module")
+def train_more(addition: Addition) -> Pair:
+    """Train more (1 epoch from the fresh run's checkpoint) on the kept model and a fresh one."""
+    spec = addition.spec
+    more = dataclasses.replace(spec, train=dataclasses.replace(spec.train, epochs=1))
+    checkpoint = addition.pair.fresh[-1][3]  # model bytes, the optimizer's state after 1 epoch
+    request = _request(more, checkpoint, initial=1)
+    addition.kept.restore()
+    kept = _run_kept(request)
+    return Pair(_run_fresh(request), kept)
+
+
+@pytest.fixture(scope="module")
+def new_rate(addition: Addition) -> Pair:
+    """The addition run at another learning rate (a variable: assigned, no retrace)."""
+    request = _request(_changed(addition.spec, {"train": {"learning_rate": 0.02}}))
+    addition.kept.restore()
+    kept = _run_kept(request)
+    return Pair(_run_fresh(request), kept)
+
+
+@pytest.fixture(scope="module")
+def imdb(tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    """A 2-layer GRU classifier with dropout on tiny IMDB files (30 reviews: 2 batches)."""
+    data_dir = write_imdb(tmp_path_factory.mktemp("imdb"), n_train=40, n_test=20)
+    spec = RunSpec(
+        task="imdb",
+        data=ImdbConfig(num_words=40, maxlen=20, data_dir=str(data_dir), val_fraction=0.25),
+        model=ModelConfig(cell="GRU", units=4, layers=2, dropout=0.3, embedding_dim=4, seed=2),
+        train=TrainConfig(epochs=1, batch_size=16, publish_every=1, seed=2),
+    )
+    request = _request(spec)
+    fresh = _run_fresh(request)
+    return Pair(fresh, _run_kept(request))
 
 
 def _assert_same(a: list[tuple], b: list[tuple]) -> None:
@@ -75,9 +189,7 @@ def _untimed(logs: dict) -> dict:
 
 
 def _assert_same_checkpoint(a: bytes, b: bytes) -> None:
-    """Same config, weights and optimizer state in two model files."""
-    from rnn_core.export import model_from_bytes
-
+    """Same config (optimizer name included), weights and optimizer state in two model files."""
     ma, mb = model_from_bytes(a), model_from_bytes(b)
     assert ma.get_config() == mb.get_config()
     assert ma.get_compile_config() == mb.get_compile_config()
@@ -87,112 +199,65 @@ def _assert_same_checkpoint(a: bytes, b: bytes) -> None:
         np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
 
 
-def _traces(model: object) -> int:
-    """How often the tf.functions behind the model's train and test functions have traced."""
-    count = 0
-    for fn in (model.train_function, model.test_function):
-        for cell in fn.__closure__ or ():
-            tf_function = cell.cell_contents
-            if hasattr(tf_function, "experimental_get_tracing_count"):
-                count += tf_function.experimental_get_tracing_count()
-    return count
+@pytest.mark.parametrize("case", ["addition", "train_more", "new_rate", "imdb"])
+def test_a_run_on_the_kept_model_is_the_fresh_run(
+    case: str, request: pytest.FixtureRequest
+) -> None:
+    pair = request.getfixturevalue(case)
+    if case == "addition":
+        assert len(pair.names) == 2  # the kept run's optimizer had another auto-generated name
+        pair = pair.pair
+    assert sum(f[0] == "batch" for f in pair.fresh) >= 2
+    _assert_same(pair.fresh, pair.kept)
 
 
-def _fresh_then_kept(request: dict) -> tuple[list[tuple], list[tuple]]:
-    """The request's frames on a fresh model, then again on the model that run left kept
-    (which traces nothing anew)."""
-    worker._forget()
-    fresh = _run(request)
-    hits, traces = worker._CACHE.hits, _traces(worker._CACHE.model)
-    assert traces > 0
-    kept = _run(request)  # the kept model: trained, its seeds and moments moved on; reset here
-    assert worker._CACHE.hits == hits + 1, "the second run did not reuse the kept model"
-    assert _traces(worker._CACHE.model) == traces, "the kept model traced again"
-    return fresh, kept
-
-
-def test_an_addition_run_on_the_kept_model_is_the_fresh_run() -> None:
-    fresh, kept = _fresh_then_kept(_request(_addition()))
-    _assert_same(fresh, kept)
-
-
-def test_train_more_on_the_kept_model_is_train_more_on_a_fresh_one() -> None:
-    spec = _addition()
-    first = _run(_request(spec))
-    checkpoint = first[-1][3]  # model bytes with the optimizer's state after 2 epochs
-    more = dataclasses.replace(spec, train=dataclasses.replace(spec.train, epochs=1))
-    fresh, kept = _fresh_then_kept(_request(more, checkpoint, initial=2))
-    _assert_same(fresh, kept)
-    assert kept[-1][3] != checkpoint
-
-
-@pytest.fixture(scope="module")
-def imdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny IMDB files."""
-    return write_imdb(tmp_path_factory.mktemp("imdb"))
-
-
-def test_a_classifier_with_dropout_on_the_kept_model_is_the_fresh_run(imdb_dir: Path) -> None:
-    spec = RunSpec(
-        task="imdb",
-        data=ImdbConfig(num_words=40, maxlen=20, data_dir=str(imdb_dir), val_fraction=0.25),
-        model=ModelConfig(cell="GRU", units=6, layers=2, dropout=0.3, embedding_dim=5, seed=2),
-        train=TrainConfig(epochs=2, batch_size=16, publish_every=1, seed=2),
-    )
-    fresh, kept = _fresh_then_kept(_request(spec))
-    _assert_same(fresh, kept)
+def test_train_more_on_the_kept_model_trains_on(addition: Addition, train_more: Pair) -> None:
+    checkpoint = addition.pair.fresh[-1][3]
+    assert train_more.kept[-1][3] != checkpoint
+    assert [f[1] for f in train_more.kept if f[0] == "epoch_end"] == [1]  # its second epoch
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "reused"),
     [
-        {"model": {"units": 9}},
-        {"model": {"cell": "GRU"}},
-        {"model": {"layers": 2}},
-        {"train": {"batch_size": 16}},
-        {"train": {"optimizer": "rmsprop"}},
-        {"train": {"learning_rate": 0.02}},
+        ({"model": {"units": 5}}, False),
+        ({"model": {"cell": "GRU"}}, False),
+        ({"model": {"layers": 2}}, False),
+        ({"train": {"batch_size": 8}}, False),
+        ({"train": {"optimizer": "rmsprop"}}, False),
+        ({"train": {"learning_rate": 0.02}}, True),
     ],
 )
-def test_a_changed_run_after_a_kept_model_is_the_fresh_run(change: dict) -> None:
-    base = _addition()
-    spec = dataclasses.replace(
-        base,
-        model=dataclasses.replace(base.model, **change.get("model", {})),
-        train=dataclasses.replace(base.train, **change.get("train", {})),
-    )
-    worker._forget()
-    _run(_request(base))  # kept now: the base architecture, trained
+def test_only_a_new_learning_rate_keeps_the_kept_model(
+    addition: Addition, change: dict, reused: bool
+) -> None:
+    """The model ``run`` would train after the shared run's model was kept: anything but a new
+    learning rate gives the freshly loaded model itself (which trains as in a new worker)."""
+    spec = _changed(addition.spec, change)
+    task = get_task(spec.task)
+    data = task.make_data(spec.data)
+    fresh = model_from_bytes(model_bytes(task.build(spec, data)))
+    addition.kept.restore()
     hits = worker._CACHE.hits
-    after = _run(_request(spec))
-    reused = worker._CACHE.hits == hits + 1
-    assert reused == ("learning_rate" in change.get("train", {}))  # only a new rate is assigned
-    worker._forget()
-    fresh = _run(_request(spec))
-    _assert_same(fresh, after)
+    model = worker._reuse(fresh, model_key(fresh, spec.train, *task.splits(data)))
+    assert model is (addition.kept.model if reused else fresh)
+    assert worker._CACHE.model is model and worker._CACHE.hits == hits + reused
 
 
 def test_at_most_one_model_is_kept_and_a_dropped_one_is_freed() -> None:
-    worker._forget()
-    _run(_request(_addition()))
+    spec = _addition(dropout=0.0)
+    _run_fresh(_request(spec))  # kept: trained, its functions traced
     first = weakref.ref(worker._CACHE.model)
     worker._free()  # as between runs: the kept model is frozen with everything else
     try:
-        _run(_request(_addition(dropout=0.0)))  # another architecture: the first is let go
-        assert worker._CACHE.model is not first()
+        other = _changed(spec, {"model": {"cell": "GRU"}})
+        task = get_task(other.task)
+        data = task.make_data(other.data)
+        second = model_from_bytes(model_bytes(task.build(other, data)))
+        worker._reuse(second, model_key(second, other.train, *task.splits(data)))  # first let go
+        assert worker._CACHE.model is second
+        del second
         worker._free()
         assert first() is None, "the model kept before is still alive"
     finally:
         gc.unfreeze()
-
-
-def test_a_model_built_after_others_still_reuses_the_kept_one() -> None:
-    worker._forget()
-    first = _request(_addition())
-    second = _request(_addition())  # built right after: Keras names its optimizer "adam_1"
-    _run(first)
-    hits = worker._CACHE.hits
-    kept = _run(second)
-    assert worker._CACHE.hits == hits + 1, "an auto-generated name kept the model from reuse"
-    worker._forget()
-    _assert_same(_run(second), kept)  # its model bytes name the optimizer as the fresh run's

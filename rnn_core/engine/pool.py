@@ -20,7 +20,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copyreg
+import hashlib
 import itertools
+import json
 import os
 import pickle
 import subprocess
@@ -63,6 +65,27 @@ def write_frame(stream: IO[bytes], message: Any) -> None:
 def read_frame(stream: IO[bytes]) -> Any:
     """Receive one message, unpickled as it streams in; EOFError when the other side is gone."""
     return pickle.load(stream)
+
+
+def model_key(model: Any, cfg: Any, train: Any, val: Any) -> str:
+    """What a worker's traced model depends on, hashed: the model config, the compile config
+    without a plain float learning rate (a variable, assigned on reuse) and the optimizer's
+    name, the batch size, and the per-example shapes and dtypes of the ``(x, y)`` splits.
+
+    A worker keeps its last model under this key (:mod:`rnn_core.engine.worker`); the pool
+    records it per worker to lend a run the worker that keeps its model. No TensorFlow import.
+    """
+    compiled = model.get_compile_config()
+    opt = compiled.get("optimizer")
+    if isinstance(opt, dict) and isinstance(opt.get("config", {}).get("learning_rate"), float):
+        assigned = ("learning_rate", "name")  # the name: "adam_3" when a server built several
+        opt = opt | {"config": {k: v for k, v in opt["config"].items() if k not in assigned}}
+        compiled = compiled | {"optimizer": opt}
+    splits = [train, *([val] if val is not None else [])]
+    shapes = [cfg.batch_size, *[(a.shape[1:], str(a.dtype)) for xy in splits for a in xy]]
+    parts = {"model": model.get_config(), "compile": compiled, "shapes": shapes}
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def spawn_worker(warm: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:

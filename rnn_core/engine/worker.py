@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from rnn_core.engine import memory
-from rnn_core.engine.pool import read_frame, write_frame
+from rnn_core.engine.pool import model_key, read_frame, write_frame
 
 
 def _read_requests(stream: IO[bytes], runs: queue.Queue, busy: threading.Event) -> None:
@@ -128,7 +128,8 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
-    model = _reuse(model_from_bytes(request["model"]), _shapes(request["cfg"], train, val))
+    fresh = model_from_bytes(request["model"])
+    model = _reuse(fresh, model_key(fresh, request["cfg"], train, val))
     rule = StopRule.from_config(request["cfg"])
     callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data), rule)
     args = (request["cfg"], request["call"], request["initial"], request["target"])
@@ -156,27 +157,6 @@ class _Cache:
 _CACHE = _Cache()
 
 
-def _shapes(cfg: Any, train: Any, val: Any) -> list:
-    """Batch size and the per-example shapes and dtypes of the splits (what a trace sees)."""
-    splits = [train, *([val] if val is not None else [])]
-    return [cfg.batch_size, *[(a.shape[1:], str(a.dtype)) for xy in splits for a in xy]]
-
-
-def _signature(model: Any, shapes: list) -> str:
-    """What a traced model depends on: model config, compile config without a plain float
-    learning rate (a variable, assigned on reuse) and the optimizer's name, and ``shapes``."""
-    import json
-
-    compiled = model.get_compile_config()
-    opt = compiled.get("optimizer")
-    if isinstance(opt, dict) and isinstance(opt.get("config", {}).get("learning_rate"), float):
-        assigned = ("learning_rate", "name")  # the name: "adam_3" when a server built several
-        opt = opt | {"config": {k: v for k, v in opt["config"].items() if k not in assigned}}
-        compiled = compiled | {"optimizer": opt}
-    parts = {"model": model.get_config(), "compile": compiled, "shapes": shapes}
-    return json.dumps(parts, sort_keys=True, default=repr)
-
-
 def _copy_state(src: Any, dst: Any) -> bool:
     """Give ``dst`` every variable of ``src``: weights, non-trainable ones, dropout seed states,
     and the optimizer's (iterations, moments, learning rate; built first if ``src`` never
@@ -196,11 +176,11 @@ def _copy_state(src: Any, dst: Any) -> bool:
     return True
 
 
-def _reuse(fresh: Any, shapes: list) -> Any:
-    """The model to train: the kept one, given ``fresh``'s whole state, when it was built and
-    compiled as ``fresh`` for the same ``shapes`` (its traced functions serve again);
-    otherwise ``fresh``, kept from now on in place of the last (at most one model is kept)."""
-    key = _signature(fresh, shapes)
+def _reuse(fresh: Any, key: str) -> Any:
+    """The model to train: the kept one, given ``fresh``'s whole state, when it was kept under
+    the same :func:`~rnn_core.engine.pool.model_key` ``key`` (built and compiled alike, the same
+    batch size and shapes: its traced functions serve again); otherwise ``fresh``, kept from now
+    on in place of the last (at most one model is kept)."""
     kept = _CACHE.model
     if kept is not None and _CACHE.key == key and _copy_state(fresh, kept):
         kept.optimizer.name = fresh.optimizer.name  # as saved in the run's model bytes
