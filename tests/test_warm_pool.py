@@ -255,3 +255,65 @@ def test_a_start_does_not_wait_forever_for_a_stuck_warm_up(monkeypatch) -> None:
             proc.kill()
             proc.wait()
         stuck.close()
+
+
+def test_runs_of_the_same_settings_go_to_the_worker_that_keeps_their_model() -> None:
+    two = WorkerPool(2, max_runs=1000, max_private_mb=10_000)
+    try:
+        spawned = [two.take(), two.take()]  # two workers, started cold (no warm-up fit)
+        for worker in spawned:
+            two.give_back(worker, True)
+        pids = []
+        for i, spec in enumerate([_spec(epochs=1), _spec(epochs=1), _spec("GRU", epochs=1)]):
+            if i != 1:  # before run 2 its worker may still be cleaning up: it is waited for
+                assert two.wait_idle(2, WAIT)  # both idle: either could be lent
+            pids.append(_train(spec, two).runner.worker_pid)
+        assert pids[0] == pids[1] != pids[2], pids  # the changed run: the other worker
+    finally:
+        two.close()
+
+
+_SLOW_SETTLING = """
+import pickle, sys, time
+out = sys.stdout.buffer
+def ready():
+    pickle.dump(("ready",), out)
+    out.flush()
+ready()
+for line in sys.stdin.buffer:  # a "run": clean up for a second, then ready again
+    time.sleep(1.0)
+    ready()
+"""
+
+
+def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monkeypatch) -> None:
+    import rnn_core.engine.pool as pool_module
+
+    def slow_settling(warm: bool = False):
+        """A 'worker' that says ready at once, and again a second after each line it reads."""
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SLOW_SETTLING], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
+
+    monkeypatch.setattr(pool_module, "spawn_worker", slow_settling)
+    two = WorkerPool(2)
+    try:
+        a, b = two.take(key="a"), two.take(key="b")
+        two.give_back(a, True)
+        two.give_back(b, True)
+        assert two.wait_idle(2, 30)
+        assert two.take(key="b") is b and two.take(key="a") is a  # each to its own key
+        for worker in (b, a):
+            worker.proc.stdin.write(b"run\n")  # it cleans up for a second after this run
+            worker.proc.stdin.flush()
+            two.give_back(worker, True)
+            if worker is b:
+                assert two.wait_idle(1, 30)  # b idle; then a settling
+        t0 = time.monotonic()
+        assert two.take(key="a") is a  # waited for a, though b was idle
+        assert 0.3 < time.monotonic() - t0 < pool_module.MATCH_WAIT_SECONDS + 2
+        assert two.take(key="c") is b  # no worker keeps "c": an idle one at once
+        assert b.key == "c"
+    finally:
+        two.close()

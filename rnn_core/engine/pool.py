@@ -4,7 +4,8 @@ This module imports no TensorFlow, so a page can start the pool (:func:`warm_wor
 the server importing it. A :class:`WorkerPool` owns up to :func:`pool_size` worker processes
 (``python -m rnn_core.engine.worker``). Each is spawned by :func:`spawn_worker`, fits a tiny model
 once while nobody waits, and then serves one run at a time: :meth:`WorkerPool.take` lends an idle
-one (or starts a fresh one), :meth:`WorkerPool.give_back` keeps it for the next run once it has
+one, preferring the one that keeps the run's model (same :func:`model_key` as its last run), or
+starts a fresh one; :meth:`WorkerPool.give_back` keeps it for the next run once it has
 cleaned up, unless it failed, died, served ``max_runs`` runs or holds more than ``max_private_mb``
 of private memory: then it ends and a new one warms up in the background (like
 ``max_tasks_per_child``). A worker whose server goes away reads end-of-file on its stdin and
@@ -20,7 +21,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copyreg
+import hashlib
 import itertools
+import json
 import os
 import pickle
 import subprocess
@@ -39,6 +42,7 @@ READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run
 DEFAULT_MAX_RUNS = 10  # runs one worker serves before it is replaced
 DEFAULT_MAX_PRIVATE_MB = 600.0  # private memory above which an idle worker is replaced
 WARM_WAIT_SECONDS = 45.0  # a Start waits this long for a warming worker, then spawns its own
+MATCH_WAIT_SECONDS = 3.0  # a Start waits this long for a settling worker that keeps its model
 _ROOT = Path(__file__).resolve().parents[2]  # so ``-m rnn_core.engine.worker`` resolves
 
 
@@ -63,6 +67,27 @@ def write_frame(stream: IO[bytes], message: Any) -> None:
 def read_frame(stream: IO[bytes]) -> Any:
     """Receive one message, unpickled as it streams in; EOFError when the other side is gone."""
     return pickle.load(stream)
+
+
+def model_key(model: Any, cfg: Any, train: Any, val: Any) -> str:
+    """What a worker's traced model depends on, hashed: the model config, the compile config
+    without a plain float learning rate (a variable, assigned on reuse) and the optimizer's
+    name, the batch size, and the per-example shapes and dtypes of the ``(x, y)`` splits.
+
+    A worker keeps its last model under this key (:mod:`rnn_core.engine.worker`); the pool
+    records it per worker to lend a run the worker that keeps its model. No TensorFlow import.
+    """
+    compiled = model.get_compile_config()
+    opt = compiled.get("optimizer")
+    if isinstance(opt, dict) and isinstance(opt.get("config", {}).get("learning_rate"), float):
+        assigned = ("learning_rate", "name")  # the name: "adam_3" when a server built several
+        opt = opt | {"config": {k: v for k, v in opt["config"].items() if k not in assigned}}
+        compiled = compiled | {"optimizer": opt}
+    splits = [train, *([val] if val is not None else [])]
+    shapes = [cfg.batch_size, *[(a.shape[1:], str(a.dtype)) for xy in splits for a in xy]]
+    parts = {"model": model.get_config(), "compile": compiled, "shapes": shapes}
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def spawn_worker(warm: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
@@ -129,6 +154,7 @@ class Worker:
         """Wrap a spawned worker and its stderr file; ``cold``: spawned for a run that waits."""
         self.proc, self.errors, self.cold = proc, errors, cold
         self.runs = 0  # runs lent out so far
+        self.key = ""  # model_key of its last run (the model it keeps); "" before any
         self.lease = 0  # id of the run it serves now; 0 when none
         self._lock = threading.Lock()  # orders stop frames, the kill timer and lease ends
         self._timer: threading.Timer | None = None
@@ -279,6 +305,7 @@ class WorkerPool:
         self.idle: list[Worker] = []  # ready for a run, oldest first
         self.owned: set[Worker] = set()  # idle, lent, warming or settling workers of the pool
         self.pending = 0  # owned workers warming up or settling after a run
+        self.settling: set[Worker] = set()  # owned workers cleaning up after a run
         self.retired = 0  # workers ended by the pool (died, failed, recycled, surplus)
         self._cond = threading.Condition()
         self._filling = False  # a thread is starting workers
@@ -286,29 +313,39 @@ class WorkerPool:
         self._hooked = False  # close() is registered to run at interpreter exit
 
     # ----- lending ------------------------------------------------------------------------
-    def take(self, cancel: threading.Event | None = None) -> Worker | None:
-        """An idle live worker; else one that is warming or settling, once ready (waiting at
-        most ``RNN_LAB_WARM_WAIT_SECONDS``); else a new one. None if ``cancel`` is set while
-        waiting."""
+    def take(self, cancel: threading.Event | None = None, key: str = "") -> Worker | None:
+        """An idle live worker, preferring one whose last run had :func:`model_key` ``key``
+        (it keeps that run's traced model), then the one idle longest; one settling after a
+        run of ``key`` is waited for up to :data:`MATCH_WAIT_SECONDS`. Else a worker that is
+        warming or settling, once ready (waiting at most ``RNN_LAB_WARM_WAIT_SECONDS``); else
+        a new one. The worker lent records ``key``. None if ``cancel`` is set while waiting."""
         dead: list[Worker] = []
         patience = float(os.environ.get("RNN_LAB_WARM_WAIT_SECONDS", WARM_WAIT_SECONDS))
-        deadline = time.monotonic() + patience
+        start = time.monotonic()
+        deadline = start + patience
         try:
             with self._cond:
                 while True:
-                    while self.idle:
-                        worker = self.idle.pop()  # the newest: warm caches
-                        if worker.alive():
-                            return worker
+                    for worker in [w for w in self.idle if not w.alive()]:
+                        self.idle.remove(worker)
                         self.owned.discard(worker)
                         dead.append(worker)
+                    match = [w for w in self.idle if key and w.key == key]
+                    coming = bool(key) and any(w.key == key for w in self.settling)
+                    late = time.monotonic() - start > MATCH_WAIT_SECONDS
+                    if match or (self.idle and (late or not coming)):
+                        worker = match[-1] if match else self.idle[0]  # else: idle longest
+                        self.idle.remove(worker)
+                        worker.key = key
+                        return worker
                     if self.pending == 0 or self._closed or time.monotonic() > deadline:
                         break  # nothing to wait for, or a warm-up that takes too long
                     if cancel is not None and cancel.is_set():
                         return None
-                    self._cond.wait(timeout=0.1)  # a warming worker will be ready soon
+                    self._cond.wait(timeout=0.1)  # a warming or settling worker, soon ready
                 own = not self._closed and len(self.owned) < self.size()
                 worker = Worker(*spawn_worker(), cold=True)
+                worker.key = key
                 if own:
                     self._hook()
                     self.owned.add(worker)
@@ -331,6 +368,7 @@ class WorkerPool:
             )
             if keep:
                 self.pending += 1
+                self.settling.add(worker)
             else:
                 self.owned.discard(worker)
         if keep:
@@ -343,6 +381,7 @@ class WorkerPool:
         ok = worker.wait_ready() and private_mb(worker.pid) <= self.max_private_mb
         with self._cond:
             self.pending -= 1
+            self.settling.discard(worker)
             if ok and not self._closed:
                 self.idle.append(worker)
             else:

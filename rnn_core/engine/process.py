@@ -20,7 +20,14 @@ from typing import Any
 
 from rnn_core.config import TrainConfig
 from rnn_core.engine.job import TrainingJob
-from rnn_core.engine.pool import POOL, Worker, WorkerPool, read_frame, write_frame
+from rnn_core.engine.pool import (
+    POOL,
+    Worker,
+    WorkerPool,
+    model_key,
+    read_frame,
+    write_frame,
+)
 from rnn_core.engine.recorder import Recorder
 from rnn_core.engine.runner import Outcome, Runner, RunRequest, StopSignal, ThreadRunner
 from rnn_core.export import model_bytes
@@ -64,9 +71,10 @@ class ProcessRunner:
                 "model": request.checkpoint or model_bytes(request.model),
             },
         )
+        key = model_key(request.model, request.cfg, request.train, request.val)
         retry = True  # a pooled worker that died while idle is replaced once
         while True:
-            worker = self.pool.take(stop)
+            worker = self.pool.take(stop, key)  # preferably the one that keeps this model
             if worker is None:  # Stop while waiting for a worker: nothing trained
                 return Outcome(stopped=True)
             lease, offset = worker.begin(), worker.stderr_size()

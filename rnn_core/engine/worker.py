@@ -7,7 +7,8 @@ trained from a fresh process's Keras and TensorFlow state, reporting frames on s
 ``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
 ``done`` (with the final weights, the model bytes, optimizer state included, and why it
 stopped) or ``failed``;
-then it frees the run and says ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
+then it frees the run (keeping the last model for a run of the same architecture) and says
+``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
 the current run after its batch; end-of-file on stdin ends the process once idle. Fit is driven
 by the same :class:`~rnn_core.engine.runner.ProgressCallback` as in a thread, with a
 :class:`FrameSink`.
@@ -26,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from rnn_core.engine import memory
-from rnn_core.engine.pool import read_frame, write_frame
+from rnn_core.engine.pool import model_key, read_frame, write_frame
 
 
 def _read_requests(stream: IO[bytes], runs: queue.Queue, busy: threading.Event) -> None:
@@ -114,7 +115,9 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     """Train as the request says, reporting through ``send(kind, *payload)``.
 
     The process's Keras and TensorFlow state is first made that of a fresh worker
-    (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one.
+    (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one; a
+    request of the last run's architecture trains the kept, already traced model, given the
+    request's whole state (:func:`_reuse`), which trains exactly as the fresh model would.
     """
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.engine.stopping import StopRule
@@ -122,10 +125,11 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
     from rnn_core.tasks import get_task
 
     _reset_state()
-    model = model_from_bytes(request["model"])
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
+    fresh = model_from_bytes(request["model"])
+    model = _reuse(fresh, model_key(fresh, request["cfg"], train, val))
     rule = StopRule.from_config(request["cfg"])
     callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data), rule)
     args = (request["cfg"], request["call"], request["initial"], request["target"])
@@ -134,7 +138,63 @@ def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Even
         stopped = False
     except StopRequested:
         stopped = True
+    except BaseException:
+        _forget()  # a model whose fit failed half-way is not kept
+        raise
     send("done", stopped, model.get_weights(), model_bytes(model), callback.reason)
+
+
+class _Cache:
+    """The last run's model (compiled, its train/test/predict functions traced) and its key."""
+
+    def __init__(self) -> None:
+        """Empty: nothing kept yet."""
+        self.key, self.model = "", None
+        self.hits = 0  # runs served by the kept model
+        self.dropped = False  # a kept model was let go: it may sit in gc's frozen generation
+
+
+_CACHE = _Cache()
+
+
+def _copy_state(src: Any, dst: Any) -> bool:
+    """Give ``dst`` every variable of ``src``: weights, non-trainable ones, dropout seed states,
+    and the optimizer's (iterations, moments, learning rate; built first if ``src`` never
+    trained). False, nothing copied, when the two do not line up variable for variable."""
+    if not src.optimizer.built:
+        src.optimizer.build(src.trainable_variables)  # as fit would build it
+    pairs = []
+    opt_a, opt_b = src.optimizer.variables, dst.optimizer.variables
+    for a, b in ((src.variables, dst.variables), (opt_a, opt_b)):
+        if len(a) != len(b):
+            return False
+        pairs += list(zip(a, b, strict=True))
+    if any(a.shape != b.shape or a.dtype != b.dtype for a, b in pairs):
+        return False
+    for a, b in pairs:
+        b.assign(a.value)
+    return True
+
+
+def _reuse(fresh: Any, key: str) -> Any:
+    """The model to train: the kept one, given ``fresh``'s whole state, when it was kept under
+    the same :func:`~rnn_core.engine.pool.model_key` ``key`` (built and compiled alike, the same
+    batch size and shapes: its traced functions serve again); otherwise ``fresh``, kept from now
+    on in place of the last (at most one model is kept)."""
+    kept = _CACHE.model
+    if kept is not None and _CACHE.key == key and _copy_state(fresh, kept):
+        kept.optimizer.name = fresh.optimizer.name  # as saved in the run's model bytes
+        _CACHE.hits += 1
+        return kept
+    _forget()
+    _CACHE.key, _CACHE.model = key, fresh
+    return fresh
+
+
+def _forget() -> None:
+    """Let the kept model go (collected by the next :func:`_free`)."""
+    if _CACHE.model is not None:
+        _CACHE.key, _CACHE.model, _CACHE.dropped = "", None, True
 
 
 def _reset_state() -> None:
@@ -157,6 +217,9 @@ def _free() -> None:
     import keras
 
     keras.backend.clear_session(free_memory=False)
+    if _CACHE.dropped:  # the model kept before was frozen with the rest: free it too
+        gc.unfreeze()
+        _CACHE.dropped = False
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
