@@ -133,9 +133,8 @@ def admitted_workers() -> int:
 
 
 def configured_workers() -> int:
-    """``RNN_LAB_WARM_WORKERS`` (default 0, off: a fresh clone's first warm Start did not
-    reach its first batch within 240 s in CI-like testing; opt in with 1 or 2)."""
-    return max(0, int(os.environ.get("RNN_LAB_WARM_WORKERS", "0")))
+    """``RNN_LAB_WARM_WORKERS`` (default 1; 0 turns the pool off, 2 keeps a second worker)."""
+    return max(0, int(os.environ.get("RNN_LAB_WARM_WORKERS", "1")))
 
 
 def pool_size() -> int:
