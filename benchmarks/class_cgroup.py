@@ -46,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_ray_class import warm  # noqa: E402
 from benchmarks.load_classroom import server_dir  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, chromium, streamlit_server  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
@@ -210,15 +211,6 @@ def browser_path(args: argparse.Namespace) -> str:
     wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {chromium()} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
-
-
-async def warm(browser, url: str) -> None:  # noqa: ANN001
-    """Open the Train page once, as a teacher wakes the app before class."""
-    context = await browser.new_context()
-    page = await context.new_page()
-    await page.goto(f"{url}/train", timeout=300_000)
-    await page.get_by_role("button", name="Start training").wait_for(timeout=300_000)
-    await context.close()
 
 
 async def session(browser, url: str, spec, go: Gate, timeout: float, tag: str) -> dict:  # noqa: ANN001
