@@ -2,7 +2,9 @@
 
 The server (and every training process it starts) runs in a fresh memory cgroup of
 ``--memory`` bytes (cgroup v2 where the machine has its memory controller, else v1), with
-``RNN_LAB_MAX_TRAININGS=--cap``. Three scenarios:
+``RNN_LAB_MAX_TRAININGS=--cap`` and ``RNN_LAB_WARM_WORKERS=--warm-workers`` (default 0, as
+measured in RESULTS: the hog waits for two training processes, and an idle warm worker is one).
+Three scenarios:
 
 - default, a mixed class: session i opens a share link of addition (3 digits, 3,000
   questions), MNIST (4,000 images) or IMDB (2,000 reviews at maxlen 120) in turn, each with its
@@ -410,6 +412,9 @@ def main() -> int:
     parser.add_argument(
         "--nice-browsers", action="store_true", help="Chromium at nice 19 (browsers elsewhere)"
     )
+    parser.add_argument(  # an idle warm worker counts as a training process in the figures
+        "--warm-workers", type=int, default=0, help="RNN_LAB_WARM_WORKERS (RESULTS: 0)"
+    )
     args = parser.parse_args()
     reason = why_no_cgroup()
     if reason:
@@ -417,6 +422,7 @@ def main() -> int:
         return 0
     (ROOT / "artifacts").mkdir(exist_ok=True)
     env = {"RNN_LAB_MAX_TRAININGS": str(args.cap), "RNN_LAB_DATA_DIR": str(DATA)}
+    env["RNN_LAB_WARM_WORKERS"] = str(args.warm_workers)
     with memory_cgroup(parse_bytes(args.memory)) as cg:
         print(f"cgroup v{cg.version} {cg.path} limit {args.memory}; load {os.getloadavg()}")
         with streamlit_server(env, wrap=cg.enter_prefix()) as url:
