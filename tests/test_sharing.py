@@ -181,3 +181,21 @@ def test_a_held_tab_keeps_watching_until_its_grace_ends_then_only_it_leaves() ->
     assert b.job.snapshot().state == "running" and b.job.snapshot().shared_with == 0
     b.job.stop()
     assert b.job.wait(60).stopped_early
+
+
+def test_a_start_that_found_a_training_its_last_watcher_then_stopped_trains_anew(fits) -> None:
+    registry = ShareRegistry(max_bytes=50 << 20, book=None)
+    spec = tiny_spec(epochs=200)  # long enough to be running when alice stops
+    a = _start(spec, registry, "alice")
+    wait_until(lambda: a.job.snapshot().batch_logs, 60, what="alice's run trains")
+    b = start_run(spec, None, in_process=True, share=registry, owner="bob")  # finds alice's
+    assert b.job.entry is a.job.entry
+    a.job.stop()  # alice was the only watcher: the training stops before bob presses Start
+    assert a.job.wait(60).stopped_early
+    b.job.start()  # bob never pressed Stop: his run trains, it does not inherit alice's stop
+    wait_until(lambda: b.job.snapshot().epoch_logs, 60, what="bob's run trains an epoch")
+    sb = b.job.snapshot()
+    assert sb.state == "running" and not sb.stopped_early and sb.shared_with == 0
+    assert b.job.entry is not a.job.entry and registry.trained == 2 and fits == [200, 200]
+    b.job.stop()
+    assert b.job.wait(60).stopped_early

@@ -74,6 +74,7 @@ class Shared:
     output_size: int  # width of its model's output
     watchers: dict[int, Any] = field(default_factory=dict)  # id(Watch) -> its owner
     started: bool = False  # True once the job's one training call was started
+    closing: bool = False  # True once its last watcher stopped it: nobody may join any more
     final: Final | None = None  # set once the job ended
     results: dict[int, Any] = field(default_factory=dict)  # snapshot version -> test results
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards making ``final``
@@ -126,10 +127,14 @@ class ShareRegistry:
             self._live[key] = entry
             return entry
 
-    def attach(self, watch: Watch) -> None:
-        """Count ``watch`` as a watcher of its training; start the training once."""
+    def attach(self, watch: Watch) -> bool:
+        """Count ``watch`` as a watcher of its training and start the training once; False
+        (nothing done) when the training can no longer be joined: its last watcher stopped it
+        after ``watch`` found it, or it ended stopped or failed."""
         entry = watch.entry
         with self._lock:
+            if not _attachable(entry):
+                return False
             entry.watchers[id(watch)] = watch.owner
             start = not entry.started and entry.final is None
             entry.started = True
@@ -137,6 +142,7 @@ class ShareRegistry:
                 self.trained += 1
         if start:
             entry.job.start()
+        return True
 
     def leave(self, watch: Watch) -> bool:
         """Stop for ``watch``: True when it was detached (another watcher keeps the training
@@ -146,6 +152,7 @@ class ShareRegistry:
             if any(k != id(watch) for k in entry.watchers):
                 entry.watchers.pop(id(watch), None)
                 return True
+            entry.closing = True  # under the lock: a Start that found it trains anew
         entry.job.stop()
         return False
 
@@ -291,8 +298,9 @@ class Watch:
                 target = self.entry.job.cfg.epochs
                 if epochs is not None and int(epochs) != target:
                     raise ValueError(f"a shared run's first call trains its spec's {target} epochs")
+                while not self.registry.attach(self):  # it closed after this Start found it
+                    self._rejoin()
                 self._begun = True
-                self.registry.attach(self)
                 return
             if self._own is None:
                 snap = self.snapshot()
@@ -351,6 +359,16 @@ class Watch:
             self._own_job = self._build = None  # type: ignore[assignment]
             self.released = True
 
+    def _rejoin(self) -> None:
+        """Watch a new training of the same spec (registered unless an identical Start
+        registered one meanwhile): the one this handle found can no longer be joined."""
+        model = self._build()
+        job = self._own_job(model)
+        params, width = int(model.count_params()), int(model.output_shape[-1])
+        self.entry = self.registry.add(self.entry.key, job, params, width)
+        self.memory_need = self.entry.job.memory_need
+        self.reused = False
+
     def _make_own(self, snap: Snapshot) -> Any:
         """This watcher's own job on its copy, its history preloaded up to the last epoch."""
         model = self.model
@@ -364,7 +382,18 @@ class Watch:
 
 def _joinable(entry: Shared) -> bool:
     """True while a new watcher can join: not started yet, queued or running (not stopping)."""
-    return entry.job.snapshot().state in ("idle", "queued", "running")
+    return not entry.closing and entry.job.snapshot().state in ("idle", "queued", "running")
+
+
+def _attachable(entry: Shared) -> bool:
+    """True when a watcher that found ``entry`` may still count on it: joinable, or ended
+    complete (done, not stopped early)."""
+    if entry.closing:
+        return False
+    snap = entry.final.snapshot if entry.final is not None else entry.job.snapshot()
+    if snap.state in ("idle", "queued", "running"):
+        return True
+    return snap.state == "done" and not snap.stopped_early
 
 
 def _seconds(snap: Snapshot) -> float:
