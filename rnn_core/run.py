@@ -133,7 +133,13 @@ def start_run(
         check_spec(spec, budget)
     task = get_task(spec.task)
     check_rule(spec.train, task.val_metrics(), True, task.info.name)  # before loading data
-    data = (load_data or own_data)(task, spec.data)
+    data = None
+    if pretrained is None and share is not None:  # watchers of one training share its data
+        from rnn_core.engine.sharing import spec_key
+
+        data = share.data_for(spec_key(spec))
+    if data is None:
+        data = (load_data or own_data)(task, spec.data)
     if data is not None and budget is not None:
         check_data(data, budget)
     if data is not None:
@@ -179,7 +185,8 @@ def _shared_run(
     if entry is None:  # nobody trains this spec: build it; an identical Start may win the race
         model = task.build(spec, data)
         job = _new_job(model, task, data, spec, in_process)
-        entry = share.add(key, job, int(model.count_params()), int(model.output_shape[-1]))
+        params, width = int(model.count_params()), int(model.output_shape[-1])
+        entry = share.add(key, job, params, width, data)
     watch = Watch(
         share, entry,
         own_job=lambda model: _new_job(model, task, data, spec, in_process),

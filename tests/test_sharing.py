@@ -199,3 +199,36 @@ def test_a_start_that_found_a_training_its_last_watcher_then_stopped_trains_anew
     assert b.job.entry is not a.job.entry and registry.trained == 2 and fits == [200, 200]
     b.job.stop()
     assert b.job.wait(60).stopped_early
+
+
+def test_watchers_of_one_training_share_one_copy_of_its_data(fits) -> None:
+    import gc
+
+    from rnn_core.run import own_data
+
+    loads: list[object] = []
+
+    def load(task, cfg):
+        loads.append(cfg)
+        return own_data(task, cfg)
+
+    registry = ShareRegistry(max_bytes=50 << 20, book=None)
+    spec = tiny_spec(epochs=1)
+    runs = [start_run(spec, None, load, in_process=True, share=registry, owner="alice")]
+    runs[0].job.start()
+    runs.append(start_run(spec, None, load, in_process=True, share=registry, owner="bob"))
+    assert runs[1].data is runs[0].data and len(loads) == 1  # a joiner loads no copy of its own
+    runs[1].job.start()
+    assert runs[1].job.wait(120).state == "done"
+    runs.append(start_run(spec, None, load, in_process=True, share=registry, owner="carol"))
+    runs[2].job.start()  # carol's Start: the finished training, at once
+    assert runs[2].job.snapshot().reused and runs[2].data is runs[0].data and len(loads) == 1
+    runs[2].job.start(1)  # Train more: carol's own training reads the same read-only data
+    more = runs[2].job.wait(120)
+    assert more.state == "done" and more.epoch == 2 and fits == [1, 2], (more, fits)
+    for run in runs:
+        run.release()
+    runs.clear()
+    gc.collect()
+    again = start_run(spec, None, load, in_process=True, share=registry, owner="dave")
+    assert len(loads) == 2 and again.job.snapshot().reused  # nobody held it: loaded anew

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,7 @@ class Shared:
     final: Final | None = None  # set once the job ended
     results: dict[int, Any] = field(default_factory=dict)  # snapshot version -> test results
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards making ``final``
+    data_ref: Any = None  # weak reference to the data its watchers read (None: not kept)
 
 
 def shared_bytes(entry: Shared) -> int:
@@ -116,16 +118,25 @@ class ShareRegistry:
             return entry
         return self.finished.peek(key)
 
-    def add(self, key: str, job: Any, params: int, output_size: int) -> Shared:
-        """Register ``job`` as the training of ``key``, unless an identical Start registered
-        one meanwhile (that one is returned, and ``job`` is not used)."""
+    def add(self, key: str, job: Any, params: int, output_size: int, data: Any = None) -> Shared:
+        """Register ``job`` as the training of ``key`` on ``data``, unless an identical Start
+        registered one meanwhile (that one is returned, and ``job`` is not used)."""
         with self._lock:
             entry = self._live.get(key)
             if entry is not None and entry.final is None and _joinable(entry):
                 return entry
-            entry = Shared(key, job, params, output_size)
+            entry = Shared(key, job, params, output_size, data_ref=_weak(data))
             self._live[key] = entry
             return entry
+
+    def data_for(self, key: str) -> Any:
+        """The data a run of ``key``'s training still holds, so that its watchers read one
+        read-only copy; None once no run holds it (a new Start loads its own)."""
+        with self._lock:
+            entry = self._live.get(key)
+        entry = entry or self.finished.peek(key)
+        ref = entry.data_ref if entry is not None else None
+        return ref() if ref is not None else None
 
     def attach(self, watch: Watch) -> bool:
         """Count ``watch`` as a watcher of its training and start the training once; False
@@ -378,6 +389,14 @@ class Watch:
         batches = [b for b in snap.batch_logs if b.get("step", 0) <= last_step]
         job.preload(snap.epoch_logs, _seconds(snap), snap.epoch_extras, batches)
         return job
+
+
+def _weak(data: Any) -> Any:
+    """A weak reference to ``data`` (None for None or a type that cannot have one)."""
+    try:
+        return None if data is None else weakref.ref(data)
+    except TypeError:
+        return None
 
 
 def _joinable(entry: Shared) -> bool:
