@@ -268,6 +268,11 @@ def start_run(spec: RunSpec, corpus: Any) -> None:
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
+def not_a_text_model(task: str) -> str:
+    """Why an imported model of ``task`` cannot be used here; "" for a text model."""
+    return f"it is a model of the {task} task, not a text model" if on_train_page(task) else ""
+
+
 st.title("Text generation")
 st.caption(f"**{TASK.info.label}** — {TASK.info.rnn_type}. {TASK.info.description}")
 
@@ -297,11 +302,6 @@ with settings_box("Corpus and model"):
     started = config_form(busy, corpus is not None)
     share_settings(follow_form(corpus))  # the address bar shows the form as it is now
 _snapshots.text_page()  # start from the pretrained character model
-
-
-def not_a_text_model(task: str) -> str:
-    """Why an imported model of ``task`` cannot be used here; "" for a text model."""
-    return f"it is a model of the {task} task, not a text model" if on_train_page(task) else ""
 
 
 import_model(
