@@ -115,6 +115,7 @@ def test_preload_rejects_mismatched_extras(saved) -> None:
         job.preload([{"epoch": 1.0, "loss": 1.0}], 1.0, extras=[None, None])
 
 
+@pytest.mark.process
 def test_preload_works_for_a_child_process_job(saved) -> None:
     from rnn_core.engine.process import ProcessRunner, new_job
 
