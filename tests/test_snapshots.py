@@ -84,6 +84,7 @@ def test_missing_and_corrupt_files_give_one_clear_error(saved, tmp_path: Path) -
         snapshots.read_snapshot(meta)
 
 
+@pytest.mark.slow  # long
 def test_preload_then_train_more_continues_the_copy(saved) -> None:
     from rnn_core.tasks import get_task
 
