@@ -1,11 +1,12 @@
-# RNN Lab: `make run` starts the app, `make test` runs lint and the whole test suite.
-# Both create .venv on first use and are safe to run again.
+# RNN Lab: `make run` starts the app, `make test` runs lint and the quick tier of the tests
+# (minutes), `make test-all` lint and every test (CI's). All create .venv on first use and are
+# safe to run again.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-all lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +32,21 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The quick tier, the one place it is defined: every test but those starting Chromium
+# (browser), a training child process, warm workers or a Streamlit server (process), Ray (ray),
+# and the real-data or long ones (slow). tests/test_quick_tier.py fails on a test that starts
+# one of those without its mark.
+QUICK := not browser and not process and not ray and not slow
+
+test: lint
+	$(BIN)/python -m pytest -q -m "$(QUICK)"
+
+# Every test: the quick tier first (a failure there ends it in minutes), then the rest.
 # Chromium for the browser tests: found, or Debian's package installed when root with apt,
 # or else those tests skip with one line saying how to enable them (a CI=true run fails then).
-test: lint $(VENV)/.cluster
+test-all: test $(VENV)/.cluster
 	bash .ci/chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not ($(QUICK))"
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

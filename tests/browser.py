@@ -41,7 +41,8 @@ def why_no_browser() -> str | None:
     if chromium() is None:
         return (
             "no Chromium: browser tests skipped; enable them with `apt-get install chromium` "
-            "(Debian; `make test` does it when run as root) or RNN_LAB_CHROMIUM=/path/to/chromium"
+            "(Debian; `make test-all` does it when run as root) or "
+            "RNN_LAB_CHROMIUM=/path/to/chromium"
         )
     return None
 

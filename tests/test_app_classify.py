@@ -95,6 +95,7 @@ def texts(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
 
 
+@pytest.mark.slow  # long: a training through the page
 def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None:
     write_tiny_imdb(data_dir)
     at = train_page("imdb")
@@ -150,6 +151,7 @@ def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None
     assert f"{n_tokens - 30} of {n_tokens} tokens cut" in shown
 
 
+@pytest.mark.slow  # long: a training through the page
 def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     write_tiny_mnist(data_dir)
     at = train_page("mnist")

@@ -74,6 +74,7 @@ page.run()
 """  # the app's sidebar under a function page: AppTest drops a file page's sidebar on reruns
 
 
+@pytest.mark.slow  # long: trains, then pages read it back
 def test_open_a_session_file_from_the_sidebar(adder, tmp_path: Path) -> None:
     from rnn_core.session_file import write_session
 
@@ -136,6 +137,7 @@ def test_stepper_imports_a_model_and_refuses_a_foreign_one(adder) -> None:
     assert any("NumPy vs Keras on this input" in s.value for s in at.success)
 
 
+@pytest.mark.slow  # long: trains, then pages read it back
 def test_text_page_imports_a_model_with_its_alphabet(writer, adder) -> None:
     from rnn_core.run_file import keras_export
     from rnn_core.tasks.text import sidecar_json
@@ -167,6 +169,7 @@ def test_text_page_imports_a_model_with_its_alphabet(writer, adder) -> None:
     assert any("Continue" in t.label or "seed" in t.label.lower() for t in at.text_input)
 
 
+@pytest.mark.slow  # long: trains, then pages read it back
 def test_train_page_shows_a_run_without_its_data(adder) -> None:
     """A released run (or one opened where its dataset is not) shows curves and its figure."""
     from rnn_core.run_file import run_to_file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.waiting import wait_until
@@ -29,6 +30,7 @@ def _infos(at: AppTest) -> str:
     return " ".join(i.value for i in at.info)
 
 
+@pytest.mark.slow  # long: two sessions, trainings
 def test_the_same_run_started_twice_trains_once_and_stop_detaches_one_student() -> None:
     a, b = _student(), _student()
     next(x for x in a.button if "Start training" in x.label).click().run()
@@ -67,6 +69,7 @@ def _text_student() -> AppTest:
     return at
 
 
+@pytest.mark.slow  # long: two sessions, trainings
 def test_a_text_run_identical_to_a_finished_one_is_shown_at_once_as_trained_earlier() -> None:
     a = _text_student()
     next(x for x in a.button if "Start training" in x.label).click().run()

@@ -138,6 +138,7 @@ def test_without_a_teacher_key_teacher_actions_are_off(board: Board, monkeypatch
     assert not [b for b in at.button if b.label in ("Remove selected", "Clear the class")]
 
 
+@pytest.mark.slow  # long: a training, then the board
 def test_hand_in_a_finished_run_from_the_train_page(board: Board) -> None:
     """Train a tiny run on the Train page, hand it in, and find it on the Board."""
     at = AppTest.from_file(str(APP), default_timeout=90)

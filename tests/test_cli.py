@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -20,6 +22,7 @@ def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.process  # a fresh Python trains
 def test_train_addition_json(tmp_path: Path) -> None:
     model_path = tmp_path / "adder.keras"
     out = _cli(
@@ -47,6 +50,7 @@ def test_train_addition_json(tmp_path: Path) -> None:
     assert model.count_params() == result["params"]
 
 
+@pytest.mark.process  # a fresh Python trains
 def test_presets_are_listed_and_a_preset_runs() -> None:
     listed = _cli("presets", "--json")
     assert listed.returncode == 0
@@ -68,6 +72,7 @@ def test_bad_input_is_one_clear_line_not_a_traceback() -> None:
         assert message in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.process  # a fresh Python trains
 def test_until_and_patience_json_contract(tmp_path: Path) -> None:
     """--until stops on validation and says why; history has seconds and val_exact_match."""
     out = _cli(
@@ -148,6 +153,7 @@ def _cli_env(*args: str, env: dict[str, str], timeout: float = 180) -> subproces
     )
 
 
+@pytest.mark.process  # a fresh Python trains
 def test_train_imdb_json_on_tiny_data(tmp_path: Path) -> None:
     from tests.tiny_data import write_imdb
 
@@ -175,6 +181,7 @@ def test_train_imdb_json_on_tiny_data(tmp_path: Path) -> None:
     assert out.stderr.index("val_accuracy") < out.stderr.index("test: accuracy")
 
 
+@pytest.mark.process  # a fresh Python trains
 def test_train_mnist_preset_with_data_dir_from_the_environment(tmp_path: Path) -> None:
     from tests.tiny_data import write_mnist
 
@@ -203,6 +210,7 @@ def test_every_preset_gives_its_spec_and_flags_override_it() -> None:
     assert spec_from_args(args).data.maxlen == 77
 
 
+@pytest.mark.process  # a fresh Python imports TensorFlow
 def test_missing_data_is_a_message_and_exit_2(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -86,6 +86,7 @@ def test_dense_baseline_exports_flatten_and_dense() -> None:
     assert ns["model"].count_params() == _our_params(spec)
 
 
+@pytest.mark.process  # a fresh Python trains
 def test_generated_addition_script_trains_in_a_fresh_python(tmp_path) -> None:
     spec = RunSpec(
         data=AdditionConfig(digits=1, train_size=64),

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from rnn_core.engine.job import TrainingJob
 from rnn_core.engine.memory import CHILD_OOM_SCORE, Memory
 from rnn_core.engine.process import ProcessRunner
@@ -40,6 +42,7 @@ def _job(tiny_run, pool: SlotPool, epochs: int) -> TrainingJob:
     return job
 
 
+@pytest.mark.process
 def test_kill_9_mid_epoch_fails_readably_frees_the_slot_and_starts_the_next(tiny_run) -> None:
     book = Memory()
     pool = SlotPool(1, book)

@@ -250,6 +250,7 @@ def test_bad_config_values_are_readable_errors(data_dir: Path, field: str, value
         imdb.make_imdb_data(cfg_for(data_dir, **{field: value}))
 
 
+@pytest.mark.slow  # real data
 @needs_shared("imdb.npz")
 def test_real_imdb_known_facts_and_one_quick_epoch() -> None:
     cfg = ImdbConfig(maxlen=100, train_size=2_000, data_dir=str(SHARED_DATA))

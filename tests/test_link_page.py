@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.config import ImdbConfig, ModelConfig, RunSpec, TrainConfig
@@ -54,6 +55,7 @@ def test_a_broken_link_warns_and_keeps_the_defaults() -> None:
     assert at.session_state["addition.units"] == ModelConfig().units
 
 
+@pytest.mark.slow  # long: a training
 def test_starting_a_run_puts_its_configuration_in_the_link() -> None:
     at = _train_page({"preset": "addition-tiny"})
     at.number_input(key="addition.epochs").set_value(1).run()

@@ -132,6 +132,7 @@ def test_reexported_from_the_package() -> None:
     assert rnn_core.logit_gradients is logit_gradients
 
 
+@pytest.mark.slow  # real data
 @needs_shared("imdb.npz")
 def test_shipped_imdb_model_against_gradient_tape() -> None:
     """The pretrained imdb-lstm (max pooling) on real test reviews of about 120 words."""

@@ -168,6 +168,7 @@ def test_missing_file_raises_a_clear_error(tmp_path, monkeypatch) -> None:
     assert f"python -m rnn_core fetch --data-dir {tmp_path / 'empty'}" in msg
 
 
+@pytest.mark.slow  # real data
 @needs_shared("mnist.npz")
 def test_real_mnist_known_facts_and_one_quick_epoch() -> None:
     cfg = MnistConfig(train_size=3_000, data_dir=str(SHARED_DATA))

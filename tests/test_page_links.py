@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.config import ModelConfig, RunSpec, TextConfig, TrainConfig
@@ -125,6 +126,7 @@ def test_a_stepper_link_past_the_end_is_clamped_and_a_bad_one_keeps_the_view() -
     assert (at.session_state["stp_timesteps"], at.session_state["stp_t"]) == (20, 19)
 
 
+@pytest.mark.slow  # long: a training
 def test_a_finished_runs_curves_are_also_a_table() -> None:
     at = _open("pages/train.py", {"preset": "addition-tiny"})
     at.number_input(key="addition.epochs").set_value(2).run()

@@ -35,7 +35,14 @@ def test_the_shipped_snapshots_include_addition_and_a_python_docs_text_model() -
     assert ("addition", None) in tasks and ("text", "python-docs") in tasks  # scored in CI
 
 
-@pytest.mark.parametrize("snap", SHIPPED, ids=[s.name for s in SHIPPED])
+# the IMDB snapshots score the real test set through the model: long, out of the quick tier
+CASES = [
+    pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.spec.task == "imdb" else [])
+    for s in SHIPPED
+]
+
+
+@pytest.mark.parametrize("snap", CASES)
 def test_rescore_matches_the_json(snap: pretrained.Pretrained) -> None:
     fresh = pretrained.rescore(snap, _data(snap))
     gaps = pretrained.score_gaps(snap, fresh)

@@ -20,7 +20,7 @@ from tests.test_runners import SPEC
 from tests.test_runners import _job as local_job
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.timeout(600)  # a Ray instance starts, and a child process trains
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]  # a Ray instance, a child trains
 
 
 def _has_ray() -> bool:

@@ -11,6 +11,7 @@ from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.runner import Runner, ThreadRunner
 from rnn_core.engine.slots import SlotPool
 
+pytestmark = pytest.mark.process  # the child runner against the thread one
 KINDS = ("thread", "process")
 SPEC = RunSpec(
     task="addition",

@@ -25,6 +25,7 @@ from rnn_core.run_file import (
 from rnn_core.session_file import SessionFileError, read_session, write_session
 from tests.conftest import tiny_spec
 
+pytestmark = pytest.mark.slow  # long: its module fixture trains three models
 CATS = " ".join(["the cat sat on a mat and ran home"] * 60)
 
 

@@ -48,6 +48,7 @@ def test_spec_key_is_the_full_spec_seeds_included() -> None:
     assert spec_key(spec) != spec_key(tiny_spec(epochs=3))
 
 
+@pytest.mark.slow  # long: trains twice
 def test_two_identical_starts_train_once_and_each_gets_its_own_weights(fits, monkeypatch) -> None:
     from rnn_core.tasks import get_task
 
@@ -102,6 +103,7 @@ def test_stop_by_one_detaches_it_and_stop_by_the_last_stops_the_training(fits) -
     assert registry.find(spec_key(spec)) is None  # a stopped training is not offered again
 
 
+@pytest.mark.slow  # long: trains twice
 def test_different_seeds_train_twice(fits) -> None:
     registry = ShareRegistry(max_bytes=50 << 20, book=None)
     spec = tiny_spec(epochs=1)
@@ -113,6 +115,7 @@ def test_different_seeds_train_twice(fits) -> None:
     assert a.job.snapshot().shared_with == 0
 
 
+@pytest.mark.slow  # long: trains and trains more
 def test_a_finished_run_is_reused_at_once_and_train_more_trains_only_the_copy(fits) -> None:
     registry = ShareRegistry(max_bytes=50 << 20, book=None)
     spec = tiny_spec(epochs=2)
@@ -134,6 +137,7 @@ def test_a_finished_run_is_reused_at_once_and_train_more_trains_only_the_copy(fi
     assert a.job.snapshot().epoch == 2  # alice's run is untouched
 
 
+@pytest.mark.slow  # long: trains four runs
 def test_finished_trainings_are_evicted_by_bytes() -> None:
     registry = ShareRegistry(max_bytes=50 << 20, book=None)
     first, second = tiny_spec(epochs=1), tiny_spec(epochs=1, seed=5)

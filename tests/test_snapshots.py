@@ -84,6 +84,7 @@ def test_missing_and_corrupt_files_give_one_clear_error(saved, tmp_path: Path) -
         snapshots.read_snapshot(meta)
 
 
+@pytest.mark.slow  # long
 def test_preload_then_train_more_continues_the_copy(saved) -> None:
     from rnn_core.tasks import get_task
 
@@ -115,6 +116,7 @@ def test_preload_rejects_mismatched_extras(saved) -> None:
         job.preload([{"epoch": 1.0, "loss": 1.0}], 1.0, extras=[None, None])
 
 
+@pytest.mark.process
 def test_preload_works_for_a_child_process_job(saved) -> None:
     from rnn_core.engine.process import ProcessRunner, new_job
 

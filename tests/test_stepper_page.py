@@ -178,6 +178,7 @@ def _trained_record(task: str, cell: str, layers: int) -> object:
     return Run(name, spec, get_task(task), job, params, data)
 
 
+@pytest.mark.slow  # long: trains two models
 def test_trained_runs_injected(router: Path) -> None:
     imdb = _trained_record("imdb", "LSTM", 1)
     mnist = _trained_record("mnist", "GRU", 2)

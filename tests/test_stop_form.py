@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core.config import RunSpec, TextConfig, TrainConfig
@@ -34,6 +35,7 @@ def _wait_done(at: AppTest, seconds: float = 180) -> object:
     raise AssertionError("the run did not finish in time")
 
 
+@pytest.mark.slow  # long
 def test_a_train_run_stops_on_the_condition_and_the_page_says_why() -> None:
     at = _page("pages/train.py")
     for key, value in {

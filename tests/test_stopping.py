@@ -12,7 +12,8 @@ from rnn_core.engine.runner import ThreadRunner
 from rnn_core.engine.slots import SlotPool
 from rnn_core.engine.stopping import StopRule, StopTracker, check_rule
 
-KINDS = ("thread", "process")
+# the child-process case starts a training child: out of the quick tier (make test)
+KINDS = ("thread", pytest.param("process", marks=pytest.mark.process))
 DATA = AdditionConfig(digits=2, train_size=300, test_size=30, seed=5)
 MODEL = ModelConfig(cell="LSTM", units=8, layers=1, seed=5)
 
@@ -73,8 +74,8 @@ def test_the_tracker_stops_on_the_condition_and_restores_on_patience() -> None:
         met.epoch(3, {"val_loss": 0.4})
 
 
-def _job(kind: str, epochs: int, **train):
-    """A tiny addition job (same seeds every time) on the runner ``kind``."""
+def _tiny_job(epochs: int, runner=None, **train):  # noqa: ANN001
+    """A tiny addition job (same seeds every time) on ``runner(data)``, a thread by default."""
     from rnn_core.tasks import get_task
 
     task = get_task("addition")
@@ -82,16 +83,22 @@ def _job(kind: str, epochs: int, **train):
     spec = RunSpec("addition", DATA, MODEL, cfg)
     data = task.make_data(DATA)
     model = task.build(spec, data)
-    runner = ThreadRunner() if kind == "thread" else ProcessRunner("addition", data)
-    job = new_job(model, "addition", data, cfg, runner=runner)
+    job = new_job(model, "addition", data, cfg, runner=runner(data) if runner else ThreadRunner())
     job.pool = SlotPool(2)
     return job, data
+
+
+def _job(kind: str, epochs: int, **train):
+    """A tiny addition job (same seeds every time) on the runner ``kind``."""
+    if kind == "thread":
+        return _tiny_job(epochs, **train)
+    return _tiny_job(epochs, lambda data: ProcessRunner("addition", data), **train)
 
 
 @pytest.fixture(scope="module")
 def reference() -> list[dict[str, float]]:
     """Epoch logs of 5 epochs with no stop rule (thread runner)."""
-    job, _ = _job("thread", 5)
+    job, _ = _tiny_job(5)
     job.start()
     snap = job.wait(180)
     assert snap.state == "done", snap.error

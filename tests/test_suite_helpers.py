@@ -88,6 +88,7 @@ def test_ci_fails_on_a_module_that_skips_at_import(pytester: pytest.Pytester) ->
     assert "no_such_package_here" in out.stdout.str().split("not due to absent")[1]
 
 
+@pytest.mark.process  # a Streamlit server
 def test_a_server_that_exits_fails_at_once_with_its_output() -> None:
     t0 = time.monotonic()
     with (
@@ -98,6 +99,7 @@ def test_a_server_that_exits_fails_at_once_with_its_output() -> None:
     assert time.monotonic() - t0 < browser.START_SECONDS / 2
 
 
+@pytest.mark.process  # a Streamlit server
 def test_a_taken_port_is_retried_on_another(monkeypatch) -> None:  # noqa: ANN001
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -120,6 +122,7 @@ def _server_pid(port: int) -> int:
     raise AssertionError(f"no server on port {port}")
 
 
+@pytest.mark.process  # a Streamlit server
 def test_a_server_that_dies_during_the_test_adds_its_output() -> None:
     with pytest.raises(browser.ServerDied, match="exited with code -9"):  # noqa: SIM117
         with browser.streamlit_server() as url:

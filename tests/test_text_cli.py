@@ -31,6 +31,7 @@ def _corpus(path: Path) -> Path:
     return path
 
 
+@pytest.mark.process  # fresh Pythons train and generate
 def test_train_then_generate_in_a_fresh_process(tmp_path: Path) -> None:
     corpus, model = _corpus(tmp_path / "cats.txt"), tmp_path / "cats.keras"
     out = _cli(

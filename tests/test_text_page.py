@@ -118,6 +118,7 @@ def test_refused_settings_keep_the_page_alive(page: AppTest) -> None:
     assert "tx_current" not in page.session_state
 
 
+@pytest.mark.slow  # long: a training
 def test_a_released_run_keeps_its_curves_and_samples(page: AppTest) -> None:
     for key, value in {
         "tx_max_chars": 20_000, "tx_units": 8, "tx_maxlen": 20, "tx_step": 40,

@@ -19,6 +19,8 @@ from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.process  # training children, and children deaf to Stop
+
 
 def _job(tiny_run, epochs: int = 2, **train) -> tuple[TrainingJob, object]:
     task, data, model, spec = tiny_run(epochs=epochs, **train)

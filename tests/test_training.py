@@ -114,6 +114,7 @@ def test_start_while_running_is_refused(tiny_run) -> None:
     job.wait(30)
 
 
+@pytest.mark.slow  # long: three runs queue
 def test_queue_at_the_cap_reports_position_and_runs_later(tiny_run) -> None:
     pool = SlotPool(1)
     first = _job(tiny_run, epochs=200, pool=pool)
@@ -207,6 +208,7 @@ def test_slot_pool_is_fifo_under_contention() -> None:
     assert order == [0, 1, 2, 3]
 
 
+@pytest.mark.slow  # long
 def test_release_frees_model_and_data_but_keeps_curves(tiny_run) -> None:
     import gc
     import weakref

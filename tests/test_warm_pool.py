@@ -21,6 +21,7 @@ from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.process  # warm workers: child processes that import TensorFlow
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 300  # seconds: generous, the machine is shared
 

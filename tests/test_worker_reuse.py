@@ -18,6 +18,8 @@ from rnn_core.export import model_bytes, model_from_bytes
 from rnn_core.tasks import get_task
 from tests.tiny_data import write_imdb
 
+pytestmark = pytest.mark.slow  # long: the warm worker trains models for every case, twice
+
 
 def _addition(dropout: float = 0.25, **train: object) -> RunSpec:
     """A tiny addition run: 36 training questions, 3 batches (dropout draws every batch)."""
