@@ -187,6 +187,7 @@ def test_a_held_tab_keeps_watching_until_its_grace_ends_then_only_it_leaves() ->
     assert b.job.wait(60).stopped_early
 
 
+@pytest.mark.slow  # long: trains twice
 def test_a_start_that_found_a_training_its_last_watcher_then_stopped_trains_anew(fits) -> None:
     registry = ShareRegistry(max_bytes=50 << 20, book=None)
     spec = tiny_spec(epochs=200)  # long enough to be running when alice stops
@@ -205,6 +206,7 @@ def test_a_start_that_found_a_training_its_last_watcher_then_stopped_trains_anew
     assert b.job.wait(60).stopped_early
 
 
+@pytest.mark.slow  # long: trains and trains more
 def test_watchers_of_one_training_share_one_copy_of_its_data(fits) -> None:
     import gc
 
