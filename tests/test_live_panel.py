@@ -60,3 +60,30 @@ def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monk
         t.join()
     assert len(calls) == 1  # the setup ran in exactly one thread
     assert engines == [rnn_core.engine.job] * 8  # and every caller got the engine after it
+
+
+def test_the_panel_refreshes_fast_until_a_started_run_shows_its_first_batch() -> None:
+    from pages.common import LIVE_REFRESH, QUEUED_REFRESH, STARTING_REFRESH, refresh_period
+    from rnn_core.engine.recorder import Recorder
+
+    rec = Recorder(batches_per_epoch=10, batch_size=4)
+    assert refresh_period(rec.snapshot()) is None  # idle: nothing to refresh
+    rec.queue(2)  # just pressed Start: the job's thread has not asked for a slot yet
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH <= 0.3
+    rec.queue_position(2, "waiting for a free training slot")  # a real queue: slow
+    assert refresh_period(rec.snapshot()) == QUEUED_REFRESH
+    rec.running()  # a worker loads the model and traces: the first batch is near
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    rec.epoch_begin()
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    rec.batch(0, {"loss": 1.0}, 0.01)  # progress is on screen: the normal period
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.epoch_end(0, {"loss": 1.0}, None)
+    rec.epoch_begin()  # batch 0 of epoch 2: still the normal period
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.stopping()
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.end(stopped_early=True)
+    assert refresh_period(rec.snapshot()) is None
+    rec.queue(1)  # Train more: fast again until its first batch
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
