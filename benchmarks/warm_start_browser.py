@@ -39,12 +39,23 @@ def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> 
     page.goto(f"{url}/train?preset={preset}")
     page.get_by_text("Source reports:").wait_for(timeout=120_000)
     page.wait_for_timeout(max(0.0, first_after - (time.perf_counter() - t_home)) * 1000)
-    firsts, pids = [], []
+    firsts, pids, panels = [], [], []
     for i in range(1, runs + 1):
         start = page.get_by_role("button", name="Start training", disabled=False)
         start.wait_for(timeout=120_000)
         t0 = time.perf_counter()
         start.click()
+        # the new run's panel, drawn by the page's rerun after Start: starting, queued or already
+        # counting batches (or the run over: the sidebar counts it among the finished ones)
+        page.wait_for_function(
+            "([pattern, done]) => { const t = document.body.innerText;"
+            " return /· starting|free training slot/.test(t) || new RegExp(pattern).test(t)"
+            " || t.includes(done); }",
+            arg=[PROGRESS.pattern, f"{i} run(s) in the file."],
+            timeout=300_000,
+            polling=20,
+        )
+        panels.append(time.perf_counter() - t0)
         # the first batch count, or (a run that ended between two refreshes of the live panel)
         # the sidebar counting this run among the finished ones: whichever the page shows first
         page.wait_for_function(
@@ -58,7 +69,7 @@ def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> 
         pids.append(sorted(training_children(port)))
         page.get_by_role("button", name="Train more").wait_for(timeout=300_000)
         page.wait_for_timeout(1000)  # the student glances at the result
-    return {"before": before, "firsts": firsts, "pids": pids, "port": port}
+    return {"before": before, "firsts": firsts, "pids": pids, "port": port, "panels": panels}
 
 
 def main() -> int:
@@ -74,8 +85,12 @@ def main() -> int:
         chromium_page(1300, 1400) as page,
     ):
         out = session(page, url, a.preset, a.runs, a.first_after)
-    for i, (t, pids) in enumerate(zip(out["firsts"], out["pids"], strict=True)):
-        print(f"run {i + 1}: Start -> first progress {t:.2f} s; worker processes {pids}")
+    runs = zip(out["firsts"], out["panels"], out["pids"], strict=True)
+    for i, (t, panel, pids) in enumerate(runs):
+        print(
+            f"run {i + 1}: Start -> new run's panel {panel:.2f} s, -> first progress {t:.2f} s; "
+            f"worker processes {pids}"
+        )
     later = out["firsts"][1:]
     if later:
         print(
