@@ -321,3 +321,25 @@ def _run_fetching(request: dict, blob: bytes) -> tuple[list[tuple], int]:
 
     worker.run(request, lambda *m: frames.append(m), threading.Event(), fetch)
     return frames, len(asked)
+
+
+def test_a_run_on_the_kept_model_keeps_tensorflows_instantiated_functions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Emptying TensorFlow's kernel cache (``clear_session``, ``tf.random.set_seed``) makes
+    the kept model's next fit instantiate its functions again: about a second per Start."""
+    from tensorflow.python.eager import context
+
+    emptied: list[bool] = []
+    real = context.pywrap_tfe.TFE_ContextClearCaches
+    monkeypatch.setattr(
+        context.pywrap_tfe, "TFE_ContextClearCaches", lambda h: emptied.append(True) or real(h)
+    )
+    by_bytes, by_state = _by_bytes_and_by_state(_addition())
+    _run_fresh(by_bytes)
+    worker._free()
+    assert emptied  # a new model starts from a fresh process's empty cache
+    emptied.clear()
+    _run_kept(by_state)
+    worker._free()
+    assert emptied == []

@@ -143,11 +143,11 @@ def run(
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
-    _reset_state()
+    blob, model = request.get("model"), None
+    _reset_state(kernels=blob is not None)  # the kept model's instantiated functions stay
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
-    blob, model = request.get("model"), None
     if blob is None:
         model = _reuse_state(request["state"], request["key"])
         if model is None:
@@ -155,6 +155,7 @@ def run(
             blob = fetch() if fetch is not None else None
             if blob is None:
                 raise RuntimeError("the server sent no model")
+            _reset_state()
     if model is None:
         fresh = model_from_bytes(blob)
         model = _reuse(fresh, model_key(fresh, request["cfg"], train, val))
@@ -265,26 +266,49 @@ def _forget() -> None:
         _CACHE.request_key = ""
 
 
-def _reset_state() -> None:
-    """Keras's global state cleared and no global TensorFlow seed, as in a fresh process.
+def _reset_state(kernels: bool = True) -> None:
+    """Keras's global state cleared and no global TensorFlow seed, as in a fresh process;
+    with ``kernels``, TensorFlow's kernel cache emptied too (what a fresh process has).
 
     Randomness stays per model: each layer's initializers and dropout carry their own seed and
     the shuffle its own op seed (:func:`~rnn_core.engine.runner.make_dataset`); a global seed,
-    being process-wide, would change the shuffle order of every later run here.
+    being process-wide, would change the shuffle order of every later run here. Emptying the
+    kernel cache drops the instantiated (optimised) functions of every model, the kept one's
+    too: its next fit then spends about a second instantiating them again. A run on the kept
+    model therefore keeps them (``kernels`` False); the model's random ops are stateless
+    (seeded by its variables), so its run is the same either way.
     """
-    import keras
     import tensorflow as tf
 
-    keras.backend.clear_session(free_memory=False)
-    tf.random.set_seed(None)
+    _clear_keras(kernels)
+    if tf.compat.v1.random.get_seed(None)[0] is not None:  # a global seed was set
+        tf.random.set_seed(None)  # (this also empties the kernel cache)
+
+
+def _clear_keras(kernels: bool) -> None:
+    """``keras.backend.clear_session(free_memory=False)``; without ``kernels``, minus its
+    emptying of TensorFlow's kernel cache."""
+    import keras
+    from tensorflow.python.eager import context
+
+    if kernels:
+        keras.backend.clear_session(free_memory=False)
+        return
+    ctx = context.context()
+    ctx.clear_kernel_cache = lambda: None  # the instance's, for this one call
+    try:
+        keras.backend.clear_session(free_memory=False)
+    finally:
+        del ctx.clear_kernel_cache
 
 
 def _free() -> None:
     """Give a finished run's memory back (Keras's state, cycles, glibc's free lists), then
-    freeze what is left, so the next collection does not walk TensorFlow's objects again."""
-    import keras
+    freeze what is left, so the next collection does not walk TensorFlow's objects again.
 
-    keras.backend.clear_session(free_memory=False)
+    TensorFlow's kernel cache is left to the next run (:func:`_reset_state`), so a run on
+    the kept model finds its functions instantiated."""
+    _clear_keras(kernels=False)
     if _CACHE.dropped:  # the model kept before was frozen with the rest: free it too
         gc.unfreeze()
         _CACHE.dropped = False
