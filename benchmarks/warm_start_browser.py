@@ -3,8 +3,10 @@
 Starts a server, opens Home (the server starts its pool after this first page), waits
 ``--first-after`` seconds, opens the Train page with a preset and presses Start ``--runs``
 times, each after the previous run ended. Each time is measured in the browser, from the click
-to the live panel's first "epoch 1/E · batch N" (N ≥ 1). Prints each run, the median of runs
-2 to the end, the training processes seen, and the machine load.
+to the live panel's first "epoch 1/E · batch N" (N ≥ 1), or to the run counted as finished
+when it ended between two refreshes of the panel. Prints each run (also when the new run's
+panel first showed, and which of the two ended the wait), the median of runs 2 to the end,
+the training processes seen, and the machine load.
 
 Usage: python benchmarks/warm_start_browser.py [--preset addition-tiny --runs 5
        --first-after 8 --workers 2]
@@ -39,7 +41,7 @@ def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> 
     page.goto(f"{url}/train?preset={preset}")
     page.get_by_text("Source reports:").wait_for(timeout=120_000)
     page.wait_for_timeout(max(0.0, first_after - (time.perf_counter() - t_home)) * 1000)
-    firsts, pids, panels = [], [], []
+    firsts, pids, panels, seen = [], [], [], []
     for i in range(1, runs + 1):
         start = page.get_by_role("button", name="Start training", disabled=False)
         start.wait_for(timeout=120_000)
@@ -66,10 +68,19 @@ def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> 
             polling=50,
         )
         firsts.append(time.perf_counter() - t0)
+        shown = PROGRESS.search(page.evaluate("document.body.innerText"))
+        seen.append("batch" if shown else "ended")  # the run ended between two refreshes
         pids.append(sorted(training_children(port)))
         page.get_by_role("button", name="Train more").wait_for(timeout=300_000)
         page.wait_for_timeout(1000)  # the student glances at the result
-    return {"before": before, "firsts": firsts, "pids": pids, "port": port, "panels": panels}
+    return {
+        "before": before,
+        "firsts": firsts,
+        "pids": pids,
+        "port": port,
+        "panels": panels,
+        "seen": seen,
+    }
 
 
 def main() -> int:
@@ -85,10 +96,11 @@ def main() -> int:
         chromium_page(1300, 1400) as page,
     ):
         out = session(page, url, a.preset, a.runs, a.first_after)
-    runs = zip(out["firsts"], out["panels"], out["pids"], strict=True)
-    for i, (t, panel, pids) in enumerate(runs):
+    runs = zip(out["firsts"], out["panels"], out["seen"], out["pids"], strict=True)
+    for i, (t, panel, seen, pids) in enumerate(runs):
         print(
-            f"run {i + 1}: Start -> new run's panel {panel:.2f} s, -> first progress {t:.2f} s; "
+            f"run {i + 1}: Start -> new run's panel {panel:.2f} s, -> first progress {t:.2f} s "
+            f"({'a batch count' if seen == 'batch' else 'the run already ended'}); "
             f"worker processes {pids}"
         )
     later = out["firsts"][1:]
