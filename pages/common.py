@@ -294,6 +294,20 @@ def refresh_period(snap: Any) -> float | None:
     return LIVE_REFRESH
 
 
+def needs_page_rerun(drawn: float | None, snap: Any, deferred: list[bool]) -> bool:
+    """Whether a refresh of a panel drawn with period ``drawn`` must rerun the page for
+    ``snap``: the run ended, or its period changed. The change at the first batch waits one
+    refresh (noted in ``deferred``): a page rerun started at once would drop that refresh's
+    drawing before it reaches the browser (Streamlit clears its unsent messages), and a short
+    run could end before the page showed any progress."""
+    if drawn is None or refresh_period(snap) == drawn:
+        return False
+    if snap.active and drawn == STARTING_REFRESH and not deferred:
+        deferred.append(True)
+        return False
+    return True
+
+
 def live_panel(
     record: Any,
     metric: str,
@@ -314,6 +328,7 @@ def live_panel(
     batch came, the queue moved, the run ended) reruns the page to set the new one.
     """
     drawn = refresh_period(record.job.snapshot())
+    deferred: list[bool] = []  # this page run's fragment refreshes share it
 
     @st.fragment(run_every=drawn)
     def body() -> None:
@@ -358,7 +373,7 @@ def live_panel(
         curves_as_table(e, metric, series, extra_label)
         if after_epoch is not None:
             after_epoch(snap)
-        if drawn is not None and refresh_period(snap) != drawn:
+        if needs_page_rerun(drawn, snap, deferred):
             st.rerun(scope="app")  # a new period; or ended: re-enable Start, show the results
 
     body()

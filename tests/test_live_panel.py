@@ -87,3 +87,21 @@ def test_the_panel_refreshes_fast_until_a_started_run_shows_its_first_batch() ->
     assert refresh_period(rec.snapshot()) is None
     rec.queue(1)  # Train more: fast again until its first batch
     assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+
+
+def test_the_first_batch_reaches_the_page_before_the_panel_takes_its_normal_period() -> None:
+    from pages.common import STARTING_REFRESH, needs_page_rerun, refresh_period
+    from rnn_core.engine.recorder import Recorder
+
+    rec = Recorder(batches_per_epoch=10, batch_size=4)
+    rec.queue(1)
+    rec.running()
+    drawn, deferred = refresh_period(rec.snapshot()), []
+    assert drawn == STARTING_REFRESH
+    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # no batch yet
+    rec.batch(0, {"loss": 1.0}, 0.01)
+    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # this refresh draws it
+    assert needs_page_rerun(drawn, rec.snapshot(), deferred)  # the next one: 0.7 s from now
+    rec.end()
+    assert needs_page_rerun(drawn, rec.snapshot(), [])  # ended: at once (Start, results)
+    assert not needs_page_rerun(None, rec.snapshot(), [])  # a panel drawn ended: nothing
