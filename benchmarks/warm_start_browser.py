@@ -3,8 +3,10 @@
 Starts a server, opens Home (the server starts its pool after this first page), waits
 ``--first-after`` seconds, opens the Train page with a preset and presses Start ``--runs``
 times, each after the previous run ended. Each time is measured in the browser, from the click
-to the live panel's first "epoch 1/E · batch N" (N ≥ 1). Prints each run, the median of runs
-2 to the end, the training processes seen, and the machine load.
+to the live panel's first "epoch 1/E · batch N" (N ≥ 1), or to the run counted as finished
+when it ended between two refreshes of the panel. Prints each run (also when the new run's
+panel first showed, and which of the two ended the wait), the median of runs 2 to the end,
+the training processes seen, and the machine load.
 
 Usage: python benchmarks/warm_start_browser.py [--preset addition-tiny --runs 5
        --first-after 8 --workers 2]
@@ -27,10 +29,20 @@ sys.path.insert(0, str(ROOT))
 from tests.browser import chromium_page, streamlit_server, training_children  # noqa: E402
 
 PROGRESS = re.compile(r"epoch 1/\d+ · batch [1-9]")  # the live panel's first batch count
+ANY_EPOCH = re.compile(r"epoch \d+/\d+ · batch [1-9]")  # a batch count of any epoch
 
 
-def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> dict[str, Any]:
-    """Drive one student's session; the figures and the worker pids seen per run."""
+def session(
+    page: Any,
+    url: str,
+    preset: str,
+    runs: int,
+    first_after: float,
+    progress: re.Pattern = PROGRESS,
+) -> dict[str, Any]:
+    """Drive one student's session; the figures and the worker pids seen per run.
+
+    ``progress`` is what counts as the first progress (default: a batch count of epoch 1)."""
     port = int(url.rsplit(":", 1)[1])
     before = sorted(training_children(port))  # nothing yet: the pool starts after a page
     page.goto(url)
@@ -39,26 +51,46 @@ def session(page: Any, url: str, preset: str, runs: int, first_after: float) -> 
     page.goto(f"{url}/train?preset={preset}")
     page.get_by_text("Source reports:").wait_for(timeout=120_000)
     page.wait_for_timeout(max(0.0, first_after - (time.perf_counter() - t_home)) * 1000)
-    firsts, pids = [], []
+    firsts, pids, panels, seen = [], [], [], []
     for i in range(1, runs + 1):
         start = page.get_by_role("button", name="Start training", disabled=False)
         start.wait_for(timeout=120_000)
         t0 = time.perf_counter()
         start.click()
+        # the new run's panel, drawn by the page's rerun after Start: starting, queued or already
+        # counting batches (or the run over: the sidebar counts it among the finished ones)
+        page.wait_for_function(
+            "([pattern, done]) => { const t = document.body.innerText;"
+            " return /· starting|free training slot/.test(t) || new RegExp(pattern).test(t)"
+            " || t.includes(done); }",
+            arg=[progress.pattern, f"{i} run(s) in the file."],
+            timeout=300_000,
+            polling=20,
+        )
+        panels.append(time.perf_counter() - t0)
         # the first batch count, or (a run that ended between two refreshes of the live panel)
         # the sidebar counting this run among the finished ones: whichever the page shows first
         page.wait_for_function(
             "([pattern, done]) => { const t = document.body.innerText;"
             " return new RegExp(pattern).test(t) || t.includes(done); }",
-            arg=[PROGRESS.pattern, f"{i} run(s) in the file."],
+            arg=[progress.pattern, f"{i} run(s) in the file."],
             timeout=300_000,
             polling=50,
         )
         firsts.append(time.perf_counter() - t0)
+        shown = progress.search(page.evaluate("document.body.innerText"))
+        seen.append("batch" if shown else "ended")  # the run ended between two refreshes
         pids.append(sorted(training_children(port)))
         page.get_by_role("button", name="Train more").wait_for(timeout=300_000)
         page.wait_for_timeout(1000)  # the student glances at the result
-    return {"before": before, "firsts": firsts, "pids": pids, "port": port}
+    return {
+        "before": before,
+        "firsts": firsts,
+        "pids": pids,
+        "port": port,
+        "panels": panels,
+        "seen": seen,
+    }
 
 
 def main() -> int:
@@ -68,14 +100,25 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--first-after", type=float, default=8.0, help="s from Home to run 1")
     p.add_argument("--workers", default="2", help="RNN_LAB_WARM_WORKERS for the server")
+    p.add_argument(
+        "--any-epoch",
+        action="store_true",
+        help="count a batch count of any epoch (a fast run's epoch 1 can pass between refreshes)",
+    )
     a = p.parse_args()
     with (
         streamlit_server({"RNN_LAB_WARM_WORKERS": a.workers, "RNN_LAB_SHARE_RUNS": "0"}) as url,
         chromium_page(1300, 1400) as page,
     ):
-        out = session(page, url, a.preset, a.runs, a.first_after)
-    for i, (t, pids) in enumerate(zip(out["firsts"], out["pids"], strict=True)):
-        print(f"run {i + 1}: Start -> first progress {t:.2f} s; worker processes {pids}")
+        progress = ANY_EPOCH if a.any_epoch else PROGRESS
+        out = session(page, url, a.preset, a.runs, a.first_after, progress)
+    runs = zip(out["firsts"], out["panels"], out["seen"], out["pids"], strict=True)
+    for i, (t, panel, seen, pids) in enumerate(runs):
+        print(
+            f"run {i + 1}: Start -> new run's panel {panel:.2f} s, -> first progress {t:.2f} s "
+            f"({'a batch count' if seen == 'batch' else 'the run already ended'}); "
+            f"worker processes {pids}"
+        )
     later = out["firsts"][1:]
     if later:
         print(

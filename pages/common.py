@@ -21,6 +21,7 @@ SESSION_MB_ENV = "RNN_LAB_SESSION_MB"  # MB of models and data one session's run
 SESSION_MB_DEFAULT = 300  # beyond it older finished runs keep only their curves and results
 LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
 QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
+STARTING_REFRESH = 0.25  # seconds between redraws from Start to the run's first batch
 CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
 SMOOTHING = 0.6  # TensorBoard's default smoothing of the per-batch curve
 
@@ -276,6 +277,37 @@ def curves_as_table(epoch_logs: list[dict[str, float]], *table: Any) -> None:
         st.dataframe(curves_table(epoch_logs, *table), hide_index=True, width="stretch")
 
 
+def refresh_period(snap: Any) -> float | None:
+    """Seconds between the live panel's redraws for this snapshot; None once the run ended.
+
+    From Start to the call's first batch (not yet admitted, or a worker loading the model)
+    the panel redraws every :data:`STARTING_REFRESH`, so the first progress shows soon after
+    it comes; then every :data:`LIVE_REFRESH`; every :data:`QUEUED_REFRESH` while it waits
+    in a queue (only its place there changes).
+    """
+    if not snap.active:
+        return None
+    if snap.state == "queued" and (snap.queue_position or snap.queue_reason):
+        return QUEUED_REFRESH
+    if snap.batch == 0 and not snap.samples_per_sec:  # no batch of this call yet
+        return STARTING_REFRESH
+    return LIVE_REFRESH
+
+
+def needs_page_rerun(drawn: float | None, snap: Any, deferred: list[bool]) -> bool:
+    """Whether a refresh of a panel drawn with period ``drawn`` must rerun the page for
+    ``snap``: the run ended, or its period changed. The change at the first batch waits one
+    refresh (noted in ``deferred``): a page rerun started at once would drop that refresh's
+    drawing before it reaches the browser (Streamlit clears its unsent messages), and a short
+    run could end before the page showed any progress."""
+    if drawn is None or refresh_period(snap) == drawn:
+        return False
+    if snap.active and drawn == STARTING_REFRESH and not deferred:
+        deferred.append(True)
+        return False
+    return True
+
+
 def live_panel(
     record: Any,
     metric: str,
@@ -291,13 +323,14 @@ def live_panel(
     The body is a fragment that refreshes itself while the job is active, so the rest of
     the page is not rerun. The buttons are drawn inside it, from the same snapshot as the
     curves, so Stop turns into Train more on the refresh that sees the run end even if the
-    page rerun it then asks for (to re-enable Start and show results) comes late. A queued
-    run refreshes less often (only its place in the queue changes) until its training starts.
+    page rerun it then asks for (to re-enable Start and show results) comes late. The
+    refresh period follows :func:`refresh_period`; a refresh that finds it changed (the first
+    batch came, the queue moved, the run ended) reruns the page to set the new one.
     """
-    drawn = record.job.snapshot().state
-    every = {"queued": QUEUED_REFRESH, "running": LIVE_REFRESH, "stopping": LIVE_REFRESH}
+    drawn = refresh_period(record.job.snapshot())
+    deferred: list[bool] = []  # this page run's fragment refreshes share it
 
-    @st.fragment(run_every=every.get(drawn))
+    @st.fragment(run_every=drawn)
     def body() -> None:
         snap = record.job.snapshot()
         run_controls(record, snap)
@@ -340,8 +373,8 @@ def live_panel(
         curves_as_table(e, metric, series, extra_label)
         if after_epoch is not None:
             after_epoch(snap)
-        if drawn in every and snap.state != drawn and (drawn == "queued" or not snap.active):
-            st.rerun(scope="app")  # started: refresh faster; ended: re-enable Start, results
+        if needs_page_rerun(drawn, snap, deferred):
+            st.rerun(scope="app")  # a new period; or ended: re-enable Start, show the results
 
     body()
 

@@ -60,3 +60,48 @@ def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monk
         t.join()
     assert len(calls) == 1  # the setup ran in exactly one thread
     assert engines == [rnn_core.engine.job] * 8  # and every caller got the engine after it
+
+
+def test_the_panel_refreshes_fast_until_a_started_run_shows_its_first_batch() -> None:
+    from pages.common import LIVE_REFRESH, QUEUED_REFRESH, STARTING_REFRESH, refresh_period
+    from rnn_core.engine.recorder import Recorder
+
+    rec = Recorder(batches_per_epoch=10, batch_size=4)
+    assert refresh_period(rec.snapshot()) is None  # idle: nothing to refresh
+    rec.queue(2)  # just pressed Start: the job's thread has not asked for a slot yet
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH <= 0.3
+    rec.queue_position(2, "waiting for a free training slot")  # a real queue: slow
+    assert refresh_period(rec.snapshot()) == QUEUED_REFRESH
+    rec.running()  # a worker loads the model and traces: the first batch is near
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    rec.epoch_begin()
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    rec.batch(0, {"loss": 1.0}, 0.01)  # progress is on screen: the normal period
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.epoch_end(0, {"loss": 1.0}, None)
+    rec.epoch_begin()  # batch 0 of epoch 2: still the normal period
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.stopping()
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.end(stopped_early=True)
+    assert refresh_period(rec.snapshot()) is None
+    rec.queue(1)  # Train more: fast again until its first batch
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+
+
+def test_the_first_batch_reaches_the_page_before_the_panel_takes_its_normal_period() -> None:
+    from pages.common import STARTING_REFRESH, needs_page_rerun, refresh_period
+    from rnn_core.engine.recorder import Recorder
+
+    rec = Recorder(batches_per_epoch=10, batch_size=4)
+    rec.queue(1)
+    rec.running()
+    drawn, deferred = refresh_period(rec.snapshot()), []
+    assert drawn == STARTING_REFRESH
+    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # no batch yet
+    rec.batch(0, {"loss": 1.0}, 0.01)
+    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # this refresh draws it
+    assert needs_page_rerun(drawn, rec.snapshot(), deferred)  # the next one: 0.7 s from now
+    rec.end()
+    assert needs_page_rerun(drawn, rec.snapshot(), [])  # ended: at once (Start, results)
+    assert not needs_page_rerun(None, rec.snapshot(), [])  # a panel drawn ended: nothing

@@ -95,6 +95,30 @@ def test_a_reused_worker_trains_exactly_as_a_fresh_one(pool) -> None:
         np.testing.assert_array_equal(x, y)
 
 
+def test_a_repeated_start_hands_the_worker_no_model_and_trains_the_same(
+    pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rnn_core.engine.process as process
+
+    spec = _spec("LSTM", dropout=0.25, seed=11, epochs=1)
+    first = _train(spec, pool)  # the worker keeps this model now
+    serialised: list[object] = []
+    real = process.model_bytes
+    monkeypatch.setattr(process, "model_bytes", lambda m: serialised.append(m) or real(m))
+    again = _train(spec, pool)  # the same settings again: only the new model's state is sent
+    assert again.runner.worker_pid == first.runner.worker_pid
+    assert serialised == []  # no model bytes made, none asked for by the worker
+    a, b = first.snapshot(), again.snapshot()
+    assert len(a.batch_logs) == a.batches_per_epoch >= 2
+    assert [x["loss"] for x in a.batch_logs] == [x["loss"] for x in b.batch_logs]
+    for x, y in zip(first.model.get_weights(), again.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    again.start(1)  # Train more goes on from the worker's checkpoint, as before
+    snap = again.wait(WAIT)
+    assert snap.state == "done" and snap.epoch == 2, snap.error
+    assert serialised == []
+
+
 def test_stop_ends_a_reused_worker_within_a_batch_and_it_serves_on(pool) -> None:
     _train(_spec(epochs=1), pool)  # the worker has served a run before
     job = _job(_spec(epochs=200), pool)

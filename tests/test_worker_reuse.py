@@ -14,6 +14,7 @@ import pytest
 from rnn_core.config import AdditionConfig, ImdbConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.engine import worker
 from rnn_core.engine.pool import model_key
+from rnn_core.engine.process import model_state
 from rnn_core.export import model_bytes, model_from_bytes
 from rnn_core.tasks import get_task
 from tests.tiny_data import write_imdb
@@ -152,16 +153,21 @@ def new_rate(addition: Addition) -> Pair:
 
 
 @pytest.fixture(scope="module")
-def imdb(tmp_path_factory: pytest.TempPathFactory) -> Pair:
+def imdb_spec(tmp_path_factory: pytest.TempPathFactory) -> RunSpec:
     """A 2-layer GRU classifier with dropout on tiny IMDB files (30 reviews: 2 batches)."""
     data_dir = write_imdb(tmp_path_factory.mktemp("imdb"), n_train=40, n_test=20)
-    spec = RunSpec(
+    return RunSpec(
         task="imdb",
         data=ImdbConfig(num_words=40, maxlen=20, data_dir=str(data_dir), val_fraction=0.25),
         model=ModelConfig(cell="GRU", units=4, layers=2, dropout=0.3, embedding_dim=4, seed=2),
         train=TrainConfig(epochs=1, batch_size=16, publish_every=1, seed=2),
     )
-    request = _request(spec)
+
+
+@pytest.fixture(scope="module")
+def imdb(imdb_spec: RunSpec) -> Pair:
+    """The IMDB classifier on a fresh model and on the kept one."""
+    request = _request(imdb_spec)
     fresh = _run_fresh(request)
     return Pair(fresh, _run_kept(request))
 
@@ -263,3 +269,79 @@ def test_at_most_one_model_is_kept_and_a_dropped_one_is_freed() -> None:
         assert first() is None, "the model kept before is still alive"
     finally:
         gc.unfreeze()
+
+
+def _by_bytes_and_by_state(spec: RunSpec) -> tuple[dict, dict]:
+    """One server model's request twice, under the server's key: with the model's bytes, and
+    with its state only (what a server sends a worker that holds the model)."""
+    task = get_task(spec.task)
+    data = task.make_data(spec.data)
+    model = task.build(spec, data)
+    base = {
+        "task": spec.task,
+        "data": data,
+        "cfg": spec.train,
+        "call": 1,
+        "initial": 0,
+        "target": spec.train.epochs,
+        "key": model_key(model, spec.train, *task.splits(data)),
+    }
+    return base | {"model": model_bytes(model)}, base | {"model": None, "state": model_state(model)}
+
+
+@pytest.mark.parametrize("case", ["addition", "imdb"])
+def test_a_state_request_trains_the_kept_model_exactly_as_its_bytes_would(
+    case: str, request: pytest.FixtureRequest
+) -> None:
+    spec = request.getfixturevalue("imdb_spec") if case == "imdb" else _addition()
+    by_bytes, by_state = _by_bytes_and_by_state(spec)
+    fresh = _run_fresh(by_bytes)  # kept now, under the server's key of this request
+    kept = _run_kept(by_state)  # no model bytes at hand: it fails if the worker asks for them
+    assert sum(f[0] == "batch" for f in fresh) >= 2
+    _assert_same(fresh, kept)
+
+
+def test_a_worker_that_does_not_hold_the_model_asks_for_its_bytes() -> None:
+    by_bytes, by_state = _by_bytes_and_by_state(_addition())
+    fresh = _run_fresh(by_bytes)
+    other, _ = _by_bytes_and_by_state(_changed(_addition(), {"model": {"units": 5}}))
+    for keep in (lambda: _run_fresh(other), worker._forget):  # another model kept; none
+        keep()
+        frames, asked = _run_fetching(by_state, by_bytes["model"])
+        assert frames[0] == ("need_model",) and asked == 1
+        _assert_same(fresh, frames[1:])
+
+
+def _run_fetching(request: dict, blob: bytes) -> tuple[list[tuple], int]:
+    """The request's frames, the worker fetching ``blob`` when it asks; how often it asked."""
+    frames: list[tuple] = []
+    asked: list[bool] = []
+
+    def fetch() -> bytes:
+        asked.append(True)
+        return blob
+
+    worker.run(request, lambda *m: frames.append(m), threading.Event(), fetch)
+    return frames, len(asked)
+
+
+def test_a_run_on_the_kept_model_keeps_tensorflows_instantiated_functions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Emptying TensorFlow's kernel cache (``clear_session``, ``tf.random.set_seed``) makes
+    the kept model's next fit instantiate its functions again: about a second per Start."""
+    from tensorflow.python.eager import context
+
+    emptied: list[bool] = []
+    real = context.pywrap_tfe.TFE_ContextClearCaches
+    monkeypatch.setattr(
+        context.pywrap_tfe, "TFE_ContextClearCaches", lambda h: emptied.append(True) or real(h)
+    )
+    by_bytes, by_state = _by_bytes_and_by_state(_addition())
+    _run_fresh(by_bytes)
+    worker._free()
+    assert emptied  # a new model starts from a fresh process's empty cache
+    emptied.clear()
+    _run_kept(by_state)
+    worker._free()
+    assert emptied == []

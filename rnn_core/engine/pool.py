@@ -11,9 +11,10 @@ of private memory: then it ends and a new one warms up in the background (like
 ``max_tasks_per_child``). A worker whose server goes away reads end-of-file on its stdin and
 exits, so none outlives the server, even one killed outright.
 
-Frames both ways are pickles on the worker's stdin/stdout: ``("run", request)`` and
-``("stop",)`` in; ``("ready",)`` (waiting for a request), then per run ``epoch_begin``,
-``batch``, ``epoch_end``, ``done`` or ``failed`` out (see :mod:`rnn_core.engine.worker`).
+Frames both ways are pickles on the worker's stdin/stdout: ``("run", request)``,
+``("model", bytes)`` (when a run asked for it) and ``("stop",)`` in; ``("ready",)`` (waiting
+for a request), then per run maybe ``need_model``, then ``epoch_begin``, ``batch``,
+``epoch_end``, ``done`` or ``failed`` out (see :mod:`rnn_core.engine.worker`).
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ class Worker:
         self.proc, self.errors, self.cold = proc, errors, cold
         self.runs = 0  # runs lent out so far
         self.key = ""  # model_key of its last run (the model it keeps); "" before any
+        self.holds = False  # lent to a run of the key its last run had (it keeps that model)
         self.lease = 0  # id of the run it serves now; 0 when none
         self._lock = threading.Lock()  # orders stop frames, the kill timer and lease ends
         self._timer: threading.Timer | None = None
@@ -181,6 +183,11 @@ class Worker:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+
+    def send(self, message: Any) -> None:
+        """Write a frame to the worker (under the lock that orders it with stop frames)."""
+        with self._lock:
+            write_frame(self.proc.stdin, message)
 
     def stop(self, lease: int) -> None:
         """Ask lease ``lease``'s run to stop after its current batch; kill the worker if it
@@ -317,7 +324,8 @@ class WorkerPool:
         (it keeps that run's traced model), then the one idle longest; one settling after a
         run of ``key`` is waited for up to :data:`MATCH_WAIT_SECONDS`. Else a worker that is
         warming or settling, once ready (waiting at most ``RNN_LAB_WARM_WAIT_SECONDS``); else
-        a new one. The worker lent records ``key``. None if ``cancel`` is set while waiting."""
+        a new one. The worker lent records ``key``, and in ``holds`` whether its last run had
+        that key. None if ``cancel`` is set while waiting."""
         dead: list[Worker] = []
         patience = float(os.environ.get("RNN_LAB_WARM_WAIT_SECONDS", WARM_WAIT_SECONDS))
         start = time.monotonic()
@@ -335,7 +343,7 @@ class WorkerPool:
                     if match or (self.idle and (late or not coming)):
                         worker = match[-1] if match else self.idle[0]  # else: idle longest
                         self.idle.remove(worker)
-                        worker.key = key
+                        worker.holds, worker.key = bool(match), key
                         return worker
                     if self.pending == 0 or self._closed or time.monotonic() > deadline:
                         break  # nothing to wait for, or a warm-up that takes too long

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rnn_core.config import TrainConfig
@@ -59,19 +60,15 @@ class ProcessRunner:
         """
         if self.data is None:
             raise RuntimeError("this runner's data was released")
-        message = (
-            "run",
-            {
-                "task": self.task,
-                "data": self.data,
-                "cfg": request.cfg,
-                "call": request.call,
-                "initial": request.initial,
-                "target": request.target,
-                "model": request.checkpoint or model_bytes(request.model),
-            },
-        )
         key = model_key(request.model, request.cfg, request.train, request.val)
+        blobs: list[bytes] = []
+
+        def blob() -> bytes:
+            """The request's model bytes, serialised once, when first needed."""
+            if not blobs:
+                blobs.append(request.checkpoint or model_bytes(request.model))
+            return blobs[0]
+
         retry = True  # a pooled worker that died while idle is replaced once
         while True:
             worker = self.pool.take(stop, key)  # preferably the one that keeps this model
@@ -82,7 +79,10 @@ class ProcessRunner:
             heard: list[bool] = []
             outcome = None
             try:
-                outcome = self.relay(worker, lease, message, request.model, recorder, stop, heard)
+                message = ("run", self.request(request, key, worker.holds, blob))
+                outcome = self.relay(
+                    worker, lease, message, request.model, recorder, stop, heard, blob
+                )
                 if outcome is None and not stop.is_set():
                     code = worker.exit_code()  # it closed its pipe: its exit code explains
                     if retry and not worker.cold and not heard:
@@ -94,6 +94,26 @@ class ProcessRunner:
                 self.pool.give_back(worker, outcome is not None and not outcome.error)
             return outcome if outcome is not None else Outcome(stopped=True)
 
+    def request(
+        self, request: RunRequest, key: str, holds: bool, blob: Callable[[], bytes]
+    ) -> dict[str, Any]:
+        """What the worker gets for ``request``: the model's bytes (``blob()``), or, for a
+        first call to a worker that holds the model of ``key`` (``holds``), only the model's
+        state (:func:`model_state`): neither side then serialises or loads a model."""
+        out = {
+            "task": self.task,
+            "data": self.data,
+            "cfg": request.cfg,
+            "call": request.call,
+            "initial": request.initial,
+            "target": request.target,
+            "key": key,
+        }
+        fresh = request.checkpoint is None and not request.model.optimizer.built
+        if holds and fresh:
+            return out | {"model": None, "state": model_state(request.model)}
+        return out | {"model": blob()}
+
     def relay(
         self,
         worker: Worker,
@@ -103,11 +123,13 @@ class ProcessRunner:
         recorder: Recorder,
         stop: StopSignal,
         heard: list[bool] | None = None,
+        blob: Callable[[], bytes] | None = None,
     ) -> Outcome | None:
         """Write ``message`` to the worker, then turn its frames into the recorder's events.
 
         Sets ``model``'s weights to the child's after every epoch and at the end; None when
         the child died without a last word. Appends to ``heard`` once a frame of this run came.
+        A worker that asks for the model (``need_model``) gets ``blob()``.
         """
         proc = worker.proc
         heard = [] if heard is None else heard
@@ -119,6 +141,11 @@ class ProcessRunner:
                     if frame[0] == "ready":  # a fresh worker's word before it reads the request
                         continue
                     heard.append(True)
+                    if frame[0] == "need_model":  # it did not hold the model after all
+                        if blob is None:
+                            raise ValueError("the worker asked for a model")
+                        worker.send(("model", blob()))
+                        continue
                     outcome = deliver(frame, model, recorder)
                     if outcome is not None:
                         return outcome
@@ -128,6 +155,17 @@ class ProcessRunner:
     def release(self) -> None:
         """Drop the data (the job can no longer train)."""
         self.data = None
+
+
+def model_state(model: Any) -> dict[str, Any]:
+    """A never-trained model's state for a worker that holds its architecture: every variable
+    (weights, dropout seed states) as an array and its optimizer's serialized config."""
+    import keras
+
+    return {
+        "variables": [v.numpy() for v in model.variables],
+        "optimizer": keras.optimizers.serialize(model.optimizer),
+    }
 
 
 def deliver(frame: tuple, model: Any, recorder: Recorder) -> Outcome | None:

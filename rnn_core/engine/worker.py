@@ -2,8 +2,10 @@
 
 Run as ``python -m rnn_core.engine.worker [--warm]``. Imports TensorFlow (with ``--warm`` also
 fits a tiny model once, ahead of need), says ``("ready",)`` and serves runs one after another:
-each ``("run", request)`` frame on stdin (model bytes, task name, data, config, epochs) is
-trained from a fresh process's Keras and TensorFlow state, reporting frames on stdout:
+each ``("run", request)`` frame on stdin (model bytes, or for the model it keeps only that
+model's new state; task name, data, config, epochs) is trained from a fresh process's Keras
+and TensorFlow state (asking ``("need_model",)`` for the bytes, sent as ``("model", bytes)``,
+when it does not keep the model after all), reporting frames on stdout:
 ``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
 ``done`` (with the final weights, the model bytes, optimizer state included, and why it
 stopped) or ``failed``;
@@ -30,9 +32,12 @@ from rnn_core.engine import memory
 from rnn_core.engine.pool import model_key, read_frame, write_frame
 
 
-def _read_requests(stream: IO[bytes], runs: queue.Queue, busy: threading.Event) -> None:
-    """Queue each ``run`` frame with a fresh stop flag; ``stop`` (or end-of-file) sets the flag
-    of the run read last, and end-of-file also queues None (the end).
+def _read_requests(
+    stream: IO[bytes], runs: queue.Queue, busy: threading.Event, models: queue.Queue
+) -> None:
+    """Queue each ``run`` frame with a fresh stop flag, and the bytes of each ``model`` frame
+    (the model a run asked for) in ``models``; ``stop`` (or end-of-file) sets the flag of the
+    run read last, and end-of-file also queues None (the end) in both.
 
     End-of-file while no run is queued or training (the server has gone, or let this worker
     go) ends the process at once, even in the middle of its warm-up.
@@ -44,12 +49,15 @@ def _read_requests(stream: IO[bytes], runs: queue.Queue, busy: threading.Event) 
             if kind == "run":
                 stop = threading.Event()
                 runs.put((payload[0], stop))
+            elif kind == "model":
+                models.put(payload[0])
             elif kind == "stop":
                 stop.set()
     except (EOFError, OSError, ValueError):
         stop.set()
         if runs.empty() and not busy.is_set():
             os._exit(0)
+        models.put(None)
         runs.put(None)
 
 
@@ -111,25 +119,47 @@ class FrameSink:
         self.send("epoch_end", epoch, dict(logs), report, self.model.get_weights())
 
 
-def run(request: dict[str, Any], send: Callable[..., None], stop: threading.Event) -> None:
+def run(
+    request: dict[str, Any],
+    send: Callable[..., None],
+    stop: threading.Event,
+    fetch: Callable[[], bytes | None] | None = None,
+) -> None:
     """Train as the request says, reporting through ``send(kind, *payload)``.
 
     The process's Keras and TensorFlow state is first made that of a fresh worker
     (:func:`_reset_state`), so a run in a reused worker trains exactly as in a fresh one; a
     request of the last run's architecture trains the kept, already traced model, given the
     request's whole state (:func:`_reuse`), which trains exactly as the fresh model would.
+
+    A request may carry, instead of the model bytes, the model's variables and optimizer
+    config (``"state"``) under the server's key of the kept model (``"key"``): the kept model
+    takes that state without loading any model (:func:`_reuse_state`). When nothing is kept
+    under that key, the worker sends ``("need_model",)`` and trains on the model bytes that
+    ``fetch()`` then returns (the server's next ``("model", bytes)`` frame).
     """
     from rnn_core.engine.runner import ProgressCallback, StopRequested, fit_model
     from rnn_core.engine.stopping import StopRule
     from rnn_core.export import model_bytes, model_from_bytes
     from rnn_core.tasks import get_task
 
-    _reset_state()
+    blob, model = request.get("model"), None
+    _reset_state(kernels=blob is not None)  # the kept model's instantiated functions stay
     task = get_task(request["task"])
     data = request["data"]
     train, val = task.splits(data)
-    fresh = model_from_bytes(request["model"])
-    model = _reuse(fresh, model_key(fresh, request["cfg"], train, val))
+    if blob is None:
+        model = _reuse_state(request["state"], request["key"])
+        if model is None:
+            send("need_model")
+            blob = fetch() if fetch is not None else None
+            if blob is None:
+                raise RuntimeError("the server sent no model")
+            _reset_state()
+    if model is None:
+        fresh = model_from_bytes(blob)
+        model = _reuse(fresh, model_key(fresh, request["cfg"], train, val))
+        _CACHE.request_key = request.get("key", "")
     rule = StopRule.from_config(request["cfg"])
     callback = ProgressCallback(FrameSink(send, model), stop, task.epoch_report(data), rule)
     args = (request["cfg"], request["call"], request["initial"], request["target"])
@@ -150,6 +180,7 @@ class _Cache:
     def __init__(self) -> None:
         """Empty: nothing kept yet."""
         self.key, self.model = "", None
+        self.request_key = ""  # the server's key of the request that trained it ("": none)
         self.hits = 0  # runs served by the kept model
         self.dropped = False  # a kept model was let go: it may sit in gc's frozen generation
 
@@ -191,32 +222,93 @@ def _reuse(fresh: Any, key: str) -> Any:
     return fresh
 
 
+def _reuse_state(state: dict[str, Any], key: str) -> Any:
+    """The kept model given a server model's state (its ``variables`` as arrays and its
+    serialized ``optimizer``, never trained), when the kept model was last trained for a
+    request of the server's key ``key`` and their variables line up; else None.
+
+    The optimizer is made from its config and built as fit would build it, so the kept
+    model starts exactly as a model loaded from the server model's bytes would.
+    """
+    import keras
+    import numpy as np
+
+    kept = _CACHE.model
+    if kept is None or not key or _CACHE.request_key != key:
+        return None
+    values = [np.asarray(v) for v in state["variables"]]
+    opt = keras.optimizers.deserialize(state["optimizer"])
+    opt.build(kept.trainable_variables)  # as fit would build the loaded model's optimizer
+    opt_vars, kept_opt = opt.variables, kept.optimizer.variables
+    if len(values) != len(kept.variables) or len(opt_vars) != len(kept_opt):
+        return None
+    same = all(
+        a.shape == tuple(b.shape) and a.dtype == np.dtype(b.dtype)
+        for a, b in zip(values, kept.variables, strict=True)
+    ) and all(
+        a.shape == b.shape and a.dtype == b.dtype for a, b in zip(opt_vars, kept_opt, strict=True)
+    )
+    if not same:
+        return None
+    for a, b in zip(values, kept.variables, strict=True):
+        b.assign(a)
+    for a, b in zip(opt_vars, kept_opt, strict=True):
+        b.assign(a.value)
+    kept.optimizer.name = opt.name  # as the server named it
+    _CACHE.hits += 1
+    return kept
+
+
 def _forget() -> None:
     """Let the kept model go (collected by the next :func:`_free`)."""
     if _CACHE.model is not None:
         _CACHE.key, _CACHE.model, _CACHE.dropped = "", None, True
+        _CACHE.request_key = ""
 
 
-def _reset_state() -> None:
-    """Keras's global state cleared and no global TensorFlow seed, as in a fresh process.
+def _reset_state(kernels: bool = True) -> None:
+    """Keras's global state cleared and no global TensorFlow seed, as in a fresh process;
+    with ``kernels``, TensorFlow's kernel cache emptied too (what a fresh process has).
 
     Randomness stays per model: each layer's initializers and dropout carry their own seed and
     the shuffle its own op seed (:func:`~rnn_core.engine.runner.make_dataset`); a global seed,
-    being process-wide, would change the shuffle order of every later run here.
+    being process-wide, would change the shuffle order of every later run here. Emptying the
+    kernel cache drops the instantiated (optimised) functions of every model, the kept one's
+    too: its next fit then spends about a second instantiating them again. A run on the kept
+    model therefore keeps them (``kernels`` False); the model's random ops are stateless
+    (seeded by its variables), so its run is the same either way.
     """
-    import keras
     import tensorflow as tf
 
-    keras.backend.clear_session(free_memory=False)
-    tf.random.set_seed(None)
+    _clear_keras(kernels)
+    if tf.compat.v1.random.get_seed(None)[0] is not None:  # a global seed was set
+        tf.random.set_seed(None)  # (this also empties the kernel cache)
+
+
+def _clear_keras(kernels: bool) -> None:
+    """``keras.backend.clear_session(free_memory=False)``; without ``kernels``, minus its
+    emptying of TensorFlow's kernel cache."""
+    import keras
+    from tensorflow.python.eager import context
+
+    if kernels:
+        keras.backend.clear_session(free_memory=False)
+        return
+    ctx = context.context()
+    ctx.clear_kernel_cache = lambda: None  # the instance's, for this one call
+    try:
+        keras.backend.clear_session(free_memory=False)
+    finally:
+        del ctx.clear_kernel_cache
 
 
 def _free() -> None:
     """Give a finished run's memory back (Keras's state, cycles, glibc's free lists), then
-    freeze what is left, so the next collection does not walk TensorFlow's objects again."""
-    import keras
+    freeze what is left, so the next collection does not walk TensorFlow's objects again.
 
-    keras.backend.clear_session(free_memory=False)
+    TensorFlow's kernel cache is left to the next run (:func:`_reset_state`), so a run on
+    the kept model finds its functions instantiated."""
+    _clear_keras(kernels=False)
     if _CACHE.dropped:  # the model kept before was frozen with the rest: free it too
         gc.unfreeze()
         _CACHE.dropped = False
@@ -232,9 +324,10 @@ def main() -> int:
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
     memory.child_setup()  # OOM killer's first choice; TF threads = this slot's share of cores
     runs: queue.Queue = queue.Queue()
+    models: queue.Queue = queue.Queue()  # model bytes a run asked for (``need_model``)
     busy = threading.Event()  # set while a run is taken from the queue and not yet done
     reader = threading.Thread(
-        target=_read_requests, args=(sys.stdin.buffer, runs, busy), daemon=True
+        target=_read_requests, args=(sys.stdin.buffer, runs, busy, models), daemon=True
     )
     reader.start()
 
@@ -253,7 +346,7 @@ def main() -> int:
             busy.set()
             request, stop = item
             try:
-                run(request, send, stop)
+                run(request, send, stop, models.get)
             except Exception as exc:  # reported to the page as a failed run, not a crash
                 send("failed", f"{type(exc).__name__}: {exc}")  # the pipe gone: ends below
             del request, item
