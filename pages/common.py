@@ -6,6 +6,7 @@ import gc
 import inspect
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ SESSION_MB_DEFAULT = 300  # beyond it older finished runs keep only their curves
 LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
 QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
 STARTING_REFRESH = 0.25  # seconds between redraws from Start to the run's first batch
+STARTING_SECONDS = 5.0  # ... for at most this long (a cold start then redraws at LIVE_REFRESH)
 CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
 SMOOTHING = 0.6  # TensorBoard's default smoothing of the per-batch curve
 
@@ -277,30 +279,47 @@ def curves_as_table(epoch_logs: list[dict[str, float]], *table: Any) -> None:
         st.dataframe(curves_table(epoch_logs, *table), hide_index=True, width="stretch")
 
 
-def refresh_period(snap: Any) -> float | None:
+def refresh_period(snap: Any, waited: float = 0.0) -> float | None:
     """Seconds between the live panel's redraws for this snapshot; None once the run ended.
 
     From Start to the call's first batch (not yet admitted, or a worker loading the model)
     the panel redraws every :data:`STARTING_REFRESH`, so the first progress shows soon after
-    it comes; then every :data:`LIVE_REFRESH`; every :data:`QUEUED_REFRESH` while it waits
-    in a queue (only its place there changes).
+    it comes, for the first :data:`STARTING_SECONDS` of that wait (``waited``: seconds the
+    panel has shown it starting), so a class whose models build for many seconds does not
+    redraw four times a second each; then every :data:`LIVE_REFRESH`; every
+    :data:`QUEUED_REFRESH` while it waits in a queue (only its place there changes).
     """
     if not snap.active:
         return None
     if snap.state == "queued" and (snap.queue_position or snap.queue_reason):
         return QUEUED_REFRESH
-    if snap.batch == 0 and not snap.samples_per_sec:  # no batch of this call yet
-        return STARTING_REFRESH
+    if snap.batch == 0 and not snap.samples_per_sec and waited < STARTING_SECONDS:
+        return STARTING_REFRESH  # no batch of this call yet, and Start was pressed just now
     return LIVE_REFRESH
 
 
-def needs_page_rerun(drawn: float | None, snap: Any, deferred: list[bool]) -> bool:
+def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
+    """Seconds the panel of ``record`` has shown its current call starting (0 for a new
+    call), kept in ``record.ui``."""
+    now = time.monotonic() if now is None else now
+    call = (snap.call_start_epoch, snap.epochs_target)
+    seen = record.ui.get("starting_since")
+    if seen is None or seen[0] != call:
+        record.ui["starting_since"] = (call, now)
+        return 0.0
+    return now - seen[1]
+
+
+def needs_page_rerun(
+    drawn: float | None, snap: Any, deferred: list[bool], waited: float = 0.0
+) -> bool:
     """Whether a refresh of a panel drawn with period ``drawn`` must rerun the page for
     ``snap``: the run ended, or its period changed. The change at the first batch waits one
-    refresh (noted in ``deferred``): a page rerun started at once would drop that refresh's
+    refresh (noted in ``deferred``; ``waited`` as for :func:`refresh_period`): a page rerun
+    started at once would drop that refresh's
     drawing before it reaches the browser (Streamlit clears its unsent messages), and a short
     run could end before the page showed any progress."""
-    if drawn is None or refresh_period(snap) == drawn:
+    if drawn is None or refresh_period(snap, waited) == drawn:
         return False
     if snap.active and drawn == STARTING_REFRESH and not deferred:
         deferred.append(True)
@@ -327,7 +346,8 @@ def live_panel(
     refresh period follows :func:`refresh_period`; a refresh that finds it changed (the first
     batch came, the queue moved, the run ended) reruns the page to set the new one.
     """
-    drawn = refresh_period(record.job.snapshot())
+    first = record.job.snapshot()
+    drawn = refresh_period(first, starting_for(record, first))
     deferred: list[bool] = []  # this page run's fragment refreshes share it
 
     @st.fragment(run_every=drawn)
@@ -373,7 +393,7 @@ def live_panel(
         curves_as_table(e, metric, series, extra_label)
         if after_epoch is not None:
             after_epoch(snap)
-        if needs_page_rerun(drawn, snap, deferred):
+        if needs_page_rerun(drawn, snap, deferred, starting_for(record, snap)):
             st.rerun(scope="app")  # a new period; or ended: re-enable Start, show the results
 
     body()

@@ -105,3 +105,36 @@ def test_the_first_batch_reaches_the_page_before_the_panel_takes_its_normal_peri
     rec.end()
     assert needs_page_rerun(drawn, rec.snapshot(), [])  # ended: at once (Start, results)
     assert not needs_page_rerun(None, rec.snapshot(), [])  # a panel drawn ended: nothing
+
+
+def test_a_long_start_falls_back_to_the_normal_period_after_a_few_seconds() -> None:
+    from types import SimpleNamespace
+
+    from pages.common import (
+        LIVE_REFRESH,
+        STARTING_REFRESH,
+        STARTING_SECONDS,
+        needs_page_rerun,
+        refresh_period,
+        starting_for,
+    )
+    from rnn_core.engine.recorder import Recorder
+
+    rec = Recorder(batches_per_epoch=10, batch_size=4)
+    record = SimpleNamespace(ui={})
+    rec.queue(1)
+    rec.running()  # a new architecture builds and traces in the worker: many seconds
+    assert starting_for(record, rec.snapshot(), now=100.0) == 0.0
+    waited = starting_for(record, rec.snapshot(), now=100.0 + STARTING_SECONDS)
+    assert waited == STARTING_SECONDS
+    assert refresh_period(rec.snapshot(), starting_for(record, rec.snapshot(), 101.0)) == (
+        STARTING_REFRESH
+    )
+    assert refresh_period(rec.snapshot(), waited) == LIVE_REFRESH  # no 4 redraws/s for long
+    deferred: list[bool] = []
+    assert not needs_page_rerun(STARTING_REFRESH, rec.snapshot(), deferred, waited)
+    assert needs_page_rerun(STARTING_REFRESH, rec.snapshot(), deferred, waited)  # new period
+    rec.batch(0, {"loss": 1.0}, 0.01)
+    rec.end()
+    rec.queue(2)  # Train more: a new call starts its own few fast seconds
+    assert starting_for(record, rec.snapshot(), now=500.0) == 0.0
