@@ -27,8 +27,8 @@ PNG_BUTTON = ".modebar-btn[data-title='Download plot as a PNG']"
 CURVES = """() => {
   const plot = [...document.querySelectorAll('.js-plotly-plot')]
     .find(g => (g.data || []).some(t => t.name === 'train (batches)'));
-  return plot.data.map(t => ({name: t.name, y: Array.from(t.y || [])}));
-}"""  # the live curves' traces as drawn, read from Plotly's graph div
+  return plot ? plot.data.map(t => ({name: t.name, y: Array.from(t.y || [])})) : null;
+}"""  # the live curves' traces as drawn, read from Plotly's graph div; null while redrawn
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,7 @@ def _every_chart_offers_png(page) -> None:
 
 def _smoothing_redraws_the_curves(page) -> None:
     """The smoothed per-batch curve follows the slider: at 0 only the raw batches are left."""
+    page.wait_for_function(f"({CURVES})() !== null", timeout=30_000)
     drawn = {t["name"]: t["y"] for t in page.evaluate(CURVES)}
     smoothed = drawn["train (batches, smoothed 0.6)"]
     assert len(smoothed) == len(drawn["train (batches)"]) > 1
@@ -93,8 +94,9 @@ def _smoothing_redraws_the_curves(page) -> None:
     page.get_by_role("slider", name=re.compile("Smoothing")).focus()
     page.keyboard.press("Home")  # the slider's minimum: no smoothing
     page.wait_for_function(
-        f"!({CURVES})().some(t => t.name.includes('smoothed'))", timeout=30_000
-    )  # fmt: skip
+        f"(c => c !== null && !c.some(t => t.name.includes('smoothed')))(({CURVES})())",
+        timeout=30_000,
+    )  # a chart being redrawn reads as null, not as an error that ends the wait
 
 
 def _presenter_enlarges_every_chart(page) -> None:
