@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages._form import START_SHORTCUT, Form, follow_in_address_bar, spec_from_link
 from pages._stop_form import patience_control, until_control, until_text, until_values
-from rnn_core.config import OPTIMIZERS, POOLINGS, ModelConfig, RunSpec, TrainConfig
+from rnn_core.config import OPTIMIZERS, POOLINGS, SCHEDULES, ModelConfig, RunSpec, TrainConfig
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.engine.budgets import hosted
 from rnn_core.presets import PRESETS
@@ -101,6 +101,10 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)),
     ("train", "learning_rate"): (3, lambda c, t, f: f(
         c.number_input, "Learning rate", "learning_rate", 1e-5, 1.0, format="%.4f", step=1e-3)),
+    ("train", "schedule"): (3, lambda c, t, f: f(
+        c.selectbox, "Learning-rate schedule", "schedule", SCHEDULES,
+        help="cosine: the rate falls smoothly from the learning rate to 0 by the last "
+        "epoch, so the last steps make small, careful changes.")),
     ("train", "until"): (3, lambda c, t, f: until_control(c, f, t.val_metrics())),
     ("train", "patience"): (3, lambda c, t, f: patience_control(c, f)),
 }  # fmt: skip

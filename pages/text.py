@@ -28,7 +28,15 @@ from pages.common import (
     shared_runs,
     show_code,
 )
-from rnn_core.config import CELLS, OPTIMIZERS, ModelConfig, RunSpec, TextConfig, TrainConfig
+from rnn_core.config import (
+    CELLS,
+    OPTIMIZERS,
+    SCHEDULES,
+    ModelConfig,
+    RunSpec,
+    TextConfig,
+    TrainConfig,
+)
 from rnn_core.data.corpus import make_windows
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.presets import PRESETS
@@ -61,6 +69,7 @@ FIELDS = {  # form field -> (config section, field)
     "batch_size": ("train", "batch_size"),
     "optimizer": ("train", "optimizer"),
     "learning_rate": ("train", "learning_rate"),
+    "schedule": ("train", "schedule"),
     "seed": ("train", "seed"),
     "patience": ("train", "patience"),
 }
@@ -213,6 +222,11 @@ def config_form(busy: bool, ready: bool) -> bool:
         f(c.selectbox, "Batch size", "batch_size", [32, 64, 128, 256, 512])
         f(c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)
         f(c.number_input, "Learning rate", "learning_rate", 1e-5, 1.0, format="%.4f", step=1e-3)
+        f(
+            c.selectbox, "Learning-rate schedule", "schedule", SCHEDULES,
+            help="cosine: the rate falls smoothly from the learning rate to 0 by the last "
+            "epoch, so the last steps make small, careful changes.",
+        )  # fmt: skip
         f(d.number_input, "Random seed", "seed", 0, 2**31 - 1)
         until_control(d, f, TASK.val_metrics())
         patience_control(d, f)

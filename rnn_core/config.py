@@ -11,6 +11,7 @@ from typing import Any
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
 POOLINGS = ("last", "max", "mean")  # how a classifier reduces the last RNN layer's outputs
+SCHEDULES = ("constant", "cosine")  # the learning rate over a training call
 
 
 def _at_least(**values: tuple[Any, int]) -> None:
@@ -162,6 +163,7 @@ class TrainConfig:
     publish_every: int = 5  # batches between two progress snapshots
     until: str = ""  # stop once a validation metric reaches a value ("val_accuracy>=0.89"); ""=off
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
+    schedule: str = "constant"  # "cosine": the rate falls from learning_rate to 0 by the last epoch
 
     def __post_init__(self) -> None:
         """Refuse counts that cannot train and an unreadable stop condition, naming the setting."""
@@ -171,6 +173,10 @@ class TrainConfig:
         )  # fmt: skip
         if self.until:
             parse_until(self.until)
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
 
 
 @dataclass(frozen=True)

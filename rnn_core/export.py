@@ -173,6 +173,18 @@ def _stopping(spec: RunSpec) -> str:
     return "# Stopping\n" + "\n".join([*lines, f"callbacks = [{', '.join(calls)}]"]) + "\n\n"
 
 
+def _rate_lines(spec: RunSpec) -> str:
+    """The script's ``rate =`` line: the learning rate, or its cosine fall to 0 over the run's
+    steps (the training rows Keras keeps after ``validation_split``, in batches, × epochs)."""
+    t, val = spec.train, spec.data.val_fraction
+    if t.schedule != "cosine":
+        return f"rate = {t.learning_rate}\n"
+    return (
+        f"steps = {t.epochs} * math.ceil(int(len(x) * (1 - {val})) / {t.batch_size})\n"
+        f"rate = keras.optimizers.schedules.CosineDecay({t.learning_rate}, decay_steps=steps)\n"
+    )
+
+
 def keras_code(spec: RunSpec, name: str = "") -> str:
     """A standalone script (numpy + keras only) that builds and trains the same model."""
     from rnn_core.tasks import get_task
@@ -185,13 +197,15 @@ def keras_code(spec: RunSpec, name: str = "") -> str:
     optimizer = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD", "adamw": "AdamW"}[t.optimizer]
     return (
         f'"""RNN Lab export: {title} on the {spec.task} task, rebuilt with plain Keras."""\n\n'
+        f"{'import math' + chr(10) if t.schedule == 'cosine' else ''}"
         "import keras\nimport numpy as np\n\n"
         f"{data}\n"
         f"# Model\n{model_code(spec)}"
         "model.summary()\n\n"
         f"{_stopping(spec)}"
         "# Training\n"
-        f"model.compile(keras.optimizers.{optimizer}(learning_rate={t.learning_rate}), "
+        f"{_rate_lines(spec)}"
+        f"model.compile(keras.optimizers.{optimizer}(learning_rate=rate), "
         f'"{loss}", metrics=["{metric}"])\n'
         f"model.fit(x, y, epochs={t.epochs}, batch_size={t.batch_size}, "
         f"validation_split={val}{', callbacks=callbacks' if _keras_rule(spec) else ''})\n"

@@ -167,6 +167,28 @@ def test_export_says_when_the_stop_rule_is_rnn_labs_own_metric() -> None:
     assert "val_exact_match>=0.99" in script and "all 9 epochs" in script
 
 
+def test_export_of_a_cosine_schedule_decays_over_the_scripts_own_training_steps() -> None:
+    spec = RunSpec(
+        data=AdditionConfig(digits=1, train_size=64),
+        train=TrainConfig(epochs=3, batch_size=32, learning_rate=0.01, schedule="cosine"),
+    )
+    script = keras_code(spec)
+    assert script.splitlines()[2] == "import math"
+    import math
+
+    import keras
+    import numpy as np
+
+    ns: dict = {"keras": keras, "math": math, "x": np.zeros((64, 1))}
+    exec(script.split("# Training\n")[1].split("model.compile")[0], ns)
+    kept = int(64 * (1 - spec.data.val_fraction))  # the rows Keras trains on after the split
+    assert ns["steps"] == 3 * math.ceil(kept / 32)
+    assert float(ns["rate"](0)) == pytest.approx(0.01)
+    assert float(ns["rate"](ns["steps"])) == pytest.approx(0.0, abs=1e-9)
+    constant = keras_code(RunSpec(data=AdditionConfig(digits=1, train_size=64)))
+    assert "rate = 0.003" in constant and "import math" not in constant
+
+
 def test_export_without_a_stop_rule_has_no_callbacks() -> None:
     spec = RunSpec(data=AdditionConfig(digits=1, train_size=64), train=TrainConfig(epochs=3))
     script = keras_code(spec)

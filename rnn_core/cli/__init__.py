@@ -11,7 +11,7 @@ from typing import Any
 
 from rnn_core.cli.text import add_generate_parser, cmd_generate
 from rnn_core.cli.text import add_train_flags as add_text_train_flags
-from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, RunSpec, update
+from rnn_core.config import CELLS, OPTIMIZERS, POOLINGS, SCHEDULES, RunSpec, update
 from rnn_core.data.files import ENV_VAR, DataMissingError
 from rnn_core.presets import PRESETS, get_preset
 
@@ -45,6 +45,10 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--lr", type=float, dest="learning_rate")
+    p.add_argument(
+        "--schedule", choices=SCHEDULES,
+        help="cosine: the rate falls from --lr to 0 over the epochs of each training call",
+    )  # fmt: skip
     p.add_argument("--seed", type=int)
     p.add_argument(
         "--until", metavar="EXPR",

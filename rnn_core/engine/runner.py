@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from rnn_core.config import TrainConfig
 from rnn_core.engine.recorder import Recorder
+from rnn_core.engine.schedule import schedule_callbacks
 from rnn_core.engine.stopping import StopRule, StopTracker
 from rnn_core.tasks.base import Report
 
@@ -293,12 +294,15 @@ def fit_model(
     val_ds = None
     if val is not None:
         val_ds = make_dataset(val[0], val[1], max(256, cfg.batch_size), None)
+    rate = schedule_callbacks(
+        cfg.schedule, cfg.learning_rate, len(train[0]), cfg.batch_size, initial, target
+    )
     model.fit(
         train_ds,
         epochs=target,
         initial_epoch=initial,
         validation_data=val_ds,
-        callbacks=callbacks,
+        callbacks=[*rate, *callbacks],  # the rate is set before the progress callback runs
         shuffle=False,  # the dataset shuffles itself, with its own seed
         verbose=0,
     )
