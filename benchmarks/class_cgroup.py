@@ -25,6 +25,7 @@ the server is alive and the slowest wait. Needs root (cgroups are created under
 Usage: python benchmarks/class_cgroup.py --memory 2.7G --cap 8 --sessions 15
        python benchmarks/class_cgroup.py --memory 1.5G --cap 8 --sessions 8
        python benchmarks/class_cgroup.py --memory 2.7G --cap 8 --sessions 15 --same mnist-fast
+       python benchmarks/class_cgroup.py --sessions 15 --same addition-fast --split-cpus
        python benchmarks/class_cgroup.py --memory 2.7G --cap 8 --sessions 2 --hog
 """
 
@@ -390,6 +391,7 @@ def report(args, results, wall, alive, cg: Cgroup, sampler: Sampler, alone) -> i
         f"{max(dones, default=float('nan')):.1f} s"
         + (f" (alone {alone} s, limit {args.within} ×)" if alone is not None else "")
         + f"; browsers {'at nice 19' if args.nice_browsers else 'at normal priority'}"
+        + ("; server on CPU 0, browsers on CPU 1" if args.split_cpus else "")
         + f"; wall {wall:.0f} s; {time.strftime('%Y-%m-%d %H:%M')}; load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
@@ -412,6 +414,11 @@ def main() -> int:
     parser.add_argument(
         "--nice-browsers", action="store_true", help="Chromium at nice 19 (browsers elsewhere)"
     )
+    parser.add_argument(
+        "--split-cpus",
+        action="store_true",
+        help="server and its trainings on CPU 0, this script and Chromium on CPU 1",
+    )
     parser.add_argument(  # an idle warm worker counts as a training process in the figures
         "--warm-workers", type=int, default=0, help="RNN_LAB_WARM_WORKERS (RESULTS: 0)"
     )
@@ -425,7 +432,11 @@ def main() -> int:
     env["RNN_LAB_WARM_WORKERS"] = str(args.warm_workers)
     with memory_cgroup(parse_bytes(args.memory)) as cg:
         print(f"cgroup v{cg.version} {cg.path} limit {args.memory}; load {os.getloadavg()}")
-        with streamlit_server(env, wrap=cg.enter_prefix()) as url:
+        wrap = cg.enter_prefix()
+        if args.split_cpus:  # the students' browsers are not on the server in a real class
+            os.sched_setaffinity(0, {1})  # this script; Chromium inherits it
+            wrap = ["taskset", "-c", "0", *wrap]
+        with streamlit_server(env, wrap=wrap) as url:
             return asyncio.run(run(args, url, cg))
 
 
