@@ -31,11 +31,11 @@ def score_line(snap: Any) -> str:
     """The snapshot's headline score as recorded when saved; loading scores it again here."""
     label, value = snapshots.main_score(snap)
     saved = f" on {snap.saved}" if snap.saved else ""
-    recorded = snap.test_note or f"as recorded when it was saved{saved}"
+    recorded = f"({snap.test_note})" if snap.test_note else f"as recorded when it was saved{saved}"
     shown = f"{value:.3f}" if math.isfinite(value) else "not recorded"
     return (
-        f" — {label} {shown} ({recorded}); loaded, it is scored again on this machine (where "
-        "its data is here)."
+        f" — {label} {shown} {recorded}; loaded, it is scored again on this machine (where its "
+        "data is here)."
     )
 
 
