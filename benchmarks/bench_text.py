@@ -6,7 +6,7 @@ samples at T=0.5 reaches the goal (or time runs out), printing one line per epoc
 ``model.predict`` on the window, the stateful NumPy generator carrying the state, and the
 stateful generator in exact-window mode. Last line: one JSON object.
 
-Each epoch line also shows held-out bits per character and the counting 5-gram's; ``--until``
+Each epoch line also shows validation bits per character and the counting 5-gram's; ``--until``
 (e.g. ``val_bits_per_char<=2.0``) and ``--patience`` stop on the validation text as the app does.
 Every figure here is on the validation text (the text task has no test split). The default
 ``--goal`` (word validity 0.85) predates the distinct-word definition of 2026-12-02, under which
@@ -131,8 +131,8 @@ def main() -> None:
     for point, loss in zip(curve, job.history().get("val_loss", []), strict=False):
         point["val_loss"] = round(loss, 4)
     train_rss = peak_rss_mb()
-    test = task.evaluate(model, data).scores()  # the validation text: the text task has no test
-    print("held-out (validation text): " + json.dumps(test), flush=True)
+    test = task.evaluate(model, data).scores()  # the test half, scored once, after training
+    print("test (the held-out tail's second half): " + json.dumps(test), flush=True)
 
     # ----- generation speed, same model, same run ------------------------------------------
     gen = CharGenerator.from_keras(model)

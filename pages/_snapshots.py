@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
@@ -30,9 +31,11 @@ def score_line(snap: Any) -> str:
     """The snapshot's headline score as recorded when saved; loading scores it again here."""
     label, value = snapshots.main_score(snap)
     saved = f" on {snap.saved}" if snap.saved else ""
+    recorded = f"({snap.test_note})" if snap.test_note else f"as recorded when it was saved{saved}"
+    shown = f"{value:.3f}" if math.isfinite(value) else "not recorded"
     return (
-        f" — {label} {value:.3f} as recorded when it was saved{saved}; loaded, it is scored "
-        "again on this machine (where its data is here)."
+        f" — {label} {shown} {recorded}; loaded, it is scored again on this machine (where its "
+        "data is here)."
     )
 
 
@@ -136,8 +139,8 @@ def text_page() -> None:
         return
     if run.data is not None:
         run.name = f"{run_name(spec)} · {spec.data.corpus} · pretrained"
-        with st.spinner("Scoring the pretrained model on the held-out text…"):
-            run.score()  # held-out bits/char of this copy, measured here now
+        with st.spinner("Scoring the pretrained model on the test text…"):
+            run.score()  # test bits/char of this copy, measured here now
     else:
         generation_only(run, snap, spec.data, "this pretrained model")
     add_run(run)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from pages._compare import best_column, compare_by_metric
 from pages._plot import chart, page_theme
+from pages.common import score_test_set
 from rnn_core.charts import text as text_charts
 from rnn_core.compare import metric_label
 from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
@@ -44,45 +45,66 @@ def mode_label(mode: str) -> str:
 
 
 def quality_view(run: Any, snap: Any) -> None:
-    """Held-out bits/char of the RNN against the counting n-gram, and the one word validity."""
+    """Test bits/char of the RNN and the counting n-gram (the test half, scored once training
+    stops), the latest validation figure and its per-epoch curve, and the one word validity."""
     reports = [e for e in snap.epoch_extras if e is not None]
     scored = [e for e in reports if np.isfinite(e.bits_per_char)]
-    latest = scored[-1] if scored else run.results  # a pretrained model: scored when loaded
-    bits = latest.bits_per_char if latest is not None else None
-    ngram = latest.ngram_bits_per_char if latest is not None else None
-    ngram = ngram if ngram is not None and np.isfinite(ngram) else None
-    a, b, c = st.columns(3)
-    a.metric("held-out bits/char: your RNN", f"{bits:.3f}" if bits is not None else "—")
+    corpus_here = getattr(run.data, "y_test", None) is not None  # not released, not gen-only
+    if corpus_here and not snap.active:
+        score_test_set(run, "windows")  # once per set of weights, never during training
+    test = run.results if run.scored() or not corpus_here else None
+    bits = _finite(test.bits_per_char) if test is not None else None
+    ngram = _finite(test.ngram_bits_per_char) if test is not None else None
+    val = scored[-1] if scored else None
+    a, b, c, d = st.columns(4)
+    a.metric(
+        f"validation bits/char (epoch {val.epoch})" if val else "validation bits/char",
+        f"{val.bits_per_char:.3f}" if val else "—",
+        help="the held-out tail's first half, scored after every epoch; patience and the "
+        "stop condition watch it",
+    )  # fmt: skip
     b.metric(
-        f"held-out bits/char: counting {NGRAM_ORDER}-gram",
+        "test bits/char: your RNN", f"{bits:.3f}" if bits is not None else "—",
+        help="the held-out tail's second half, scored once when training stops",
+    )  # fmt: skip
+    c.metric(
+        f"test bits/char: counting {NGRAM_ORDER}-gram",
         f"{ngram:.3f}" if ngram is not None else "—",
     )  # fmt: skip
     current = [e for e in reports if e.words_scored]  # older snapshots: another definition
     validity = current[-1] if current else run.results
     if validity is not None and validity.words_scored:
         words = validity.words_scored
-        c.metric(
+        d.metric(
             "word validity (T=0.5)", f"{validity.word_validity:.3f}",
             help=f"over {words} generated words",
         )  # fmt: skip
-        c.caption(f"over {words} generated words")
+        d.caption(f"over {words} generated words")
     else:
-        c.metric("word validity (T=0.5)", "—")
+        d.metric("word validity (T=0.5)", "—")
     if scored:
         fig = text_charts.bits_per_char_curve(
-            [e.epoch for e in scored], [e.bits_per_char for e in scored], ngram,
-            f"counting {NGRAM_ORDER}-gram", theme=page_theme(),
+            [e.epoch for e in scored], [e.bits_per_char for e in scored],
+            scored[-1].ngram_bits_per_char, f"counting {NGRAM_ORDER}-gram", theme=page_theme(),
         )  # fmt: skip
         chart(fig, f"tx_bits_{id(run)}", "bits-per-char")
     if bits is not None and ngram is not None:
         verdict = "beats" if bits < ngram else "is still behind"
         st.caption(
             f"**Your RNN vs counting**: {bits:.3f} against {ngram:.3f} bits per character on "
-            f"the held-out text, so the RNN {verdict} a {NGRAM_ORDER}-gram model that only "
-            "counts which character followed the last few in the training text."
+            f"the test half of the held-out text (scored once, never used to pick an epoch), "
+            f"so the RNN {verdict} a {NGRAM_ORDER}-gram model that only counts which character "
+            "followed the last few in the training text."
         )
-    elif run.origin == "pretrained" and bits is None:
-        st.caption("Held-out bits/char needs the corpus, which is not on this machine.")
+    elif snap.active:
+        st.caption("The test half is scored once, when training stops.")
+    elif run.origin == "pretrained" and bits is None and not corpus_here:
+        st.caption("Test bits/char needs the corpus, which is not on this machine.")
+
+
+def _finite(value: float | None) -> float | None:
+    """The value when it is a finite number, else None (shown as "—")."""
+    return value if value is not None and np.isfinite(value) else None
 
 
 def samples_view(record: Any):
@@ -240,6 +262,7 @@ def compare(past: list[Any]) -> None:
         reports = [e for e in s.epoch_extras if e is not None]
         valid = [e.word_validity for e in reports if e.words_scored]
         bits = [e.bits_per_char for e in reports if np.isfinite(e.bits_per_char)]
+        test = _finite(r.results.bits_per_char) if r.scored() else None
         rows.append(
             {
                 "run": name,
@@ -247,7 +270,8 @@ def compare(past: list[Any]) -> None:
                 "epochs": s.epoch,
                 "s/epoch": round(s.train_seconds / s.epoch, 1) if s.epoch else None,
                 best_column(by): round(values[i], 4) if values[i] is not None else None,
-                "last bits/char": round(bits[-1], 3) if bits else None,
+                "last validation bits/char": round(bits[-1], 3) if bits else None,
+                "test bits/char": round(test, 3) if test is not None else None,
                 "last word validity": round(valid[-1], 3) if valid else None,
                 "state": s.state,
             }

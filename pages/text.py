@@ -239,7 +239,7 @@ def config_form(busy: bool, ready: bool) -> bool:
         f(g.number_input, "Characters", "sample_length", 20, 2000, step=50)
         f(
             h.text_input, "Seed text", "seed_text",
-            placeholder="(empty: a sentence of the held-out text)",
+            placeholder="(empty: a sentence of the validation text)",
             help="What every epoch's samples continue. Empty: a sentence the model never "
             "trains on.",
         )  # fmt: skip
@@ -336,20 +336,23 @@ if current is not None:
     st.info(current.note)
     real = getattr(data, "reference_validity", float("nan"))
     st.caption(
-        "**held-out bits/char** (the main measure): the model's cross-entropy of the next "
-        f"character on the corpus's last {current.spec.data.val_fraction:.0%} (never trained "
-        "on), in bits; lower is better, "
-        f"log2 of the alphabet size = {np.log2(current.output_size):.2f} means guessing. "
-        "Beside it, the same figure for a counting baseline: a character "
-        f"{NGRAM_ORDER}-gram model with absolute discounting {NGRAM_DISCOUNT}, fitted on the "
-        "same training text. **train loss**: the same cross-entropy in nats on the training "
-        "text. **val accuracy**: how often the likeliest next character is right on the "
-        "held-out text. **word validity** (secondary, the only word figure on this page): in "
-        f"{VALIDITY_SEEDS} samples of {VALIDITY_LENGTH} characters at T = 0.5 from held-out "
+        "**bits/char** (the main measure): the model's cross-entropy of the next character, "
+        "in bits; lower is better, "
+        f"log2 of the alphabet size = {np.log2(current.output_size):.2f} means guessing. The "
+        f"corpus's last {current.spec.data.val_fraction:.0%} is never trained on: its first "
+        "half is the **validation** text, scored after every epoch (the curve; patience and "
+        "the stop condition watch it), its second half the **test** text, scored once when "
+        "training stops (the figure to quote). Beside it, the same figure for a counting "
+        f"baseline: a character {NGRAM_ORDER}-gram model with absolute discounting "
+        f"{NGRAM_DISCOUNT}, fitted on the same training text and scored on the same half. "
+        "**train loss**: the same cross-entropy in nats on the training text. **val "
+        "accuracy**: how often the likeliest next character is right on the validation text. "
+        "**word validity** (secondary, the only word figure on this page): in "
+        f"{VALIDITY_SEEDS} samples of {VALIDITY_LENGTH} characters at T = 0.5 from validation "
         "seeds, the distinct words (two letters or more) that are words of the corpus, per "
         "word generated, so repeating a word does not raise it"
         + (
-            f"; real held-out text of the same length scores {real:.3f}."
+            f"; real validation text of the same length scores {real:.3f}."
             if np.isfinite(real)
             else "."
         )

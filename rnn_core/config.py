@@ -69,10 +69,10 @@ class TextConfig:
     maxlen: int = 40  # characters in one training window (Keras: 40)
     step: int = 3  # characters between the starts of two training windows (Keras: 3)
     every_position: bool = True  # predict the next char after every prefix (False: last only)
-    val_fraction: float = 0.1  # the corpus's last share, held out (windows never straddle it)
+    val_fraction: float = 0.1  # last share, held out: 1st half validates per epoch, 2nd tests once
     temperatures: tuple[float, ...] = (0.2, 0.5, 1.0, 1.2)  # sampled after every epoch
     sample_length: int = 400  # characters generated per sample
-    seed_text: str = ""  # seed sampled from each epoch; "" = a sentence of the held-out text
+    seed_text: str = ""  # seed sampled from each epoch; "" = a sentence of the validation text
     window_sampling: bool = False  # re-read the last maxlen chars (Keras) instead of carrying h
     data_dir: str | None = None  # folder with nietzsche.txt; None = $RNN_LAB_DATA_DIR / Keras
     seed: int = 0  # seed of the sampling random generator

@@ -53,6 +53,7 @@ class Pretrained:
     command: str  # the CLI command that produced it
     weights_path: Path  # the .weights.h5 file beside the JSON
     saved: str = ""  # the date the snapshot was saved (YYYY-MM-DD), "" when not recorded
+    test_note: str = ""  # where ``test`` came from when re-scored after saving; "" = at save
 
 
 def snapshot_paths(path: str | Path) -> tuple[Path, Path]:
@@ -199,6 +200,7 @@ def snapshot_from_body(body: Any, weights: Path, where: str, fix: str) -> Pretra
             command=str(body.get("command", "")),
             weights_path=weights,
             saved=str(body.get("saved", "")),
+            test_note=str(body.get("test_note", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"{where} has a bad or missing field ({exc}): {fix}") from None

@@ -77,4 +77,7 @@ def test_bits_per_char_curve_draws_the_ngram_as_a_flat_line() -> None:
     assert list(rnn.y) == [3.1, 2.6, 2.3] and list(rnn.x) == [1, 2, 3]
     assert set(ngram.y) == {2.09} and ngram.x[0] == 0 and ngram.x[-1] == 3
     assert "counting 5-gram" in ngram.name and "lower is better" in fig.layout.yaxis.title.text
+    # the per-epoch curve is the validation half's, and says so (the test half is scored once)
+    assert "(validation)" in rnn.name and "(validation)" in ngram.name
+    assert fig.layout.yaxis.title.text.startswith("validation")
     assert len(bits_per_char_curve([1], [3.0], float("nan")).data) == 1  # no baseline, no line

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -75,6 +74,8 @@ def test_text_page_generates_from_the_snapshot_without_training(
     at.run()
     at.switch_page("pages/text.py").run()
     assert not at.exception, at.exception
+    offer = next(c.value for c in at.caption if snap.command in c.value)
+    assert f"test bits/char {snap.test.bits_per_char:.3f} (test half" in offer  # the split
     _load_pretrained(at)
     record = at.session_state["tx_current"]
     assert record.pretrained == snap.name and record.job.snapshot().epoch == snap.epochs
@@ -82,11 +83,11 @@ def test_text_page_generates_from_the_snapshot_without_training(
     tiles = {m.label: m.value for m in at.metric}
     if with_corpus:  # the corpus is here: the copy can train more, and is scored again
         assert not record.job.released and "nietzsche" in record.name
-        bits = snap.test.val_loss / np.log(2)
-        assert float(tiles["held-out bits/char: your RNN"]) == pytest.approx(bits, abs=0.005)
-        assert 1.5 < float(tiles["held-out bits/char: counting 5-gram"]) < 3
+        bits = snap.test.bits_per_char  # the JSON's test-half figure, reproduced here
+        assert float(tiles["test bits/char: your RNN"]) == pytest.approx(bits, abs=0.005)
+        assert 1.5 < float(tiles["test bits/char: counting 5-gram"]) < 3
     else:
-        assert tiles["held-out bits/char: your RNN"] == "—"
+        assert tiles["test bits/char: your RNN"] == "—"
         assert any("needs the corpus" in c.value for c in at.caption)
     at.session_state["tx_own_n"] = 50
     next(b for b in at.button if b.label == "Generate").click().run()

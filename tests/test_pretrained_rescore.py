@@ -51,11 +51,20 @@ def test_rescore_matches_the_json(snap: pretrained.Pretrained) -> None:
         assert now == pytest.approx(recorded, abs=pretrained.TOLERANCE), (snap.name, key)
 
 
-def test_main_score_prefers_the_fresh_figure_and_reads_bits_from_old_json() -> None:
-    text = next(s for s in SHIPPED if s.name == "nietzsche-lstm")
-    label, value = pretrained.main_score(text)
-    assert label == "held-out bits/char"
-    assert value == pytest.approx(text.test.val_loss / 0.6931471805599453)
+def test_text_snapshots_record_test_half_figures_and_say_where_they_came_from() -> None:
+    """Shipped text figures are on the test half (re-scored after the tail was split in two),
+    the n-gram's beside them on the same windows; the note names the split and the script."""
+    texts = [s for s in SHIPPED if s.spec.task == "text"]
+    assert {s.name for s in texts} >= {"nietzsche-lstm", "python-docs-gru"}
+    for snap in texts:
+        label, value = pretrained.main_score(snap)
+        assert label == "test bits/char" and 1.0 < value < 4.0, snap.name
+        assert value == pytest.approx(snap.test.loss / 0.6931471805599453)
+        assert 1.0 < snap.test.ngram_bits_per_char < 4.0
+        assert "test half" in snap.test_note and "rescore_text_snapshots" in snap.test_note
+
+
+def test_main_score_prefers_the_fresh_figure() -> None:
     adder = next(s for s in SHIPPED if s.spec.task == "addition")
     fresh = replace(adder.test, exact_match=0.5)
     assert pretrained.main_score(adder, fresh) == ("exact match", 0.5)

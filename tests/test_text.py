@@ -165,11 +165,51 @@ def test_text_data_splits_tail_for_validation_without_overlap(tmp_path) -> None:
     assert start + 21 <= cut < start + 21 + 7  # it ends before the held-out tail
     assert data.vocab.decode(data.x_train[-1]) == text[start : start + 20]
     assert data.vocab.decode(data.y_train[-1]) == text[start + 1 : start + 21]
-    assert data.x_val.shape[0] == (len(text) - cut - 1) // 20  # non-overlapping windows
+    mid = cut + (len(text) - cut) // 2  # the tail's first half validates
+    assert data.x_val.shape[0] == (mid - cut - 1) // 20  # non-overlapping windows
     assert data.vocab.decode(data.x_val[0]) == text[cut : cut + 20]
-    assert data.seed_text in text[cut:] and len(data.validity_seeds) == 4
-    assert all(s in text[cut:] for s in data.validity_seeds)
+    assert data.seed_text in text[cut:mid] and len(data.validity_seeds) == 4
+    assert all(s in text[cut:mid] for s in data.validity_seeds)
     assert data.x_train.nbytes < 2 * len(text) * 20 / 7  # uint8 ids, no one-hot tensor
+
+
+def test_held_out_tail_is_split_into_validation_then_test(tmp_path) -> None:
+    """Training text stays the first 90 %; the tail's first half validates, its second tests."""
+    from rnn_core.ngram import fit_ngram
+    from rnn_core.tasks.text import NGRAM_DISCOUNT, NGRAM_ORDER
+
+    path = tmp_path / "prose.txt"
+    path.write_text(_prose(40_000, seed=2))
+    data = make_text_data(TextConfig(corpus=str(path), maxlen=20, step=7))
+    text = data.corpus.text
+    cut = int(len(text) * 0.9)  # the training text ends where it always did
+    mid = cut + (len(text) - cut) // 2
+    start = (len(data.x_train) - 1) * 7
+    assert start + 21 <= cut < start + 21 + 7
+    val, test = text[cut:mid], text[mid:]
+    assert data.x_val.shape[0] == (len(val) - 1) // 20 > 0  # no window straddles mid
+    assert data.x_test.shape[0] == (len(test) - 1) // 20 > 0
+    assert data.vocab.decode(data.x_val[0]) == val[:20]
+    assert data.vocab.decode(data.y_val[-1]) == val[(len(data.x_val) - 1) * 20 + 1 :][:20]
+    assert data.vocab.decode(data.x_test[0]) == test[:20]
+    assert data.vocab.decode(data.y_test[-1]) == test[(len(data.x_test) - 1) * 20 + 1 :][:20]
+    # everything chosen or shown during training comes from the validation half
+    assert data.seed_text in val and all(s in val for s in data.validity_seeds)
+    # the n-gram is fitted on the training text and scored on each half's own windows
+    ngram = fit_ngram(data.vocab.encode(text[:cut]), data.vocab.size, NGRAM_ORDER, NGRAM_DISCOUNT)
+    assert data.ngram_val_bits == pytest.approx(ngram.window_bits(data.x_val, data.y_val))
+    assert data.ngram_test_bits == pytest.approx(ngram.window_bits(data.x_test, data.y_test))
+    assert data.ngram_val_bits != data.ngram_test_bits
+    assert "testing once on" in data.note
+
+
+def test_a_held_out_half_too_short_for_windows_is_one_clear_line(tmp_path) -> None:
+    path = tmp_path / "prose.txt"
+    path.write_text(_prose(10_500))
+    # a 10 % tail of ~1,050 characters: halves of ~525, too short for windows of 300
+    with pytest.raises(ValueError, match=r"^the validation half of the held-out tail \(5\d\d ch"):
+        make_text_data(TextConfig(corpus=str(path), maxlen=300))
+    make_text_data(TextConfig(corpus=str(path), maxlen=200))  # 2 x 200 fits in each half
 
 
 def test_text_data_refuses_a_seed_outside_the_alphabet(tmp_path) -> None:

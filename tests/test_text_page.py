@@ -52,11 +52,17 @@ def test_tiny_run_samples_every_epoch_and_generates(page: AppTest) -> None:
     assert not page.exception, page.exception
     tiles = {m.label: m.value for m in page.metric}
     assert tiles["epochs done"] == "2" and 0 <= float(tiles["word validity (T=0.5)"]) <= 1
-    # held-out bits/char of the RNN beside the counting n-gram's, both computed
-    extras = snap.epoch_extras
-    rnn, ngram = (float(v) for k, v in tiles.items() if k.startswith("held-out bits/char"))
-    assert rnn == pytest.approx(extras[-1].bits_per_char, abs=6e-4)
-    assert ngram == pytest.approx(extras[-1].ngram_bits_per_char, abs=6e-4) and ngram > 0
+    # the last validation figure, then the test half's (scored once training stopped) of the
+    # RNN beside the counting n-gram's, each tile naming its split
+    extras, run = snap.epoch_extras, page.session_state["tx_current"]
+    assert float(tiles["validation bits/char (epoch 2)"]) == pytest.approx(
+        extras[-1].bits_per_char, abs=6e-4
+    )
+    assert run.scored() and run.results.headline[0] == "test bits/char"
+    rnn, ngram = (float(v) for k, v in tiles.items() if k.startswith("test bits/char"))
+    assert rnn == pytest.approx(run.results.bits_per_char, abs=6e-4)
+    assert ngram == pytest.approx(run.data.ngram_test_bits, abs=6e-4) and ngram > 0
+    assert ngram != pytest.approx(extras[-1].ngram_bits_per_char, abs=1e-6)  # another half
     captions = " ".join(c.value for c in page.caption)
     assert f"over {extras[-1].words_scored} generated words" in captions  # its sample size
     assert "Your RNN vs counting" in captions and "carry mode" in " ".join(

@@ -39,7 +39,8 @@ def test_every_epoch_samples_the_same_seed_at_each_temperature(trained) -> None:
     assert 0.0 <= second.word_validity <= 1.0 and second.words_scored > 0
     assert second.mode == "carry"  # carry-state sampling is the default, and says so
     assert second.bits_per_char < first.bits_per_char < np.log2(data.vocab.size)
-    assert second.ngram_bits_per_char == data.ngram_bits and 0 < data.ngram_bits < 8
+    # the per-epoch figures are validation ones: the n-gram beside them scores the same half
+    assert second.ngram_bits_per_char == data.ngram_val_bits and 0 < data.ngram_val_bits < 8
     assert snap.epoch_logs[1]["loss"] < snap.epoch_logs[0]["loss"]  # it learns
 
 
@@ -52,26 +53,40 @@ def test_epoch_samples_are_reproducible(trained) -> None:
 def test_evaluate_loss_matches_keras(trained) -> None:
     task, data, model, _ = trained
     test = task.evaluate(model, data)
-    keras_loss = model.evaluate(data.x_val.astype("int32"), data.y_val, verbose=0)[0]
-    assert test.val_loss == pytest.approx(keras_loss, rel=1e-4)
+    keras_loss = model.evaluate(data.x_test.astype("int32"), data.y_test, verbose=0)[0]
+    assert test.loss == pytest.approx(keras_loss, rel=1e-4)  # on the test half
     assert 0 <= test.word_validity <= 1 and test.words_scored > 20
 
 
-def test_bits_per_char_matches_a_numpy_reference(trained) -> None:
+def _numpy_bits(model, x: np.ndarray, y: np.ndarray) -> float:
+    """Mean bits/char of the windows by the NumPy cells, one window at a time from zero."""
     from rnn_core.ngram import bits_from_probs
 
+    gen = CharGenerator.from_keras(model)
+    pairs = zip(x, y, strict=True)
+    return float(np.mean([bits_from_probs(gen.prefix_probs(a), b) for a, b in pairs]))
+
+
+def test_epochs_score_validation_and_evaluate_scores_the_test_half(trained) -> None:
     task, data, model, snap = trained
-    gen = CharGenerator.from_keras(model)  # NumPy cells, one window at a time from zero
-    pairs = zip(data.x_val, data.y_val, strict=True)
-    ref = np.mean([bits_from_probs(gen.prefix_probs(x), y) for x, y in pairs])
+    val, test_ref = (
+        _numpy_bits(model, data.x_val, data.y_val),
+        _numpy_bits(model, data.x_test, data.y_test),
+    )
+    assert snap.epoch_extras[1].bits_per_char == pytest.approx(val, rel=1e-4)
+    assert snap.epoch_logs[1]["val_bits_per_char"] == pytest.approx(val, rel=1e-4)
     test = task.evaluate(model, data)
-    assert test.bits_per_char == pytest.approx(ref, rel=1e-4)
-    assert test.bits_per_char == pytest.approx(snap.epoch_extras[1].bits_per_char)
-    assert test.val_loss == pytest.approx(ref * np.log(2), rel=1e-4)
-    assert test.ngram_bits_per_char == data.ngram_bits
+    assert test.bits_per_char == pytest.approx(test_ref, rel=1e-4)
+    assert abs(test.bits_per_char - val) > 1e-3  # another text: another figure
+    assert test.loss == pytest.approx(test_ref * np.log(2), rel=1e-4)
+    assert test.ngram_bits_per_char == data.ngram_test_bits != data.ngram_val_bits
+    assert task.results_type.from_plain(test.to_plain()).headline == (
+        "test bits/char",
+        test.bits_per_char,
+    )
 
 
-def test_ngram_baseline_scores_the_validation_targets(trained) -> None:
+def test_ngram_baseline_scores_the_same_windows_as_the_model(trained) -> None:
     from rnn_core.ngram import fit_ngram
     from rnn_core.tasks.text import NGRAM_ORDER
 
@@ -79,7 +94,17 @@ def test_ngram_baseline_scores_the_validation_targets(trained) -> None:
     ids = data.vocab.encode(data.corpus.text)
     cut = int(len(ids) * (1 - data.config.val_fraction))
     model = fit_ngram(ids[:cut], data.vocab.size, NGRAM_ORDER, 0.75)  # the training text only
-    assert data.ngram_bits == pytest.approx(model.window_bits(data.x_val, data.y_val))
+    assert data.ngram_val_bits == pytest.approx(model.window_bits(data.x_val, data.y_val))
+    assert data.ngram_test_bits == pytest.approx(model.window_bits(data.x_test, data.y_test))
+
+
+def test_older_results_scored_on_the_whole_tail_are_not_read_as_test_figures() -> None:
+    from rnn_core.tasks.text import TextResults
+
+    old = {"val_loss": 1.49, "val_accuracy": 0.55, "word_validity": 0.9, "words_scored": 300}
+    back = TextResults.from_plain(old | {"bits_per_char": 2.15, "ngram_bits_per_char": 2.09})
+    assert np.isnan(back.bits_per_char) and np.isnan(back.loss) and np.isnan(back.accuracy)
+    assert np.isnan(back.ngram_bits_per_char) and back.word_validity == 0.9
 
 
 def test_save_keeps_the_alphabet_and_load_generates_the_same(trained, tmp_path) -> None:

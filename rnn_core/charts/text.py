@@ -69,11 +69,12 @@ def bits_per_char_curve(
     height: int = 300,
     theme: ChartTheme = LIGHT,
 ) -> go.Figure:
-    """Held-out bits per character of the RNN after each epoch, the n-gram's as a flat line."""
+    """Validation bits per character of the RNN after each epoch, the n-gram's as a flat line
+    (both on the validation half; the test half is scored once, after training)."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=list(epochs), y=list(bits), mode="lines+markers", name="your RNN (held-out)",
+            x=list(epochs), y=list(bits), mode="lines+markers", name="your RNN (validation)",
             line={"color": PALETTE[0], "width": 2},
             hovertemplate="epoch %{x}: %{y:.3f} bits/char<extra>your RNN</extra>",
         )
@@ -83,7 +84,7 @@ def bits_per_char_curve(
         fig.add_trace(
             go.Scatter(
                 x=[0, max(right, 1.0)], y=[ngram_bits, ngram_bits], mode="lines",
-                name=f"{ngram_name} (held-out)",
+                name=f"{ngram_name} (validation)",
                 line={"color": PALETTE[1], "width": 2, "dash": "dash"},
                 hovertemplate=f"{ngram_bits:.3f} bits/char<extra>{ngram_name}</extra>",
             )
@@ -91,7 +92,7 @@ def bits_per_char_curve(
     fig.update_layout(
         height=height,
         xaxis={"title": "epoch", "rangemode": "tozero", "dtick": 1 if len(bits) <= 15 else None},
-        yaxis={"title": "bits per character (lower is better)", "rangemode": "tozero"},
+        yaxis={"title": "validation bits/char (lower is better)", "rangemode": "tozero"},
         margin={"l": 50, "r": 10, "t": 20, "b": 40},
         legend={"orientation": "h", "y": -0.3},
     )

@@ -199,7 +199,7 @@ class Task(ABC):
 
     @abstractmethod
     def evaluate(self, model: Any, data: Any) -> Results:
-        """Held-out scores of ``model`` (test set, or validation text): a ``results_type``."""
+        """Test scores of ``model`` (its test split, scored once after training)."""
 
     def val_metrics(self) -> dict[str, str]:
         """Validation metrics a stop condition may watch: name -> "max" or "min" (better).

@@ -4,7 +4,10 @@ Windows of ``maxlen`` character ids (integers, never one-hot tensors) train an
 Embedding -> RNN layers -> softmax model with sparse categorical crossentropy. With
 ``every_position`` the model predicts the next character after every prefix of the window
 (``maxlen`` targets per window instead of Keras's one), which learns far faster per epoch.
-Nothing here imports TensorFlow until a model is built.
+The corpus's last ``val_fraction`` is held out and never trained on: its first half is the
+validation text (every epoch's bits/char, which ``until`` and ``patience`` stop on, and the
+seeds of the samples), its second half the test text, scored once by ``evaluate`` after
+training. Nothing here imports TensorFlow until a model is built.
 """
 
 from __future__ import annotations
@@ -43,21 +46,24 @@ VOCAB_SUFFIX = ".vocab.json"  # added to a saved model's file name for its alpha
 
 @dataclass(frozen=True)
 class TextData:
-    """Training and validation windows of a corpus, plus what sampling needs."""
+    """Training, validation and test windows of a corpus, plus what sampling needs."""
 
     config: TextConfig  # the config that made the data
     corpus: Corpus  # the text (possibly cut to max_chars) and where it came from
     vocab: Vocabulary  # the corpus alphabet: char <-> id
     x_train: np.ndarray  # (N, maxlen) uint8 ids of the training windows
     y_train: np.ndarray  # (N, maxlen) next ids after every prefix, or (N,) after the window
-    x_val: np.ndarray  # (N_val, maxlen) non-overlapping windows of the held-out tail
+    x_val: np.ndarray  # (N_val, maxlen) non-overlapping windows of the tail's first half
     y_val: np.ndarray  # (N_val, maxlen) or (N_val,)
+    x_test: np.ndarray  # (N_test, maxlen) non-overlapping windows of the tail's second half
+    y_test: np.ndarray  # (N_test, maxlen) or (N_test,)
     words: frozenset[str]  # the corpus's words, for word validity
-    seed_text: str  # the seed every epoch's samples continue
-    validity_seeds: tuple[str, ...]  # seeds of the pooled word-validity samples
+    seed_text: str  # the seed every epoch's samples continue (validation text by default)
+    validity_seeds: tuple[str, ...]  # seeds of the pooled word-validity samples (validation)
     note: str  # one sentence on sizes
-    ngram_bits: float = float("nan")  # held-out bits/char of the counting n-gram baseline
-    reference_validity: float = float("nan")  # word validity of real held-out text, same length
+    ngram_val_bits: float = float("nan")  # validation bits/char of the counting n-gram
+    ngram_test_bits: float = float("nan")  # test bits/char of the counting n-gram
+    reference_validity: float = float("nan")  # word validity of real validation text, same length
 
 
 def _check(cfg: TextConfig) -> None:
@@ -76,22 +82,31 @@ def _check(cfg: TextConfig) -> None:
         raise ValueError(f"max_chars must be at least 1000 (or None for all), got {cfg.max_chars}")
 
 
+def held_out_cuts(length: int, val_fraction: float) -> tuple[int, int]:
+    """(cut, mid) of a text of ``length``: training [:cut], validation [cut:mid], test [mid:]."""
+    cut = int(length * (1 - val_fraction))  # the training text, as before the test half existed
+    return cut, cut + (length - cut) // 2
+
+
 def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
-    """Load (or take) the corpus, split off its tail for validation and cut both into windows."""
+    """Load (or take) the corpus, split its tail into validation and test halves, cut windows."""
     _check(cfg)
     corpus = corpus or load_corpus(cfg.corpus, cfg.lowercase, cfg.data_dir)
     text = corpus.text[: cfg.max_chars] if cfg.max_chars else corpus.text
     vocab = Vocabulary.from_text(text)
     ids = vocab.encode(text)  # (L,)
-    cut = int(len(ids) * (1 - cfg.val_fraction))
-    if len(ids) - cut <= 2 * cfg.maxlen:
-        raise ValueError(
-            f"the held-out tail ({len(ids) - cut:,} characters) is too short for windows of "
-            f"{cfg.maxlen}: use a longer text, a larger val_fraction or a smaller maxlen"
-        )
+    cut, mid = held_out_cuts(len(ids), cfg.val_fraction)
+    for half, size in (("validation", mid - cut), ("test", len(ids) - mid)):
+        if size <= 2 * cfg.maxlen:
+            raise ValueError(
+                f"the {half} half of the held-out tail ({size:,} characters) is too short for "
+                f"windows of {cfg.maxlen}: use a longer text, a larger val_fraction or a "
+                "smaller maxlen"
+            )
     x_train, y_train = make_windows(ids[:cut], cfg.maxlen, cfg.step, cfg.every_position)
-    x_val, y_val = make_windows(ids[cut:], cfg.maxlen, cfg.maxlen, cfg.every_position)
-    val_text = text[cut:]
+    x_val, y_val = make_windows(ids[cut:mid], cfg.maxlen, cfg.maxlen, cfg.every_position)
+    x_test, y_test = make_windows(ids[mid:], cfg.maxlen, cfg.maxlen, cfg.every_position)
+    val_text = text[cut:mid]
     if cfg.seed_text:
         seed = cfg.seed_text.lower() if cfg.lowercase else cfg.seed_text
         vocab.encode(seed)  # ValueError naming characters outside the alphabet
@@ -103,7 +118,8 @@ def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
     note = (
         f"{corpus.source}: {len(text):,} characters, an alphabet of {vocab.size}. Training on "
         f"{len(x_train):,} windows of {cfg.maxlen} characters (one every {cfg.step}) from the "
-        f"first {cut:,}; validating on {len(x_val):,} windows of the last {len(val_text):,}. "
+        f"first {cut:,}; validating every epoch on {len(x_val):,} windows of the next "
+        f"{mid - cut:,}, testing once on {len(x_test):,} windows of the last {len(text) - mid:,}. "
         f"Targets: the next character after {targets}."
     )
     words = corpus_words(text)
@@ -112,8 +128,8 @@ def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
             for s in seeds]  # fmt: skip
     return TextData(
         cfg, Corpus(corpus.name, text, corpus.source), vocab, x_train, y_train, x_val, y_val,
-        words, seed, seeds, note, ngram.window_bits(x_val, y_val),
-        word_validity(real, words, list(seeds)),
+        x_test, y_test, words, seed, seeds, note, ngram.window_bits(x_val, y_val),
+        ngram.window_bits(x_test, y_test), word_validity(real, words, list(seeds)),
     )  # fmt: skip
 
 
@@ -165,17 +181,18 @@ def sample_rng(cfg: TextConfig, epoch: int) -> np.random.Generator:
     return np.random.default_rng([cfg.seed, epoch])
 
 
-def held_out_scores(model: Any, data: TextData) -> tuple[float, float]:
-    """(bits per character, next-char accuracy) of a model on the validation windows.
+def held_out_scores(model: Any, x_all: np.ndarray, y_all: np.ndarray) -> tuple[float, float]:
+    """(bits per character, next-char accuracy) of a model on held-out windows.
 
-    Bits per character: the mean cross-entropy of every validation target, in bits (log2),
-    each window read from a zero state, as the model was trained.
+    Bits per character: the mean cross-entropy of every target, in bits (log2), each window
+    read from a zero state, as the model was trained. The epoch hook passes the validation
+    windows, ``evaluate`` the test windows.
     """
     bits, hits = [], []
-    for i in range(0, len(data.x_val), PREDICT_BATCH):
-        x = data.x_val[i : i + PREDICT_BATCH].astype(np.int32)  # (B, T)
+    for i in range(0, len(x_all), PREDICT_BATCH):
+        x = x_all[i : i + PREDICT_BATCH].astype(np.int32)  # (B, T)
         p = np.asarray(model.predict_on_batch(x), np.float64)  # (B, T, V) or (B, V)
-        y = data.y_val[i : i + PREDICT_BATCH].astype(np.int64)  # (B, T) or (B,)
+        y = y_all[i : i + PREDICT_BATCH].astype(np.int64)  # (B, T) or (B,)
         picked = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]  # like y
         bits.append(-np.log2(np.maximum(picked, 1e-12)).ravel())  # as before: at most 40 bits
         hits.append((p.argmax(axis=-1) == y).ravel())
@@ -185,7 +202,7 @@ def held_out_scores(model: Any, data: TextData) -> tuple[float, float]:
 def measure_validity(
     gen: CharGenerator, data: TextData, rng: np.random.Generator, window: int | None = None
 ) -> tuple[float, int]:
-    """Pooled word validity of 400-char samples at T=0.5 from the held-out seeds, word count."""
+    """Pooled word validity of 400-char samples at T=0.5 from the validation seeds, word count."""
     seeds = np.stack([data.vocab.encode(s) for s in data.validity_seeds])  # (K, maxlen)
     temps = [VALIDITY_T] * len(seeds)
     ids = gen.generate(seeds, VALIDITY_LENGTH, temps, rng, window)  # (K, 400)
@@ -205,16 +222,16 @@ class TextReport(Report):
     mode: str  # how the samples were made: "carry" (state carried) or "window W" (Keras)
     word_validity: float  # distinct corpus words per generated word, pooled T=0.5 samples
     words_scored: int  # generated words those samples held
-    bits_per_char: float  # held-out cross-entropy of the next character, in bits
-    ngram_bits_per_char: float  # the same for the counting n-gram baseline
+    bits_per_char: float  # validation cross-entropy of the next character, in bits
+    ngram_bits_per_char: float  # the same for the counting n-gram baseline, same windows
 
     @property
     def score(self) -> float:
-        """Held-out bits per character (lower is better)."""
+        """Validation bits per character (lower is better)."""
         return self.bits_per_char
 
     def val_scores(self) -> dict[str, float]:
-        """``val_bits_per_char``: the held-out (validation) bits per character."""
+        """``val_bits_per_char``: bits per character on the validation half."""
         return {"val_bits_per_char": float(self.bits_per_char)}
 
     @classmethod
@@ -233,26 +250,30 @@ class TextReport(Report):
 
 @dataclass(frozen=True)
 class TextResults(Results):
-    """Held-out next-character scores, the n-gram baseline's, and word validity."""
+    """Test-half next-character scores (scored once), the n-gram baseline's, word validity."""
 
-    bits_per_char: float  # mean cross-entropy of the next held-out character, in bits
-    ngram_bits_per_char: float  # the counting n-gram baseline's, on the same windows
-    val_loss: float  # the same cross-entropy in nats (Keras's loss)
-    val_accuracy: float  # share of held-out next characters that are the likeliest
+    bits_per_char: float  # mean cross-entropy of the next test character, in bits
+    ngram_bits_per_char: float  # the counting n-gram baseline's, on the same test windows
+    loss: float  # the same cross-entropy in nats (Keras's loss), on the test windows
+    accuracy: float  # share of test next characters that are the likeliest
     word_validity: float  # distinct corpus words per generated word in T=0.5 samples
     words_scored: int  # words those samples held
 
     @property
     def headline(self) -> tuple[str, float]:
-        """Held-out bits per character."""
-        return "held-out bits/char", self.bits_per_char
+        """Test bits per character."""
+        return "test bits/char", self.bits_per_char
 
     @classmethod
     def from_plain(cls, values: Any) -> Any:
-        """Rebuild stored results; older files without bits/char give it from ``val_loss``."""
+        """Rebuild stored results. Older files (``val_loss``, ``val_accuracy``) were scored on
+        the whole held-out tail, which also chose their epoch: those figures are not test
+        figures, so they read as not measured (NaN); their word validity is kept."""
         values = dict(values)
-        if "bits_per_char" not in values and isinstance(values.get("val_loss"), int | float):
-            values["bits_per_char"] = values["val_loss"] / LN2
+        if "val_loss" in values or "val_accuracy" in values:
+            for old in ("val_loss", "val_accuracy", "bits_per_char", "ngram_bits_per_char"):
+                values.pop(old, None)
+            values |= dict.fromkeys(("bits_per_char", "loss", "accuracy"), float("nan"))
         values.setdefault("ngram_bits_per_char", float("nan"))
         return super().from_plain(values)
 
@@ -300,7 +321,7 @@ class TextTask(Task):
         return model
 
     def splits(self, data: TextData) -> tuple:
-        """((x_train, y_train), (x_val, y_val)) for the engine."""
+        """((x_train, y_train), (x_val, y_val)) for the engine (never the test half)."""
         return (data.x_train, data.y_train), (data.x_val, data.y_val)
 
     def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
@@ -312,7 +333,7 @@ class TextTask(Task):
         return data.config.maxlen if data.config.window_sampling else None
 
     def epoch_report(self, data: TextData):
-        """A hook for the engine: samples at every temperature, bits/char, word validity."""
+        """A hook for the engine: samples, validation bits/char (and the n-gram's), validity."""
         cfg = data.config
 
         def hook(model: Any, epoch: int) -> TextReport:
@@ -323,7 +344,7 @@ class TextTask(Task):
                 gen, data.vocab, data.seed_text, cfg.sample_length, cfg.temperatures, rng, window
             )
             validity, n = measure_validity(gen, data, rng, window)
-            bits, _ = held_out_scores(model, data)
+            bits, _ = held_out_scores(model, data.x_val, data.y_val)
             return TextReport(
                 epoch=epoch,
                 seed=data.seed_text,
@@ -333,22 +354,22 @@ class TextTask(Task):
                 word_validity=validity,
                 words_scored=n,
                 bits_per_char=bits,
-                ngram_bits_per_char=data.ngram_bits,
+                ngram_bits_per_char=data.ngram_val_bits,
             )
 
         return hook
 
     def evaluate(self, model: Any, data: TextData) -> TextResults:
-        """Held-out bits/char (and the n-gram's), loss, next-char accuracy, word validity."""
-        bits, accuracy = held_out_scores(model, data)
+        """Test-half bits/char (and the n-gram's), loss, next-char accuracy, word validity."""
+        bits, accuracy = held_out_scores(model, data.x_test, data.y_test)
         gen = CharGenerator.from_keras(model)
         rng = sample_rng(data.config, 10_000)
         validity, n = measure_validity(gen, data, rng, self.window(data))
         return TextResults(
             bits_per_char=bits,
-            ngram_bits_per_char=data.ngram_bits,
-            val_loss=bits * LN2,
-            val_accuracy=accuracy,
+            ngram_bits_per_char=data.ngram_test_bits,
+            loss=bits * LN2,
+            accuracy=accuracy,
             word_validity=validity,
             words_scored=n,
         )
