@@ -60,8 +60,20 @@ LESSONS: tuple[Lesson, ...] = (
         "Compare exact match per epoch and seconds per epoch in the compare table.",
     ),
     Lesson(
+        "falling-rate",
+        "5 · Why the fast presets are fast: a learning rate that falls to zero",
+        "pages/train.py",
+        "A large learning rate makes big steps: it learns quickly, then keeps jumping around the "
+        "bottom of the loss. The fast presets start large and let the rate fall smoothly to zero "
+        "by their last epoch (a cosine schedule), so their last steps settle; they also use small "
+        "models that cost little per step (GRU 64 here).",
+        ("mnist-fast-constant", "mnist-fast"),
+        "Same model, same 2 epochs, same seconds: compare the validation loss and accuracy at "
+        "the end. Only the learning rate's path differs.",
+    ),
+    Lesson(
         "temperature",
-        "5 · Writing like Nietzsche: sampling temperature",
+        "6 · Writing like Nietzsche: sampling temperature",
         "pages/text.py",
         "A character LSTM predicts the next character. How you sample from its prediction "
         "matters: at low temperature it repeats safe words, at high temperature it invents.",

@@ -82,15 +82,31 @@ def _mnist(
     )
 
 
-# imdb-fast on top of _imdb: a 20k vocabulary, max over time, bigger batches at a higher rate.
-_IMDB_FAST = {"words": 20_000, "pooling": "max", "batch_size": 128, "learning_rate": 3e-3}
+# imdb-fast on top of _imdb: a 20k vocabulary, max over time, a higher rate falling to 0.
+_IMDB_FAST = {
+    "words": 20_000,
+    "pooling": "max",
+    "batch_size": 128,
+    "learning_rate": 5e-3,
+    "schedule": "cosine",
+}
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
         Preset(
             "addition-fast",
-            "Addition, 3 digits, LSTM 128, batch 128, adam 0.003: this app's fast setup",
-            _addition(3, 128, 1, 50_000, 30),
+            "Addition, 3 digits, LSTM 128, batch 128, adam 0.01 falling to 0 over 8 epochs "
+            "(cosine); stops once val_exact_match>=0.99",
+            _addition(
+                3,
+                128,
+                1,
+                50_000,
+                8,
+                learning_rate=1e-2,
+                schedule="cosine",
+                until="val_exact_match>=0.99",
+            ),
             "Keras addition_rnn: 99% train/test accuracy in 100 epochs (3 digits, 128 units)",
             "superseded, its epoch was chosen on the test set: benchmarks/RESULTS.md, "
             "2026-11-23, the 2-core CI VM (load 1.9-2.4), seed 0: exact match 0.993 on 1,000 "
@@ -147,12 +163,18 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "imdb-fast",
             "IMDB, 20k words, maxlen 400, Embedding 64 -> LSTM 32 (dropout 0.5) -> max over time, "
-            "adam 0.003, batch 128, 2 epochs",
+            "batch 128, adam 0.005 falling to 0 over 2 epochs (cosine)",
             _imdb(400, "LSTM", 32, 64, 2, 0.5, 0.04, **_IMDB_FAST),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
             "superseded, chosen on the test set: benchmarks/RESULTS.md, 2026-11-23, the 2-core "
             "CI VM (load 2.1-2.3), seed 0: test accuracy 0.8812 on all 25,000 reviews at epoch "
             "2, 51.6 s of training (seed 1: 0.8794)",
+        ),
+        Preset(
+            "mnist-fast-constant",
+            "mnist-fast without its falling rate: GRU 64, adam 0.012 held constant, 2 epochs",
+            _mnist("GRU", 64, 2, val=0.04, batch_size=128, optimizer="adam", learning_rate=1.2e-2),
+            "not a source figure: mnist-fast with a constant learning rate, for lesson 6",
         ),
         Preset(
             "seed004-mnist-simplernn",
@@ -162,8 +184,17 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "mnist-fast",
-            "MNIST rows, GRU 96, adam 0.004, batch 128, 4 epochs",
-            _mnist("GRU", 96, 4, val=0.04, batch_size=128, optimizer="adam", learning_rate=4e-3),
+            "MNIST rows, GRU 64, batch 128, adam 0.012 falling to 0 over 2 epochs (cosine)",
+            _mnist(
+                "GRU",
+                64,
+                2,
+                val=0.04,
+                batch_size=128,
+                optimizer="adam",
+                learning_rate=1.2e-2,
+                schedule="cosine",
+            ),
             "seed 004 reports about 97.5% test accuracy (SimpleRNN 256, 20 epochs)",
             "superseded, its epoch was chosen on the test set: benchmarks/RESULTS.md, "
             "2026-11-23, the 2-core CI VM (load 1.6-2.2), seed 0: test accuracy 0.9841 on all "
@@ -190,10 +221,17 @@ PRESETS.update(
         for p in [
             Preset(
                 "text-fast",
-                "Nietzsche, GRU 128, Embedding 32, next char after every prefix; stops 2 epochs "
-                "after its best validation bits/char and keeps that epoch's weights",
+                "Nietzsche, GRU 128, Embedding 32, next char after every prefix; adam 0.01 "
+                "falling to 0 over 4 epochs (cosine)",
                 _text(
-                    "GRU", 128, 32, 20, {"step": 20}, batch_size=64, learning_rate=8e-3, patience=2
+                    "GRU",
+                    128,
+                    32,
+                    4,
+                    {"step": 20},
+                    batch_size=64,
+                    learning_rate=1e-2,
+                    schedule="cosine",
                 ),
                 "Keras lstm_text_generation: readable text after about 20 epochs (LSTM 128)",
             ),
