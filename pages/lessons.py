@@ -28,7 +28,8 @@ def your_result(spec) -> str:
 
 st.title("Lessons")
 st.caption(
-    "Five short experiments from the seed tutorials. Each button opens the page with the "
+    f"{len(LESSONS)} short experiments, from the seed tutorials and the fast presets. Each "
+    "button opens the page with the "
     "preset loaded; press Start there. Come back here to see your result beside the source's "
     "(a run counts for a preset when its data, model and training settings are the preset's; "
     "the number of epochs it trained is shown with it)."

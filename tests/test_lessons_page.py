@@ -51,6 +51,7 @@ def test_every_lesson_and_preset_is_shown_with_its_source_figure() -> None:
         for preset in lesson_presets(lesson):
             assert preset.source_result in text
     assert text.count("not run yet in this session") == sum(len(x.presets) for x in LESSONS)
+    assert f"{len(LESSONS)} short experiments" in text  # the count follows the lessons
 
 
 def test_a_run_with_the_preset_setup_shows_its_result() -> None:
