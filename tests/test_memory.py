@@ -72,8 +72,9 @@ V1_LINES = "4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n0::/\n"
 
 
 def test_v2_limit_is_the_lowest_along_the_ancestors_and_cpu_max_is_the_quota(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})  # a quota below cores
     proc = _proc(tmp_path, "0::/app/web\n")
     sys_root = _v2(tmp_path, str(3 * GB), cpu="150000 100000", parent_limit=str(2 * GB))
     lim = read_limits(sys_root, proc)
