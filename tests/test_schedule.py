@@ -65,3 +65,23 @@ def test_an_unknown_schedule_is_refused_with_its_name():
         TrainConfig(schedule="linear")
     with pytest.raises(ValueError, match="got 'step'"):
         schedule_callbacks("step", 0.1, 10, 2, 0, 1)
+
+
+class StopAt(keras.callbacks.Callback):
+    """Raises at batch ``at`` of the first epoch, as the engine's Stop does."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if batch == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_run_stopped_mid_schedule_keeps_the_configured_rate_on_its_optimizer():
+    model = _model()
+    cfg = TrainConfig(epochs=2, batch_size=10, learning_rate=0.1, schedule="cosine")
+    with pytest.raises(KeyboardInterrupt):
+        fit_model(model, _data(), None, cfg, 1, 0, 2, [StopAt(3)])  # the rate had fallen by then
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.1)

@@ -297,12 +297,16 @@ def fit_model(
     rate = schedule_callbacks(
         cfg.schedule, cfg.learning_rate, len(train[0]), cfg.batch_size, initial, target
     )
-    model.fit(
-        train_ds,
-        epochs=target,
-        initial_epoch=initial,
-        validation_data=val_ds,
-        callbacks=[*rate, *callbacks],  # the rate is set before the progress callback runs
-        shuffle=False,  # the dataset shuffles itself, with its own seed
-        verbose=0,
-    )
+    try:
+        model.fit(
+            train_ds,
+            epochs=target,
+            initial_epoch=initial,
+            validation_data=val_ds,
+            callbacks=[*rate, *callbacks],  # the rate is set before the progress callback runs
+            shuffle=False,  # the dataset shuffles itself, with its own seed
+            verbose=0,
+        )
+    finally:  # also after Stop: the optimizer keeps the configured rate, not a fallen one
+        if rate:
+            model.optimizer.learning_rate = cfg.learning_rate

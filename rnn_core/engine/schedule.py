@@ -18,8 +18,8 @@ def cosine_rate(base: float, step: int, total: int) -> float:
 
 class CosineSchedule(keras.callbacks.Callback):
     """Sets the optimizer's rate before every batch of one ``fit`` call: ``base`` at its first
-    batch, falling to 0 by its last epoch's end; back to ``base`` when the call ends (so the
-    next call, e.g. Train more, starts from ``base`` again)."""
+    batch, falling to 0 by its last epoch's end (the next call, e.g. Train more, starts from
+    ``base`` again; :func:`~rnn_core.engine.runner.fit_model` puts ``base`` back after fit)."""
 
     def __init__(self, base: float, steps_per_epoch: int, initial: int, target: int) -> None:
         """A schedule for a call from epoch ``initial`` to ``target`` of ``steps_per_epoch``."""
@@ -36,10 +36,6 @@ class CosineSchedule(keras.callbacks.Callback):
         """Set the rate for this batch."""
         step = (self.epoch - self.initial) * self.steps + batch
         self.model.optimizer.learning_rate = cosine_rate(self.base, step, self.total)
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        """Put the configured rate back on the optimizer."""
-        self.model.optimizer.learning_rate = self.base
 
 
 def schedule_callbacks(
