@@ -96,6 +96,11 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("train", "epochs"): (2, lambda c, t, f: f(c.number_input, "Epochs", "epochs", 1, 500)),
     ("train", "batch_size"): (2, lambda c, t, f: f(
         c.selectbox, "Batch size", "batch_size", [16, 32, 64, 128, 256, 512])),
+    ("train", "batch_by_length"): (2, lambda c, t, f: f(
+        c.checkbox, "Batch reviews by length", "batch_by_length",
+        help="Each batch holds reviews of similar length and is cut to the longest of them, "
+        "so the RNN reads less padding (an epoch takes about half the time at maxlen 400). "
+        "Validation and test still read maxlen words.")),
     ("train", "seed"): (2, lambda c, t, f: f(c.number_input, "Seed", "seed", 0, 2**31 - 1)),
     ("train", "optimizer"): (3, lambda c, t, f: f(
         c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)),
@@ -147,7 +152,9 @@ def shown(task: Any) -> list[tuple[str, str]]:
     return [
         (sec, name)
         for sec, name in controls(task)
-        if (sec != "data" or name in data) and NEEDS.get((sec, name), name) in data | {name}
+        if (sec != "data" or name in data)
+        and NEEDS.get((sec, name), name) in data | {name}
+        and (name != "batch_by_length" or task.length_batches)
     ]
 
 

@@ -164,6 +164,7 @@ class TrainConfig:
     until: str = ""  # stop once a validation metric reaches a value ("val_accuracy>=0.89"); ""=off
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
     schedule: str = "constant"  # "cosine": the rate falls from learning_rate to 0 by the last epoch
+    batch_by_length: bool = False  # word ids: batch reviews of similar length, cut off padding
 
     def __post_init__(self) -> None:
         """Refuse counts that cannot train and an unreadable stop condition, naming the setting."""

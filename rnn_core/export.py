@@ -185,6 +185,16 @@ def _rate_lines(spec: RunSpec) -> str:
     )
 
 
+def _batching_note(spec: RunSpec) -> str:
+    """What the script does differently from a run that batched its reviews by length."""
+    if not spec.train.batch_by_length:
+        return ""
+    return (
+        "# RNN Lab batched the reviews by length (each batch cut to its longest review); this\n"
+        "# script lets Keras draw random batches of MAXLEN words: the same model, slower epochs.\n"
+    )
+
+
 def keras_code(spec: RunSpec, name: str = "") -> str:
     """A standalone script (numpy + keras only) that builds and trains the same model."""
     from rnn_core.tasks import get_task
@@ -204,6 +214,7 @@ def keras_code(spec: RunSpec, name: str = "") -> str:
         "model.summary()\n\n"
         f"{_stopping(spec)}"
         "# Training\n"
+        f"{_batching_note(spec)}"
         f"{_rate_lines(spec)}"
         f"model.compile(keras.optimizers.{optimizer}(learning_rate=rate), "
         f'"{loss}", metrics=["{metric}"])\n'

@@ -133,6 +133,11 @@ def start_run(
         check_spec(spec, budget)
     task = get_task(spec.task)
     check_rule(spec.train, task.val_metrics(), True, task.info.name)  # before loading data
+    if spec.train.batch_by_length and not task.length_batches:
+        raise ValueError(
+            f"batch_by_length: only IMDB reviews (word ids padded with 0) can be batched by "
+            f"length, not {task.info.label}"
+        )
     data = None
     if pretrained is None and share is not None:  # watchers of one training share its data
         from rnn_core.engine.sharing import spec_key

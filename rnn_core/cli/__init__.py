@@ -49,6 +49,10 @@ def _train_parser(sub: Any) -> None:
         "--schedule", choices=SCHEDULES,
         help="cosine: the rate falls from --lr to 0 over the epochs of each training call",
     )  # fmt: skip
+    p.add_argument(
+        "--batch-by-length", action=argparse.BooleanOptionalAction, default=None,
+        help="imdb: batches of reviews of similar length, each cut to its longest (less padding)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int)
     p.add_argument(
         "--until", metavar="EXPR",

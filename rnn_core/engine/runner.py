@@ -240,8 +240,27 @@ class ThreadRunner:
         """Nothing to drop: the job holds the model and data."""
 
 
+LENGTH_POOL = 32  # batching by length sorts this many batches' worth of examples at a time
+LENGTH_STEP = 32  # and cuts each batch to a multiple of this many steps (few distinct shapes)
+
+
+def trim_padding(xb: np.ndarray, step: int = LENGTH_STEP) -> np.ndarray:
+    """The columns of a (B, T) batch of word ids (0 = padding) that some row uses, widened to a
+    multiple of ``step`` on the padding side: the whole reviews, with less of the padding."""
+    used = np.flatnonzero(xb.any(axis=0))  # columns holding a word in some row
+    t = xb.shape[1]
+    lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (t, t)
+    width = min(t, max(step, -(-(hi - lo) // step) * step))
+    lo = min(lo, t - width)  # pre-padded rows end at T: widen to the left
+    return xb[:, lo : lo + width]  # (B, width)
+
+
 def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None,
+    by_length: bool = False,
 ) -> tf.data.Dataset:
     """A batched tf.data pipeline, shuffled with its own seed, autotune off (no exit stall).
 
@@ -249,17 +268,26 @@ def make_dataset(
     TensorFlow never holds a copy of the whole set (``from_tensor_slices`` makes one: 166 MB
     for MNIST). The batches and their order are those of tf.data's shuffle of the examples
     themselves, since that shuffle never looks at the elements.
+
+    ``by_length`` (word ids, 0 = padding): the shuffled examples are sorted by length within
+    every ``LENGTH_POOL`` batches' worth, batched, the batches shuffled again, and each batch
+    cut by :func:`trim_padding`; as many batches as without it, every example once per epoch.
     """
 
+    lengths = np.count_nonzero(x.reshape(len(x), -1), axis=1) if by_length else None  # (N,)
     # TensorFlow's registry of Python functions outlives the dataset: through it, hold the
     # arrays weakly, so they are freed with the dataset (which holds them) and not kept forever
-    refs = (weakref.ref(x), weakref.ref(y))
+    refs = (weakref.ref(x), weakref.ref(y), weakref.ref(lengths) if by_length else None)
 
     def take(i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return refs[0]()[i], refs[1]()[i]  # (B, ...), (B, ...)
+        xb = refs[0]()[i]  # (B, ...)
+        return (trim_padding(xb) if by_length else xb), refs[1]()[i]  # (B, ...), (B, ...)
+
+    def by_size(i: np.ndarray) -> np.ndarray:
+        return i[np.argsort(refs[2]()[i], kind="stable")]  # (P,) shortest first
 
     types = (tf.as_dtype(x.dtype), tf.as_dtype(y.dtype))
-    shapes = ((None, *x.shape[1:]), (None, *y.shape[1:]))  # (B, ...), (B, ...)
+    shapes = ((None, None if by_length else x.shape[1], *x.shape[2:]), (None, *y.shape[1:]))
 
     @tf.autograph.experimental.do_not_convert  # no Python control flow to convert
     def gather(i: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -268,14 +296,27 @@ def make_dataset(
         yb.set_shape(shapes[1])
         return xb, yb
 
+    @tf.autograph.experimental.do_not_convert
+    def sort(i: tf.Tensor) -> tf.Tensor:
+        out = tf.numpy_function(by_size, [i], tf.int64, stateful=False)
+        out.set_shape((None,))
+        return out
+
     order = tf.data.Dataset.range(len(x))
     if shuffle_seed is not None:
         order = order.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if by_length:  # pools of whole batches, so no batch straddles two pools
+        order = order.batch(batch_size * LENGTH_POOL).map(sort).unbatch()
+    batches = order.batch(batch_size)
+    if by_length:  # unbatch hides the count from Keras; it is the same as without sorting
+        batches = batches.apply(tf.data.experimental.assert_cardinality(-(-len(x) // batch_size)))
+    if by_length and shuffle_seed is not None:  # not shortest-first within a pool
+        batches = batches.shuffle(LENGTH_POOL, seed=shuffle_seed + 1, reshuffle_each_iteration=True)
     options = tf.data.Options()
     options.autotune.enabled = False
     options.deterministic = True
-    ds = order.batch(batch_size).map(gather).with_options(options)
-    ds._rnn_lab_arrays = (x, y)  # alive as long as the dataset
+    ds = batches.map(gather).with_options(options)
+    ds._rnn_lab_arrays = (x, y, lengths)  # alive as long as the dataset
     return ds
 
 
@@ -290,7 +331,8 @@ def fit_model(
     callbacks: list[keras.callbacks.Callback],
 ) -> None:
     """``model.fit`` from epoch ``initial`` up to ``target``; call ``call`` reshuffles anew."""
-    train_ds = make_dataset(train[0], train[1], cfg.batch_size, cfg.seed * 7919 + call)
+    seed = cfg.seed * 7919 + call
+    train_ds = make_dataset(train[0], train[1], cfg.batch_size, seed, cfg.batch_by_length)
     val_ds = None
     if val is not None:
         val_ds = make_dataset(val[0], val[1], max(256, cfg.batch_size), None)

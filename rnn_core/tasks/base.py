@@ -163,6 +163,7 @@ class Task(ABC):
     cells: ClassVar[tuple[str, ...]] = CELLS  # cell choices; add "Dense" for a baseline
     default_preset: ClassVar[str] = ""  # preset a run starts from when none is named; "" = none
     steppable: ClassVar[bool] = False  # the stepper can open this task's trained runs
+    length_batches: ClassVar[bool] = False  # inputs are word ids padded with 0: batch_by_length
 
     # ----- data ---------------------------------------------------------------------------
     def source_key(self, cfg: Any) -> tuple | None:

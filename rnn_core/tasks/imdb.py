@@ -321,6 +321,7 @@ class ImdbTask(ClassifierTask):
     results_type = ImdbResults
     files = (datasets.IMDB_FILE, datasets.WORD_INDEX_FILE)
     default_preset = "imdb-fast"
+    length_batches = True
     _source_key = staticmethod(source_key)
     _load_source = staticmethod(load_imdb_source)
     _make_data = staticmethod(make_imdb_data)
@@ -330,7 +331,12 @@ class ImdbTask(ClassifierTask):
         from rnn_core.models import build_sequence_classifier, compile_model
 
         maxlen = data.x_train.shape[1]
-        model = build_sequence_classifier(spec.model, (maxlen,), 2, data.config.num_words)
+        if spec.train.batch_by_length and spec.model.cell == "Dense":
+            raise ValueError(
+                "The Dense baseline reads exactly maxlen words: batching by length needs an RNN"
+            )
+        steps = None if spec.train.batch_by_length else maxlen  # batches of any length
+        model = build_sequence_classifier(spec.model, (steps,), 2, data.config.num_words)
         compile_model(model, spec.train, "binary_crossentropy", ["accuracy"])
         return model
 
