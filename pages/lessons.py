@@ -14,13 +14,16 @@ def your_result(spec) -> str:
     parts = []
     for record in mine:
         test = record.results
-        best = best_validation(record.job.history())
+        history = record.job.history()
+        best = best_validation(history)
         figure = []
         if test is not None:  # e.g. "test accuracy 0.771" or "exact match 0.990"
             label, value = test.headline
             figure.append(f"{label} {value:.3f}")
         if best is not None:
             figure.append(f"best {best[0]} {best[1]:.3f}")
+        if history.get("seconds"):  # cumulative training wall at the last epoch
+            figure.append(f"{history['seconds'][-1]:.0f} s of training")
         epochs = record.job.snapshot().epoch
         parts.append(f"{record.name}, {epochs} epochs: " + (", ".join(figure) or "no epoch yet"))
     return "; ".join(parts)

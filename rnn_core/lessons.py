@@ -72,8 +72,20 @@ LESSONS: tuple[Lesson, ...] = (
         "the end. Only the learning rate's path differs.",
     ),
     Lesson(
+        "length-batches",
+        "6 · Padding costs time: batching reviews by length",
+        "pages/train.py",
+        "Every IMDB review is padded with zeros to maxlen (400 words here), and the RNN reads "
+        "every padding step. In a batch of random reviews most rows are short, so most of what "
+        "it reads is padding. Batching reviews of similar length together and cutting each "
+        "batch to its longest review skips most of that work.",
+        ("imdb-fast-random-batches", "imdb-fast"),
+        "Same model, same 2 epochs: compare the seconds of training and the validation "
+        "accuracy. The test accuracy of both is still scored on every review at maxlen 400.",
+    ),
+    Lesson(
         "temperature",
-        "6 · Writing like Nietzsche: sampling temperature",
+        "7 · Writing like Nietzsche: sampling temperature",
         "pages/text.py",
         "A character LSTM predicts the next character. How you sample from its prediction "
         "matters: at low temperature it repeats safe words, at high temperature it invents.",

@@ -60,12 +60,13 @@ def test_a_run_with_the_preset_setup_shows_its_result() -> None:
     from rnn_core.tasks.imdb import ImdbResults
 
     preset = PRESETS["seed000-imdb-dense"]
-    job = _Job({"val_accuracy": [0.7, 0.765]})
+    job = _Job({"val_accuracy": [0.7, 0.765], "seconds": [10.2, 20.6]})
     record = Run("Dense 32×1", preset.spec, get_task("imdb"), job, 321, None)
     record.results = ImdbResults(accuracy=0.7712, reviews=25_000)
     at = _open_lessons([record])
     captions = " ".join(c.value for c in at.caption)
-    assert "Dense 32×1, 2 epochs: test accuracy 0.771, best val_accuracy 0.765" in captions
+    want = "Dense 32×1, 2 epochs: test accuracy 0.771, best val_accuracy 0.765, 21 s of training"
+    assert want in captions  # the seconds: what the padding lesson compares
 
 
 def test_matching_and_best_validation_helpers() -> None:
