@@ -89,6 +89,20 @@ def tiny_run():
     return make
 
 
+@pytest.fixture(scope="session")
+def trained_tiny_run() -> Any:
+    """A tiny addition run (``tiny_spec()``, 2 epochs) trained in-thread and scored, once for
+    the session: for tests that only read a trained run (it is not to be trained further)."""
+    from rnn_core.run import start_run
+
+    run = start_run(tiny_spec(), None, in_process=True)
+    run.job.start()
+    snap = run.job.wait(120)
+    assert snap.state == "done" and snap.epoch == 2, snap.error
+    run.score()
+    return run
+
+
 class ReusedModel:
     """One compiled model shared by the tests of a module, each starting from its built state.
 
