@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
@@ -85,6 +87,44 @@ def tiny_run():
         return task, data, task.build(spec, data), spec
 
     return make
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_run() -> Any:
+    """A tiny addition run (``tiny_spec()``, 2 epochs) trained in-thread and scored, once for
+    the session: for tests that only read a trained run (it is not to be trained further)."""
+    from rnn_core.run import start_run
+
+    run = start_run(tiny_spec(), None, in_process=True)
+    run.job.start()
+    snap = run.job.wait(120)
+    assert snap.state == "done" and snap.epoch == 2, snap.error
+    run.score()
+    return run
+
+
+class ReusedModel:
+    """One compiled model shared by the tests of a module, each starting from its built state.
+
+    Keras traces a model's train, test and predict steps on their first call (seconds of CPU
+    for a tiny LSTM, where a tiny epoch costs a fraction of one); a new model per test pays
+    that every time. :meth:`reset` puts back the weights and the optimizer state (step count,
+    moments) the model had when built, so a test sees what a freshly built model would give.
+    """
+
+    def __init__(self, model: Any) -> None:
+        """Keep ``model`` (compiled) and its initial weights and optimizer state."""
+        model.optimizer.build(model.trainable_variables)  # its state exists before any step
+        self.model = model
+        self._weights = [w.copy() for w in model.get_weights()]
+        self._optimizer = [np.array(v) for v in model.optimizer.variables]
+
+    def reset(self) -> Any:
+        """Return the model with its initial weights and a fresh optimizer state."""
+        self.model.set_weights(self._weights)
+        for var, value in zip(self.model.optimizer.variables, self._optimizer, strict=True):
+            var.assign(value)
+        return self.model
 
 
 def train_through_engine(spec: RunSpec, timeout: float = 60) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,9 @@ def _set_tiny(at: AppTest) -> None:
         at.session_state[f"addition.{key}"] = value  # the addition task's form
 
 
-def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:
+def test_train_page_tiny_run_goes_to_done_and_answers_own_sums(app: AppTest) -> None:
+    """A tiny run to done, then Ask your own sum on it, its bad input explained (one training
+    for both: a model's first fit costs seconds of tracing)."""
     app.switch_page("pages/train.py").run()
     assert not app.exception
     assert "current" not in app.session_state
@@ -96,15 +99,7 @@ def test_train_page_tiny_run_goes_to_done(app: AppTest) -> None:
     assert record.spec.data.digits == 2 and record.spec.model.units == 16
     assert len(app.session_state["runs"]) == 1
 
-
-def test_ask_your_own_sum_answers_and_explains_bad_input(app: AppTest) -> None:
-    app.switch_page("pages/train.py").run()
-    _set_tiny(app)
-    next(b for b in app.button if "Start training" in b.label).click().run()
-    _wait_done(app)
-    app.run()
-    import re
-
+    # Ask your own sum: answers, and a bad sum is explained with examples that work
     box = next(t for t in app.text_input if t.label == "Ask your own sum")
     example = re.search(r"e\.g\. (\d+\+\d+)", box.proto.placeholder).group(1)
     assert max(len(n) for n in example.split("+")) == 2  # a 2-digit model: a 2-digit example

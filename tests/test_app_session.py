@@ -114,10 +114,12 @@ def test_open_a_session_file_from_the_sidebar(adder, tmp_path: Path) -> None:
     assert back.job.wait(120).state == "done" and back.job.snapshot().epoch == 2
 
 
-def test_stepper_imports_a_model_and_refuses_a_foreign_one(adder) -> None:
+def test_stepper_imports_a_model_and_refuses_a_foreign_one(trained_tiny_run) -> None:
+    """The session's trained tiny addition run (conftest), exported and imported."""
     from rnn_core.export import model_bytes
     from rnn_core.run_file import keras_export
 
+    adder = trained_tiny_run
     at = _app("pages/stepper.py", [])
     at.radio(key="stp_source").set_value("A model trained this session").run()
     at.file_uploader(key="stp_import_0").upload("plain.keras", model_bytes(adder.job.model)).run()

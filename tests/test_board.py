@@ -288,13 +288,9 @@ def test_a_newer_schema_is_refused(engine: sa.Engine) -> None:
         Board(engine)
 
 
-def test_a_real_run_is_handed_in_and_read_back(engine: sa.Engine) -> None:
+def test_a_real_run_is_handed_in_and_read_back(engine: sa.Engine, trained_tiny_run) -> None:
     """from_run takes a trained run's spec, curves, test scores, params and seconds."""
-    from rnn_core.run import start_run
-
-    run = start_run(tiny_spec(epochs=1), None, in_process=True)
-    run.job.start()
-    assert run.job.wait(60).state == "done"
+    run = trained_tiny_run
     results = run.score()
     board = Board(engine)
     item, why = from_run(run, "rnn-101", "Ada")

@@ -14,18 +14,20 @@ from rnn_core.pretrained import SnapshotError
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    """A tiny addition model trained 2 epochs in-thread, saved as a snapshot (once per module)."""
-    from tests.conftest import tiny_spec, train_through_engine
-
-    spec = tiny_spec(epochs=2)
-    task, data, model, snap = train_through_engine(spec)
-    test = task.evaluate(model, data)
+def saved(tmp_path_factory, trained_tiny_run):
+    """The session's tiny addition run (2 epochs, in-thread) saved as a snapshot, once."""
+    run = trained_tiny_run
+    model, snap = run.job.model, run.job.snapshot()
     folder = tmp_path_factory.mktemp("snap")
     meta = snapshots.save_snapshot(
-        folder / "adder.weights.h5", model, spec, snap, test, command="python -m rnn_core …"
+        folder / "adder.weights.h5",
+        model,
+        run.spec,
+        snap,
+        run.score(),
+        command="python -m rnn_core …",
     )
-    return meta, model, data, snap
+    return meta, model, run.data, snap
 
 
 def test_round_trip_predicts_the_same_and_keeps_the_history(saved) -> None:

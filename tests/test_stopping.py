@@ -11,6 +11,7 @@ from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.runner import ThreadRunner
 from rnn_core.engine.slots import SlotPool
 from rnn_core.engine.stopping import StopRule, StopTracker, check_rule
+from tests.conftest import ReusedModel
 
 # the child-process case starts a training child: out of the quick tier (make test)
 KINDS = ("thread", pytest.param("process", marks=pytest.mark.process))
@@ -74,31 +75,46 @@ def test_the_tracker_stops_on_the_condition_and_restores_on_patience() -> None:
         met.epoch(3, {"val_loss": 0.4})
 
 
-def _tiny_job(epochs: int, runner=None, **train):  # noqa: ANN001
-    """A tiny addition job (same seeds every time) on ``runner(data)``, a thread by default."""
+def _tiny_job(epochs: int, runner=None, model=None, **train):  # noqa: ANN001
+    """A tiny addition job (same seeds every time) on ``runner(data)``, a thread by default;
+    on ``model`` when given (built from the same spec), else on a new model."""
     from rnn_core.tasks import get_task
 
     task = get_task("addition")
     cfg = TrainConfig(epochs=epochs, batch_size=32, publish_every=1, seed=5, **train)
     spec = RunSpec("addition", DATA, MODEL, cfg)
     data = task.make_data(DATA)
-    model = task.build(spec, data)
+    model = task.build(spec, data) if model is None else model
     job = new_job(model, "addition", data, cfg, runner=runner(data) if runner else ThreadRunner())
     job.pool = SlotPool(2)
     return job, data
 
 
-def _job(kind: str, epochs: int, **train):
-    """A tiny addition job (same seeds every time) on the runner ``kind``."""
-    if kind == "thread":
-        return _tiny_job(epochs, **train)
-    return _tiny_job(epochs, lambda data: ProcessRunner("addition", data), **train)
+@pytest.fixture(scope="module")
+def built() -> ReusedModel:
+    """The thread runner's tiny model, shared by the module and reset to its built state."""
+    from rnn_core.tasks import get_task
+
+    task = get_task("addition")
+    return ReusedModel(task.build(RunSpec("addition", DATA, MODEL), task.make_data(DATA)))
+
+
+@pytest.fixture
+def make_job(built):
+    """Factory (kind, epochs, **train) -> (job, data); thread jobs train the module's model."""
+
+    def make(kind: str, epochs: int, **train):  # noqa: ANN202
+        if kind == "thread":
+            return _tiny_job(epochs, model=built.reset(), **train)
+        return _tiny_job(epochs, lambda data: ProcessRunner("addition", data), **train)
+
+    return make
 
 
 @pytest.fixture(scope="module")
-def reference() -> list[dict[str, float]]:
+def reference(built) -> list[dict[str, float]]:
     """Epoch logs of 5 epochs with no stop rule (thread runner)."""
-    job, _ = _tiny_job(5)
+    job, _ = _tiny_job(5, model=built.reset())
     job.start()
     snap = job.wait(180)
     assert snap.state == "done", snap.error
@@ -111,12 +127,12 @@ def test_every_epoch_logs_validation_exact_match_and_cumulative_seconds(referenc
     assert all(b > a > 0 for a, b in zip(seconds, seconds[1:], strict=False))
 
 
-def test_the_epoch_report_reads_validation_questions_never_test_ones() -> None:
+def test_the_epoch_report_reads_validation_questions_never_test_ones(built) -> None:
     from rnn_core.tasks import get_task
 
     task = get_task("addition")
     data = task.make_data(DATA)
-    model = task.build(RunSpec("addition", DATA, MODEL), data)
+    model = built.reset()
     report = task.epoch_report(data)(model, 1)
     val_questions = {f"{a}+{b}" for a, b in data.val_pairs}
     test_questions = {f"{a}+{b}" for a, b in data.test_pairs}
@@ -130,12 +146,12 @@ def test_the_epoch_report_reads_validation_questions_never_test_ones() -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_until_stops_after_the_first_epoch_that_meets_it(kind: str, reference) -> None:
+def test_until_stops_after_the_first_epoch_that_meets_it(kind: str, reference, make_job) -> None:
     losses = [log["val_loss"] for log in reference]
     threshold = (losses[0] + losses[1]) / 2  # met first at epoch 2 (the loss falls at first)
     expected = next(i + 1 for i, v in enumerate(losses) if v <= threshold)
     assert expected < 5
-    job, _ = _job(kind, 5, until=f"val_loss<={threshold}")
+    job, _ = make_job(kind, 5, until=f"val_loss<={threshold}")
     job.start()
     snap = job.wait(180)
     assert snap.state == "done" and not snap.stopped_early, snap.error
@@ -149,12 +165,12 @@ def test_until_stops_after_the_first_epoch_that_meets_it(kind: str, reference) -
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_patience_restores_the_best_epochs_weights(kind: str, reference) -> None:
+def test_patience_restores_the_best_epochs_weights(kind: str, reference, make_job) -> None:
     # "best" by a never-met condition on a loss that only falls: epoch 1 stays the best, so
     # patience 2 ends the run at epoch 3 with epoch 1's weights back in the job's model
     losses = [log["val_loss"] for log in reference]
     assert losses[0] > max(losses[1:3])
-    job, data = _job(kind, 5, until="val_loss>=100", patience=2)
+    job, data = make_job(kind, 5, until="val_loss>=100", patience=2)
     job.start()
     snap = job.wait(180)
     assert snap.state == "done", snap.error

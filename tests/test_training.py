@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rnn_core.engine.job import SlotPool, TrainingJob
+from tests.conftest import ReusedModel, tiny_spec
 from tests.waiting import wait_until
 
 
@@ -18,11 +19,40 @@ def _job(tiny_run, epochs: int = 2, pool: SlotPool | None = None, **kw) -> Train
     return TrainingJob(model, train, val, spec.train, pool=pool or SlotPool(4), **kw)
 
 
-def test_callbacks_are_called_once_per_batch_and_epoch(tiny_run) -> None:
+@pytest.fixture(scope="module")
+def _built():
+    """(task, data, ReusedModel): one tiny addition model for the module, traced once."""
+    from rnn_core.tasks import get_task
+
+    spec = tiny_spec()
+    task = get_task("addition")
+    data = task.make_data(spec.data)
+    return task, data, ReusedModel(task.build(spec, data))
+
+
+@pytest.fixture
+def tiny_job(_built):
+    """Factory of jobs on the module's model, as freshly built (the jobs of one test share it)."""
+    task, data, reused = _built
+    model = reused.reset()
+    train, val = task.splits(data)
+
+    jobs: list[TrainingJob] = []
+
+    def make(epochs: int = 2, pool: SlotPool | None = None, **kw) -> TrainingJob:
+        cfg = tiny_spec(epochs=epochs).train
+        jobs.append(TrainingJob(model, train, val, cfg, pool=pool or SlotPool(4), **kw))
+        return jobs[-1]
+
+    yield make
+    for job in jobs:  # no training of this test goes on into the next one's model
+        assert not job.wait(60).active
+
+
+def test_callbacks_are_called_once_per_batch_and_epoch(tiny_job) -> None:
     seen: list = []
     epochs_seen: list[int] = []
-    job = _job(
-        tiny_run,
+    job = tiny_job(
         epochs=3,
         on_progress=seen.append,
         on_epoch=lambda model, epoch: epochs_seen.append(epoch) or {"epoch": epoch},
@@ -45,8 +75,8 @@ def test_callbacks_are_called_once_per_batch_and_epoch(tiny_run) -> None:
     assert snap.progress == 1.0
 
 
-def test_history_matches_epoch_logs(tiny_run) -> None:
-    job = _job(tiny_run, epochs=2)
+def test_history_matches_epoch_logs(tiny_job) -> None:
+    job = tiny_job(epochs=2)
     job.start()
     job.wait(60)
     hist = job.history()
@@ -54,9 +84,9 @@ def test_history_matches_epoch_logs(tiny_run) -> None:
     assert hist["loss"][1] < hist["loss"][0] * 1.5
 
 
-def test_stop_takes_effect_within_one_batch_and_keeps_weights(tiny_run) -> None:
+def test_stop_takes_effect_within_one_batch_and_keeps_weights(tiny_job) -> None:
     batches: list[tuple[int, int]] = []
-    job = _job(tiny_run, epochs=50)
+    job = tiny_job(epochs=50)
     before = [w.copy() for w in job.model.get_weights()]
 
     def on_progress(snap) -> None:
@@ -75,8 +105,8 @@ def test_stop_takes_effect_within_one_batch_and_keeps_weights(tiny_run) -> None:
     assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
-def test_stop_from_another_thread_is_prompt(tiny_run) -> None:
-    job = _job(tiny_run, epochs=500)
+def test_stop_from_another_thread_is_prompt(tiny_job) -> None:
+    job = tiny_job(epochs=500)
     job.start()
     wait_until(lambda: job.snapshot().epoch >= 1, 60, what="the first epoch")
     t0 = time.perf_counter()
@@ -87,8 +117,8 @@ def test_stop_from_another_thread_is_prompt(tiny_run) -> None:
     assert time.perf_counter() - t0 < 2.0  # one tiny batch, not the rest of an epoch
 
 
-def test_train_more_continues_the_same_model_and_history(tiny_run) -> None:
-    job = _job(tiny_run, epochs=2)
+def test_train_more_continues_the_same_model_and_history(tiny_job) -> None:
+    job = tiny_job(epochs=2)
     job.start()
     first = job.wait(60)
     weights = [w.copy() for w in job.model.get_weights()]
@@ -105,8 +135,8 @@ def test_train_more_continues_the_same_model_and_history(tiny_run) -> None:
     assert second.epoch_logs[3]["loss"] < first.epoch_logs[0]["loss"]
 
 
-def test_start_while_running_is_refused(tiny_run) -> None:
-    job = _job(tiny_run, epochs=200)
+def test_start_while_running_is_refused(tiny_job) -> None:
+    job = tiny_job(epochs=200)
     job.start()
     with pytest.raises(RuntimeError, match="already training"):
         job.start()
@@ -115,11 +145,11 @@ def test_start_while_running_is_refused(tiny_run) -> None:
 
 
 @pytest.mark.slow  # long: three runs queue
-def test_queue_at_the_cap_reports_position_and_runs_later(tiny_run) -> None:
+def test_queue_at_the_cap_reports_position_and_runs_later(tiny_job) -> None:
     pool = SlotPool(1)
-    first = _job(tiny_run, epochs=200, pool=pool)
-    second = _job(tiny_run, epochs=1, pool=pool)
-    third = _job(tiny_run, epochs=1, pool=pool)
+    first = tiny_job(epochs=200, pool=pool)
+    second = tiny_job(epochs=1, pool=pool)
+    third = tiny_job(epochs=1, pool=pool)
     first.start()
     wait_until(lambda: first.snapshot().state == "running", 60, 0.02, "the first run")
     second.start()
@@ -136,10 +166,10 @@ def test_queue_at_the_cap_reports_position_and_runs_later(tiny_run) -> None:
     assert pool.usage() == (0, 0)
 
 
-def test_cancel_while_queued_leaves_the_queue_without_training(tiny_run) -> None:
+def test_cancel_while_queued_leaves_the_queue_without_training(tiny_job) -> None:
     pool = SlotPool(1)
-    first = _job(tiny_run, epochs=200, pool=pool)
-    second = _job(tiny_run, epochs=1, pool=pool)
+    first = tiny_job(epochs=200, pool=pool)
+    second = tiny_job(epochs=1, pool=pool)
     first.start()
     wait_until(lambda: first.snapshot().state == "running", 60, 0.02, "the first run")
     second.start()
@@ -164,18 +194,18 @@ def test_failure_is_reported_not_swallowed(tiny_run) -> None:
     assert job.pool.usage() == (0, 0)  # the slot is given back after a failure
 
 
-def test_failure_in_epoch_hook_is_reported(tiny_run) -> None:
+def test_failure_in_epoch_hook_is_reported(tiny_job) -> None:
     def hook(model, epoch):
         raise MemoryError("simulated out of memory")
 
-    job = _job(tiny_run, epochs=2, on_epoch=hook)
+    job = tiny_job(epochs=2, on_epoch=hook)
     job.start()
     snap = job.wait(60)
     assert snap.state == "failed" and "MemoryError: simulated out of memory" in snap.error
 
 
-def test_snapshots_are_immutable_copies(tiny_run) -> None:
-    job = _job(tiny_run, epochs=1)
+def test_snapshots_are_immutable_copies(tiny_job) -> None:
+    job = tiny_job(epochs=1)
     job.start()
     job.wait(60)
     snap = job.snapshot()
@@ -227,8 +257,8 @@ def test_release_frees_model_and_data_but_keeps_curves(tiny_run) -> None:
         job.start(1)
 
 
-def test_release_while_training_is_refused(tiny_run) -> None:
-    job = _job(tiny_run, epochs=50)
+def test_release_while_training_is_refused(tiny_job) -> None:
+    job = tiny_job(epochs=50)
     job.start()
     try:
         with pytest.raises(RuntimeError, match="stop the job"):
