@@ -37,9 +37,12 @@ lint: $(VENV)/.dev
 # and the real-data or long ones (slow). tests/test_quick_tier.py fails on a test that starts
 # one of those without its mark.
 QUICK := not browser and not process and not ray and not slow
+# The quick tier runs in this many pytest-xdist workers, each test module whole in one worker
+# (--dist loadfile: a module's fixtures are built once); TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= 2
 
 test: lint
-	$(BIN)/python -m pytest -q -m "$(QUICK)"
+	$(BIN)/python -m pytest -q -m "$(QUICK)" -n $(TEST_WORKERS) --dist loadfile
 
 # Every test: the quick tier first (a failure there ends it in minutes), then the rest.
 # Chromium for the browser tests: found, or Debian's package installed when root with apt,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,21 @@ from tests.skip_policy import pytest_configure as pytest_configure  # the skip p
 # no warm training workers in test processes (an AppTest of app.py would start them); tests of
 # the pool make their own, and a browser test's server gets this too unless the test sets it
 os.environ.setdefault("RNN_LAB_WARM_WORKERS", "0")
+
+
+def share_the_cores(env: MutableMapping[str, str]) -> None:
+    """In a pytest-xdist worker (``make test``), TensorFlow's thread pools get the worker's share
+    of the cores, as a training child's do, not one thread per core each: the workers' pools
+    would spin against each other. Set in ``env`` before TensorFlow starts; a value set stays."""
+    workers = env.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if workers.isdigit():
+        from rnn_core.engine.memory import slot_threads
+
+        for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+            env.setdefault(var, str(slot_threads(int(workers))))
+
+
+share_the_cores(os.environ)
 
 pytest_plugins = ["pytester"]  # for the tests of the suite's own plugins
 REPO = Path(__file__).resolve().parents[1]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from rnn_core.engine.memory import slot_threads
 from tests import browser
+from tests.conftest import share_the_cores
 from tests.skip_policy import DATA_SKIP, SkipPolicy
 from tests.waiting import wait_until
 
@@ -42,12 +44,13 @@ def test_skips_for_another_reason():
 """
 
 
-def _pytest(pytester: pytest.Pytester, ci: str, **files: str) -> pytest.RunResult:
-    """Run the test ``files`` (name: source) in-process under the skip policy, ``CI=ci``."""
+def _pytest(pytester: pytest.Pytester, ci: str, *args: str, **files: str) -> pytest.RunResult:
+    """Run the test ``files`` (name: source) in-process under the skip policy, ``CI=ci``, with
+    pytest's extra ``args``."""
     pytester.makepyfile(**files)
     os.environ["CI"] = ci  # restored by the monkeypatch fixture of each test
     return pytester.runpytest_inprocess(
-        "-q", "-rs", "-p", "no:cacheprovider", plugins=[SkipPolicy()]
+        "-q", "-rs", "-p", "no:cacheprovider", *args, plugins=[SkipPolicy()]
     )
 
 
@@ -81,11 +84,44 @@ def test_ci_accepts_skips_for_absent_shared_data(pytester: pytest.Pytester) -> N
     assert "not due to" not in out.stdout.str()
 
 
+GONE = "import pytest\npytest.importorskip('no_such_package_here')\n"  # skips at import
+
+
 def test_ci_fails_on_a_module_that_skips_at_import(pytester: pytest.Pytester) -> None:
-    source = "import pytest\npytest.importorskip('no_such_package_here')\n"
-    out = _pytest(pytester, "true", test_gone=source)
+    out = _pytest(pytester, "true", test_gone=GONE)
     assert out.ret == pytest.ExitCode.TESTS_FAILED, out.stdout.str()
     assert "no_such_package_here" in out.stdout.str().split("not due to absent")[1]
+
+
+def test_under_xdist_workers_every_skip_reaches_the_policy(pytester: pytest.Pytester) -> None:
+    """`make test` runs in pytest-xdist workers: the skips they report, at run time and at
+    import (which each worker reports; listed once), are listed and fail CI."""
+    out = _pytest(pytester, "true", "-n", "2", test_sample=SAMPLE, test_gone=GONE)
+    text = out.stdout.str()
+    assert out.ret == pytest.ExitCode.TESTS_FAILED, text
+    assert "bringing up nodes" in text, text  # it ran in workers
+    out.assert_outcomes(passed=1, skipped=3)
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "not due to absent ../shared data" in line)
+    end = next(i for i, line in enumerate(lines) if "short test summary info" in line)
+    assert sorted(lines[start + 1 : end]) == [
+        "test_gone.py: could not import 'no_such_package_here': "
+        "No module named 'no_such_package_here'",
+        "test_sample.py::test_skips_for_another_reason: no Chromium here",
+    ], text
+
+
+def test_each_xdist_worker_gives_tensorflow_its_share_of_the_cores() -> None:
+    env = {"PYTEST_XDIST_WORKER_COUNT": "2"}
+    share_the_cores(env)
+    share = str(slot_threads(2))  # half the cores, at least 1
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["TF_NUM_INTEROP_THREADS"] == share
+    mine = {"PYTEST_XDIST_WORKER_COUNT": "2", "TF_NUM_INTRAOP_THREADS": "3"}
+    share_the_cores(mine)
+    assert mine["TF_NUM_INTRAOP_THREADS"] == "3" and mine["TF_NUM_INTEROP_THREADS"] == share
+    alone: dict[str, str] = {}  # no workers: TensorFlow's own default, a thread per core
+    share_the_cores(alone)
+    assert alone == {}
 
 
 @pytest.mark.process  # a Streamlit server
