@@ -42,7 +42,7 @@ def main() -> int:
     p.add_argument("--first-after", type=float, default=8.0, help="s from pool start to run 1")
     p.add_argument("--pause", type=float, default=2.0, help="s between a run's end and the next")
     a = p.parse_args()
-    from rnn_core.engine.pool import POOL, pool_size, private_mb, warm_workers
+    from rnn_core.engine.pool import POOL, anonymous_mb, pool_size, warm_workers
 
     t_pool = time.perf_counter()
     warm_workers()  # what the server does after its first page
@@ -82,7 +82,7 @@ def main() -> int:
             flush=True,
         )
         time.sleep(a.pause)
-        print(f"  its private memory now {private_mb(pid):.0f} MB", flush=True)
+        print(f"  its anonymous memory now {anonymous_mb(pid):.0f} MB", flush=True)
     later = firsts[1:]
     if later:
         print(

@@ -42,6 +42,26 @@ def test_warm_workers_serve_each_start_and_end_with_the_server() -> None:
     wait_until(lambda: not _alive(workers), 60, 0.2, "the warm workers to end with the server")
 
 
+def test_a_server_without_tensorflow_warms_one_worker_and_keeps_it() -> None:
+    # the home page imports no TensorFlow, so the worker maps TensorFlow's library files alone;
+    # counted as its own memory, they put it above the pool's bound, and it was replaced again
+    # and again (5 workers spawned in 60 s), a core busy for as long as nobody trained
+    with (
+        streamlit_server({"RNN_LAB_WARM_WORKERS": "1"}) as url,
+        chromium_page(1300, 1000) as page,
+    ):
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        page.goto(url)
+        page.get_by_text("RNN Lab").first.wait_for(timeout=60_000)
+        first = wait_until(lambda: training_children(port), 120, 0.2, "the pool's first worker")
+        seen = set(first)
+        deadline = time.monotonic() + 45  # about three warm-ups of a worker on this machine
+        while time.monotonic() < deadline:
+            seen.update(training_children(port))
+            time.sleep(0.5)
+        assert seen == set(first) and _alive(first) == first, f"workers seen: {sorted(seen)}"
+
+
 def _alive(pids: list[int]) -> list[int]:
     """The pids that still run (not zombies)."""
     alive = []

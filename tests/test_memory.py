@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rnn_core.config import ModelConfig, TrainConfig
-from rnn_core.engine import memory
+from rnn_core.engine import memory, pool
 from rnn_core.engine.memory import MB, Memory, estimate, margin_for, read_limits
 from rnn_core.engine.slots import MemoryRefused, SlotPool, default_capacity
 
@@ -41,7 +41,8 @@ def _process(proc: Path, pid: int, pss_mb: int, private_mb: int, children: list[
     _write(
         proc / str(pid) / "smaps_rollup",
         f"Rss: {pss_mb * 2048} kB\nPss: {pss_mb * 1024} kB\n"
-        f"Private_Clean: 0 kB\nPrivate_Dirty: {private_mb * 1024} kB\n",
+        f"Private_Clean: 0 kB\nPrivate_Dirty: {private_mb * 1024} kB\n"
+        f"Anonymous: {private_mb * 1024} kB\n",
     )
     _write(proc / str(pid) / "task" / str(pid) / "children", " ".join(map(str, children)))
 
@@ -337,3 +338,19 @@ def test_progress_text_shows_the_queue_reason() -> None:
     snap.queue_reason = "waiting for memory: 2 runs are training (this run needs about 400 MB)"
     assert progress_text(snap).startswith("Waiting for memory: 2 runs are training (this run")
     assert progress_text(snap).endswith("position 3 in the queue")
+
+
+def test_a_process_own_memory_leaves_out_library_files_it_alone_maps(tmp_path) -> None:
+    # a worker that imported TensorFlow while the server did not: TensorFlow's library pages
+    # are private to it (Private_Clean), yet they are files, not memory the worker holds
+    proc = tmp_path / "proc"
+    _write(
+        proc / "77" / "smaps_rollup",
+        "Rss: 668492 kB\nPss: 660000 kB\nShared_Clean: 17436 kB\nPrivate_Clean: 355852 kB\n"
+        "Private_Dirty: 295204 kB\nAnonymous: 295204 kB\n",
+    )
+    assert memory.anonymous_bytes(77, proc) == 295204 * 1024
+    assert pool.anonymous_mb(77, proc) == pytest.approx(295204 / 1024)
+    assert memory.anonymous_bytes(78, proc) == 0  # gone
+    _write(proc / "79" / "status", "VmRSS: 5000 kB\nRssAnon: 3000 kB\nRssFile: 2000 kB\n")
+    assert memory.anonymous_bytes(79, proc) == 3000 * 1024  # no smaps_rollup: RssAnon

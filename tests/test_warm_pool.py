@@ -15,7 +15,7 @@ import pytest
 
 from rnn_core.config import AdditionConfig, ModelConfig, RunSpec, TrainConfig
 from rnn_core.engine.job import TrainingJob
-from rnn_core.engine.pool import WorkerPool, private_mb
+from rnn_core.engine.pool import WorkerPool, anonymous_mb
 from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.slots import SlotPool
 from rnn_core.export import model_from_bytes
@@ -68,7 +68,7 @@ def _first_batch(job: TrainingJob) -> None:
 @pytest.fixture(scope="module")
 def pool():
     """One warm worker, reused by every test here that does not say otherwise."""
-    pool = WorkerPool(1, max_runs=1000, max_private_mb=10_000)
+    pool = WorkerPool(1, max_runs=1000, max_anonymous_mb=10_000)
     pool.warm()
     assert pool.wait_idle(1, WAIT)
     yield pool
@@ -178,14 +178,14 @@ def test_a_worker_is_recycled_after_its_runs_and_above_its_memory_bound(pool) ->
         pool.max_runs = 1000
     assert pool.wait_idle(1, WAIT)
     heavy = pool.idle[0]
-    assert private_mb(heavy.pid) > 50  # TensorFlow alone holds more than this
-    pool.max_private_mb = 50  # every worker is now above the bound after a run
+    assert anonymous_mb(heavy.pid) > 50  # TensorFlow alone holds more than this
+    pool.max_anonymous_mb = 50  # every worker is now above the bound after a run
     try:
         done = _train(_spec(epochs=1), pool)
         assert done.runner.worker_pid == heavy.pid
         assert heavy.proc.wait(WAIT) == 0  # replaced, idle, once it said ready again
     finally:
-        pool.max_private_mb = 10_000
+        pool.max_anonymous_mb = 10_000
 
 
 def test_pool_workers_end_when_their_server_is_killed(tmp_path) -> None:
@@ -283,7 +283,7 @@ def test_a_start_does_not_wait_forever_for_a_stuck_warm_up(monkeypatch) -> None:
 
 
 def test_runs_of_the_same_settings_go_to_the_worker_that_keeps_their_model() -> None:
-    two = WorkerPool(2, max_runs=1000, max_private_mb=10_000)
+    two = WorkerPool(2, max_runs=1000, max_anonymous_mb=10_000)
     try:
         spawned = [two.take(), two.take()]  # two workers, started cold (no warm-up fit)
         for worker in spawned:
@@ -342,3 +342,35 @@ def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monk
         assert b.key == "c"
     finally:
         two.close()
+
+
+def test_a_new_worker_above_the_memory_bound_is_kept_not_respawned(monkeypatch) -> None:
+    import rnn_core.engine.pool as pool_module
+
+    spawned: list[subprocess.Popen] = []
+    ready = "from rnn_core.engine.pool import write_frame; import sys; " + (
+        "write_frame(sys.stdout.buffer, ('ready',)); sys.stdout.flush(); sys.stdin.read()"
+    )
+
+    def ready_at_once(warm: bool = False):
+        """A 'worker' that says ready and waits, holding more than the bound below."""
+        env = os.environ | {"PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", ready], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        spawned.append(proc)
+        return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
+
+    monkeypatch.setattr(pool_module, "spawn_worker", ready_at_once)
+    small = WorkerPool(1, max_runs=1000, max_anonymous_mb=0.001)  # any process is above it
+    try:
+        small.warm()
+        assert small.wait_idle(1, 60), f"never idle: {len(spawned)} spawned, {small.retired} ended"
+        time.sleep(1.0)  # a pool that ends its new workers would have spawned more by now
+        assert len(spawned) == 1 and small.retired == 0
+        assert small.idle[0].pid == spawned[0].pid
+    finally:
+        small.close()
+        for proc in spawned:
+            proc.kill()
+            proc.wait()

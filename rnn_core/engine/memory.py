@@ -187,7 +187,12 @@ def read_limits(sys_root: Path = Path("/sys/fs/cgroup"), proc: Path = Path("/pro
 
 
 def _rollup(pid: int, proc: Path) -> tuple[int, int]:
-    """(PSS, private bytes) of one process from smaps_rollup; (RSS, RssAnon) where it is absent."""
+    """(PSS, anonymous bytes) of one process from smaps_rollup; (RSS, RssAnon) where it is absent.
+
+    Anonymous memory is what the process alone holds (its heap, TensorFlow's graphs and
+    tensors). Its file pages are left out even when private: a library's pages count as private
+    only while no other process maps the same file, so they would depend on whether the server
+    imported TensorFlow too."""
     text = _read(proc / str(pid) / "smaps_rollup")
     fields: dict[str, int] = {}
     if text is None:
@@ -198,8 +203,13 @@ def _rollup(pid: int, proc: Path) -> tuple[int, int]:
         if parts and parts[0].isdigit():
             fields[key.strip()] = int(parts[0]) * 1024
     if "Pss" in fields:
-        return fields["Pss"], fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        return fields["Pss"], fields.get("Anonymous", fields.get("Private_Dirty", 0))
     return fields.get("VmRSS", 0), fields.get("RssAnon", 0)
+
+
+def anonymous_bytes(pid: int, proc: Path = Path("/proc")) -> int:
+    """Anonymous memory of the process ``pid`` in bytes (see :func:`_rollup`); 0 when gone."""
+    return _rollup(pid, proc)[1]
 
 
 def _children(pid: int, proc: Path) -> list[int] | None:
@@ -257,7 +267,7 @@ class Usage:
 
     tree: int  # PSS of the server and its descendants (shared pages counted once)
     server: int  # PSS of the server process alone
-    private: dict[int, int]  # private bytes of each descendant, by pid
+    private: dict[int, int]  # anonymous (private, not file-backed) bytes of each descendant
     working_set: int | None  # the cgroup's usage less inactive file cache (None: no cgroup)
     available: int  # MemAvailable of the machine
 

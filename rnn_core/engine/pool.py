@@ -6,10 +6,10 @@ the server importing it. A :class:`WorkerPool` owns up to :func:`pool_size` work
 once while nobody waits, and then serves one run at a time: :meth:`WorkerPool.take` lends an idle
 one, preferring the one that keeps the run's model (same :func:`model_key` as its last run), or
 starts a fresh one; :meth:`WorkerPool.give_back` keeps it for the next run once it has
-cleaned up, unless it failed, died, served ``max_runs`` runs or holds more than ``max_private_mb``
-of private memory: then it ends and a new one warms up in the background (like
-``max_tasks_per_child``). A worker whose server goes away reads end-of-file on its stdin and
-exits, so none outlives the server, even one killed outright.
+cleaned up, unless it failed, died, served ``max_runs`` runs or holds more than
+``max_anonymous_mb`` of anonymous memory after a run: then it ends and a new one warms up in
+the background (like ``max_tasks_per_child``). A worker whose server goes away reads
+end-of-file on its stdin and exits, so none outlives the server, even one killed outright.
 
 Frames both ways are pickles on the worker's stdin/stdout: ``("run", request)``,
 ``("model", bytes)`` (when a run asked for it) and ``("stop",)`` in; ``("ready",)`` (waiting
@@ -41,7 +41,7 @@ from rnn_core.engine import memory
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
 READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run is ended
 DEFAULT_MAX_RUNS = 10  # runs one worker serves before it is replaced
-DEFAULT_MAX_PRIVATE_MB = 600.0  # private memory above which an idle worker is replaced
+DEFAULT_MAX_ANONYMOUS_MB = 600.0  # anonymous memory above which a worker is replaced after a run
 WARM_WAIT_SECONDS = 45.0  # a Start waits this long for a warming worker, then spawns its own
 MATCH_WAIT_SECONDS = 3.0  # a Start waits this long for a settling worker that keeps its model
 _ROOT = Path(__file__).resolve().parents[2]  # so ``-m rnn_core.engine.worker`` resolves
@@ -112,16 +112,10 @@ def spawn_worker(warm: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
     return proc, errors
 
 
-def private_mb(pid: int) -> float:
-    """Private memory of a process (Private_Clean + Private_Dirty of its smaps_rollup), in MB;
-    0 when it is gone."""
-    try:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-    except OSError:
-        return 0.0
-    private = ("Private_Clean", "Private_Dirty")
-    kb = sum(int(ln.split()[1]) for ln in lines if ln.startswith(private))
-    return kb / 1024
+def anonymous_mb(pid: int, proc: Path = Path("/proc")) -> float:
+    """Anonymous memory of a process in MB (:func:`rnn_core.engine.memory.anonymous_bytes`: what
+    it alone holds, library files left out); 0 when it is gone."""
+    return memory.anonymous_bytes(pid, proc) / 2**20
 
 
 def admitted_workers() -> int:
@@ -257,11 +251,21 @@ def _log_unready(worker: Worker) -> None:
         tail = worker.stderr_since(max(0, worker.stderr_size() - 2000)).decode(errors="replace")
         print(
             f"RNN Lab: training worker {worker.pid} was not ready (exit code "
-            f"{worker.proc.poll()}, private {private_mb(worker.pid):.0f} MB); its stderr ends:\n"
-            f"{tail}",
+            f"{worker.proc.poll()}, anonymous memory {anonymous_mb(worker.pid):.0f} MB); "
+            f"its stderr ends:\n{tail}",
             file=sys.stderr,
             flush=True,
         )
+
+
+_warned: set[str] = set()  # keys of the warnings already printed by _warn_once
+
+
+def _warn_once(key: str, message: str) -> None:
+    """Print ``message`` on the server's stderr the first time ``key`` is warned about."""
+    if key not in _warned:
+        _warned.add(key)
+        print(message, file=sys.stderr, flush=True)
 
 
 def _in_background(fn: Any, *args: Any) -> None:
@@ -297,7 +301,7 @@ class WorkerPool:
         self,
         size: Any = pool_size,
         max_runs: int | None = None,
-        max_private_mb: float | None = None,
+        max_anonymous_mb: float | None = None,
     ) -> None:
         """A pool of ``size()`` workers (a callable, read at every decision, or an int); none
         starts before :meth:`warm` or :meth:`take`. Limits default to ``RNN_LAB_WORKER_MAX_RUNS``
@@ -305,8 +309,8 @@ class WorkerPool:
         self.size = size if callable(size) else (lambda: int(size))
         env = os.environ.get
         self.max_runs = max_runs or int(env("RNN_LAB_WORKER_MAX_RUNS", DEFAULT_MAX_RUNS))
-        self.max_private_mb = max_private_mb or float(
-            env("RNN_LAB_WORKER_MAX_MB", DEFAULT_MAX_PRIVATE_MB)
+        self.max_anonymous_mb = max_anonymous_mb or float(
+            env("RNN_LAB_WORKER_MAX_MB", DEFAULT_MAX_ANONYMOUS_MB)
         )
         self.idle: list[Worker] = []  # ready for a run, oldest first
         self.owned: set[Worker] = set()  # idle, lent, warming or settling workers of the pool
@@ -384,8 +388,20 @@ class WorkerPool:
             self._retire([worker])
 
     def _settle(self, worker: Worker) -> None:
-        """Wait for a returned (or new) worker's ``ready``; idle it if within the memory bound."""
-        ok = worker.wait_ready() and private_mb(worker.pid) <= self.max_private_mb
+        """Wait for a returned (or new) worker's ``ready``; idle it unless a run it served left
+        it above the memory bound. A new worker is never ended for its memory: its replacement
+        would hold as much, and the pool would spawn workers without end."""
+        ready = worker.wait_ready()
+        mb = anonymous_mb(worker.pid)
+        heavy = mb > self.max_anonymous_mb
+        if heavy and worker.runs == 0:
+            _warn_once(
+                "heavy new worker",
+                f"RNN Lab: a new training worker holds {mb:.0f} MB, above "
+                f"RNN_LAB_WORKER_MAX_MB={self.max_anonymous_mb:.0f}; workers are kept "
+                "until they have served runs",
+            )
+        ok = ready and not (heavy and worker.runs > 0)
         with self._cond:
             self.pending -= 1
             self.settling.discard(worker)
@@ -394,8 +410,9 @@ class WorkerPool:
             else:
                 self.owned.discard(worker)
             self._cond.notify_all()
-        if not ok:
+        if not ready:
             _log_unready(worker)
+        if not ok:
             self._retire([worker])
 
     def _retire(self, workers: list[Worker]) -> None:
