@@ -344,24 +344,33 @@ def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monk
         two.close()
 
 
-def test_a_new_worker_above_the_memory_bound_is_kept_not_respawned(monkeypatch) -> None:
+_READY = "from rnn_core.engine.pool import write_frame; import sys; " + (
+    "write_frame(sys.stdout.buffer, ('ready',)); sys.stdout.flush(); sys.stdin.read()"
+)
+
+
+def _fake_workers(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]:
+    """Make the pool spawn 'workers' that say ready at once and wait (no TensorFlow); the list
+    of those spawned."""
     import rnn_core.engine.pool as pool_module
 
     spawned: list[subprocess.Popen] = []
-    ready = "from rnn_core.engine.pool import write_frame; import sys; " + (
-        "write_frame(sys.stdout.buffer, ('ready',)); sys.stdout.flush(); sys.stdin.read()"
-    )
 
     def ready_at_once(warm: bool = False):
-        """A 'worker' that says ready and waits, holding more than the bound below."""
+        """A 'worker' that says ready and waits."""
         env = os.environ | {"PYTHONPATH": str(REPO)}
         proc = subprocess.Popen(
-            [sys.executable, "-c", ready], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+            [sys.executable, "-c", _READY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         spawned.append(proc)
         return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
 
     monkeypatch.setattr(pool_module, "spawn_worker", ready_at_once)
+    return spawned
+
+
+def test_a_new_worker_above_the_memory_bound_is_kept_not_respawned(monkeypatch) -> None:
+    spawned = _fake_workers(monkeypatch)
     small = WorkerPool(1, max_runs=1000, max_anonymous_mb=0.001)  # any process is above it
     try:
         small.warm()
@@ -371,6 +380,34 @@ def test_a_new_worker_above_the_memory_bound_is_kept_not_respawned(monkeypatch) 
         assert small.idle[0].pid == spawned[0].pid
     finally:
         small.close()
+        for proc in spawned:
+            proc.kill()
+            proc.wait()
+
+
+def test_running_workers_share_the_cores_and_one_alone_gets_them_all(monkeypatch) -> None:
+    from rnn_core.engine import cores
+    from rnn_core.engine.memory import MEMORY
+
+    cpus, quota = cores.server_cpus(), MEMORY.limits().cpus
+    if min(len(cpus), quota) < 2:
+        pytest.skip(f"needs 2 cores to share; this process may use {cpus}, quota {quota}")
+    spawned = _fake_workers(monkeypatch)
+    two = WorkerPool(2, max_runs=1000, max_anonymous_mb=10_000)
+    try:
+        first, second = two.take(), two.take()
+        assert [first.pid, second.pid] == [p.pid for p in spawned]
+        both = cores.plan(2, cpus, quota)
+        assert os.sched_getaffinity(first.pid) == both[0]
+        assert os.sched_getaffinity(second.pid) == both[1]
+        assert not both[0] & both[1]
+        two.give_back(first, True)  # the first run ends: the second may use every core
+        assert os.sched_getaffinity(second.pid) == cores.plan(1, cpus, quota)[0]
+        assert two.running == [second]
+        two.give_back(second, True)
+        assert two.running == []
+    finally:
+        two.close()
         for proc in spawned:
             proc.kill()
             proc.wait()

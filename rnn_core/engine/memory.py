@@ -618,19 +618,16 @@ def protect_server() -> bool:
     return _protected[0]
 
 
-def child_env(capacity: int | None = None) -> dict[str, str]:
-    """Environment a training child needs from the server: its share of the cores when
-    ``capacity`` trainings (default: the process-wide pool's cap) run at once."""
-    if capacity is None:
-        from rnn_core.engine.slots import DEFAULT_POOL
-
-        capacity = DEFAULT_POOL.capacity
-    return {THREADS_ENV: str(slot_threads(capacity))}
+def child_env() -> dict[str, str]:
+    """Environment a training child needs from the server: TensorFlow threads for every core of
+    the server's quota (the pool pins each running training to its share of them,
+    :mod:`rnn_core.engine.cores`)."""
+    return {THREADS_ENV: str(slot_threads(1))}
 
 
 def child_setup(threads: int | None = None) -> None:
     """At a training child's start: first in line for the OOM killer, TensorFlow threads set
-    to its slot's share of the cores (``threads``, else ``$RNN_LAB_CHILD_THREADS``)."""
+    to ``threads``, else ``$RNN_LAB_CHILD_THREADS``."""
     set_oom_score("self", CHILD_OOM_SCORE)
     if threads is None:
         raw = os.environ.get(THREADS_ENV, "")

@@ -36,7 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
-from rnn_core.engine import memory
+from rnn_core.engine import cores, memory
 
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
 READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run is ended
@@ -98,7 +98,7 @@ def spawn_worker(warm: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
         "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
-    env |= memory.child_env()  # TensorFlow threads: its slot's share of the cores
+    env |= memory.child_env()  # TensorFlow threads: every core; runs are pinned to their share
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed with it
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnn_core.engine.worker", *(["--warm"] if warm else [])],
@@ -317,6 +317,8 @@ class WorkerPool:
         self.pending = 0  # owned workers warming up or settling after a run
         self.settling: set[Worker] = set()  # owned workers cleaning up after a run
         self.retired = 0  # workers ended by the pool (died, failed, recycled, surplus)
+        self.running: list[Worker] = []  # workers lent to a run now (pooled or not), oldest first
+        self._pin_lock = threading.Lock()  # one pinning at a time, each from the current list
         self._cond = threading.Condition()
         self._filling = False  # a thread is starting workers
         self._closed = False
@@ -324,6 +326,23 @@ class WorkerPool:
 
     # ----- lending ------------------------------------------------------------------------
     def take(self, cancel: threading.Event | None = None, key: str = "") -> Worker | None:
+        """A worker for a run (:meth:`_take`), pinned with the other running ones to its share
+        of the cores (:func:`rnn_core.engine.cores.share`)."""
+        worker = self._take(cancel, key)
+        if worker is not None:
+            with self._cond:
+                self.running.append(worker)
+            self._share()
+        return worker
+
+    def _share(self) -> None:
+        """Pin the running workers to their shares of the cores, as the list is now."""
+        with self._pin_lock:
+            with self._cond:
+                pids = [w.pid for w in self.running]
+            cores.share(pids)
+
+    def _take(self, cancel: threading.Event | None, key: str) -> Worker | None:
         """An idle live worker, preferring one whose last run had :func:`model_key` ``key``
         (it keeps that run's traced model), then the one idle longest; one settling after a
         run of ``key`` is waited for up to :data:`MATCH_WAIT_SECONDS`. Else a worker that is
@@ -369,6 +388,10 @@ class WorkerPool:
         """A run ended with ``worker``: keep it if ``healthy`` and under its limits (after it
         cleaned up and said ready, in a background thread), else end it and warm a new one."""
         worker.end()
+        with self._cond:
+            if worker in self.running:
+                self.running.remove(worker)
+        self._share()  # the others may use the cores it had
         with self._cond:
             keep = (
                 healthy

@@ -1,0 +1,85 @@
+"""Cores for the trainings running now: each training child pinned to its share of the CPUs.
+
+A training child sets its TensorFlow thread pools once, when it starts, and a warm worker
+serves many runs, so its thread count cannot follow how many trainings run at once. Every
+worker therefore gets threads for all the cores of the server's quota, and the server pins each
+running training's process to its share of them whenever a training starts or ends: one
+training alone uses every core; two on two cores get one core each, as if they had one thread
+each (figures in benchmarks/RESULTS.md, "One training uses every core").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+_warned: list[bool] = []  # a refused pin was logged (once per process)
+
+
+def plan(count: int, cpus: Sequence[int], quota: float) -> list[frozenset[int]]:
+    """CPU sets for ``count`` trainings running at once, in their order of start.
+
+    ``cpus`` are the CPUs the server may run on and ``quota`` the cores it may use (its cgroup
+    quota, else the CPU count): only the first ``floor(quota)`` CPUs are handed out. One
+    training gets all of them; several get equal disjoint shares (the first ones the larger
+    share when they do not divide evenly); more trainings than CPUs take the CPUs in turn.
+    """
+    usable = sorted(cpus)[: max(1, math.floor(quota))]
+    if count <= 0 or not usable:
+        return []
+    if count >= len(usable):
+        return [frozenset({usable[i % len(usable)]}) for i in range(count)]
+    per, extra = divmod(len(usable), count)
+    shares, start = [], 0
+    for i in range(count):
+        size = per + (1 if i < extra else 0)
+        shares.append(frozenset(usable[start : start + size]))
+        start += size
+    return shares
+
+
+def pin(pid: int, cpus: frozenset[int], proc: Path = Path("/proc")) -> bool:
+    """Pin every thread of the process ``pid`` to ``cpus`` (threads it starts later inherit
+    it). False, logged once, where the system refuses; False for a process that is gone."""
+    try:
+        tids = [int(t.name) for t in (proc / str(pid) / "task").iterdir() if t.name.isdigit()]
+    except OSError:
+        return False
+    done = False
+    for tid in tids:
+        try:
+            os.sched_setaffinity(tid, cpus)
+            done = True
+        except ProcessLookupError:  # that thread just ended
+            continue
+        except OSError as exc:
+            if not _warned:
+                _warned.append(True)
+                print(f"RNN Lab: could not pin training {pid} to CPUs {sorted(cpus)}: {exc}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+            return False
+    return done
+
+
+def server_cpus() -> list[int]:
+    """The CPUs this process may run on."""
+    with contextlib.suppress(AttributeError, OSError):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def share(pids: Sequence[int], quota: float | None = None) -> list[frozenset[int]]:
+    """Pin the processes ``pids`` (running trainings, oldest first) to their shares of this
+    server's CPUs (:func:`plan`; ``quota`` defaults to the server's CPU quota); the shares."""
+    if quota is None:
+        from rnn_core.engine.memory import MEMORY
+
+        quota = MEMORY.limits().cpus
+    shares = plan(len(pids), server_cpus(), quota)
+    for pid, cpus in zip(pids, shares, strict=True):
+        pin(pid, cpus)
+    return shares
