@@ -354,3 +354,11 @@ def test_a_process_own_memory_leaves_out_library_files_it_alone_maps(tmp_path) -
     assert memory.anonymous_bytes(78, proc) == 0  # gone
     _write(proc / "79" / "status", "VmRSS: 5000 kB\nRssAnon: 3000 kB\nRssFile: 2000 kB\n")
     assert memory.anonymous_bytes(79, proc) == 3000 * 1024  # no smaps_rollup: RssAnon
+
+
+def test_a_training_child_gets_threads_for_every_core_unless_the_host_says_otherwise() -> None:
+    every = memory.slot_threads(1)
+    assert memory.child_env({}) == {memory.THREADS_ENV: str(every)}
+    assert memory.child_env({memory.THREADS_ENV: "1"}) == {memory.THREADS_ENV: "1"}
+    assert memory.child_env({memory.THREADS_ENV: "0"}) == {memory.THREADS_ENV: str(every)}
+    assert memory.child_env({memory.THREADS_ENV: "x"}) == {memory.THREADS_ENV: str(every)}

@@ -20,7 +20,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -618,11 +618,13 @@ def protect_server() -> bool:
     return _protected[0]
 
 
-def child_env() -> dict[str, str]:
+def child_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment a training child needs from the server: TensorFlow threads for every core of
     the server's quota (the pool pins each running training to its share of them,
-    :mod:`rnn_core.engine.cores`)."""
-    return {THREADS_ENV: str(slot_threads(1))}
+    :mod:`rnn_core.engine.cores`), or the number the server's ``$RNN_LAB_CHILD_THREADS`` gives."""
+    given = (os.environ if environ is None else environ).get(THREADS_ENV, "")
+    threads = int(given) if given.isdigit() and int(given) > 0 else slot_threads(1)
+    return {THREADS_ENV: str(threads)}
 
 
 def child_setup(threads: int | None = None) -> None:
