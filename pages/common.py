@@ -163,6 +163,16 @@ _TF_READY = threading.Event()  # set once TensorFlow is imported and its devices
 _TF_LOCK = threading.Lock()
 
 
+def _set_up_tensorflow() -> None:
+    """Import the engine and set up TensorFlow's devices, in one thread at a time, once."""
+    with _TF_LOCK:
+        if not _TF_READY.is_set():
+            import rnn_core.engine.job
+
+            rnn_core.engine.job.set_up_tensorflow()
+            _TF_READY.set()
+
+
 def load_training() -> Any:
     """Import the TensorFlow-backed engine and set up TF's devices, once per process.
 
@@ -172,15 +182,27 @@ def load_training() -> Any:
     import and that setup happen here, in one thread, before any session uses TensorFlow.
     """
     if not _TF_READY.is_set():
-        with st.spinner("Loading TensorFlow (first time only, a few seconds)…"), _TF_LOCK:
-            if not _TF_READY.is_set():
-                import rnn_core.engine.job
-
-                rnn_core.engine.job.set_up_tensorflow()
-                _TF_READY.set()
+        with st.spinner("Loading TensorFlow (first time only, a few seconds)…"):
+            _set_up_tensorflow()
     import rnn_core.engine.job as training
 
     return training
+
+
+_PREPARING = threading.Lock()  # held by the one call that starts prepare_training's thread
+_prepared: list[threading.Thread] = []  # that thread, once started
+
+
+def prepare_training() -> threading.Thread:
+    """Set TensorFlow up in a background thread of this server, once (as :func:`load_training`
+    would at the first Start), so that Start does not wait for it; the thread."""
+    with _PREPARING:
+        if not _prepared:
+            thread = threading.Thread(target=_set_up_tensorflow, name="prepare-training")
+            thread.daemon = True
+            thread.start()
+            _prepared.append(thread)
+        return _prepared[0]
 
 
 def run_controls(record: Any, snap: Any) -> None:

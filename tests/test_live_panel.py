@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from pages.common import cached_figure
+from tests.conftest import REPO
 
 
 def test_a_figure_is_rebuilt_only_when_its_key_changes() -> None:
@@ -60,6 +61,30 @@ def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monk
         t.join()
     assert len(calls) == 1  # the setup ran in exactly one thread
     assert engines == [rnn_core.engine.job] * 8  # and every caller got the engine after it
+
+
+def test_the_server_sets_tensorflow_up_after_its_first_page_before_any_start(monkeypatch) -> None:  # noqa: ANN001
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    import rnn_core.engine.job
+    from pages import common
+
+    calls: list[str] = []
+    monkeypatch.setattr(
+        rnn_core.engine.job,
+        "set_up_tensorflow",
+        lambda: calls.append(threading.current_thread().name),
+    )
+    monkeypatch.setattr(common, "_TF_READY", threading.Event())
+    monkeypatch.setattr(common, "_prepared", [])
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()  # the home page
+    assert not at.exception
+    assert common._prepared, "no background setup was started by the first page"
+    common._prepared[0].join(60)
+    assert calls == ["prepare-training"] and common._TF_READY.is_set()
+    assert common.load_training() is rnn_core.engine.job and len(calls) == 1  # Start: no wait
 
 
 def test_the_panel_refreshes_fast_until_a_started_run_shows_its_first_batch() -> None:
