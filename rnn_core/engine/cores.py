@@ -5,7 +5,7 @@ serves many runs, so its thread count cannot follow how many trainings run at on
 worker therefore gets threads for all the cores of the server's quota, and the server pins each
 running training's process to its share of them whenever a training starts or ends: one
 training alone uses every core; two on two cores get one core each, as if they had one thread
-each (figures in benchmarks/RESULTS.md, "One training uses every core").
+each (benchmarks/RESULTS.md, "Training children: their memory bound and their cores").
 """
 
 from __future__ import annotations
