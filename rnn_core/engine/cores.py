@@ -4,8 +4,9 @@ A training child sets its TensorFlow thread pools once, when it starts, and a wa
 serves many runs, so its thread count cannot follow how many trainings run at once. Every
 worker therefore gets threads for all the cores of the server's quota, and the server pins each
 running training's process to its share of them whenever a training starts or ends: one
-training alone uses every core; two on two cores get one core each, as if they had one thread
-each (benchmarks/RESULTS.md, "Training children: their memory bound and their cores").
+training alone uses every core; two on two cores get one core each (then about 10 % slower
+than children with one thread each: benchmarks/RESULTS.md, "Training children: their memory
+bound and their cores").
 """
 
 from __future__ import annotations
