@@ -305,8 +305,21 @@ def preset_picker(task_name: str) -> None:
         format_func=lambda n: n if n == "(custom)" else f"{n} — {PRESETS[n].title}",
         help="Loads a ready-made configuration into the form below.",
     )  # fmt: skip
-    if form.get("preset") in PRESETS:
-        st.caption(PRESETS[form.get("preset")].results_line())
+    name = form.get("preset")
+    if name in PRESETS:
+        changed = edited_fields(PRESETS[name].spec, form)
+        if changed:
+            st.caption(
+                f"Edited from {name} ({', '.join(changed)} changed): the preset's figures are "
+                "for its own settings, not these."
+            )
+        else:
+            st.caption(PRESETS[name].results_line())
+
+
+def edited_fields(spec: RunSpec, form: Form) -> list[str]:
+    """The form's values that differ from ``spec``'s (another seed is still the same setup)."""
+    return [k for k, v in spec_values(spec).items() if k != "seed" and form.get(k) != v]
 
 
 def config_form(task_name: str, busy: bool) -> bool:

@@ -233,6 +233,23 @@ def test_task_presets_load_into_the_form(data_dir: Path) -> None:
     assert at.session_state["mnist.train_size"] == 5_000
 
 
+def test_a_preset_edited_in_the_form_no_longer_shows_its_figures() -> None:
+    from rnn_core.presets import PRESETS
+
+    at = train_page("addition")
+    at.selectbox(key="addition.preset").set_value("addition-fast").run()
+    measured = PRESETS["addition-fast"].measured
+    assert measured and measured in texts(at)
+    at.number_input(key="addition.seed").set_value(7).run()  # another seed: the same setup
+    assert measured in texts(at) and "Edited from" not in texts(at)
+    at.number_input(key="addition.units").set_value(64).run()
+    assert not at.exception
+    assert measured not in texts(at) and "Source reports" not in texts(at)
+    assert "Edited from addition-fast (units changed)" in texts(at)
+    at.number_input(key="addition.units").set_value(128).run()  # back to the preset's value
+    assert measured in texts(at) and "Edited from" not in texts(at)
+
+
 def test_older_files_per_epoch_accuracy_is_labelled_recorded_on_test() -> None:
     from types import SimpleNamespace
 

@@ -203,6 +203,20 @@ def test_train_form_keeps_a_preset_and_a_share_link(server: str, page) -> None:
     _no_error(page)
 
 
+def test_an_edited_preset_stops_showing_its_measured_figures(server: str, page) -> None:
+    _open(page, f"{server}/train", TRAIN)
+    _pick_task(page, "addition")
+    name = "addition-fast"
+    _set(page, "select", "Preset", f"{name} — {PRESETS[name].title}")
+    measured = page.get_by_text("Measured here", exact=False)
+    measured.first.wait_for(timeout=30_000)
+    _set(page, "number", "Units", "64")
+    page.get_by_text(f"Edited from {name} (units changed)", exact=False).wait_for(timeout=30_000)
+    assert measured.count() == 0
+    _shot(page, "preset_edited")
+    _no_error(page)
+
+
 def test_the_address_bar_follows_the_train_form(server: str, page) -> None:
     _open(page, f"{server}/train", TRAIN)
     _pick_task(page, "addition")
