@@ -44,7 +44,7 @@ def test_progress_text_and_seconds() -> None:
     assert charts.format_seconds(75) == "1 min 15 s"
     snap = SimpleNamespace(
         state="running", epoch=1, epochs_target=5, batch=3, batches_per_epoch=10,
-        samples_per_sec=1234.0, eta_seconds=90, queue_position=0,
+        samples_per_sec=1234.0, eta_seconds=90, queue_position=0, queue_reason="",
     )  # fmt: skip
     text = charts.progress_text(snap)
     assert "epoch 2/5" in text and "batch 3/10" in text and "1,234 samples/s" in text

@@ -163,7 +163,7 @@ def format_seconds(seconds: float) -> str:
 def progress_text(snap: Any) -> str:
     """One line under the progress bar: epoch, batch, throughput and time left."""
     if snap.state == "queued":
-        reason = getattr(snap, "queue_reason", "") or "waiting for a free training slot"
+        reason = snap.queue_reason or "waiting for a free training slot"
         where = f" · position {snap.queue_position} in the queue" if snap.queue_position else ""
         return f"{reason[0].upper()}{reason[1:]}{where}"  # a cluster's queue has no position
     if snap.state == "running" and snap.batch == 0 and not snap.samples_per_sec:
