@@ -33,14 +33,13 @@ def one(preset: str, runs: int, threads: str, data_dir: str) -> dict:
     """Train ``runs`` seeds of ``preset`` at once in warm workers; their seconds and the wall."""
     os.environ["RNN_LAB_WARM_WORKERS"] = str(runs)
     os.environ["RNN_LAB_MAX_TRAININGS"] = str(runs)
+    if threads == "one":
+        os.environ["RNN_LAB_CHILD_THREADS"] = "1"  # the host's setting: every child one thread
     from benchmarks.bench_presets import seeded
-    from rnn_core.engine import memory
     from rnn_core.engine.pool import POOL, pool_size
     from rnn_core.presets import get_preset
     from rnn_core.run import start_run
 
-    if threads == "one":
-        memory.slot_threads = lambda capacity, cpus=None: 1  # every child one thread
     POOL.warm()
     if not POOL.wait_idle(pool_size(), 300):
         raise SystemExit("the warm workers were not ready in 300 s")
