@@ -362,3 +362,11 @@ def test_a_training_child_gets_threads_for_every_core_unless_the_host_says_other
     assert memory.child_env({memory.THREADS_ENV: "1"}) == {memory.THREADS_ENV: "1"}
     assert memory.child_env({memory.THREADS_ENV: "0"}) == {memory.THREADS_ENV: str(every)}
     assert memory.child_env({memory.THREADS_ENV: "x"}) == {memory.THREADS_ENV: str(every)}
+
+
+def test_a_child_that_will_train_beside_others_gets_its_share_of_the_threads() -> None:
+    assert memory.child_threads(0, {}) == memory.slot_threads(1)  # alone: every core
+    assert memory.child_threads(1, {}) == memory.slot_threads(2)  # beside one: half of them
+    assert memory.child_threads(7, {}) == 1  # never fewer than one
+    assert memory.child_threads(3, {memory.THREADS_ENV: "2"}) == 2  # the host's setting wins
+    assert memory.child_env({}, threads=1) == {memory.THREADS_ENV: "1"}

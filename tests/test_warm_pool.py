@@ -253,7 +253,7 @@ def test_a_start_does_not_wait_forever_for_a_stuck_warm_up(monkeypatch) -> None:
 
     spawned: list[tuple[subprocess.Popen, bool]] = []
 
-    def never_ready(warm: bool = False):
+    def never_ready(warm: bool = False, threads: int | None = None):
         """A 'worker' that never says ready (a warm-up that hangs)."""
         proc = subprocess.Popen(
             [sys.executable, "-c", "import sys; sys.stdin.read()"],  # ends on end-of-file
@@ -282,7 +282,8 @@ def test_a_start_does_not_wait_forever_for_a_stuck_warm_up(monkeypatch) -> None:
         stuck.close()
 
 
-def test_runs_of_the_same_settings_go_to_the_worker_that_keeps_their_model() -> None:
+def test_runs_of_the_same_settings_go_to_the_worker_that_keeps_their_model(monkeypatch) -> None:
+    monkeypatch.setenv("RNN_LAB_CHILD_THREADS", "1")  # fixed threads: no worker is replaced
     two = WorkerPool(2, max_runs=1000, max_anonymous_mb=10_000)
     try:
         spawned = [two.take(), two.take()]  # two workers, started cold (no warm-up fit)
@@ -314,7 +315,7 @@ for line in sys.stdin.buffer:  # a "run": clean up for a second, then ready agai
 def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monkeypatch) -> None:
     import rnn_core.engine.pool as pool_module
 
-    def slow_settling(warm: bool = False):
+    def slow_settling(warm: bool = False, threads: int | None = None):
         """A 'worker' that says ready at once, and again a second after each line it reads."""
         proc = subprocess.Popen(
             [sys.executable, "-c", _SLOW_SETTLING], stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -322,6 +323,7 @@ def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monk
         return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
 
     monkeypatch.setattr(pool_module, "spawn_worker", slow_settling)
+    monkeypatch.setenv("RNN_LAB_CHILD_THREADS", "1")  # fixed threads: no worker is replaced
     two = WorkerPool(2)
     try:
         a, b = two.take(key="a"), two.take(key="b")
@@ -356,12 +358,13 @@ def _fake_workers(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]:
 
     spawned: list[subprocess.Popen] = []
 
-    def ready_at_once(warm: bool = False):
-        """A 'worker' that says ready and waits."""
+    def ready_at_once(warm: bool = False, threads: int | None = None):
+        """A 'worker' that says ready and waits; it records the threads it was given."""
         env = os.environ | {"PYTHONPATH": str(REPO)}
         proc = subprocess.Popen(
             [sys.executable, "-c", _READY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
+        proc.threads = threads  # type: ignore[attr-defined]
         spawned.append(proc)
         return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
 
@@ -406,6 +409,38 @@ def test_running_workers_share_the_cores_and_one_alone_gets_them_all(monkeypatch
         assert two.running == [second]
         two.give_back(second, True)
         assert two.running == []
+    finally:
+        two.close()
+        for proc in spawned:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_worker_started_beside_a_training_gets_a_share_and_is_replaced_once_all_end(
+    monkeypatch,
+) -> None:
+    from rnn_core.engine import memory
+
+    monkeypatch.delenv(memory.THREADS_ENV, raising=False)
+    every = memory.child_threads(0)
+    if every < 2:
+        pytest.skip(f"needs 2 cores to share; this server's children get {every} thread")
+    spawned = _fake_workers(monkeypatch)
+    two = WorkerPool(2, max_runs=1000, max_anonymous_mb=10_000)
+    try:
+        first, second = two.take(), two.take()  # the second starts while the first trains
+        assert [p.threads for p in spawned] == [every, memory.child_threads(1)]
+        assert second.threads == memory.child_threads(1) < every
+        two.give_back(first, True)
+        two.give_back(second, True)  # nothing trains now: a worker with a share is replaced
+        wait_until(
+            lambda: len(two.idle) == 2 and all(w.threads == every for w in two.idle),
+            60,
+            what="two idle workers with every core's threads",
+        )
+        assert second.pid not in {w.pid for w in two.idle}
+        assert first.pid in {w.pid for w in two.idle}  # the one with every thread is kept
+        assert [p.threads for p in spawned] == [every, memory.child_threads(1), every]
     finally:
         two.close()
         for proc in spawned:

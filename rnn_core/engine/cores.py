@@ -1,12 +1,13 @@
 """Cores for the trainings running now: each training child pinned to its share of the CPUs.
 
 A training child sets its TensorFlow thread pools once, when it starts, and a warm worker
-serves many runs, so its thread count cannot follow how many trainings run at once. Every
-worker therefore gets threads for all the cores of the server's quota, and the server pins each
-running training's process to its share of them whenever a training starts or ends: one
-training alone uses every core; two on two cores get one core each (then about 10 % slower
-than children with one thread each: benchmarks/RESULTS.md, "Training children: their memory
-bound and their cores").
+serves many runs, so its thread count cannot follow how many trainings run at once. A worker
+gets threads for its share of the server's cores as they are when it starts (every core when
+nothing trains; :func:`rnn_core.engine.memory.child_threads`), the pool replaces workers
+started with a share once nothing trains, and the server pins each running training's process
+to its share of the cores whenever a training starts or ends: one training alone uses every
+core; two on two cores get one core each (benchmarks/RESULTS.md, "Training children: their
+memory bound and their cores").
 """
 
 from __future__ import annotations

@@ -618,13 +618,20 @@ def protect_server() -> bool:
     return _protected[0]
 
 
-def child_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment a training child needs from the server: TensorFlow threads for every core of
-    the server's quota (the pool pins each running training to its share of them,
-    :mod:`rnn_core.engine.cores`), or the number the server's ``$RNN_LAB_CHILD_THREADS`` gives."""
+def child_threads(running: int = 0, environ: Mapping[str, str] | None = None) -> int:
+    """TensorFlow threads for a training child that will train beside ``running`` others: the
+    server's ``$RNN_LAB_CHILD_THREADS`` if set, else its share of the quota's cores
+    (:func:`slot_threads`; every core when it will train alone)."""
     given = (os.environ if environ is None else environ).get(THREADS_ENV, "")
-    threads = int(given) if given.isdigit() and int(given) > 0 else slot_threads(1)
-    return {THREADS_ENV: str(threads)}
+    return int(given) if given.isdigit() and int(given) > 0 else slot_threads(running + 1)
+
+
+def child_env(
+    environ: Mapping[str, str] | None = None, threads: int | None = None
+) -> dict[str, str]:
+    """Environment a training child needs from the server: ``threads`` TensorFlow threads,
+    else :func:`child_threads` for a child that will train alone."""
+    return {THREADS_ENV: str(threads or child_threads(0, environ))}
 
 
 def child_setup(threads: int | None = None) -> None:

@@ -91,14 +91,17 @@ def model_key(model: Any, cfg: Any, train: Any, val: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def spawn_worker(warm: bool = False) -> tuple[subprocess.Popen, IO[bytes]]:
-    """Start ``python -m rnn_core.engine.worker``: it imports TensorFlow (with ``warm``, also
+def spawn_worker(
+    warm: bool = False, threads: int | None = None
+) -> tuple[subprocess.Popen, IO[bytes]]:
+    """Start ``python -m rnn_core.engine.worker`` with ``threads`` TensorFlow threads (default:
+    :func:`rnn_core.engine.memory.child_threads`): it imports TensorFlow (with ``warm``, also
     fits a tiny model once), says ``ready`` and waits on stdin. Returns it and its stderr file."""
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
-    env |= memory.child_env()  # TensorFlow threads: every core; runs are pinned to their share
+    env |= memory.child_env(threads=threads)  # runs are also pinned to their share of the cores
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed with it
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnn_core.engine.worker", *(["--warm"] if warm else [])],
@@ -151,6 +154,7 @@ class Worker:
         self.key = ""  # model_key of its last run (the model it keeps); "" before any
         self.holds = False  # lent to a run of the key its last run had (it keeps that model)
         self.lease = 0  # id of the run it serves now; 0 when none
+        self.threads = 0  # TensorFlow threads it was started with; 0 when not known
         self._lock = threading.Lock()  # orders stop frames, the kill timer and lease ends
         self._timer: threading.Timer | None = None
 
@@ -374,7 +378,7 @@ class WorkerPool:
                         return None
                     self._cond.wait(timeout=0.1)  # a warming or settling worker, soon ready
                 own = not self._closed and len(self.owned) < self.size()
-                worker = Worker(*spawn_worker(), cold=True)
+                worker = self._spawn(warm=False)
                 worker.key = key
                 if own:
                     self._hook()
@@ -392,6 +396,13 @@ class WorkerPool:
             if worker in self.running:
                 self.running.remove(worker)
         self._share()  # the others may use the cores it had
+        with self._cond:  # the last run ended: idle workers started with a share are replaced
+            thin = [w for w in self.idle if self._thin(w)]
+            for w in thin:
+                self.idle.remove(w)
+                self.owned.discard(w)
+        if thin:
+            self._retire(thin)
         with self._cond:
             keep = (
                 healthy
@@ -426,6 +437,7 @@ class WorkerPool:
             )
         ok = ready and not (heavy and worker.runs > 0)
         with self._cond:
+            ok = ok and not self._thin(worker)
             self.pending -= 1
             self.settling.discard(worker)
             if ok and not self._closed:
@@ -445,6 +457,20 @@ class WorkerPool:
         for worker in workers:
             _in_background(worker.close)
         self.warm()
+
+    # ----- threads --------------------------------------------------------------------------
+    def _spawn(self, warm: bool) -> Worker:
+        """A new worker with the TensorFlow threads of a run beside the running ones
+        (:func:`rnn_core.engine.memory.child_threads`); called under the lock."""
+        threads = memory.child_threads(len(self.running))
+        worker = Worker(*spawn_worker(warm=warm, threads=threads), cold=not warm)
+        worker.threads = threads
+        return worker
+
+    def _thin(self, worker: Worker) -> bool:
+        """True for a worker started with a share of the cores while nothing trains now: it
+        would train a run alone slower than a new one (called under the lock)."""
+        return not self.running and 0 < worker.threads < memory.child_threads(0)
 
     # ----- warming ------------------------------------------------------------------------
     def warm(self) -> None:
@@ -467,7 +493,7 @@ class WorkerPool:
                 with self._cond:
                     if self._closed or len(self.owned) >= self.size():
                         return
-                    worker = Worker(*spawn_worker(warm=True), cold=False)
+                    worker = self._spawn(warm=True)
                     self.owned.add(worker)
                     self.pending += 1
                 self._settle(worker)
