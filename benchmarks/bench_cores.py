@@ -2,10 +2,12 @@
 
 Each configuration runs in a fresh Python process: a warm pool of as many workers as runs
 (:mod:`rnn_core.engine.pool`, the pages' child-process engine), then ``--runs`` trainings of the
-preset (seeds 0, 1, ...) started together through ``rnn_core.run.start_run``. ``all`` is what
-ships: TensorFlow threads for every core, each running training pinned to its share of the
-cores (:mod:`rnn_core.engine.cores`); ``one`` gives every child one thread, as a server whose
-cap is its core count did before. Configurations alternate over ``--repeats`` rounds so machine
+preset (seeds 0, 1, ...) started together through ``rnn_core.run.start_run``. ``all``: the
+workers warm up while nothing trains, so each has TensorFlow threads for every core (as the
+pool gives a worker started on an idle server), each running training pinned to its share of
+the cores (:mod:`rnn_core.engine.cores`); ``one`` gives every child one thread (the host's
+``RNN_LAB_CHILD_THREADS=1``, and what the pool now gives a worker started beside a running
+training on 2 cores). Configurations alternate over ``--repeats`` rounds so machine
 noise hits both alike. Prints each run's training seconds (the history's fit-only ``seconds``)
 and the wall time from the first Start to the last end; the last line is one JSON object.
 
