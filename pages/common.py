@@ -205,6 +205,25 @@ def prepare_training() -> threading.Thread:
         return _prepared[0]
 
 
+def prime_training(spec: Any) -> None:
+    """Let an idle warm worker trace ``spec``'s model while nothing trains
+    (:func:`rnn_core.run.prime_start`), once this server has set TensorFlow up (in the
+    background: the page does not wait)."""
+    from rnn_core.run import prime_start
+
+    setup = prepare_training()
+    if not setup.is_alive():
+        prime_start(spec)
+        return
+
+    def later() -> None:
+        """Prime once the server's TensorFlow setup has ended."""
+        setup.join()
+        prime_start(spec)
+
+    threading.Thread(target=later, name="prime-training", daemon=True).start()
+
+
 def run_controls(record: Any, snap: Any) -> None:
     """Stop while training; "Train more" with an epoch count once it has ended."""
     job = record.job

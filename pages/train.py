@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from pages.common import (
     cached_data,
     live_panel,
     load_training,
+    prime_training,
     runs,
     score_test_set,
     shared_runs,
@@ -86,6 +88,9 @@ if started:
         start_run(_train_form.spec_from_widgets(task_name))
     except ValueError as exc:
         st.error(str(exc))
+elif not busy:
+    with contextlib.suppress(ValueError):  # a form that cannot make a spec is not primed
+        prime_training(_train_form.spec_from_widgets(task_name))  # its Start then finds it traced
 
 if current is not None:
     view, job = VIEWS[current.spec.task], current.job

@@ -3,14 +3,15 @@
 The Train page, the Text page, the pretrained loader and the CLI all start runs through
 :func:`start_run`: budget check of the spec, the run's data (through an injected loader, so a
 page can pass its cached one), budget check of the data, the model (built, or a shipped
-pretrained model's copy), the training job, and the Run that holds them. Nothing here imports
-TensorFlow until a model is built.
+pretrained model's copy), the training job, and the Run that holds them. :func:`prime_start`
+has an idle warm worker trace the model of a spec a page shows, before its Start. Nothing here
+imports TensorFlow until a model is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from rnn_core.config import RunSpec
@@ -18,6 +19,7 @@ from rnn_core.tasks import Results, Task, get_task, run_name
 
 if TYPE_CHECKING:
     from rnn_core.engine.budgets import Budget
+    from rnn_core.engine.pool import WorkerPool
     from rnn_core.engine.sharing import ShareRegistry
     from rnn_core.pretrained import Pretrained
 
@@ -159,6 +161,46 @@ def start_run(
             note=data.note, output_size=int(model.output_shape[-1]),
         )  # fmt: skip
     return _pretrained_run(spec, task, data, pretrained, weights, name, in_process)
+
+
+def prime_start(spec: RunSpec, pool: WorkerPool | None = None) -> None:
+    """Have an idle warm worker of ``pool`` (default: the server's) train a few batches of
+    ``spec``'s model while nothing trains, so that a Start of ``spec`` soon after finds its
+    model traced and its first batch comes without tracing it. Only tasks that make their
+    data without dataset files; the model is built here, in a background thread of the pool,
+    on :data:`PRIME_BATCHES` batches of the task's own data."""
+    from rnn_core.engine.pool import POOL
+
+    task = get_task(spec.task)
+    if task.files:
+        return
+
+    def make() -> tuple[dict[str, Any], str]:
+        """The prime's request and model key: ``spec``'s model on a small copy of its data."""
+        from rnn_core.engine.process import ProcessRunner
+
+        small = _small_data(spec)
+        data = task.make_data(small)
+        model = task.build(replace(spec, data=small), data)
+        return ProcessRunner(spec.task, data).prime(model, spec.train)
+
+    (pool if pool is not None else POOL).prime(repr(spec), make)
+
+
+PRIME_BATCHES = 4  # training batches of a prime (its model is traced on the first)
+
+
+def _small_data(spec: RunSpec) -> Any:
+    """``spec``'s data config cut to :data:`PRIME_BATCHES` batches of training examples and
+    one batch of test examples, where it has those sizes (the shapes stay those of the run)."""
+    cfg, batch = spec.data, spec.train.batch_size
+    sizes = {"train_size": PRIME_BATCHES * batch, "test_size": batch}
+    cut = {
+        name: min(size, getattr(cfg, name) or size)
+        for name, size in sizes.items()
+        if hasattr(cfg, name)
+    }
+    return replace(cfg, **cut)
 
 
 def _new_job(model: Any, task: Task, data: Any, spec: RunSpec, in_process: bool) -> Any:

@@ -446,3 +446,60 @@ def test_a_worker_started_beside_a_training_gets_a_share_and_is_replaced_once_al
         for proc in spawned:
             proc.kill()
             proc.wait()
+
+
+def test_a_primed_worker_holds_the_model_of_the_next_start(
+    pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rnn_core.engine.process as process
+    from rnn_core.run import prime_start
+
+    spec = _spec("GRU", dropout=0.1, seed=13, epochs=1)  # no run here had this model yet
+    before = pool.primed
+    assert pool.wait_idle(1, WAIT)
+    prime_start(spec, pool)  # the page shows this spec: the idle worker traces its model
+    wait_until(lambda: pool.primed > before, WAIT, what="the worker was primed")
+    assert pool.wait_idle(1, WAIT)
+    serialised: list[object] = []
+    real = process.model_bytes
+    monkeypatch.setattr(process, "model_bytes", lambda m: serialised.append(m) or real(m))
+    job = _train(spec, pool)  # the Start: only the new model's state goes to the worker
+    assert serialised == []  # the worker held the model: no bytes made, none asked for
+    snap = job.snapshot()
+    assert len(snap.batch_logs) == snap.batches_per_epoch >= 2
+    assert pool.primed == before + 1
+    prime_start(spec, pool)  # the same spec again: nothing more to do
+    assert pool.primed == before + 1 and not pool.priming
+
+
+def test_a_prime_waits_for_the_trainings_to_end_and_each_spec_is_primed_once(
+    monkeypatch,
+) -> None:
+    _fake_workers(monkeypatch)
+    monkeypatch.setenv("RNN_LAB_CHILD_THREADS", "1")  # fixed threads: no worker is replaced
+    one = WorkerPool(1)
+    made: list[str] = []
+
+    def make(name: str):
+        """The request maker: counted; it fails, so no frame is sent to the fake worker."""
+
+        def build():
+            made.append(name)
+            raise RuntimeError("no model here")
+
+        return build
+
+    try:
+        worker = one.take()  # a training runs on it
+        one.prime("a", make("a"))
+        time.sleep(0.5)
+        assert made == []  # nothing is built while a training runs
+        one.give_back(worker, True)  # the training ended: the wanted prime goes ahead
+        wait_until(lambda: made == ["a"], 30, what="the prime of 'a' was made")
+        wait_until(lambda: not one.priming, 30, what="the failed prime ended")
+        assert one.wait_idle(1, 30) and one.primed == 0  # the worker is back, unprimed
+        one.prime("a", make("a"))  # asked before: not again
+        one.prime("b", make("b"))
+        wait_until(lambda: made == ["a", "b"], 30, what="the prime of 'b' was made")
+    finally:
+        one.close()

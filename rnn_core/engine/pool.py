@@ -8,7 +8,9 @@ one, preferring the one that keeps the run's model (same :func:`model_key` as it
 starts a fresh one; :meth:`WorkerPool.give_back` keeps it for the next run once it has
 cleaned up, unless it failed, died, served ``max_runs`` runs or holds more than
 ``max_anonymous_mb`` of anonymous memory after a run: then it ends and a new one warms up in
-the background (like ``max_tasks_per_child``). A worker whose server goes away reads
+the background (like ``max_tasks_per_child``). While nothing trains, :meth:`WorkerPool.prime`
+has an idle worker train a short run of the model a page shows, so that its Start finds that
+model traced. A worker whose server goes away reads
 end-of-file on its stdin and exits, so none outlives the server, even one killed outright.
 
 Frames both ways are pickles on the worker's stdin/stdout: ``("run", request)``,
@@ -326,6 +328,10 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._filling = False  # a thread is starting workers
         self._closed = False
+        self._wanted: tuple[str, Any] | None = None  # the prime asked for last, not yet made
+        self._asked: set[str] = set()  # idents of the primes asked for (each is made once)
+        self.priming = False  # a prime is being made or trained now
+        self.primed = 0  # workers that hold a primed model (primes trained to their end)
         self._hooked = False  # close() is registered to run at interpreter exit
 
     # ----- lending ------------------------------------------------------------------------
@@ -449,6 +455,7 @@ class WorkerPool:
             _log_unready(worker)
         if not ok:
             self._retire([worker])
+        self._prime_next()
 
     def _retire(self, workers: list[Worker]) -> None:
         """End these workers (in the background) and warm replacements."""
@@ -501,6 +508,66 @@ class WorkerPool:
             with self._cond:
                 self._filling = False
 
+    # ----- priming ------------------------------------------------------------------------
+    def prime(self, ident: str, make: Any) -> None:
+        """Have an idle worker train, while nothing trains, the short run ``make()`` returns as
+        ``(request, key)``: a ``run`` request of a few batches of a model a page shows, and
+        that model's :func:`model_key`. The worker then keeps that model (as after any run), so
+        a Start of it is lent that worker and sends no model. ``make`` runs in a background
+        thread; each ``ident`` is made once; the latest asked waits for the trainings to end."""
+        with self._cond:
+            if ident in self._asked or self._closed:
+                return
+            if len(self._asked) > 1000:  # bounded: an old ident may be primed again
+                self._asked.clear()
+            self._asked.add(ident)
+            self._wanted = (ident, make)
+        self._prime_next()
+
+    def _prime_next(self) -> None:
+        """Start the wanted prime in a background thread when a worker is idle, nothing trains
+        and no other prime is under way."""
+        with self._cond:
+            if self._wanted is None or self.priming or self._closed:
+                return
+            if self.running or not self.idle:
+                return
+            _, make = self._wanted
+            self._wanted, self.priming = None, True
+        _in_background(self._prime, make)
+
+    def _prime(self, make: Any) -> None:
+        """Make the prime's request, lend it an idle worker (unless one keeps that model
+        already or a training has started meanwhile) and read its frames to the end."""
+        worker = None
+        try:
+            try:
+                request, key = make()
+            except Exception as exc:  # a spec that cannot be built is not primed
+                _warn_once(f"prime {type(exc).__name__}", f"RNN Lab: no prime: {exc}")
+                return
+            with self._cond:
+                held = any(w.key == key for w in [*self.idle, *self.settling])
+                if held or self.running or not self.idle or self._closed:
+                    return
+                worker = self.idle.pop(0)  # idle longest
+                worker.key = key
+                self.pending += 1
+                self.settling.add(worker)
+            if _train_prime(worker, request):
+                with self._cond:
+                    self.primed += 1
+            else:
+                worker.key = ""  # a worker whose run failed keeps no model
+        finally:
+            with self._cond:
+                self.priming = False
+                self._cond.notify_all()
+            if worker is not None:
+                self._settle(worker)  # back to idle once it said ready
+            else:
+                self._prime_next()
+
     # ----- the end ------------------------------------------------------------------------
     def _hook(self) -> None:
         """Have :meth:`close` run at interpreter exit (once; called under the lock)."""
@@ -532,6 +599,24 @@ class WorkerPool:
                 worker.proc.stdin.close()  # end-of-file: an idle worker exits, a busy one stops
         for worker in workers:
             worker.close()
+
+
+def _train_prime(worker: Worker, request: dict[str, Any]) -> bool:
+    """Send ``request`` to ``worker`` and read its frames up to the run's last; True if the run
+    ended well (``done``). A worker still training it :data:`READY_TIMEOUT` later is killed."""
+    timer = threading.Timer(READY_TIMEOUT, kill_worker, args=(worker.proc,))
+    timer.daemon = True
+    try:
+        timer.start()
+        worker.send(("run", request))
+        while True:
+            kind = read_frame(worker.proc.stdout)[0]
+            if kind in ("done", "failed"):
+                return kind == "done"
+    except (EOFError, pickle.UnpicklingError, OSError, ValueError, RuntimeError):
+        return False  # it died (its settling says so), or the interpreter is exiting
+    finally:
+        timer.cancel()
 
 
 POOL = WorkerPool()  # the server's pool; nothing starts before warm_workers() or a training

@@ -114,6 +114,17 @@ class ProcessRunner:
             return out | {"model": None, "state": model_state(request.model)}
         return out | {"model": blob()}
 
+    def prime(self, model: Any, cfg: TrainConfig) -> tuple[dict[str, Any], str]:
+        """The pool's prime for this runner's (small) data: the ``run`` request of one epoch
+        of ``model`` on it and the model's :func:`model_key` (see
+        :meth:`~rnn_core.engine.pool.WorkerPool.prime`)."""
+        from rnn_core.tasks import get_task
+
+        train, val = get_task(self.task).splits(self.data)
+        request = RunRequest(model, train, val, cfg, call=1, initial=0, target=1)
+        key = model_key(model, cfg, train, val)
+        return self.request(request, key, False, lambda: model_bytes(model)), key
+
     def relay(
         self,
         worker: Worker,
