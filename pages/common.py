@@ -213,13 +213,13 @@ def prime_training(spec: Any) -> None:
 
     setup = prepare_training()
     if not setup.is_alive():
-        prime_start(spec)
+        prime_start(spec, load_data=_prime_data)
         return
 
     def later() -> None:
         """Prime once the server's TensorFlow setup has ended."""
         setup.join()
-        prime_start(spec)
+        prime_start(spec, load_data=_prime_data)
 
     threading.Thread(target=later, name="prime-training", daemon=True).start()
 
@@ -496,6 +496,15 @@ def task_source(task: str, cfg: Any) -> Any:
     except DataMissingError as exc:
         show_missing_data(exc)
         st.stop()
+
+
+def _prime_data(task: Any, cfg: Any) -> Any:
+    """A prime's data (:func:`prime_training`): as :func:`cached_data` loads it, from the
+    sources all sessions share, without the page's spinner; missing files raise (no prime)."""
+    key = task.source_key(cfg)
+    if key is None:
+        return task.make_data(cfg)
+    return task.make_data(cfg, _cached_source(task.info.name, key, cfg))
 
 
 def cached_data(task: Any, cfg: Any) -> Any:

@@ -163,16 +163,19 @@ def start_run(
     return _pretrained_run(spec, task, data, pretrained, weights, name, in_process)
 
 
-def prime_start(spec: RunSpec, pool: WorkerPool | None = None) -> None:
+def prime_start(
+    spec: RunSpec, pool: WorkerPool | None = None, load_data: DataLoader | None = None
+) -> None:
     """Have an idle warm worker of ``pool`` (default: the server's) train a few batches of
     ``spec``'s model while nothing trains, so that a Start of ``spec`` soon after finds its
-    model traced and its first batch comes without tracing it. Only tasks that make their
-    data without dataset files; the model is built here, in a background thread of the pool,
-    on :data:`PRIME_BATCHES` batches of the task's own data."""
+    model traced and its first batch comes without tracing it. The model is built here, in a
+    background thread of the pool, on :data:`PRIME_BATCHES` batches of a small copy of the
+    spec's data made by ``load_data(task, cfg)``; without a loader only tasks that read no
+    dataset files are primed (their data is made by the task itself)."""
     from rnn_core.engine.pool import POOL
 
     task = get_task(spec.task)
-    if task.files:
+    if load_data is None and task.files:
         return
 
     def make() -> tuple[dict[str, Any], str]:
@@ -180,7 +183,7 @@ def prime_start(spec: RunSpec, pool: WorkerPool | None = None) -> None:
         from rnn_core.engine.process import ProcessRunner
 
         small = _small_data(spec)
-        data = task.make_data(small)
+        data = (load_data or own_data)(task, small)
         model = task.build(replace(spec, data=small), data)
         return ProcessRunner(spec.task, data).prime(model, spec.train)
 

@@ -96,3 +96,47 @@ def test_the_compare_tables_test_figure_says_why_a_run_has_none() -> None:
     assert run.test_figure() == "0.9900"
     snap.version = 4  # trained more since: the figure belongs to older weights
     assert run.test_figure() == "not scored"
+
+
+class _PrimeRecorder:
+    """A stand-in pool: records each prime asked for (no worker)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, object]] = []
+
+    def prime(self, ident: str, make: object) -> None:
+        self.asked.append((ident, make))
+
+
+def test_a_prime_builds_the_spec_s_model_on_a_small_copy_of_its_data(tmp_path) -> None:
+    from rnn_core.config import MnistConfig, ModelConfig, RunSpec, TrainConfig
+    from rnn_core.engine.pool import model_key
+    from rnn_core.run import PRIME_BATCHES, prime_start, start_run
+    from tests.tiny_data import write_mnist
+
+    write_mnist(tmp_path, per_class=20)  # 200 training images
+    spec = RunSpec(
+        "mnist",
+        MnistConfig(data_dir=str(tmp_path)),
+        ModelConfig(cell="GRU", units=8),
+        TrainConfig(epochs=1, batch_size=16),
+    )
+    pool = _PrimeRecorder()
+    prime_start(spec, pool)  # MNIST reads files: not primed without the page's loader
+    assert pool.asked == []
+    loaded: list[object] = []
+
+    def loader(task, cfg):
+        loaded.append(cfg)
+        return task.make_data(cfg)
+
+    prime_start(spec, pool, loader)
+    ((ident, make),) = pool.asked
+    request, key = make()
+    assert loaded[0].train_size == PRIME_BATCHES * 16  # 64 of the 200 images
+    x_train = request["data"].x_train
+    assert len(x_train) + len(request["data"].x_val) == PRIME_BATCHES * 16
+    assert request["target"] == 1 and request["model"]  # one epoch, the model's bytes
+    run = start_run(spec, None, in_process=True)  # the Start of the whole data set
+    job = run.job
+    assert model_key(job.model, spec.train, job.train, job.val) == key  # the same traced model
