@@ -141,9 +141,10 @@ if len(past) > 1:
     names = [f"{i + 1}. {r.name}" for i, r in enumerate(past)]
     chosen = st.multiselect("Runs", names, default=names)
     picked = [past[names.index(n)] for n in chosen]
-    for r in picked:
-        if not r.job.snapshot().active:
-            score_test_set(r, "examples")  # a finished run's weights, once (no-op when scored)
+    training = current is not None and current.job.snapshot().active
+    for r in picked:  # a finished run's weights, once; not while a run trains: the page would
+        if not training and not r.job.snapshot().active:  # not draw its progress meanwhile
+            score_test_set(r, "examples")
     named = list(zip(chosen, picked, strict=True))
     by, values, order = compare_by_metric(named, f"val_{metric}", "compare_metric")
     rows = []

@@ -196,6 +196,31 @@ def test_mnist_trains_and_shows_confusion_and_mistakes(data_dir: Path) -> None:
     assert list(table["test accuracy ↑"]) == [round(v, 4) for v in ranked]
 
 
+def test_a_run_started_before_the_last_one_was_scored_shows_its_progress_first(
+    data_dir: Path,
+) -> None:
+    write_tiny_mnist(data_dir)
+    at = train_page("mnist")
+    first = start_and_wait(at, units=8, epochs=1, batch_size=16, train_size=0, cell="GRU")
+    first.results, first.results_version = None, -1  # Start came before its scoring rerun
+    at.session_state["mnist.epochs"] = 200  # the budget's most: trains until stopped
+    at.session_state["mnist.cell"] = "LSTM"  # another model (an identical spec reuses the first)
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    second = at.session_state["current"]
+    try:
+        wait_until(lambda: second.job.snapshot().batch_logs, 120, 0.1, "the second run's batch")
+        at.run()  # the page while the second run trains: its progress, no scoring of the first
+        assert second.job.snapshot().active and first.results is None
+        table = next(d.value for d in at.dataframe if "run" in d.value.columns)
+        assert "not scored" in list(table["test (whole set)"])
+    finally:
+        second.job.stop()
+    wait_until(lambda: not second.job.snapshot().active, 120, 0.1, "the second run to stop")
+    at.run()  # nothing trains: now the first run is scored too
+    assert not at.exception, at.exception
+    assert first.results is not None and first.scored()
+
+
 def test_missing_data_says_what_and_how_and_addition_still_works(data_dir: Path) -> None:
     at = train_page("mnist")
     assert "`mnist.npz` ✗ missing" in texts(at)
