@@ -171,11 +171,13 @@ def prime_start(
     model traced and its first batch comes without tracing it. The model is built here, in a
     background thread of the pool, on :data:`PRIME_BATCHES` batches of a small copy of the
     spec's data made by ``load_data(task, cfg)``; without a loader only tasks that read no
-    dataset files are primed (their data is made by the task itself)."""
+    dataset files are primed (their data is made by the task itself). Nothing is primed when
+    trainings go to a Ray cluster (``RNN_LAB_RAY_ADDRESS``): no local worker would serve them."""
     from rnn_core.engine.pool import POOL
+    from rnn_core.engine.ray_runner import cluster_address
 
     task = get_task(spec.task)
-    if load_data is None and task.files:
+    if (load_data is None and task.files) or cluster_address():
         return
 
     def make() -> tuple[dict[str, Any], str]:

@@ -140,3 +140,18 @@ def test_a_prime_builds_the_spec_s_model_on_a_small_copy_of_its_data(tmp_path) -
     run = start_run(spec, None, in_process=True)  # the Start of the whole data set
     job = run.job
     assert model_key(job.model, spec.train, job.train, job.val) == key  # the same traced model
+
+
+def test_nothing_is_primed_when_trainings_go_to_a_cluster(monkeypatch) -> None:
+    from rnn_core.config import AdditionConfig, RunSpec
+    from rnn_core.engine.ray_runner import ADDRESS_ENV
+    from rnn_core.run import prime_start
+
+    spec = RunSpec("addition", AdditionConfig(digits=1, train_size=50, test_size=10))
+    pool = _PrimeRecorder()
+    monkeypatch.setenv(ADDRESS_ENV, "ray://cluster:10001")
+    prime_start(spec, pool)  # the cluster trains every run: no local worker to prime
+    assert pool.asked == []
+    monkeypatch.delenv(ADDRESS_ENV)
+    prime_start(spec, pool)  # trainings stay here: primed
+    assert [ident for ident, _ in pool.asked] == [repr(spec)]
