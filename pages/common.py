@@ -520,9 +520,14 @@ def cached_data(task: Any, cfg: Any) -> Any:
 
 
 def score_test_set(run: Any, what: str) -> None:
-    """Once training has stopped: ``run.score()`` (task.evaluate once per set of weights)."""
-    if run.data is None or run.scored() or run.job.snapshot().epoch == 0:
-        return  # no data kept, already scored these weights, or nothing trained yet
+    """Once training has stopped: ``run.score()`` (the training process's test results, else
+    task.evaluate here, with a spinner; once per set of weights)."""
+    snap = run.job.snapshot()
+    if run.scored() or snap.epoch == 0 or (run.data is None and snap.results is None):
+        return  # already scored these weights, nothing trained yet, or nothing to score with
+    if snap.results is not None:  # scored where it trained
+        run.score()
+        return
     with st.spinner(f"Scoring all {len(run.data.y_test):,} test {what}…"):
         run.score()
 

@@ -57,12 +57,19 @@ class Run:
         return self.results is not None and self.results_version == self.job.snapshot().version
 
     def score(self) -> Results | None:
-        """``task.evaluate`` on the run's data once per set of trained weights (None: no data).
+        """The test results of the trained weights, once per set of them: those the training
+        process measured as it ended (``Snapshot.results``), else ``task.evaluate`` on the
+        run's data here (None: neither).
 
         Results are kept with the epoch and job version they were measured at.
         """
         snap = self.job.snapshot()
-        if self.data is None or snap.epoch == 0 or snap.active:
+        if snap.epoch == 0 or snap.active:
+            return self.results
+        if self.results_version != snap.version and snap.results is not None:
+            self.results = snap.results
+            self.results_epoch, self.results_version = snap.epoch, snap.version
+        if self.data is None:
             return self.results
         if self.results_version != snap.version:
             once = getattr(self.job, "score_once", None)  # a shared run: once for all watchers

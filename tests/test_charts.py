@@ -69,6 +69,21 @@ def test_progress_text_of_a_stopped_run_names_the_epochs_it_did() -> None:
     assert charts.progress_text(full) == "40/40 epochs done"
 
 
+def test_progress_text_while_the_trained_model_is_scored_says_so() -> None:
+    """After the last epoch the bar says the test set is being scored, not 'epoch 5/5 ·
+    batch 10/10 · about 0 s left' as if training went on."""
+    snap = SimpleNamespace(
+        state="running", epoch=4, epochs_target=10, batch=15, batches_per_epoch=15,
+        samples_per_sec=900.0, eta_seconds=0, queue_position=0, scoring=True,
+    )  # fmt: skip
+    text = charts.progress_text(snap)
+    assert text.startswith("4/10 epochs done") and "scoring" in text and "test set" in text
+    stopping = SimpleNamespace(**{**vars(snap), "state": "stopping"})
+    assert "batch" not in charts.progress_text(stopping)
+    training = SimpleNamespace(**{**vars(snap), "scoring": False})
+    assert "scoring" not in charts.progress_text(training)
+
+
 def test_bits_per_char_curve_draws_the_ngram_as_a_flat_line() -> None:
     from rnn_core.charts.text import bits_per_char_curve
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 import io
 import os
 import signal
+import threading
 import time
 from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 import pytest
 
+from rnn_core.engine import worker as child
 from rnn_core.engine.job import TrainingJob
 from rnn_core.engine.pool import Worker, read_frame, write_frame
 from rnn_core.engine.process import ProcessRunner, new_job
 from rnn_core.engine.runner import Outcome, StopSignal, ThreadRunner
 from rnn_core.engine.slots import SlotPool
-from rnn_core.export import model_from_bytes
+from rnn_core.export import model_bytes, model_from_bytes
+from rnn_core.run import Run
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.process  # training children, and children deaf to Stop
@@ -76,6 +79,85 @@ def test_relay_uses_the_childs_batch_times_not_the_arrival_times(tiny_run) -> No
     assert outcome == Outcome(stopped=False, checkpoint=b"checkpoint")
     rate = job.snapshot().samples_per_sec
     assert rate == pytest.approx(job.cfg.batch_size / 0.25, rel=0.01)
+
+
+def test_the_child_scores_the_test_set_and_this_process_scores_nothing(
+    tiny_run, monkeypatch
+) -> None:
+    """The child sends the test results of the weights it ends with; the run takes them, and
+    the page never runs the test set in the server."""
+    task, data, model, spec = tiny_run(epochs=2)
+    train_split, val = task.splits(data)
+    runner = ProcessRunner("addition", data)
+    job = TrainingJob(model, train_split, val, spec.train, pool=SlotPool(2), runner=runner)
+    job.start()
+    snap = job.wait(120)
+    assert snap.state == "done" and not snap.scoring, snap.error
+    here = task.evaluate(job.model, data)  # this process, on the weights the child sent
+    assert snap.results is not None and snap.results.questions == len(data.y_test)
+    assert snap.results.exact_match == here.exact_match
+    np.testing.assert_array_equal(snap.results.predicted, here.predicted)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the test set was scored in the server")
+
+    monkeypatch.setattr(type(task), "evaluate", refuse)
+    run = Run("r", spec, task, job, int(model.count_params()), data)
+    assert run.score() is snap.results and run.scored() and run.results_epoch == 2
+    job.start(1)  # Train more: the results of the last weights are not shown as the new ones'
+    assert job.snapshot().results is None
+    assert job.wait(120).results is not None
+
+
+def test_relay_shows_the_scoring_and_returns_the_results_that_follow_done(tiny_run) -> None:
+    job, _ = _job(tiny_run, epochs=1)
+    stream = io.BytesIO()
+    write_frame(stream, ("done", False, job.model.get_weights(), b"checkpoint", "", True))
+    write_frame(stream, ("scored", {"exact_match": 0.5}))
+    stream.seek(0)
+    worker = SimpleNamespace(proc=SimpleNamespace(stdin=io.BytesIO(), stdout=stream))
+    seen: list[bool] = []
+    job.recorder.on_progress = lambda snap: seen.append(snap.scoring)
+    job.recorder.queue(1)
+    job.recorder.running()
+    outcome = job.runner.relay(worker, 1, ("run", {}), job.model, job.recorder, StopSignal())
+    assert outcome.results == {"exact_match": 0.5} and outcome.checkpoint == b"checkpoint"
+    assert seen[-1] is True  # the panel said it was scoring while the results were awaited
+    job.recorder.end(results=outcome.results)
+    assert job.snapshot().results == {"exact_match": 0.5} and not job.snapshot().scoring
+
+
+def test_stop_while_scoring_answers_at_once_and_the_run_waits_for_the_scoring(
+    tiny_run, monkeypatch
+) -> None:
+    """Stop after the last epoch: ``scored`` (None) comes at once, and the worker's ``run``
+    returns only once the scoring thread let the model go."""
+    task, data, model, spec = tiny_run(epochs=1)
+    release, scored_early = threading.Event(), []
+
+    def slow_evaluate(self: object, model: object, data: object) -> None:
+        release.wait(30)  # until the test has seen the answer
+
+    monkeypatch.setattr(type(task), "evaluate", slow_evaluate)
+    stop, frames = threading.Event(), []
+
+    def send(*message: object) -> None:
+        frames.append(message)
+        if message[0] == "done":
+            stop.set()  # Stop pressed as training ended
+        if message[0] == "scored":
+            scored_early.append(not release.is_set())
+            release.set()
+
+    request = {
+        "task": "addition", "data": data, "cfg": spec.train, "call": 1, "initial": 0,
+        "target": 1, "model": model_bytes(model), "score": True,
+    }  # fmt: skip
+    child.run(request, send, stop)
+    kinds = [f[0] for f in frames]
+    assert kinds[-2:] == ["done", "scored"] and frames[-1][1] is None
+    assert scored_early == [True]  # the answer came while the scoring still ran
+    assert not [t for t in threading.enumerate() if t.name == "score"]  # and it was waited for
 
 
 def test_train_more_continues_from_the_childs_optimizer_state(tiny_run) -> None:

@@ -171,6 +171,11 @@ def progress_text(snap: Any) -> str:
             f"epoch {snap.epoch + 1}/{snap.epochs_target} · starting: loading TensorFlow and "
             "building the training graph (a few seconds)"
         )
+    if getattr(snap, "scoring", False) and snap.state in ("running", "stopping"):
+        return (
+            f"{snap.epoch}/{snap.epochs_target} epochs done · scoring the trained model on the "
+            "whole test set"
+        )
     if snap.state not in ("running", "stopping"):  # ended (done, failed) or not started
         ended = f"{snap.epoch}/{snap.epochs_target} epochs done" if snap.epochs_target else ""
         if getattr(snap, "stopped_early", False):

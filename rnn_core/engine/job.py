@@ -189,5 +189,5 @@ class TrainingJob:
             outcome = Outcome(error=f"{type(exc).__name__}: {exc}")
         finally:
             self.pool.release(self)
-        spent = time.perf_counter() - started
-        self.recorder.end(outcome.stopped, outcome.error, spent, outcome.reason)
+        spent = time.perf_counter() - started - outcome.score_seconds
+        self.recorder.end(outcome.stopped, outcome.error, spent, outcome.reason, outcome.results)

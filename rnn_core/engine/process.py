@@ -13,9 +13,11 @@ by killing it, and an out-of-memory kill ends only that run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,7 +81,8 @@ class ProcessRunner:
             heard: list[bool] = []
             outcome = None
             try:
-                message = ("run", self.request(request, key, worker.holds, blob))
+                ask = self.request(request, key, worker.holds, blob) | {"score": True}
+                message = ("run", ask)
                 outcome = self.relay(
                     worker, lease, message, request.model, recorder, stop, heard, blob
                 )
@@ -158,10 +161,27 @@ class ProcessRunner:
                         worker.send(("model", blob()))
                         continue
                     outcome = deliver(frame, model, recorder)
+                    if outcome is not None and frame[0] == "done" and frame[5:6] == (True,):
+                        return self.scored(proc, outcome, recorder)  # its test results follow
                     if outcome is not None:
                         return outcome
         except (EOFError, pickle.UnpicklingError, OSError, ValueError):
             return None  # the child died: its exit code says why
+
+    @staticmethod
+    def scored(proc: Any, outcome: Outcome, recorder: Recorder) -> Outcome:
+        """``outcome`` with the test results the child sends after its ``done`` (its
+        ``("scored", results)`` frame; None when Stop cut the scoring short) and the seconds
+        they took. A child that dies while scoring leaves the training's outcome unscored."""
+        recorder.scoring()
+        started = time.perf_counter()
+        try:
+            while (frame := read_frame(proc.stdout))[0] != "scored":
+                pass  # nothing else comes between done and scored
+        except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+            return outcome
+        spent = time.perf_counter() - started
+        return dataclasses.replace(outcome, results=frame[1], score_seconds=spent)
 
     def release(self) -> None:
         """Drop the data (the job can no longer train)."""

@@ -42,6 +42,8 @@ class Snapshot:
     shared_with: int = 0  # other students watching this same training (engine/sharing.py)
     reused: bool = False  # True when an identical run trained earlier here gave these curves
     detached: bool = False  # True when this student left a shared training that went on
+    scoring: bool = False  # True while the trained model is scored on the test set
+    results: Any = None  # test Results of the call's final weights, made where it trained
 
     @property
     def active(self) -> bool:
@@ -120,6 +122,8 @@ class Recorder:
                 error="",
                 eta_seconds=0.0,
                 samples_per_sec=0.0,
+                scoring=False,
+                results=None,
             )
             self._rate = 0.0
         return target
@@ -144,20 +148,31 @@ class Recorder:
             if self._snap.state == "running":
                 self._publish(state="stopping")
 
+    def scoring(self) -> None:
+        """Show that training ended and its model is being scored on the test set."""
+        with self.lock:
+            if self._snap.active:
+                self._publish(scoring=True, eta_seconds=0.0)
+        self._emit()
+
     def end(
         self,
         stopped_early: bool = False,
         error: str = "",
         train_seconds: float = 0.0,
         reason: str = "",
+        results: Any = None,
     ) -> None:
-        """End the call: ``done`` (maybe stopped early, by Stop or by ``reason``) or ``failed``."""
+        """End the call: ``done`` (maybe stopped early, by Stop or by ``reason``) or ``failed``;
+        ``results``: the test results of the final weights, when the runner measured them."""
         with self.lock:
             self._publish(
                 state="failed" if error else "done",
                 stopped_early=bool(stopped_early),
                 stop_reason="" if error else reason,
                 error=error,
+                scoring=False,
+                results=None if error else results,
                 queue_position=0,
                 queue_reason="",
                 eta_seconds=0.0,

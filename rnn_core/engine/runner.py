@@ -188,6 +188,8 @@ class Outcome:
     error: str = ""  # readable failure text; "" when it did not fail
     checkpoint: bytes | None = None  # the trained model's bytes, when it trained elsewhere
     reason: str = ""  # why it ended on its own (the stop rule), e.g. "stopped at epoch 4: …"
+    results: Any = None  # test results of the final weights, when the runner scored them
+    score_seconds: float = 0.0  # wall time of that scoring (not training time)
 
 
 @runtime_checkable

@@ -8,7 +8,8 @@ and TensorFlow state (asking ``("need_model",)`` for the bytes, sent as ``("mode
 when it does not keep the model after all), reporting frames on stdout:
 ``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
 ``done`` (with the final weights, the model bytes, optimizer state included, and why it
-stopped) or ``failed``;
+stopped) or ``failed``; a request with ``score`` also gets ``scored`` after ``done``: the test
+results of the final weights, scored here (the server never runs the test set);
 then it frees the run (keeping the last model for a run of the same architecture) and says
 ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
 the current run after its batch; end-of-file on stdin ends the process once idle. Fit is driven
@@ -171,7 +172,36 @@ def run(
     except BaseException:
         _forget()  # a model whose fit failed half-way is not kept
         raise
-    send("done", stopped, model.get_weights(), model_bytes(model), callback.reason)
+    scores = bool(request.get("score")) and not stopped
+    send("done", stopped, model.get_weights(), model_bytes(model), callback.reason, scores)
+    if scores:
+        _score(task, model, data, stop, send)
+
+
+def _score(
+    task: Any, model: Any, data: Any, stop: threading.Event, send: Callable[..., None]
+) -> None:
+    """Send ``("scored", task.evaluate(model, data))``: the test results of the weights just
+    sent, or None when scoring fails or Stop comes first. After Stop the scoring goes on in
+    its thread and is waited for before this returns (the next run finds the model free);
+    only the answer comes at once."""
+    out: list[Any] = []
+    finished = threading.Event()
+
+    def evaluate() -> None:
+        """Score, then say so."""
+        try:
+            out.append(task.evaluate(model, data))
+        finally:
+            finished.set()
+
+    scorer = threading.Thread(target=evaluate, name="score", daemon=True)
+    scorer.start()
+    while not finished.wait(0.05):  # ends with the scoring, or at once on Stop
+        if stop.is_set():
+            break
+    send("scored", out[0] if out else None)
+    scorer.join()
 
 
 class _Cache:
