@@ -1,12 +1,12 @@
 """Start -> first live progress in Chromium, runs 1-5 of one session, with the warm worker pool.
 
 Starts a server, opens Home (the server starts its pool after this first page), waits
-``--first-after`` seconds, opens the Train page with a preset and presses Start ``--runs``
-times, each after the previous run ended. Each time is measured in the browser, from the click
-to the live panel's first "epoch 1/E · batch N" (N ≥ 1), or to the run counted as finished
-when it ended between two refreshes of the panel. Prints each run (also when the new run's
-panel first showed, and which of the two ended the wait), the median of runs 2 to the end,
-the training processes seen, and the machine load.
+``--first-after`` seconds, opens the preset's page (Train, or Text generation) and presses
+Start ``--runs`` times, each after the previous run ended. Each time is measured in the
+browser, from the click to the live panel's first "epoch 1/E · batch N" (N ≥ 1), or to the
+run counted as finished when it ended between two refreshes of the panel. Prints each run
+(also when the new run's panel first showed, and which of the two ended the wait), the median
+of runs 2 to the end, the training processes seen, and the machine load.
 
 Usage: python benchmarks/warm_start_browser.py [--preset addition-tiny --runs 5
        --first-after 8 --workers 2]
@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rnn_core.presets import PRESETS  # noqa: E402
 from tests.browser import chromium_page, streamlit_server, training_children  # noqa: E402
 
 PROGRESS = re.compile(r"epoch 1/\d+ · batch [1-9]")  # the live panel's first batch count
@@ -48,7 +49,8 @@ def session(
     page.goto(url)
     page.get_by_role("heading", name="RNN Lab").wait_for(timeout=120_000)
     t_home = time.perf_counter()
-    page.goto(f"{url}/train?preset={preset}")
+    where = "text" if PRESETS[preset].spec.task == "text" else "train"  # the preset's page
+    page.goto(f"{url}/{where}?preset={preset}")
     page.get_by_text("Source reports:").wait_for(timeout=120_000)
     page.wait_for_timeout(max(0.0, first_after - (time.perf_counter() - t_home)) * 1000)
     firsts, pids, panels, seen = [], [], [], []

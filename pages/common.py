@@ -205,21 +205,23 @@ def prepare_training() -> threading.Thread:
         return _prepared[0]
 
 
-def prime_training(spec: Any) -> None:
+def prime_training(spec: Any, load_data: Any = None) -> None:
     """Let an idle warm worker trace ``spec``'s model while nothing trains
-    (:func:`rnn_core.run.prime_start`), once this server has set TensorFlow up (in the
-    background: the page does not wait)."""
+    (:func:`rnn_core.run.prime_start`, its small data made by ``load_data``, default: from
+    the shared sources), once this server has set TensorFlow up (in the background: the page
+    does not wait)."""
     from rnn_core.run import prime_start
 
+    load = load_data or _prime_data
     setup = prepare_training()
     if not setup.is_alive():
-        prime_start(spec, load_data=_prime_data)
+        prime_start(spec, load_data=load)
         return
 
     def later() -> None:
         """Prime once the server's TensorFlow setup has ended."""
         setup.join()
-        prime_start(spec, load_data=_prime_data)
+        prime_start(spec, load_data=load)
 
     threading.Thread(target=later, name="prime-training", daemon=True).start()
 

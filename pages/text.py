@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -24,6 +25,7 @@ from pages.common import (
     budget,
     live_panel,
     load_training,
+    prime_training,
     runs,
     shared_runs,
     show_code,
@@ -48,6 +50,7 @@ from rnn_core.tasks.text import (
     VALIDITY_LENGTH,
     VALIDITY_SEEDS,
     build_text_model,
+    prime_corpus,
 )
 
 TASK = get_task("text")
@@ -282,6 +285,18 @@ def start_run(spec: RunSpec, corpus: Any) -> None:
     st.rerun()  # redraw the whole page with the new run (Stop enabled, Start disabled)
 
 
+def prime_text(spec: RunSpec, corpus: Any) -> None:
+    """Have an idle warm worker trace the form's model before its Start, on windows of a
+    short text with the corpus's alphabet (the same model as the whole corpus gives)."""
+    from rnn_core.run import PRIME_BATCHES
+
+    def windows(task: Any, cfg: TextConfig) -> Any:
+        """The prime's data: a few batches' worth of windows."""
+        return task.make_data(cfg, prime_corpus(corpus, cfg, PRIME_BATCHES * spec.train.batch_size))
+
+    prime_training(spec, windows)
+
+
 def not_a_text_model(task: str) -> str:
     """Why an imported model of ``task`` cannot be used here; "" for a text model."""
     return f"it is a model of the {task} task, not a text model" if on_train_page(task) else ""
@@ -329,6 +344,9 @@ if started and corpus is not None:
         start_run(spec_from_widgets(corpus_name(corpus)), corpus)
     except ValueError as exc:  # bad settings, or a seed outside the alphabet
         st.error(str(exc))
+elif not busy and corpus is not None:
+    with contextlib.suppress(ValueError):  # a form that cannot make a spec is not primed
+        prime_text(spec_from_widgets(corpus_name(corpus)), corpus)
 
 if current is not None:
     data = current.data  # None once the run was released to save memory

@@ -142,6 +142,45 @@ def test_a_prime_builds_the_spec_s_model_on_a_small_copy_of_its_data(tmp_path) -
     assert model_key(job.model, spec.train, job.train, job.val) == key  # the same traced model
 
 
+def test_a_text_prime_reads_a_short_text_with_the_whole_corpus_s_alphabet() -> None:
+    """The prime's windows come from a few thousand characters, yet its model (sized by the
+    alphabet, which the corpus's last characters extend) is the Start's on the whole corpus."""
+    import numpy as np
+
+    from rnn_core.config import ModelConfig, RunSpec, TextConfig, TrainConfig
+    from rnn_core.data.corpus import Corpus
+    from rnn_core.engine.pool import model_key
+    from rnn_core.run import PRIME_BATCHES, prime_start, start_run
+    from rnn_core.tasks.text import prime_corpus
+
+    rng = np.random.default_rng(0)
+    words = ["the", "will", "to", "power", "is", "a", "truth"]
+    text = " ".join(rng.choice(words, 12_000)) + " quiz? jump! (xyz)"  # rarities at the end
+    corpus = Corpus("made", text, "a made-up text")
+    spec = RunSpec(
+        "text",
+        TextConfig(corpus="made", maxlen=20, step=3),
+        ModelConfig(cell="GRU", units=8, embedding_dim=8),
+        TrainConfig(epochs=1, batch_size=32),
+    )
+    windows = PRIME_BATCHES * 32
+    small = prime_corpus(corpus, spec.data, windows)
+    assert len(small.text) < 3_000 < len(text) and set(small.text) == set(text)
+
+    def loader(task, cfg):
+        return task.make_data(cfg, prime_corpus(corpus, cfg, windows))
+
+    pool = _PrimeRecorder()
+    prime_start(spec, pool, loader)
+    ((_, make),) = pool.asked
+    request, key = make()
+    assert windows <= len(request["data"].x_train) < 2 * windows
+    run = start_run(spec, None, lambda task, cfg: task.make_data(cfg, corpus), in_process=True)
+    assert len(run.data.x_train) > 10 * windows
+    job = run.job
+    assert model_key(job.model, spec.train, job.train, job.val) == key  # the same traced model
+
+
 def test_nothing_is_primed_when_trainings_go_to_a_cluster(monkeypatch) -> None:
     from rnn_core.config import AdditionConfig, RunSpec
     from rnn_core.engine.ray_runner import ADDRESS_ENV

@@ -13,6 +13,7 @@ training. Nothing here imports TensorFlow until a model is built.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,21 @@ def held_out_cuts(length: int, val_fraction: float) -> tuple[int, int]:
     """(cut, mid) of a text of ``length``: training [:cut], validation [cut:mid], test [mid:]."""
     cut = int(length * (1 - val_fraction))  # the training text, as before the test half existed
     return cut, cut + (length - cut) // 2
+
+
+def prime_corpus(corpus: Corpus, cfg: TextConfig, windows: int) -> Corpus:
+    """A short text with the alphabet ``corpus`` has as ``cfg`` reads it, whose training part
+    cuts into about ``windows`` windows: data for the very model the whole corpus gives (its
+    alphabet sets the model's size), made in milliseconds, for a warm worker to trace before a
+    Start. The alphabet comes first, then the corpus's opening."""
+    text = corpus.text[: cfg.max_chars] if cfg.max_chars else corpus.text
+    alphabet = "".join(sorted(set(text)))
+    train = len(alphabet) + cfg.maxlen + cfg.step * windows  # characters the windows need
+    held = 2 * (2 * cfg.maxlen + 2)  # each held-out half longer than two windows
+    length = max(math.ceil(train / (1 - cfg.val_fraction)), math.ceil(held / cfg.val_fraction))
+    if len(text) <= length:
+        return Corpus(corpus.name, text, corpus.source)
+    return Corpus(corpus.name, alphabet + text[: length - len(alphabet)], corpus.source)
 
 
 def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
