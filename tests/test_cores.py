@@ -59,3 +59,13 @@ def test_every_thread_of_a_process_is_pinned_and_unpinned() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_notice_is_printed_once_per_key(capsys) -> None:
+    from rnn_core.engine.notices import warn_once
+
+    key = f"test-{id(capsys)}"
+    assert warn_once(key, "RNN Lab: first") is True
+    assert warn_once(key, "RNN Lab: again") is False
+    assert warn_once(key + "-other", "RNN Lab: another thing") is True
+    assert capsys.readouterr().err.splitlines() == ["RNN Lab: first", "RNN Lab: another thing"]

@@ -15,11 +15,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-_warned: list[bool] = []  # a refused pin was logged (once per process)
+from rnn_core.engine.notices import warn_once
 
 
 def plan(count: int, cpus: Sequence[int], quota: float) -> list[frozenset[int]]:
@@ -59,10 +58,7 @@ def pin(pid: int, cpus: frozenset[int], proc: Path = Path("/proc")) -> bool:
         except ProcessLookupError:  # that thread just ended
             continue
         except OSError as exc:
-            if not _warned:
-                _warned.append(True)
-                print(f"RNN Lab: could not pin training {pid} to CPUs {sorted(cpus)}: {exc}",
-                      file=sys.stderr, flush=True)  # fmt: skip
+            warn_once("pin", f"RNN Lab: could not pin training {pid} to CPUs {sorted(cpus)}: {exc}")
             return False
     return done
 

@@ -39,6 +39,7 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from rnn_core.engine import cores, memory
+from rnn_core.engine.notices import warn_once
 
 STOP_GRACE_SECONDS = 15.0  # after Stop, a child still running this long is killed
 READY_TIMEOUT = 300.0  # a worker not ready this long after its spawn or its run is ended
@@ -264,16 +265,6 @@ def _log_unready(worker: Worker) -> None:
         )
 
 
-_warned: set[str] = set()  # keys of the warnings already printed by _warn_once
-
-
-def _warn_once(key: str, message: str) -> None:
-    """Print ``message`` on the server's stderr the first time ``key`` is warned about."""
-    if key not in _warned:
-        _warned.add(key)
-        print(message, file=sys.stderr, flush=True)
-
-
 def _in_background(fn: Any, *args: Any) -> None:
     """Run ``fn(*args)`` in a daemon thread; here and now if the interpreter is exiting."""
     try:
@@ -435,7 +426,7 @@ class WorkerPool:
         mb = anonymous_mb(worker.pid)
         heavy = mb > self.max_anonymous_mb
         if heavy and worker.runs == 0:
-            _warn_once(
+            warn_once(
                 "heavy new worker",
                 f"RNN Lab: a new training worker holds {mb:.0f} MB, above "
                 f"RNN_LAB_WORKER_MAX_MB={self.max_anonymous_mb:.0f}; workers are kept "
@@ -544,7 +535,7 @@ class WorkerPool:
             try:
                 request, key = make()
             except Exception as exc:  # a spec that cannot be built is not primed
-                _warn_once(f"prime {type(exc).__name__}", f"RNN Lab: no prime: {exc}")
+                warn_once(f"prime {type(exc).__name__}", f"RNN Lab: no prime: {exc}")
                 return
             with self._cond:
                 held = any(w.key == key for w in [*self.idle, *self.settling])

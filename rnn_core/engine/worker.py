@@ -9,7 +9,7 @@ when it does not keep the model after all), reporting frames on stdout:
 ``epoch_begin``, ``batch``, ``epoch_end`` (with the task's report and the weights), then
 ``done`` (with the final weights, the model bytes, optimizer state included, and why it
 stopped) or ``failed``; a request with ``score`` also gets ``scored`` after ``done``: the test
-results of the final weights, scored here (the server never runs the test set);
+results of the final weights, scored here (so the server need not score them);
 then it frees the run (keeping the last model for a run of the same architecture) and says
 ``ready`` again. A ``("stop",)`` frame (or stdin closing) stops
 the current run after its batch; end-of-file on stdin ends the process once idle. Fit is driven
