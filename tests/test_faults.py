@@ -131,3 +131,10 @@ def test_a_killed_trainings_message_leaves_out_tensorflows_log_lines() -> None:
     )
     crashed = exit_text(1, noise + b"Traceback (most recent call last):\nMemoryError: no room\n")
     assert crashed.endswith("(MemoryError: no room)")
+    warned = noise + (  # a Python warning: its line, then the source line it points at
+        b"/venv/keras/src/saving/saving_lib.py:869: UserWarning: Skipping variable loading for "
+        b"optimizer 'adam', because it has 18 variables whereas the saved optimizer has 2.\n"
+        b"  saveable.load_own_variables(store)\n"
+    )
+    assert exit_text(-9, warned) == text  # not "… (  saveable.load_own_variables(store))"
+    assert exit_text(1, warned + b"MemoryError: no room\n").endswith("(MemoryError: no room)")

@@ -225,8 +225,12 @@ def deliver(frame: tuple, model: Any, recorder: Recorder) -> Outcome | None:
     return None
 
 
-# TensorFlow's own log lines (absl: "I0000 00:00:… file.cc:1] …"), no help to a student
-_LIBRARY_LOG = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:|WARNING: All log messages before absl)")
+# TensorFlow's own log lines (absl: "I0000 00:00:… file.cc:1] …"), Python's warnings
+# ("file.py:869: UserWarning: …") and indented lines (the source line a warning points at, a
+# traceback's frames): no help to a student
+_LIBRARY_LOG = re.compile(
+    r"^([IWEF]\d{4} \d\d:\d\d:|WARNING: All log messages before absl|\s|\S+:\d+: \w*Warning: )"
+)
 
 
 def exit_text(code: int | None, stderr: bytes) -> str:
