@@ -23,7 +23,7 @@ import plotly.graph_objects as go  # noqa: E402
 import plotly.io as pio  # noqa: E402
 import plotly.tools  # noqa: E402
 
-from rnn_core import charts  # noqa: E402
+from rnn_core.charts import training as charts  # noqa: E402
 
 
 def convert_of(fig: go.Figure) -> str:
@@ -44,14 +44,19 @@ def per_call_ms(fn: Callable[[], object], repeats: int) -> float:
 
 
 def main() -> int:
-    """Time a rebuild and a reuse of the curves of a tiny addition run (3 epochs x 15 batches)."""
+    """Time a rebuild and a reuse of the curves of a 3-epoch run, as the page draws them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument(  # addition-fast: 352 batches an epoch, one log every 5 batches
+        "--logs", type=int, default=70, help="per-batch log entries per epoch"
+    )
+    parser.add_argument("--smoothing", type=float, default=0.6, help="the page's default")
     args = parser.parse_args()
+    n = args.logs
     batches = [
-        {"epoch": e + b / 15, "loss": 1 / (1 + e + b / 15), "accuracy": 0.5}
+        {"epoch": e + b / n, "loss": 1 / (1 + e + b / n), "accuracy": 0.5}
         for e in range(3)
-        for b in range(15)
+        for b in range(n)
     ]
     epochs = [
         {"epoch": e + 1, "loss": 0.5, "accuracy": 0.6, "val_loss": 0.6, "val_accuracy": 0.55}
@@ -60,12 +65,17 @@ def main() -> int:
     extra = [(1.0, 0.2), (2.0, 0.4), (3.0, 0.5)]
 
     def build() -> go.Figure:
-        return charts.training_curves(batches, epochs, "accuracy", extra, "exact match")
+        return charts.training_curves(
+            batches, epochs, "accuracy", extra, "exact match", smoothing=args.smoothing
+        )
 
     fig = build()
     rebuild = per_call_ms(lambda: convert_of(build()), args.repeats)
     reuse = per_call_ms(lambda: convert_of(fig), args.repeats)
-    print(f"load {os.getloadavg()[0]:.1f}; median of {args.repeats} calls")
+    print(
+        f"load {os.getloadavg()[0]:.1f}; median of {args.repeats} calls; 3 epochs x {n} batch "
+        f"logs, smoothing {args.smoothing:g}"
+    )
     print(f"rebuild the figure and convert it: {rebuild:.1f} ms per frame")
     print(f"reuse the figure, convert only:    {reuse:.1f} ms per frame ({rebuild / reuse:.0f}x)")
     return 0

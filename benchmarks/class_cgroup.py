@@ -317,11 +317,15 @@ async def run(args: argparse.Namespace, url: str, cg: Cgroup) -> int:
         if args.same:
             spec = same_spec(args.same, args.epochs)
             # alone with another seed (same cost): the class's identical runs must not find it
-            solo = Sampler(cg)
+            solo, cpu = Sampler(cg), server_cpu(port)
             one = await session(browser, url, reseeded(spec), Gate(1), args.timeout, "alone")
             solo.done.set()
             alone = one["done"]
-            print(f"alone: {one}; its training process lived {solo.spans()} s", flush=True)
+            print(
+                f"alone: {one}; its training process lived {solo.spans()} s; the server used "
+                f"{server_cpu(port) - cpu:.1f} CPU s",
+                flush=True,
+            )
             specs = [spec] * args.sessions
         else:
             specs = [class_spec(i, args.epochs or 3) for i in range(args.sessions)]
@@ -332,12 +336,13 @@ async def run(args: argparse.Namespace, url: str, cg: Cgroup) -> int:
             for i, s in enumerate(specs)
         ]
         await asyncio.wait_for(go.open.wait(), 600)  # every page shows Start; all press it
-        t0 = time.time()
+        t0, cpu = time.time(), server_cpu(port)
         hog = None
         if args.hog:
             hog = await start_hog(cg, port, args.timeout)
         results = await asyncio.gather(*jobs)
         wall = time.time() - t0
+        print(f"the server used {server_cpu(port) - cpu:.1f} CPU s from Start on", flush=True)
         sampler.done.set()
         alive = server_dir(port) is not None
         await browser.close()
@@ -360,6 +365,18 @@ async def start_hog(cg: Cgroup, port: int, timeout: float) -> subprocess.Popen:
     await asyncio.sleep(8)  # both are into their first epoch
     print(f"memory hog starts; cgroup at {cg.usage() / 2**20:.0f} MB", flush=True)
     return subprocess.Popen([*cg.enter_prefix(), sys.executable, "-c", HOG])
+
+
+def server_cpu(port: int) -> float:
+    """CPU seconds (user + system) the server on ``port`` has used so far; nan if it is gone."""
+    proc = server_dir(port)
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split() if proc else []
+    except OSError:
+        fields = []
+    if not fields:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def report(args, results, wall, alive, cg: Cgroup, sampler: Sampler, alone) -> int:  # noqa: ANN001

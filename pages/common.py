@@ -7,6 +7,7 @@ import inspect
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -258,16 +259,49 @@ def run_controls(record: Any, snap: Any) -> None:
             st.rerun()
 
 
+SHARED_TRAININGS_DRAWN = 8  # shared trainings whose figures are kept for all their watchers
+VARIANTS_KEPT = 3  # figures kept per shared training and figure name (watchers' settings)
+_shared_figures: OrderedDict[str, dict[str, list[tuple[Any, Any]]]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_scope(record: Any) -> str | None:
+    """The key of the shared training ``record`` watches (every watcher draws the same
+    figures from it), or None for a run of its own."""
+    job = getattr(record, "job", None)
+    if getattr(job, "shared", False) and getattr(job, "entry", None) is not None:
+        return job.entry.key
+    return None
+
+
 def cached_figure(record: Any, name: str, key: Any, build: Callable[[], Any]) -> Any:
     """A figure of this run, rebuilt only when ``key`` (plain values) changed since last time.
 
     Building a Plotly figure costs tens of milliseconds of the server's one interpreter; a
     live panel redraws every second or so, for every student, mostly with the same data.
+    The watchers of one shared training (a class on the same link) share its figures, so
+    each new batch is drawn once for the class, not once per student.
     """
-    figures = record.ui.setdefault("figures", {})
-    if name not in figures or figures[name][0] != key:
-        figures[name] = (key, build())
-    return figures[name][1]
+    scope = shared_scope(record)
+    if scope is None:
+        figures = record.ui.setdefault("figures", {})
+        if name not in figures or figures[name][0] != key:
+            figures[name] = (key, build())
+        return figures[name][1]
+    with _shared_lock:
+        kept = _shared_figures.setdefault(scope, {}).setdefault(name, [])
+        _shared_figures.move_to_end(scope)
+        for seen, fig in kept:
+            if seen == key:
+                return fig
+    fig = build()  # outside the lock: one slow build does not hold the other watchers up
+    with _shared_lock:
+        kept = _shared_figures.setdefault(scope, {}).setdefault(name, [])
+        kept.insert(0, (key, fig))
+        del kept[VARIANTS_KEPT:]
+        while len(_shared_figures) > SHARED_TRAININGS_DRAWN:
+            _shared_figures.popitem(last=False)
+    return fig
 
 
 def curve_settings() -> tuple[float, bool]:

