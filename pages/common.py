@@ -386,10 +386,11 @@ def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
     return now - seen[1]
 
 
-def wait_for_first_batch(record: Any, snap: Any, seconds: float) -> Any:
-    """In the page run after Start: show "starting" with a Stop button and look at the run
-    every :data:`STARTING_POLL` s until its first batch, its end, a queue or ``seconds``;
-    returns the last snapshot, which the live panel then draws.
+def wait_for_first_batch(record: Any, snap: Any, seconds: float, slot: Any) -> Any:
+    """In the page run after Start: show "starting" with a Stop button in ``slot`` (an
+    ``st.empty``) and look at the run every :data:`STARTING_POLL` s until its first batch,
+    its end, a queue or ``seconds``; returns the last snapshot, which the live panel then
+    draws.
 
     The first progress so shows within a tenth of a second of the first batch, with no
     faster redraw timer to slow down afterwards. Each look updates the "starting" line, the
@@ -397,11 +398,11 @@ def wait_for_first_batch(record: Any, snap: Any, seconds: float) -> Any:
     """
     if not starting(snap) or seconds <= 0:
         return snap
-    slot = st.empty()
     with slot.container():
         st.button(
             "■ Stop", key=f"starting_stop_{id(record)}", on_click=record.job.stop,
-            help="Stops the run before its first batch.",
+            type="primary", help="Stops the run before its first batch (a run shared with "
+            "other students goes on for them).",
         )  # fmt: skip
         line = st.empty()
     deadline = time.monotonic() + seconds
@@ -440,8 +441,10 @@ def live_panel(
     run until the first batch, so the first drawing already shows progress.
     """
     first = record.job.snapshot()
+    slot = st.empty()  # in every page run, so the panel below keeps its place on the page
     if starting(first):  # just after Start: the first progress is close
-        first = wait_for_first_batch(record, first, STARTING_SECONDS - starting_for(record, first))
+        waited = starting_for(record, first)
+        first = wait_for_first_batch(record, first, STARTING_SECONDS - waited, slot)
     drawn = refresh_period(first)
 
     @st.fragment(run_every=drawn)

@@ -168,7 +168,7 @@ def test_the_page_run_after_start_waits_for_the_first_batch_and_stop_still_works
         container=lambda: _Nothing(), empty=lambda: drawn.append("cleared"),
         caption=lambda text: drawn.append(text),
     )  # fmt: skip
-    monkeypatch.setattr(common.st, "empty", lambda: slot)
+    monkeypatch.setattr(common.st, "empty", lambda: slot)  # the "starting" line's own slot
     monkeypatch.setattr(common.st, "button", lambda *a, **k: drawn.append("Stop button"))
     rec = Recorder(batches_per_epoch=10, batch_size=4)
     rec.queue(1)
@@ -176,7 +176,7 @@ def test_the_page_run_after_start_waits_for_the_first_batch_and_stop_still_works
     record = SimpleNamespace(ui={}, job=SimpleNamespace(snapshot=rec.snapshot, stop=None))
     threading.Timer(0.3, lambda: rec.batch(0, {"loss": 1.0}, 0.01)).start()
     t0 = time.monotonic()
-    snap = common.wait_for_first_batch(record, rec.snapshot(), 5.0)
+    snap = common.wait_for_first_batch(record, rec.snapshot(), 5.0, slot)
     waited = time.monotonic() - t0
     assert snap.batch == 1 and 0.3 <= waited < 0.3 + 4 * common.STARTING_POLL
     assert drawn[0] == "Stop button" and drawn[-1] == "cleared"  # Stop shown, then removed
@@ -185,13 +185,13 @@ def test_the_page_run_after_start_waits_for_the_first_batch_and_stop_still_works
     rec2.queue(1)
     rec2.running()
     t0 = time.monotonic()
-    common.wait_for_first_batch(record, rec2.snapshot(), 0.3)
+    common.wait_for_first_batch(record, rec2.snapshot(), 0.3, slot)
     assert time.monotonic() - t0 < 1.0  # a cold start waits at most the seconds it is given
     rec3 = Recorder(batches_per_epoch=10, batch_size=4)
     rec3.queue(1)
     rec3.queue_position(1, "waiting for a free training slot")
     t0 = time.monotonic()
-    common.wait_for_first_batch(record, rec3.snapshot(), 5.0)
+    common.wait_for_first_batch(record, rec3.snapshot(), 5.0, slot)
     assert time.monotonic() - t0 < 0.05  # a queued run is not waited for
 
 
