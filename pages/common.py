@@ -21,9 +21,10 @@ from rnn_core.engine.memory import MB, MEMORY, ByteCache, cache_budget
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
 SESSION_MB_ENV = "RNN_LAB_SESSION_MB"  # MB of models and data one session's runs may keep
 SESSION_MB_DEFAULT = 300  # beyond it older finished runs keep only their curves and results
-LIVE_REFRESH = 0.7  # seconds between redraws of an active run's live panel (queued too)
-STARTING_POLL = 0.1  # seconds between the server's looks at a started run without a batch yet
-STARTING_SECONDS = 5.0  # ... for at most this long after Start (a cold start then redraws)
+LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
+QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
+STARTING_REFRESH = 0.25  # seconds between redraws from Start to the run's first batch
+STARTING_SECONDS = 5.0  # ... for at most this long (a cold start then redraws at LIVE_REFRESH)
 CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
 SMOOTHING = 0.6  # TensorBoard's default smoothing of the per-batch curve
 
@@ -355,23 +356,23 @@ def curves_as_table(epoch_logs: list[dict[str, float]], *table: Any) -> None:
         st.dataframe(curves_table(epoch_logs, *table), hide_index=True, width="stretch")
 
 
-def refresh_period(snap: Any) -> float | None:
-    """Seconds between the live panel's redraws: :data:`LIVE_REFRESH` while the run is
-    active (queued, starting or training), None once it ended.
+def refresh_period(snap: Any, waited: float = 0.0) -> float | None:
+    """Seconds between the live panel's redraws for this snapshot; None once the run ended.
 
-    One period for the whole run: the browser's redraw timer is set again only by a run of
-    the whole page, and a page rerun while the timer's ticks are in flight can lose the
-    message that sets it (Streamlit drops the events of a script run that a new fragment
-    run overtakes), which leaves the panel frozen. So the page reruns only when the run
-    ends, and the first seconds after Start are watched by :func:`wait_for_first_batch`.
+    From Start to the call's first batch (not yet admitted, or a worker loading the model)
+    the panel redraws every :data:`STARTING_REFRESH`, so the first progress shows soon after
+    it comes, for the first :data:`STARTING_SECONDS` of that wait (``waited``: seconds the
+    panel has shown it starting), so a class whose models build for many seconds does not
+    redraw four times a second each; then every :data:`LIVE_REFRESH`; every
+    :data:`QUEUED_REFRESH` while it waits in a queue (only its place there changes).
     """
-    return LIVE_REFRESH if snap.active else None
-
-
-def starting(snap: Any) -> bool:
-    """True while a run that is not waiting in a queue has no batch of its call yet."""
-    queued = snap.state == "queued" and (snap.queue_position or snap.queue_reason)
-    return snap.active and not queued and snap.batch == 0 and not snap.samples_per_sec
+    if not snap.active:
+        return None
+    if snap.state == "queued" and (snap.queue_position or snap.queue_reason):
+        return QUEUED_REFRESH
+    if snap.batch == 0 and not snap.samples_per_sec and waited < STARTING_SECONDS:
+        return STARTING_REFRESH  # no batch of this call yet, and Start was pressed just now
+    return LIVE_REFRESH
 
 
 def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
@@ -386,38 +387,21 @@ def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
     return now - seen[1]
 
 
-def wait_for_first_batch(record: Any, snap: Any, seconds: float, slot: Any) -> Any:
-    """In the page run after Start: show "starting" with a Stop button in ``slot`` (an
-    ``st.empty``) and look at the run every :data:`STARTING_POLL` s until its first batch,
-    its end, a queue or ``seconds``; returns the last snapshot, which the live panel then
-    draws.
-
-    The first progress so shows within a tenth of a second of the first batch, with no
-    faster redraw timer to slow down afterwards. Each look updates the "starting" line, the
-    point where Streamlit notices a click (Stop) and ends this page run for it.
-    """
-    if not starting(snap) or seconds <= 0:
-        return snap
-    with slot.container():
-        st.button(
-            "■ Stop", key=f"starting_stop_{id(record)}", on_click=record.job.stop,
-            type="primary", help="Stops the run before its first batch (a run shared with "
-            "other students goes on for them).",
-        )  # fmt: skip
-        line = st.empty()
-    deadline = time.monotonic() + seconds
-    while starting(snap) and time.monotonic() < deadline:
-        line.caption(charts.progress_text(snap))
-        time.sleep(STARTING_POLL)
-        snap = record.job.snapshot()
-    slot.empty()
-    return snap
-
-
-def needs_page_rerun(drawn: float | None, snap: Any) -> bool:
-    """Whether a refresh of a panel drawn with period ``drawn`` must rerun the page: the run
-    it drew active has ended (Start is enabled again and the results show)."""
-    return drawn is not None and refresh_period(snap) is None
+def needs_page_rerun(
+    drawn: float | None, snap: Any, deferred: list[bool], waited: float = 0.0
+) -> bool:
+    """Whether a refresh of a panel drawn with period ``drawn`` must rerun the page for
+    ``snap``: the run ended, or its period changed. The change at the first batch waits one
+    refresh (noted in ``deferred``; ``waited`` as for :func:`refresh_period`): a page rerun
+    started at once would drop that refresh's
+    drawing before it reaches the browser (Streamlit clears its unsent messages), and a short
+    run could end before the page showed any progress."""
+    if drawn is None or refresh_period(snap, waited) == drawn:
+        return False
+    if snap.active and drawn == STARTING_REFRESH and not deferred:
+        deferred.append(True)
+        return False
+    return True
 
 
 def live_panel(
@@ -435,17 +419,13 @@ def live_panel(
     The body is a fragment that refreshes itself while the job is active, so the rest of
     the page is not rerun. The buttons are drawn inside it, from the same snapshot as the
     curves, so Stop turns into Train more on the refresh that sees the run end even if the
-    page rerun it then asks for (to re-enable Start and show results) comes late. It
-    redraws every :data:`LIVE_REFRESH` while the run is active; the refresh that finds the
-    run ended reruns the page. Just after Start, :func:`wait_for_first_batch` holds this page
-    run until the first batch, so the first drawing already shows progress.
+    page rerun it then asks for (to re-enable Start and show results) comes late. The
+    refresh period follows :func:`refresh_period`; a refresh that finds it changed (the first
+    batch came, the queue moved, the run ended) reruns the page to set the new one.
     """
     first = record.job.snapshot()
-    slot = st.empty()  # in every page run, so the panel below keeps its place on the page
-    if starting(first):  # just after Start: the first progress is close
-        waited = starting_for(record, first)
-        first = wait_for_first_batch(record, first, STARTING_SECONDS - waited, slot)
-    drawn = refresh_period(first)
+    drawn = refresh_period(first, starting_for(record, first))
+    deferred: list[bool] = []  # this page run's fragment refreshes share it
 
     @st.fragment(run_every=drawn)
     def body() -> None:
@@ -490,8 +470,8 @@ def live_panel(
         curves_as_table(e, metric, series, extra_label)
         if after_epoch is not None:
             after_epoch(snap)
-        if needs_page_rerun(drawn, snap):
-            st.rerun(scope="app")  # ended: re-enable Start, show the results
+        if needs_page_rerun(drawn, snap, deferred, starting_for(record, snap)):
+            st.rerun(scope="app")  # a new period; or ended: re-enable Start, show the results
 
     body()
 

@@ -123,83 +123,79 @@ def test_the_server_sets_tensorflow_up_after_its_first_page_before_any_start(mon
     assert common.load_training() is rnn_core.engine.job and len(calls) == 1  # Start: no wait
 
 
-def test_the_panel_keeps_one_period_from_start_to_end_and_reruns_the_page_only_at_the_end() -> None:
-    from pages.common import LIVE_REFRESH, needs_page_rerun, refresh_period, starting
+def test_the_panel_refreshes_fast_until_a_started_run_shows_its_first_batch() -> None:
+    from pages.common import LIVE_REFRESH, QUEUED_REFRESH, STARTING_REFRESH, refresh_period
     from rnn_core.engine.recorder import Recorder
 
     rec = Recorder(batches_per_epoch=10, batch_size=4)
     assert refresh_period(rec.snapshot()) is None  # idle: nothing to refresh
-    periods, reruns = [], []
-    for step in (
-        lambda: rec.queue(2),  # just pressed Start
-        lambda: rec.queue_position(2, "waiting for a free training slot"),
-        rec.running,  # a worker loads the model and traces
-        rec.epoch_begin,
-        lambda: rec.batch(0, {"loss": 1.0}, 0.01),  # the first progress
-        lambda: rec.epoch_end(0, {"loss": 1.0}, None),
-        rec.epoch_begin,
-        rec.stopping,
-    ):
-        step()
-        periods.append(refresh_period(rec.snapshot()))
-        reruns.append(needs_page_rerun(LIVE_REFRESH, rec.snapshot()))
-    assert periods == [LIVE_REFRESH] * 8  # no new period, so no page rerun, while it runs
-    assert not any(reruns)
+    rec.queue(2)  # just pressed Start: the job's thread has not asked for a slot yet
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH <= 0.3
+    rec.queue_position(2, "waiting for a free training slot")  # a real queue: slow
+    assert refresh_period(rec.snapshot()) == QUEUED_REFRESH
+    rec.running()  # a worker loads the model and traces: the first batch is near
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    rec.epoch_begin()
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    rec.batch(0, {"loss": 1.0}, 0.01)  # progress is on screen: the normal period
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.epoch_end(0, {"loss": 1.0}, None)
+    rec.epoch_begin()  # batch 0 of epoch 2: still the normal period
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.stopping()
+    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
     rec.end(stopped_early=True)
     assert refresh_period(rec.snapshot()) is None
-    assert needs_page_rerun(LIVE_REFRESH, rec.snapshot())  # ended: re-enable Start, results
-    assert not needs_page_rerun(None, rec.snapshot())  # a panel drawn ended: nothing
-    rec.queue(1)  # Train more
-    assert starting(rec.snapshot()) and refresh_period(rec.snapshot()) == LIVE_REFRESH
+    rec.queue(1)  # Train more: fast again until its first batch
+    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
 
 
-def test_the_page_run_after_start_waits_for_the_first_batch_and_stop_still_works(
-    monkeypatch,  # noqa: ANN001
-) -> None:
-    import threading
-    import time
-    from types import SimpleNamespace
-
-    from pages import common
+def test_the_first_batch_reaches_the_page_before_the_panel_takes_its_normal_period() -> None:
+    from pages.common import STARTING_REFRESH, needs_page_rerun, refresh_period
     from rnn_core.engine.recorder import Recorder
 
-    drawn: list[str] = []
-    slot = SimpleNamespace(
-        container=lambda: _Nothing(), empty=lambda: drawn.append("cleared"),
-        caption=lambda text: drawn.append(text),
-    )  # fmt: skip
-    monkeypatch.setattr(common.st, "empty", lambda: slot)  # the "starting" line's own slot
-    monkeypatch.setattr(common.st, "button", lambda *a, **k: drawn.append("Stop button"))
     rec = Recorder(batches_per_epoch=10, batch_size=4)
     rec.queue(1)
     rec.running()
-    record = SimpleNamespace(ui={}, job=SimpleNamespace(snapshot=rec.snapshot, stop=None))
-    threading.Timer(0.3, lambda: rec.batch(0, {"loss": 1.0}, 0.01)).start()
-    t0 = time.monotonic()
-    snap = common.wait_for_first_batch(record, rec.snapshot(), 5.0, slot)
-    waited = time.monotonic() - t0
-    assert snap.batch == 1 and 0.3 <= waited < 0.3 + 4 * common.STARTING_POLL
-    assert drawn[0] == "Stop button" and drawn[-1] == "cleared"  # Stop shown, then removed
-    assert any("starting" in d.lower() or "batch" in d.lower() for d in drawn[1:-1])
-    rec2 = Recorder(batches_per_epoch=10, batch_size=4)
-    rec2.queue(1)
-    rec2.running()
-    t0 = time.monotonic()
-    common.wait_for_first_batch(record, rec2.snapshot(), 0.3, slot)
-    assert time.monotonic() - t0 < 1.0  # a cold start waits at most the seconds it is given
-    rec3 = Recorder(batches_per_epoch=10, batch_size=4)
-    rec3.queue(1)
-    rec3.queue_position(1, "waiting for a free training slot")
-    t0 = time.monotonic()
-    common.wait_for_first_batch(record, rec3.snapshot(), 5.0, slot)
-    assert time.monotonic() - t0 < 0.05  # a queued run is not waited for
+    drawn, deferred = refresh_period(rec.snapshot()), []
+    assert drawn == STARTING_REFRESH
+    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # no batch yet
+    rec.batch(0, {"loss": 1.0}, 0.01)
+    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # this refresh draws it
+    assert needs_page_rerun(drawn, rec.snapshot(), deferred)  # the next one: 0.7 s from now
+    rec.end()
+    assert needs_page_rerun(drawn, rec.snapshot(), [])  # ended: at once (Start, results)
+    assert not needs_page_rerun(None, rec.snapshot(), [])  # a panel drawn ended: nothing
 
 
-class _Nothing:
-    """A context manager that does nothing (a stand-in for a Streamlit container)."""
+def test_a_long_start_falls_back_to_the_normal_period_after_a_few_seconds() -> None:
+    from types import SimpleNamespace
 
-    def __enter__(self) -> None:
-        return None
+    from pages.common import (
+        LIVE_REFRESH,
+        STARTING_REFRESH,
+        STARTING_SECONDS,
+        needs_page_rerun,
+        refresh_period,
+        starting_for,
+    )
+    from rnn_core.engine.recorder import Recorder
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    rec = Recorder(batches_per_epoch=10, batch_size=4)
+    record = SimpleNamespace(ui={})
+    rec.queue(1)
+    rec.running()  # a new architecture builds and traces in the worker: many seconds
+    assert starting_for(record, rec.snapshot(), now=100.0) == 0.0
+    waited = starting_for(record, rec.snapshot(), now=100.0 + STARTING_SECONDS)
+    assert waited == STARTING_SECONDS
+    assert refresh_period(rec.snapshot(), starting_for(record, rec.snapshot(), 101.0)) == (
+        STARTING_REFRESH
+    )
+    assert refresh_period(rec.snapshot(), waited) == LIVE_REFRESH  # no 4 redraws/s for long
+    deferred: list[bool] = []
+    assert not needs_page_rerun(STARTING_REFRESH, rec.snapshot(), deferred, waited)
+    assert needs_page_rerun(STARTING_REFRESH, rec.snapshot(), deferred, waited)  # new period
+    rec.batch(0, {"loss": 1.0}, 0.01)
+    rec.end()
+    rec.queue(2)  # Train more: a new call starts its own few fast seconds
+    assert starting_for(record, rec.snapshot(), now=500.0) == 0.0
