@@ -130,7 +130,7 @@ def training_curves(
 
     A live panel redraws this for every student about once a second, so the figure without
     data (subplots, axes, styles) is built and validated once per set of settings, and each
-    call only puts its numbers in: about 20 times cheaper than building it anew.
+    call only puts its numbers in (benchmarks/bench_figures.py: 12.3 ms a frame, not 57.9).
     """
     series = _curve_series(batch_logs, epoch_logs, metric, extra, smoothing)
     kinds = tuple((kind, col) for kind, col, _, _ in series)
