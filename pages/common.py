@@ -21,10 +21,10 @@ from rnn_core.engine.memory import MB, MEMORY, ByteCache, cache_budget
 MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond this
 SESSION_MB_ENV = "RNN_LAB_SESSION_MB"  # MB of models and data one session's runs may keep
 SESSION_MB_DEFAULT = 300  # beyond it older finished runs keep only their curves and results
-LIVE_REFRESH = 0.7  # seconds between redraws of a training run's live panel
-QUEUED_REFRESH = 2.0  # seconds between redraws while a run waits for a training slot
-STARTING_REFRESH = 0.25  # seconds between redraws from Start to the run's first batch
-STARTING_SECONDS = 5.0  # ... for at most this long (a cold start then redraws at LIVE_REFRESH)
+LIVE_REFRESH = 0.7  # seconds between redraws of an active run's live panel (queued too)
+FIRST_BATCH_WAIT = 0.35  # a redraw of a started run with no batch yet first looks this long
+FIRST_BATCH_POLL = 0.05  # ... every this many seconds, for the first batch
+STARTING_SECONDS = 5.0  # ... during this long after Start (a cold start then just redraws)
 CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
 SMOOTHING = 0.6  # TensorBoard's default smoothing of the per-batch curve
 
@@ -356,23 +356,22 @@ def curves_as_table(epoch_logs: list[dict[str, float]], *table: Any) -> None:
         st.dataframe(curves_table(epoch_logs, *table), hide_index=True, width="stretch")
 
 
-def refresh_period(snap: Any, waited: float = 0.0) -> float | None:
-    """Seconds between the live panel's redraws for this snapshot; None once the run ended.
+def refresh_period(snap: Any) -> float | None:
+    """Seconds between the live panel's redraws: :data:`LIVE_REFRESH` while the run is
+    active (queued, starting or training), None once it ended.
 
-    From Start to the call's first batch (not yet admitted, or a worker loading the model)
-    the panel redraws every :data:`STARTING_REFRESH`, so the first progress shows soon after
-    it comes, for the first :data:`STARTING_SECONDS` of that wait (``waited``: seconds the
-    panel has shown it starting), so a class whose models build for many seconds does not
-    redraw four times a second each; then every :data:`LIVE_REFRESH`; every
-    :data:`QUEUED_REFRESH` while it waits in a queue (only its place there changes).
+    One period for the whole run, so the page is rerun only when the run ends: the browser
+    sets a fragment's redraw timer again only from a run of the whole page, and a page rerun
+    while the timer's ticks are in flight can lose that message (Streamlit drops the
+    messages of a finished script run that a new run overtakes), which freezes the panel.
     """
-    if not snap.active:
-        return None
-    if snap.state == "queued" and (snap.queue_position or snap.queue_reason):
-        return QUEUED_REFRESH
-    if snap.batch == 0 and not snap.samples_per_sec and waited < STARTING_SECONDS:
-        return STARTING_REFRESH  # no batch of this call yet, and Start was pressed just now
-    return LIVE_REFRESH
+    return LIVE_REFRESH if snap.active else None
+
+
+def starting(snap: Any) -> bool:
+    """True while an active run that is not waiting in a queue has no batch of its call yet."""
+    queued = snap.state == "queued" and bool(snap.queue_position or snap.queue_reason)
+    return bool(snap.active and not queued and snap.batch == 0 and not snap.samples_per_sec)
 
 
 def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
@@ -387,21 +386,27 @@ def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
     return now - seen[1]
 
 
-def needs_page_rerun(
-    drawn: float | None, snap: Any, deferred: list[bool], waited: float = 0.0
-) -> bool:
-    """Whether a refresh of a panel drawn with period ``drawn`` must rerun the page for
-    ``snap``: the run ended, or its period changed. The change at the first batch waits one
-    refresh (noted in ``deferred``; ``waited`` as for :func:`refresh_period`): a page rerun
-    started at once would drop that refresh's
-    drawing before it reaches the browser (Streamlit clears its unsent messages), and a short
-    run could end before the page showed any progress."""
-    if drawn is None or refresh_period(snap, waited) == drawn:
-        return False
-    if snap.active and drawn == STARTING_REFRESH and not deferred:
-        deferred.append(True)
-        return False
-    return True
+def await_first_batch(
+    job: Any, snap: Any, seconds: float = FIRST_BATCH_WAIT, poll: float = FIRST_BATCH_POLL
+) -> Any:
+    """Looks at ``job`` every ``poll`` s, for at most ``seconds``, until the started run of
+    ``snap`` has its first batch (or ends, or is queued); returns the last snapshot.
+
+    A redraw of a just-started panel calls it, so the first progress shows within about
+    ``poll`` of the first batch whenever that batch comes in the first half of a redraw
+    period, without a faster redraw timer that would have to be slowed down later.
+    """
+    deadline = time.monotonic() + seconds
+    while starting(snap) and time.monotonic() + poll <= deadline:
+        time.sleep(poll)
+        snap = job.snapshot()
+    return snap
+
+
+def needs_page_rerun(drawn: float | None, snap: Any) -> bool:
+    """Whether a redraw of a panel drawn with period ``drawn`` must rerun the page: the run
+    it drew active has ended (Start is enabled again and the results show)."""
+    return drawn is not None and refresh_period(snap) is None
 
 
 def live_panel(
@@ -419,17 +424,21 @@ def live_panel(
     The body is a fragment that refreshes itself while the job is active, so the rest of
     the page is not rerun. The buttons are drawn inside it, from the same snapshot as the
     curves, so Stop turns into Train more on the refresh that sees the run end even if the
-    page rerun it then asks for (to re-enable Start and show results) comes late. The
-    refresh period follows :func:`refresh_period`; a refresh that finds it changed (the first
-    batch came, the queue moved, the run ended) reruns the page to set the new one.
+    page rerun it then asks for (to re-enable Start and show results) comes late. It
+    redraws every :data:`LIVE_REFRESH` while the run is active, and the redraw that finds the
+    run ended reruns the page. In the first :data:`STARTING_SECONDS` after Start, a redraw
+    (never the page run, which draws the rest of the page) first waits up to
+    :data:`FIRST_BATCH_WAIT` for the first batch (:func:`await_first_batch`).
     """
-    first = record.job.snapshot()
-    drawn = refresh_period(first, starting_for(record, first))
-    deferred: list[bool] = []  # this page run's fragment refreshes share it
+    drawn = refresh_period(record.job.snapshot())
+    calls: list[bool] = []  # the page run's own call, then one per timed redraw
 
     @st.fragment(run_every=drawn)
     def body() -> None:
         snap = record.job.snapshot()
+        if starting(snap) and starting_for(record, snap) < STARTING_SECONDS and calls:
+            snap = await_first_batch(record.job, snap)
+        calls.append(True)
         run_controls(record, snap)
         st.progress(snap.progress, text=charts.progress_text(snap))
         if note := sharing_note(snap):
@@ -470,8 +479,8 @@ def live_panel(
         curves_as_table(e, metric, series, extra_label)
         if after_epoch is not None:
             after_epoch(snap)
-        if needs_page_rerun(drawn, snap, deferred, starting_for(record, snap)):
-            st.rerun(scope="app")  # a new period; or ended: re-enable Start, show the results
+        if needs_page_rerun(drawn, snap):
+            st.rerun(scope="app")  # ended: re-enable Start, show the results
 
     body()
 

@@ -123,62 +123,71 @@ def test_the_server_sets_tensorflow_up_after_its_first_page_before_any_start(mon
     assert common.load_training() is rnn_core.engine.job and len(calls) == 1  # Start: no wait
 
 
-def test_the_panel_refreshes_fast_until_a_started_run_shows_its_first_batch() -> None:
-    from pages.common import LIVE_REFRESH, QUEUED_REFRESH, STARTING_REFRESH, refresh_period
+def test_the_panel_keeps_one_period_from_start_to_end_and_reruns_the_page_only_at_the_end() -> None:
+    from pages.common import LIVE_REFRESH, needs_page_rerun, refresh_period, starting
     from rnn_core.engine.recorder import Recorder
 
     rec = Recorder(batches_per_epoch=10, batch_size=4)
     assert refresh_period(rec.snapshot()) is None  # idle: nothing to refresh
-    rec.queue(2)  # just pressed Start: the job's thread has not asked for a slot yet
-    assert refresh_period(rec.snapshot()) == STARTING_REFRESH <= 0.3
-    rec.queue_position(2, "waiting for a free training slot")  # a real queue: slow
-    assert refresh_period(rec.snapshot()) == QUEUED_REFRESH
-    rec.running()  # a worker loads the model and traces: the first batch is near
-    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
-    rec.epoch_begin()
-    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
-    rec.batch(0, {"loss": 1.0}, 0.01)  # progress is on screen: the normal period
-    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
-    rec.epoch_end(0, {"loss": 1.0}, None)
-    rec.epoch_begin()  # batch 0 of epoch 2: still the normal period
-    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
-    rec.stopping()
-    assert refresh_period(rec.snapshot()) == LIVE_REFRESH
+    periods, reruns, starts = [], [], []
+    for step in (
+        lambda: rec.queue(2),  # just pressed Start
+        lambda: rec.queue_position(2, "waiting for a free training slot"),
+        rec.running,  # a worker loads the model and traces
+        rec.epoch_begin,
+        lambda: rec.batch(0, {"loss": 1.0}, 0.01),  # the first progress
+        lambda: rec.epoch_end(0, {"loss": 1.0}, None),
+        rec.epoch_begin,
+        rec.stopping,
+    ):
+        step()
+        periods.append(refresh_period(rec.snapshot()))
+        reruns.append(needs_page_rerun(LIVE_REFRESH, rec.snapshot()))
+        starts.append(starting(rec.snapshot()))
+    assert periods == [LIVE_REFRESH] * 8  # no new period, so no page rerun, while it runs
+    assert not any(reruns)
+    assert starts == [True, False, True, True, False, False, False, False]  # queued: not
     rec.end(stopped_early=True)
-    assert refresh_period(rec.snapshot()) is None
-    rec.queue(1)  # Train more: fast again until its first batch
-    assert refresh_period(rec.snapshot()) == STARTING_REFRESH
+    assert refresh_period(rec.snapshot()) is None and not starting(rec.snapshot())
+    assert needs_page_rerun(LIVE_REFRESH, rec.snapshot())  # ended: re-enable Start, results
+    assert not needs_page_rerun(None, rec.snapshot())  # a panel drawn ended: nothing
+    rec.queue(1)  # Train more: a new call, starting again
+    assert starting(rec.snapshot()) and refresh_period(rec.snapshot()) == LIVE_REFRESH
 
 
-def test_the_first_batch_reaches_the_page_before_the_panel_takes_its_normal_period() -> None:
-    from pages.common import STARTING_REFRESH, needs_page_rerun, refresh_period
+def test_a_redraw_of_a_started_run_waits_briefly_for_its_first_batch() -> None:
+    import threading
+    import time
+
+    from pages.common import FIRST_BATCH_POLL, LIVE_REFRESH, await_first_batch
     from rnn_core.engine.recorder import Recorder
 
     rec = Recorder(batches_per_epoch=10, batch_size=4)
     rec.queue(1)
     rec.running()
-    drawn, deferred = refresh_period(rec.snapshot()), []
-    assert drawn == STARTING_REFRESH
-    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # no batch yet
-    rec.batch(0, {"loss": 1.0}, 0.01)
-    assert not needs_page_rerun(drawn, rec.snapshot(), deferred)  # this refresh draws it
-    assert needs_page_rerun(drawn, rec.snapshot(), deferred)  # the next one: 0.7 s from now
-    rec.end()
-    assert needs_page_rerun(drawn, rec.snapshot(), [])  # ended: at once (Start, results)
-    assert not needs_page_rerun(None, rec.snapshot(), [])  # a panel drawn ended: nothing
+    job = SimpleNamespace(snapshot=rec.snapshot)
+    threading.Timer(0.15, lambda: rec.batch(0, {"loss": 1.0}, 0.01)).start()
+    t0 = time.monotonic()
+    snap = await_first_batch(job, rec.snapshot(), seconds=2.0)
+    waited = time.monotonic() - t0
+    assert snap.batch == 1  # the redraw shows the first progress ...
+    assert 0.15 <= waited < 0.15 + 3 * FIRST_BATCH_POLL  # ... soon after it came
+    cold = Recorder(batches_per_epoch=10, batch_size=4)
+    cold.queue(1)
+    cold.running()  # a model that builds for many seconds
+    t0 = time.monotonic()
+    assert await_first_batch(SimpleNamespace(snapshot=cold.snapshot), cold.snapshot()).batch == 0
+    assert time.monotonic() - t0 < LIVE_REFRESH / 2 + FIRST_BATCH_POLL  # bounded: no pile-up
+    queued = Recorder(batches_per_epoch=10, batch_size=4)
+    queued.queue(1)
+    queued.queue_position(1, "waiting for a free training slot")
+    t0 = time.monotonic()
+    await_first_batch(SimpleNamespace(snapshot=queued.snapshot), queued.snapshot())
+    assert time.monotonic() - t0 < FIRST_BATCH_POLL  # a queued run is not waited for
 
 
-def test_a_long_start_falls_back_to_the_normal_period_after_a_few_seconds() -> None:
-    from types import SimpleNamespace
-
-    from pages.common import (
-        LIVE_REFRESH,
-        STARTING_REFRESH,
-        STARTING_SECONDS,
-        needs_page_rerun,
-        refresh_period,
-        starting_for,
-    )
+def test_the_time_a_call_has_shown_starting_is_counted_per_call() -> None:
+    from pages.common import STARTING_SECONDS, starting_for
     from rnn_core.engine.recorder import Recorder
 
     rec = Recorder(batches_per_epoch=10, batch_size=4)
@@ -186,16 +195,8 @@ def test_a_long_start_falls_back_to_the_normal_period_after_a_few_seconds() -> N
     rec.queue(1)
     rec.running()  # a new architecture builds and traces in the worker: many seconds
     assert starting_for(record, rec.snapshot(), now=100.0) == 0.0
-    waited = starting_for(record, rec.snapshot(), now=100.0 + STARTING_SECONDS)
-    assert waited == STARTING_SECONDS
-    assert refresh_period(rec.snapshot(), starting_for(record, rec.snapshot(), 101.0)) == (
-        STARTING_REFRESH
-    )
-    assert refresh_period(rec.snapshot(), waited) == LIVE_REFRESH  # no 4 redraws/s for long
-    deferred: list[bool] = []
-    assert not needs_page_rerun(STARTING_REFRESH, rec.snapshot(), deferred, waited)
-    assert needs_page_rerun(STARTING_REFRESH, rec.snapshot(), deferred, waited)  # new period
+    assert starting_for(record, rec.snapshot(), now=100.0 + STARTING_SECONDS) == STARTING_SECONDS
     rec.batch(0, {"loss": 1.0}, 0.01)
     rec.end()
-    rec.queue(2)  # Train more: a new call starts its own few fast seconds
+    rec.queue(2)  # Train more: a new call starts its own clock
     assert starting_for(record, rec.snapshot(), now=500.0) == 0.0
