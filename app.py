@@ -5,7 +5,7 @@ import streamlit as st
 from pages._chrome import sidebar_chrome
 from pages._compat import keep_keras_state_between_reruns
 from pages._tabs import attach_tab
-from pages.common import prepare_training
+from pages.common import prepare_training, settle_started_runs
 from rnn_core.engine.memory import protect_server
 from rnn_core.engine.pool import warm_workers
 
@@ -29,3 +29,4 @@ sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
 page.run()
 warm_workers()  # after the first page is drawn: training workers import TensorFlow meanwhile
 prepare_training()  # and so does this server, in a thread, so that a first Start need not
+settle_started_runs()  # a run started just now that is already over: its results at once

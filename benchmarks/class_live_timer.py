@@ -8,7 +8,8 @@ runs and redraw-timer settings it received, and the longest silence (no drawing)
 for a page that never ended, its last 30 messages. A frozen panel is one whose redraw timer
 was cleared by a whole-page run that never set it again.
 
-Usage: python benchmarks/class_live_timer.py [--sessions 15 --preset addition-fast --epochs 3]
+Usage: python benchmarks/class_live_timer.py [--sessions 15 --preset addition-fast --epochs 3
+       --split-cpus --log FILE]
 """
 
 from __future__ import annotations
@@ -99,7 +100,11 @@ async def run(args: argparse.Namespace) -> int:
 
     spec = same_spec(args.preset, args.epochs)
     env = {"RNN_LAB_WARM_WORKERS": "1", "RNN_LAB_MAX_TRAININGS": "8"}
-    with streamlit_server(env) as url:
+    wrap: list[str] = []
+    if args.split_cpus:  # the students' browsers are not on the server in a real class
+        os.sched_setaffinity(0, {1})  # this script; Chromium inherits it
+        wrap = ["taskset", "-c", "0"]
+    with streamlit_server(env, wrap=wrap) as url:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             await warm(browser, url)
@@ -128,6 +133,7 @@ async def run(args: argparse.Namespace) -> int:
     print(
         f"summary: {ended}/{len(pages)} pages ended; {time.strftime('%Y-%m-%d %H:%M')} UTC; "
         f"load {os.getloadavg()[0]:.1f}"
+        + ("; server on CPU 0, browsers on CPU 1" if args.split_cpus else "")
     )
     return 0 if ended == len(pages) else 1
 
@@ -140,6 +146,9 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per page")
     parser.add_argument("--log", help="write every page's messages to this JSON file")
+    parser.add_argument(
+        "--split-cpus", action="store_true", help="server on CPU 0, the browsers on CPU 1"
+    )
     return asyncio.run(run(parser.parse_args()))
 
 

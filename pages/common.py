@@ -22,9 +22,9 @@ MAX_RUNS = 8  # runs kept per session; the oldest finished one is dropped beyond
 SESSION_MB_ENV = "RNN_LAB_SESSION_MB"  # MB of models and data one session's runs may keep
 SESSION_MB_DEFAULT = 300  # beyond it older finished runs keep only their curves and results
 LIVE_REFRESH = 0.7  # seconds between redraws of an active run's live panel (queued too)
-FIRST_BATCH_WAIT = 0.35  # a redraw of a started run with no batch yet first looks this long
-FIRST_BATCH_POLL = 0.05  # ... every this many seconds, for the first batch
-STARTING_SECONDS = 5.0  # ... during this long after Start (a cold start then just redraws)
+START_WATCH = 0.6  # seconds the page run after Start watches its run, at the end of the page
+START_POLL = 0.05  # ... looking every this many seconds, for its end
+STARTING_SECONDS = 5.0  # ... in a page run this long after Start at most
 CURVES = Form("curves.")  # the live curves' view settings, one set for the whole session
 SMOOTHING = 0.6  # TensorBoard's default smoothing of the per-batch curve
 
@@ -386,21 +386,31 @@ def starting_for(record: Any, snap: Any, now: float | None = None) -> float:
     return now - seen[1]
 
 
-def await_first_batch(
-    job: Any, snap: Any, seconds: float = FIRST_BATCH_WAIT, poll: float = FIRST_BATCH_POLL
-) -> Any:
-    """Looks at ``job`` every ``poll`` s, for at most ``seconds``, until the started run of
-    ``snap`` has its first batch (or ends, or is queued); returns the last snapshot.
-
-    A redraw of a just-started panel calls it, so the first progress shows within about
-    ``poll`` of the first batch whenever that batch comes in the first half of a redraw
-    period, without a faster redraw timer that would have to be slowed down later.
-    """
+def await_end(job: Any, snap: Any, seconds: float = START_WATCH) -> Any:
+    """Looks at ``job`` every :data:`START_POLL` s, for at most ``seconds``, until its run
+    ends; returns the last snapshot (``snap`` if the run has already ended)."""
     deadline = time.monotonic() + seconds
-    while starting(snap) and time.monotonic() + poll <= deadline:
-        time.sleep(poll)
+    while snap.active and time.monotonic() + START_POLL <= deadline:
+        time.sleep(START_POLL)
         snap = job.snapshot()
     return snap
+
+
+_STARTING_JOBS = "_live_panels_starting"  # jobs a page run drew starting, for app.py's wait
+
+
+def settle_started_runs() -> None:
+    """At the end of a page run (app.py calls it once the page is drawn): watches each run
+    the page's live panels drew starting for up to :data:`START_WATCH`, and reruns the page
+    at once if one ended meanwhile (a short run on a warm worker), to show its results.
+
+    The page run never waits before it is fully drawn (what it has not drawn yet would show
+    the previous run's results meanwhile), and the panel's own redraws, one period apart,
+    show the batches of a run still going."""
+    jobs = st.session_state.pop(_STARTING_JOBS, [])
+    deadline = time.monotonic() + START_WATCH
+    if any(not await_end(j, j.snapshot(), deadline - time.monotonic()).active for j in jobs):
+        st.rerun()
 
 
 def needs_page_rerun(drawn: float | None, snap: Any) -> bool:
@@ -426,19 +436,19 @@ def live_panel(
     curves, so Stop turns into Train more on the refresh that sees the run end even if the
     page rerun it then asks for (to re-enable Start and show results) comes late. It
     redraws every :data:`LIVE_REFRESH` while the run is active, and the redraw that finds the
-    run ended reruns the page. In the first :data:`STARTING_SECONDS` after Start, a redraw
-    (never the page run, which draws the rest of the page) first waits up to
-    :data:`FIRST_BATCH_WAIT` for the first batch (:func:`await_first_batch`).
+    run ended reruns the page. A redraw is kept short (no waiting in it): a redraw longer
+    than the period makes the browser's next tick wait behind it, and Streamlit drops the
+    unsent drawing of a run that the next run starts right after. A run that ends within
+    moments of Start is watched at the end of the page run (:func:`settle_started_runs`).
     """
-    drawn = refresh_period(record.job.snapshot())
-    calls: list[bool] = []  # the page run's own call, then one per timed redraw
+    first = record.job.snapshot()
+    drawn = refresh_period(first)
+    if starting(first) and starting_for(record, first) < STARTING_SECONDS:
+        st.session_state.setdefault(_STARTING_JOBS, []).append(record.job)
 
     @st.fragment(run_every=drawn)
     def body() -> None:
         snap = record.job.snapshot()
-        if starting(snap) and starting_for(record, snap) < STARTING_SECONDS and calls:
-            snap = await_first_batch(record.job, snap)
-        calls.append(True)
         run_controls(record, snap)
         st.progress(snap.progress, text=charts.progress_text(snap))
         if note := sharing_note(snap):
