@@ -26,7 +26,7 @@ LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop butto
 page = st.navigation(PAGES)
 attach_tab()  # this browser tab's key in the address bar; a reload gets the tab's runs back
 sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
-page.run()
+with settle_started_runs():  # a run started just now that ends within 0.6 s: its results at once
+    page.run()
 warm_workers()  # after the first page is drawn: training workers import TensorFlow meanwhile
-prepare_training()  # and so does this server, in a thread, so that a first Start need not
-settle_started_runs()  # a run started just now that is already over: its results at once
+prepare_training()  # and so does this server, in a thread: a first Start need not wait

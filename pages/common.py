@@ -8,7 +8,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
@@ -399,14 +400,18 @@ def await_end(job: Any, snap: Any, seconds: float = START_WATCH) -> Any:
 _STARTING_JOBS = "_live_panels_starting"  # jobs a page run drew starting, for app.py's wait
 
 
-def settle_started_runs() -> None:
-    """At the end of a page run (app.py calls it once the page is drawn): watches each run
-    the page's live panels drew starting for up to :data:`START_WATCH`, and reruns the page
-    at once if one ended meanwhile (a short run on a warm worker), to show its results.
+@contextmanager
+def settle_started_runs() -> Iterator[None]:
+    """Around a page run (app.py): once the page is fully drawn, watches each run its live
+    panels drew starting for up to :data:`START_WATCH`, and reruns the page at once if one
+    ended meanwhile (a short run on a warm worker), to show its results.
 
-    The page run never waits before it is fully drawn (what it has not drawn yet would show
-    the previous run's results meanwhile), and the panel's own redraws, one period apart,
-    show the batches of a run still going."""
+    Nothing waits before the page is fully drawn (what a page run has not drawn yet shows
+    the previous run's results meanwhile); the panel's own redraws, one period apart, show
+    the batches of a run still going. A page run that stops or reruns early watches nothing.
+    """
+    st.session_state[_STARTING_JOBS] = []
+    yield
     jobs = st.session_state.pop(_STARTING_JOBS, [])
     deadline = time.monotonic() + START_WATCH
     if any(not await_end(j, j.snapshot(), deadline - time.monotonic()).active for j in jobs):
