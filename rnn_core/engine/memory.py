@@ -267,7 +267,7 @@ class Usage:
 
     tree: int  # PSS of the server and its descendants (shared pages counted once)
     server: int  # PSS of the server process alone
-    private: dict[int, int]  # anonymous (private, not file-backed) bytes of each descendant
+    anonymous: dict[int, int]  # anonymous (not file-backed) bytes of each descendant, by pid
     working_set: int | None  # the cgroup's usage less inactive file cache (None: no cgroup)
     available: int  # MemAvailable of the machine
 
@@ -293,13 +293,13 @@ def read_usage(limits: Limits, pid: int | None = None, proc: Path = Path("/proc"
     """What the process ``pid`` (default: this one) and its descendants use right now."""
     pid = os.getpid() if pid is None else pid
     server, _ = _rollup(pid, proc)
-    private, tree = {}, server
+    anonymous, tree = {}, server
     for child in descendants(pid, proc):
         pss, own = _rollup(child, proc)
         tree += pss
-        private[child] = own
+        anonymous[child] = own
     available = meminfo(proc).get("MemAvailable", 0)
-    return Usage(tree, server, private, _working_set(limits), available)
+    return Usage(tree, server, anonymous, _working_set(limits), available)
 
 
 # ----- a training child's estimate -------------------------------------------------------------
@@ -425,13 +425,13 @@ class Memory:
         self._usage = None  # its child is gone: read again
 
     def outstanding(self, usage: Usage) -> int:
-        """Bytes admitted trainings may still grow by: estimate less their child's private use."""
+        """Bytes admitted trainings may still grow by: estimate less their child's anonymous use."""
         with self._lock:
             reservations = list(self._reserved.values())
         total = 0
         for r in reservations:
             pid = r.pid()
-            grown = usage.private.get(pid, 0) if pid is not None else 0
+            grown = usage.anonymous.get(pid, 0) if pid is not None else 0
             total += max(0, r.need - grown)
         return total
 
