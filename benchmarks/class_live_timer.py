@@ -28,26 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_ray_class import warm  # noqa: E402
 from benchmarks.class_cgroup import link, same_spec  # noqa: E402
-from tests.browser import CHROMIUM_ARGS, chromium, streamlit_server  # noqa: E402
-
-
-def kind(payload: bytes | str) -> str:
-    """A short name of one server message: whole-page or fragment run, timer, end, drawing."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    if isinstance(payload, str):
-        return "text"
-    msg = ForwardMsg()
-    msg.ParseFromString(payload)
-    name = msg.WhichOneof("type") or "?"
-    run = msg.metadata.run.script_run_id[:6]
-    if name == "new_session":
-        return f"fragment run {run}" if msg.metadata.run.fragment_ids else f"page run {run}"
-    if name == "auto_rerun":
-        return f"timer {msg.auto_rerun.interval:g} s"
-    if name == "script_finished":
-        return f"run ended ({msg.script_finished})"
-    return name
+from tests.browser import CHROMIUM_ARGS, chromium, message_kind, streamlit_server  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -67,7 +48,7 @@ async def session(
     page, out = await context.new_page(), Page()
 
     def on_socket(ws) -> None:  # noqa: ANN001
-        ws.on("framereceived", lambda p: out.log.append((time.time() - t0[0], kind(p))))
+        ws.on("framereceived", lambda p: out.log.append((time.time() - t0[0], message_kind(p))))
 
     page.on("websocket", on_socket)
     await page.goto(f"{url}/train?{link(spec)}", timeout=300_000)

@@ -209,3 +209,24 @@ def white_share(png: bytes) -> float:
 
     rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)  # (H, W, 3)
     return float((rgb.min(axis=2) > 225).mean())
+
+
+def message_kind(payload: bytes | str) -> str:
+    """A short name of one message the server sent a page over its websocket: ``page run …``
+    or ``fragment run …`` (with the run's id), ``timer N s`` (a redraw timer set), ``run ended
+    (status)``, ``delta`` (a drawing), or the message's type."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if isinstance(payload, str):
+        return "text"
+    msg = ForwardMsg()
+    msg.ParseFromString(payload)
+    name = msg.WhichOneof("type") or "?"
+    run = msg.metadata.run.script_run_id[:6]
+    if name == "new_session":
+        return f"fragment run {run}" if msg.metadata.run.fragment_ids else f"page run {run}"
+    if name == "auto_rerun":
+        return f"timer {msg.auto_rerun.interval:g} s"
+    if name == "script_finished":
+        return f"run ended ({msg.script_finished})"
+    return name
