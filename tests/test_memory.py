@@ -13,7 +13,7 @@ import pytest
 from rnn_core.config import ModelConfig, TrainConfig
 from rnn_core.engine import memory, pool
 from rnn_core.engine.memory import MB, Memory, estimate, margin_for, read_limits
-from rnn_core.engine.slots import MemoryRefused, SlotPool, default_capacity
+from rnn_core.engine.slots import REFUSE_AFTER, MemoryRefused, SlotPool, default_capacity
 
 GB = 1 << 30
 SERVER = 100  # pid of the fake server
@@ -252,6 +252,87 @@ def test_pool_refuses_a_run_that_could_never_fit(tmp_path: Path) -> None:
     pool = SlotPool(2, book)
     with pytest.raises(MemoryRefused, match=r"1\.0 GB in all \(cgroup v2 memory.max\)"):
         pool.acquire("big", threading.Event(), _Recorder(), need=2 * GB)
+    assert pool.usage() == (0, 0)
+
+
+def _server_pss(proc: Path, mb: int) -> None:
+    """The fake server now has a PSS of ``mb`` MB (and no children)."""
+    _process(proc, SERVER, pss_mb=mb, private_mb=mb // 2, children=[])
+
+
+def test_server_floor_is_the_lowest_reading_of_the_last_minute(tmp_path: Path) -> None:
+    proc = _proc(tmp_path, "0::/app/web\n")
+    now = [0.0]
+    book = Memory(_v2(tmp_path, str(2 * GB)), proc, pid=SERVER, clock=lambda: now[0], every=1.0)
+    for t, mb in [(0, 600), (10, 450), (20, 1200)]:
+        now[0] = t
+        _server_pss(proc, mb)
+        book.usage()
+    assert book.usage().server == 1200 * MB and book.server_floor() == 450 * MB
+    now[0] = 10 + memory.SERVER_WINDOW + 1  # the 450 MB reading is older than the window
+    assert book.server_floor() == 1200 * MB
+    _server_pss(proc, 700)
+    now[0] += 1
+    assert book.server_floor() == 700 * MB  # the current reading counts
+
+
+def _loading_server(tmp_path: Path) -> tuple[Path, Memory, list[float]]:
+    """A 1.5 GB server read at 500 MB, then at 1.2 GB (loading data for another session)."""
+    proc = _proc(tmp_path, "0::/app/web\n")
+    now = [0.0]
+    book = Memory(_v2(tmp_path, str(1536 * MB)), proc, pid=SERVER, clock=lambda: now[0], every=0)
+    _server_pss(proc, 500)
+    book.usage()
+    _server_pss(proc, 1200)
+    now[0] = 1.0
+    return proc, book, now
+
+
+def test_a_run_is_not_refused_while_the_server_is_briefly_large(tmp_path: Path) -> None:
+    proc, book, now = _loading_server(tmp_path)
+    need = 347 * MB  # fits beside 500 MB, not beside 1.2 GB
+    assert book.refusal(need) and not book.refusal(need, floor=True)
+    pool = SlotPool(2, book, clock=lambda: now[0])
+    seen, got = _Recorder(), []
+
+    def take() -> None:
+        got.append(pool.acquire("a", threading.Event(), seen, need))
+
+    t = threading.Thread(target=take)
+    t.start()
+    _wait_for(lambda: bool(seen.seen))
+    reason = seen.seen[-1][1]
+    assert reason.startswith("waiting for memory: the server itself uses 1.2 GB now"), reason
+    assert "347 MB" in reason and got == []
+    _server_pss(proc, 520)  # the load is done
+    t.join(5)
+    assert got == [True] and pool.usage() == (1, 0)
+
+
+def test_a_run_that_never_fits_beside_the_server_is_refused_after_a_while(
+    tmp_path: Path,
+) -> None:
+    _proc_dir, book, now = _loading_server(tmp_path)
+    released: list[int] = []
+    book.on_pressure(lambda: released.append(1))
+    pool = SlotPool(2, book, clock=lambda: now[0])
+    seen, errors = _Recorder(), []
+
+    def take() -> None:
+        try:
+            pool.acquire("a", threading.Event(), seen, need=347 * MB)
+        except MemoryRefused as exc:
+            errors.append(str(exc))
+
+    t = threading.Thread(target=take)
+    t.start()
+    _wait_for(lambda: bool(seen.seen))
+    now[0] += REFUSE_AFTER - 1
+    _wait_for(lambda: len(released) >= 2)  # caches asked when it did not fit, and 5 s on
+    assert t.is_alive() and not errors
+    now[0] += 1
+    t.join(5)
+    assert errors and "1.2 GB of it used by the server itself" in errors[0]
     assert pool.usage() == (0, 0)
 
 

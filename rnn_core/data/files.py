@@ -11,7 +11,7 @@ import os
 import pickle
 import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,16 +139,16 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name} from a dataset file")
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read an npz (object arrays included) unpickling only numpy arrays, like Keras does."""
-    arrays: dict[str, np.ndarray] = {}
+def iter_npz(path: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield an npz's arrays (object arrays included) one at a time, unpickling only numpy
+    arrays, like Keras does; the last one is released before the next is read."""
     with zipfile.ZipFile(path) as archive:
         for member in archive.namelist():
             if not member.endswith(".npy"):
                 continue
             buf = io.BytesIO(archive.read(member))
             try:
-                arrays[member[:-4]] = np.lib.format.read_array(buf, allow_pickle=False)
+                array = np.lib.format.read_array(buf, allow_pickle=False)
             except ValueError:
                 buf.seek(0)
                 version = np.lib.format.read_magic(buf)
@@ -156,8 +156,15 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
                     np.lib.format.read_array_header_1_0(buf)
                 else:
                     np.lib.format.read_array_header_2_0(buf)
-                arrays[member[:-4]] = _SafeUnpickler(buf).load()
-    return arrays
+                array = _SafeUnpickler(buf).load()
+            del buf
+            yield member[:-4], array
+            del array  # the caller holds it as long as it needs it
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read an npz (object arrays included) unpickling only numpy arrays, like Keras does."""
+    return dict(iter_npz(path))
 
 
 _READ_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError)

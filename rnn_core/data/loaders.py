@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from rnn_core.data.files import (
     DataMissingError,
     data_status,
     fetch_all,
+    iter_npz,
     keras_cache_dirs,
     load_file,
     local_files,
@@ -36,6 +36,7 @@ from rnn_core.data.files import (
     read_npz,
     resolve_data_dir,
 )
+from rnn_core.data.ragged import Ragged
 from rnn_core.data.review_text import (
     INDEX_FROM,
     OOV_ID,
@@ -50,14 +51,15 @@ from rnn_core.data.review_text import (
 
 __all__ = [
     "DATA_FILES", "ENV_VAR", "IMDB_FILE", "MNIST_FILE", "NIETZSCHE_FILE", "NIETZSCHE_URL",
-    "WORD_INDEX_FILE", "DataMissingError", "Split", "TruncationReport", "data_status",
-    "decode_review", "encode_review", "fetch_all", "get_word_index", "keras_cache_dirs",
-    "load_file", "load_imdb", "load_mnist", "load_nietzsche", "local_files", "missing_message",
-    "pad", "read_npz", "resolve_data_dir", "subset", "subset_indices", "tokenize",
-    "truncation_report",
+    "WORD_INDEX_FILE", "DataMissingError", "Ragged", "RaggedSplit", "Split", "TruncationReport",
+    "data_status", "decode_review", "encode_review", "fetch_all", "get_word_index",
+    "keras_cache_dirs", "load_file", "load_imdb", "load_imdb_ragged", "load_mnist",
+    "load_nietzsche", "local_files", "missing_message", "pad", "read_npz", "resolve_data_dir",
+    "subset", "subset_indices", "tokenize", "truncation_report",
 ]  # fmt: skip
 
 Split = tuple[np.ndarray, np.ndarray]
+RaggedSplit = tuple[Ragged, np.ndarray]  # reviews and their labels
 
 
 @contextlib.contextmanager
@@ -72,32 +74,37 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _imdb_arrays(path: Path) -> tuple[np.ndarray, ...]:
-    f = read_npz(path)
-    return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+def _imdb_arrays(path: Path) -> tuple[Any, ...]:
+    """imdb.npz's reviews as :class:`Ragged` (each split flattened as soon as it is read, so
+    only one split's Python lists exist at a time) and its labels."""
+    out: dict[str, Any] = {}
+    for name, array in iter_npz(path):
+        out[name] = Ragged.from_lists(array) if name.startswith("x_") else array
+        del array
+    return out["x_train"], out["y_train"], out["x_test"], out["y_test"]
 
 
-def _imdb_process(raw: tuple[np.ndarray, ...], kw: dict[str, Any]) -> tuple[Split, Split]:
-    """Apply `keras.datasets.imdb.load_data`'s steps (vectorised) to the raw-rank arrays."""
+def _imdb_process(raw: tuple[Any, ...], kw: dict[str, Any]) -> tuple[RaggedSplit, RaggedSplit]:
+    """Apply `keras.datasets.imdb.load_data`'s steps (vectorised) to the raw-rank reviews."""
     x_train, y_train, x_test, y_test = raw
     num_words, skip_top, maxlen = kw["num_words"], kw["skip_top"], kw["maxlen"]
     start_char, oov_char, index_from = kw["start_char"], kw["oov_char"], kw["index_from"]
     rng = np.random.RandomState(kw["seed"])  # permutation(n) == shuffle(arange(n)), as Keras
     idx = rng.permutation(len(x_train))
-    x_train, y_train = x_train[idx], y_train[idx]
+    x_train, y_train = x_train.take(idx), y_train[idx]
     idx = rng.permutation(len(x_test))
-    x_test, y_test = x_test[idx], y_test[idx]
+    x_test, y_test = x_test.take(idx), y_test[idx]
 
-    seqs = list(x_train) + list(x_test)
-    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
-    flat = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=lengths.sum())
+    lengths = np.concatenate([x_train.lengths, x_test.lengths])  # (N,)
+    flat = np.concatenate([x_train.ids, x_test.ids]).astype(np.int64)  # (total,)
+    n_train = len(x_train)
+    del x_train, x_test
     if start_char is not None or index_from:
         flat += index_from
     if start_char is not None:
         flat = np.insert(flat, np.cumsum(lengths) - lengths, start_char)
         lengths = lengths + 1
-    keep = np.ones(len(seqs), dtype=bool)
-    n_train = len(x_train)
+    keep = np.ones(len(lengths), dtype=bool)
     if maxlen:
         keep = lengths < maxlen
         if not keep[:n_train].any() or not keep[n_train:].any():
@@ -117,11 +124,33 @@ def _imdb_process(raw: tuple[np.ndarray, ...], kw: dict[str, Any]) -> tuple[Spli
         seq_id = np.repeat(np.arange(len(lengths)), lengths)
         lengths = np.bincount(seq_id[in_vocab], minlength=len(lengths))
         flat = flat[in_vocab]
-    ends = np.cumsum(lengths).tolist()
-    values = flat.tolist()
-    xs = [values[a:b] for a, b in zip([0] + ends[:-1], ends, strict=True)]
-    x_train, x_test = np.array(xs[:n_train], dtype="object"), np.array(xs[n_train:], dtype="object")
-    return (x_train, labels[:n_train]), (x_test, labels[n_train:])
+    split = int(lengths[:n_train].sum())
+    train = Ragged(flat[:split], lengths[:n_train])
+    test = Ragged(flat[split:], lengths[n_train:])
+    return (train, labels[:n_train]), (test, labels[n_train:])
+
+
+def load_imdb_ragged(
+    num_words: int | None = 10000,
+    skip_top: int = 0,
+    maxlen: int | None = None,
+    seed: int = 113,
+    start_char: int | None = START_ID,
+    oov_char: int | None = OOV_ID,
+    index_from: int = INDEX_FROM,
+    data_dir: str | Path | None = None,
+) -> tuple[RaggedSplit, RaggedSplit]:
+    """:func:`load_imdb`'s reviews as :class:`Ragged` arrays (a few MB, not Python lists)."""
+    ddir = resolve_data_dir(data_dir)
+    kw = dict(num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed)
+    kw.update(start_char=start_char, oov_char=oov_char, index_from=index_from)
+
+    def from_keras(keras: Any) -> tuple[RaggedSplit, RaggedSplit]:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(**kw)
+        return (Ragged.from_lists(x_train), y_train), (Ragged.from_lists(x_test), y_test)
+
+    with _gc_paused():
+        return load_file(IMDB_FILE, ddir, _imdb_arrays, from_keras, lambda r: _imdb_process(r, kw))
 
 
 def load_imdb(
@@ -135,17 +164,11 @@ def load_imdb(
     data_dir: str | Path | None = None,
 ) -> tuple[Split, Split]:
     """Load IMDB as `((x_train, y_train), (x_test, y_test))`, identical to Keras's `load_data`."""
-    ddir = resolve_data_dir(data_dir)
     kw = dict(num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed)
     kw.update(start_char=start_char, oov_char=oov_char, index_from=index_from)
+    (x_train, y_train), (x_test, y_test) = load_imdb_ragged(data_dir=data_dir, **kw)
     with _gc_paused():
-        return load_file(
-            IMDB_FILE,
-            ddir,
-            _imdb_arrays,
-            lambda keras: keras.datasets.imdb.load_data(**kw),
-            lambda raw: _imdb_process(raw, kw),
-        )
+        return (x_train.to_lists(), y_train), (x_test.to_lists(), y_test)
 
 
 def _read_text(path: str | Path) -> str:

@@ -20,6 +20,7 @@ import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
 CHILD_OOM_SCORE = 1000  # a training child is the kernel's first choice when memory runs out
 SERVER_OOM_SCORE = -500  # the server is one of its last (lowering needs CAP_SYS_RESOURCE)
 THREADS_ENV = "RNN_LAB_CHILD_THREADS"  # TensorFlow threads a training child may use
+SERVER_WINDOW = 60.0  # seconds of server readings the server's floor is the lowest of
 
 log = logging.getLogger(__name__)
 
@@ -394,6 +396,7 @@ class Memory:
         self._usage: tuple[float, Usage] | None = None
         self._reserved: dict[int, _Reservation] = {}
         self._relievers: list[Callable[[], Any]] = []
+        self._servers: deque[tuple[float, int]] = deque()  # (time, server PSS) of each reading
 
     def limits(self) -> Limits:
         """The limits, read once."""
@@ -408,7 +411,18 @@ class Memory:
         if fresh or cached is None or now - cached[0] >= self.every:
             cached = (now, read_usage(self.limits(), self.pid, self.proc))
             self._usage = cached
+            with self._lock:
+                self._servers.append((now, cached[1].server))
+                while self._servers and now - self._servers[0][0] > SERVER_WINDOW:
+                    self._servers.popleft()
         return cached[1]
+
+    def server_floor(self) -> int:
+        """The server's lowest PSS over the last :data:`SERVER_WINDOW` seconds (the current
+        reading included): its own use without the moments it was loading data."""
+        current = self.usage().server
+        with self._lock:
+            return min([current, *(server for _, server in self._servers)])
 
     # ----- bookkeeping of admitted trainings ---------------------------------------------------
     def reserve(
@@ -446,10 +460,12 @@ class Memory:
             free = use.available
         return free - self.outstanding(use) - margin_for(lim.memory)
 
-    def refusal(self, need: int) -> str:
-        """Why a training of ``need`` bytes could never fit here ("" when it could)."""
+    def refusal(self, need: int, floor: bool = False) -> str:
+        """Why a training of ``need`` bytes does not fit beside the server ("" when it does):
+        beside its use now, or with ``floor`` beside its lowest use lately
+        (:meth:`server_floor`)."""
         lim = self.limits()
-        server = self.usage().server
+        server = self.server_floor() if floor else self.usage().server
         if need + server + margin_for(lim.memory) <= lim.memory:
             return ""
         return (

@@ -2,7 +2,10 @@
 
 A run starts when it is first in line, a slot is free and its estimated memory fits
 (:meth:`rnn_core.engine.memory.Memory.can_start`); runs behind it keep their order and are told
-why the queue is not moving. A run that could never fit under the server's limit is refused.
+why the queue is not moving. A run that could never fit under the server's limit is refused:
+at once when it does not fit beside the server's lowest use lately, or when, first in line, it
+has not fitted beside the server's use for :data:`REFUSE_AFTER` seconds with caches emptied (a
+server loading data for other sessions is only briefly larger).
 The default cap is min(CPU quota, what memory allows); ``RNN_LAB_MAX_TRAININGS``, when set,
 is the cap instead (an upper bound: memory still decides when each run starts).
 """
@@ -21,6 +24,7 @@ from rnn_core.engine.memory import CHILD_BASE, MB, MEMORY, Memory, mb_text
 CAP_ENV = "RNN_LAB_MAX_TRAININGS"
 TYPICAL_CHILD = (max(CHILD_BASE.values()) + 100) * MB  # a small run's child, for the default cap
 RELIEVE_EVERY = 5.0  # seconds between two requests to empty caches while a run waits for memory
+REFUSE_AFTER = 10.0  # seconds a run first in line may not fit beside the server before refusal
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,7 @@ class SlotPool:
         self._waiting: list[object] = []
         self._blocked = ""  # why the first in line waits, shown to everyone behind it
         self._relieved = -math.inf  # when caches were last asked to let go
+        self._unfit: tuple[object, float] | None = None  # (first in line, since) not fitting
 
     @property
     def capacity(self) -> int:
@@ -93,10 +98,10 @@ class SlotPool:
         """
         memory = self.memory if need > 0 else None
         if memory is not None:
-            refusal = memory.refusal(need)
+            refusal = memory.refusal(need, floor=True)
             if refusal:
                 memory.relieve()
-                refusal = memory.refusal(need)
+                refusal = memory.refusal(need, floor=True)
             if refusal:
                 raise MemoryRefused(refusal)
         with self._cond:
@@ -106,7 +111,7 @@ class SlotPool:
                     if cancel.is_set():
                         return False
                     if self._waiting[0] is token:
-                        self._blocked = self._blocker(memory, need)
+                        self._blocked = self._blocker(memory, need, token)
                         if not self._blocked:
                             if memory is not None:
                                 memory.reserve(token, need, pid)
@@ -118,16 +123,40 @@ class SlotPool:
                 self._waiting.remove(token)
                 self._cond.notify_all()
 
-    def _blocker(self, memory: Memory | None, need: int) -> str:
-        """Why the first in line cannot start now ("" when it can); caller holds the lock."""
+    def _relieve(self, memory: Memory) -> bool:
+        """Ask caches to let go, at most every :data:`RELIEVE_EVERY` s; True when asked."""
+        if self.clock() - self._relieved < RELIEVE_EVERY:
+            return False
+        self._relieved = self.clock()
+        memory.relieve()
+        return True
+
+    def _blocker(self, memory: Memory | None, need: int, token: object = None) -> str:
+        """Why the first in line cannot start now ("" when it can); caller holds the lock.
+        Raises :class:`MemoryRefused` when it has not fitted beside the server for
+        :data:`REFUSE_AFTER` seconds."""
         if self._running >= self.capacity:
             return f"waiting for a free training slot: {_runs(self._running)} training"
         if memory is None:
             return ""
+        refusal = memory.refusal(need)
+        if refusal and self._relieve(memory):
+            refusal = memory.refusal(need)
+        if refusal:
+            if self._unfit is None or self._unfit[0] is not token:
+                self._unfit = (token, self.clock())
+            if self.clock() - self._unfit[1] >= REFUSE_AFTER:
+                self._unfit = None
+                raise MemoryRefused(refusal)
+            lim = memory.limits()
+            return (
+                f"waiting for memory: the server itself uses {mb_text(memory.usage().server)} "
+                f"now (this run needs about {mb_text(need)} of the {mb_text(lim.memory)} limit, "
+                f"{lim.memory_source})"
+            )
+        self._unfit = None
         fits, why = memory.can_start(need)
-        if not fits and self.clock() - self._relieved >= RELIEVE_EVERY:
-            self._relieved = self.clock()
-            memory.relieve()  # caches let go first; then read the memory again
+        if not fits and self._relieve(memory):  # caches let go first; then read the memory again
             fits, why = memory.can_start(need)
         if fits:
             return ""

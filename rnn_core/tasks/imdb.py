@@ -113,20 +113,20 @@ def load_imdb_source(cfg: ImdbConfig) -> ImdbSource:
     ``imdb.npz`` or ``imdb_word_index.json`` is unavailable.
     """
     _check_imdb(cfg)
-    (x_train, y_train), (x_test, y_test) = datasets.load_imdb(
+    (x_train, y_train), (x_test, y_test) = datasets.load_imdb_ragged(
         num_words=cfg.num_words, skip_top=cfg.skip_top, maxlen=None, data_dir=cfg.data_dir
     )  # maxlen=None: keep every review; padding and truncation come next
     word_index = datasets.get_word_index(cfg.data_dir)
     pad = {"padding": cfg.padding, "truncating": cfg.truncating}
-    lengths = np.fromiter(map(len, x_train), dtype=np.int32, count=len(x_train))
+    first = x_test.take(np.arange(min(EXAMPLE_REVIEWS, len(x_test))))
     return ImdbSource(
         key=source_key(cfg),
-        x_train=_frozen(datasets.pad(x_train, cfg.maxlen, **pad)),  # (25000, T)
+        x_train=_frozen(x_train.padded(cfg.maxlen, **pad)),  # (25000, T)
         y_train=_frozen(y_train.astype(np.float32)),
-        x_test=_frozen(datasets.pad(x_test, cfg.maxlen, **pad)),  # (25000, T)
+        x_test=_frozen(x_test.padded(cfg.maxlen, **pad)),  # (25000, T)
         y_test=_frozen(y_test.astype(np.float32)),
-        train_lengths=_frozen(lengths),
-        examples=tuple(tuple(int(i) for i in s) for s in x_test[:EXAMPLE_REVIEWS]),
+        train_lengths=_frozen(x_train.lengths.astype(np.int32)),
+        examples=tuple(tuple(s) for s in first.to_lists()),
         word_index=MappingProxyType(word_index),
         index_word=MappingProxyType(index_words(word_index)),
     )
