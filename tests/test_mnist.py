@@ -46,6 +46,22 @@ def test_data_is_keras_load_data_scaled_to_unit_range(data_dir, monkeypatch) -> 
     assert data.x_train.min() >= 0 and data.x_train.max() == 1.0 and data.x_val is None
 
 
+def test_the_shared_source_keeps_training_pixels_raw(data_dir) -> None:
+    """The server-wide source holds the 60,000 training images as uint8 (a quarter of their
+    float32 size); each run's subset is scaled, as Keras's data divided by 255."""
+    from rnn_core.engine.memory import data_bytes
+
+    cfg = MnistConfig(train_size=40, val_fraction=0, data_dir=str(data_dir))
+    source = mnist.load_mnist_source(cfg)
+    assert source.x_train.dtype == np.uint8 and source.x_test.dtype == np.float32
+    float_size = 4 * (source.x_train.size + source.x_test.size)
+    assert data_bytes(source) < 0.5 * float_size
+    data = mnist.make_mnist_data(cfg, source)
+    assert data.x_train.dtype == np.float32 and data.x_train.flags.writeable
+    pixels = np.rint(data.x_train * 255).astype(np.uint8)  # (40, 28, 28) back to raw pixels
+    assert {img.tobytes() for img in pixels} <= {img.tobytes() for img in source.x_train}
+
+
 def test_subset_is_stratified_copied_and_validation_is_the_tail(data_dir) -> None:
     cfg = MnistConfig(train_size=40, val_fraction=0.25, data_dir=str(data_dir), seed=2)
     source = mnist.load_mnist_source(cfg)
@@ -53,7 +69,8 @@ def test_subset_is_stratified_copied_and_validation_is_the_tail(data_dir) -> Non
     assert len(data.y_train) == 30 and len(data.y_val) == 10
     counts = np.bincount(np.concatenate([data.y_train, data.y_val]), minlength=10)
     np.testing.assert_array_equal(counts, [4] * 10)  # 40 of 80 balanced images: 4 per digit
-    idx = [int(np.flatnonzero((source.x_train == img).all(axis=(1, 2)))[0]) for img in data.x_val]
+    pixels = np.rint(data.x_val * 255).astype(np.uint8)  # (10, 28, 28) back to raw pixels
+    idx = [int(np.flatnonzero((source.x_train == img).all(axis=(1, 2)))[0]) for img in pixels]
     assert idx == sorted(idx) and min(idx) > 0  # the tail of the subset, in source order
     before = source.x_train.copy()
     data.x_train[:] = 0  # the run's own copy
@@ -173,7 +190,7 @@ def test_missing_file_raises_a_clear_error(tmp_path, monkeypatch) -> None:
 def test_real_mnist_known_facts_and_one_quick_epoch() -> None:
     cfg = MnistConfig(train_size=3_000, data_dir=str(SHARED_DATA))
     source = mnist.load_mnist_source(cfg)
-    assert abs(float(source.x_train.mean(dtype=np.float64)) - 0.1306604762738429) < 1e-7
+    assert abs(float(source.x_train.mean(dtype=np.float64)) / 255 - 0.1306604762738429) < 1e-7
     np.testing.assert_array_equal(source.y_test[:10], [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
     data = mnist.make_mnist_data(cfg, source)
     share = np.bincount(np.concatenate([data.y_train, data.y_val])) / 3_000

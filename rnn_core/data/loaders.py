@@ -55,7 +55,7 @@ __all__ = [
     "data_status", "decode_review", "encode_review", "fetch_all", "get_word_index",
     "keras_cache_dirs", "load_file", "load_imdb", "load_imdb_ragged", "load_mnist",
     "load_nietzsche", "local_files", "missing_message", "pad", "read_npz", "resolve_data_dir",
-    "subset", "subset_indices", "tokenize", "truncation_report",
+    "scale_pixels", "subset", "subset_indices", "tokenize", "truncation_report",
 ]  # fmt: skip
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -199,12 +199,15 @@ def load_mnist(data_dir: str | Path | None = None, normalize: bool = True) -> tu
     )
     if not normalize:
         return data
-    out = []
-    for x, y in data:
-        xf = x.astype(np.float32)
-        xf /= np.float32(255.0)
-        out.append((xf, y.astype(np.int64)))
+    out = [(scale_pixels(x), y.astype(np.int64)) for x, y in data]
     return out[0], out[1]
+
+
+def scale_pixels(x: np.ndarray) -> np.ndarray:
+    """uint8 pixels as float32 in [0, 1] (a new array), as :func:`load_mnist` scales them."""
+    xf = x.astype(np.float32)  # (N, 28, 28)
+    xf /= np.float32(255.0)
+    return xf
 
 
 def load_nietzsche(data_dir: str | Path | None = None) -> str:

@@ -35,10 +35,12 @@ CLASSES = 10  # digits 0-9
 
 @dataclass(frozen=True)
 class MnistSource:
-    """All of MNIST scaled to [0, 1]; shared (read-only) by every run that reads this file."""
+    """All of MNIST, shared (read-only) by every run that reads this file: the training images
+    as raw pixels (a quarter of their float size; a run scales its own subset), the test
+    images scaled to [0, 1]."""
 
     key: tuple  # (data dir,) it was loaded from
-    x_train: np.ndarray  # (60000, 28, 28) float32 in [0, 1], read-only
+    x_train: np.ndarray  # (60000, 28, 28) uint8 pixels 0-255, read-only
     y_train: np.ndarray  # (60000,) int64 digit, read-only
     x_test: np.ndarray  # (10000, 28, 28) float32, read-only
     y_test: np.ndarray  # (10000,) int64, read-only
@@ -71,14 +73,15 @@ def source_key(cfg: MnistConfig) -> tuple:
 
 
 def load_mnist_source(cfg: MnistConfig) -> MnistSource:
-    """``keras.datasets.mnist.load_data()`` scaled to [0, 1]; DataMissingError without the file."""
-    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(cfg.data_dir)
+    """``keras.datasets.mnist.load_data()``, the test images scaled to [0, 1];
+    DataMissingError without the file."""
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(cfg.data_dir, normalize=False)
     return MnistSource(
         key=source_key(cfg),
         x_train=_frozen(x_train),
-        y_train=_frozen(y_train),
-        x_test=_frozen(x_test),
-        y_test=_frozen(y_test),
+        y_train=_frozen(y_train.astype(np.int64)),
+        x_test=_frozen(datasets.scale_pixels(x_test)),
+        y_test=_frozen(y_test.astype(np.int64)),
     )
 
 
@@ -90,7 +93,8 @@ def make_mnist_data(cfg: MnistConfig, source: MnistSource | None = None) -> Mnis
     elif source.key != source_key(cfg):
         raise ValueError(f"source was loaded for {source.key}, not {source_key(cfg)}")
     idx = datasets.subset_indices(source.y_train, cfg.train_size, rng=cfg.seed)
-    x, y = source.x_train[idx], source.y_train[idx]  # fancy indexing: fresh, writable copies
+    x = datasets.scale_pixels(source.x_train[idx])  # (N, 28, 28) the run's own float32 copy
+    y = source.y_train[idx]  # fancy indexing: a fresh, writable copy
     train, val = split_off_validation(x, y, cfg.val_fraction)
     n_val = 0 if val is None else len(val[0])
     return MnistData(
