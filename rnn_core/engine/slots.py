@@ -136,6 +136,7 @@ class SlotPool:
         Raises :class:`MemoryRefused` when it has not fitted beside the server for
         :data:`REFUSE_AFTER` seconds."""
         if self._running >= self.capacity:
+            self._unfit = None  # not fitting must be continuous to refuse
             return f"waiting for a free training slot: {_runs(self._running)} training"
         if memory is None:
             return ""
