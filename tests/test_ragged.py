@@ -48,10 +48,14 @@ def test_take_with_a_mask() -> None:
 @pytest.mark.parametrize("maxlen", [1, 5, 12, 20, None])
 @pytest.mark.parametrize("padding", ["pre", "post"])
 @pytest.mark.parametrize("truncating", ["pre", "post"])
-def test_padded_matches_pad(maxlen: int | None, padding: str, truncating: str) -> None:
+def test_padded_matches_keras_pad_sequences(
+    maxlen: int | None, padding: str, truncating: str
+) -> None:
+    import keras
+
     seqs = lists(3)
     got = Ragged.from_lists(seqs).padded(maxlen, padding, truncating, value=7)
-    want = pad(seqs, maxlen, padding, truncating, value=7)
+    want = keras.utils.pad_sequences(seqs, maxlen, padding=padding, truncating=truncating, value=7)
     assert got.dtype == want.dtype == np.int32
     np.testing.assert_array_equal(got, want)
 

@@ -153,20 +153,10 @@ def load_imdb_ragged(
         return load_file(IMDB_FILE, ddir, _imdb_arrays, from_keras, lambda r: _imdb_process(r, kw))
 
 
-def load_imdb(
-    num_words: int | None = 10000,
-    skip_top: int = 0,
-    maxlen: int | None = None,
-    seed: int = 113,
-    start_char: int | None = START_ID,
-    oov_char: int | None = OOV_ID,
-    index_from: int = INDEX_FROM,
-    data_dir: str | Path | None = None,
-) -> tuple[Split, Split]:
-    """Load IMDB as `((x_train, y_train), (x_test, y_test))`, identical to Keras's `load_data`."""
-    kw = dict(num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed)
-    kw.update(start_char=start_char, oov_char=oov_char, index_from=index_from)
-    (x_train, y_train), (x_test, y_test) = load_imdb_ragged(data_dir=data_dir, **kw)
+def load_imdb(*args: Any, **kwargs: Any) -> tuple[Split, Split]:
+    """Load IMDB as `((x_train, y_train), (x_test, y_test))`, identical to Keras's `load_data`
+    (its arguments, plus ``data_dir``, as :func:`load_imdb_ragged` takes them)."""
+    (x_train, y_train), (x_test, y_test) = load_imdb_ragged(*args, **kwargs)
     with _gc_paused():
         return (x_train.to_lists(), y_train), (x_test.to_lists(), y_test)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_core.data.ragged import Ragged
+
 PAD_ID = 0  # padding added by ``pad``
 START_ID = 1  # Keras's start_char: marks the start of a review
 OOV_ID = 2  # Keras's oov_char: a word outside the vocabulary
@@ -83,22 +85,7 @@ def pad(
     value: int = 0,
 ) -> np.ndarray:
     """Pad/truncate to an (N, maxlen) int32 array, like `keras.utils.pad_sequences`."""
-    if padding not in ("pre", "post") or truncating not in ("pre", "post"):
-        raise ValueError(f"padding/truncating must be 'pre' or 'post', got {padding}/{truncating}")
-    if maxlen is None:
-        maxlen = max((len(s) for s in sequences), default=0)
-    if maxlen < 1 and any(len(s) for s in sequences):
-        raise ValueError(f"maxlen must be >= 1, got {maxlen}")
-    out = np.full((len(sequences), maxlen), value, dtype=np.int32)
-    for i, s in enumerate(sequences):
-        if not len(s):
-            continue
-        kept = np.asarray(s[-maxlen:] if truncating == "pre" else s[:maxlen], dtype=np.int32)
-        if padding == "post":
-            out[i, : len(kept)] = kept
-        else:
-            out[i, -len(kept) :] = kept
-    return out
+    return Ragged.from_lists(sequences).padded(maxlen, padding, truncating, value)
 
 
 @dataclass(frozen=True)
