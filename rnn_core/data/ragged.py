@@ -10,6 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def _within(lengths: np.ndarray) -> np.ndarray:
+    """(sum of lengths,) each token's place in its own sequence, the sequences back to back."""
+    return np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
 @dataclass(frozen=True)
 class Ragged:
     """Sequence ``i`` is ``ids[starts[i] : starts[i] + lengths[i]]``."""
@@ -35,19 +40,14 @@ class Ragged:
         """(N,) where each sequence begins in :attr:`ids`."""
         return np.cumsum(self.lengths) - self.lengths
 
-    def _positions(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Indices into :attr:`ids` of ``lengths[i]`` tokens from ``starts[i]``, back to back."""
-        total = int(lengths.sum())
-        within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # (total,)
-        return np.repeat(starts, lengths) + within  # (total,)
-
     def take(self, index: np.ndarray) -> Ragged:
         """The sequences at ``index`` (integer positions or a boolean mask), in that order."""
         index = np.asarray(index)
         if index.dtype == bool:
             index = np.flatnonzero(index)
         lengths = self.lengths[index]  # (M,)
-        return Ragged(self.ids[self._positions(self.starts[index], lengths)], lengths)
+        positions = np.repeat(self.starts[index], lengths) + _within(lengths)  # (total,)
+        return Ragged(self.ids[positions], lengths)
 
     def to_lists(self) -> np.ndarray:
         """An object array of Python int lists, the form ``keras.datasets.imdb`` returns."""
@@ -78,6 +78,6 @@ class Ragged:
         src = self.starts + (self.lengths - kept if truncating == "pre" else 0)  # (N,)
         col = (maxlen - kept) if padding == "pre" else np.zeros_like(kept)  # (N,) first column
         rows = np.repeat(np.arange(len(self)), kept)  # (K,)
-        within = np.arange(int(kept.sum())) - np.repeat(np.cumsum(kept) - kept, kept)  # (K,)
+        within = _within(kept)  # (K,)
         out[rows, np.repeat(col, kept) + within] = self.ids[np.repeat(src, kept) + within]
         return out

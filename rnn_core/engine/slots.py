@@ -42,6 +42,15 @@ def _runs(n: int) -> str:
     return "1 run is" if n == 1 else f"{n} runs are"
 
 
+def _memory_wait(memory: Memory, need: int, what: str) -> str:
+    """``waiting for memory: <what> (this run needs about … of the … limit, <source>)``."""
+    lim = memory.limits()
+    return (
+        f"waiting for memory: {what} (this run needs about {mb_text(need)} of the "
+        f"{mb_text(lim.memory)} limit, {lim.memory_source})"
+    )
+
+
 def default_capacity(environ: Mapping[str, str] | None = None, memory: Memory = MEMORY) -> int:
     """``RNN_LAB_MAX_TRAININGS`` when set, else min(CPU quota, trainings memory holds), >= 1."""
     environ = os.environ if environ is None else environ
@@ -131,7 +140,7 @@ class SlotPool:
         memory.relieve()
         return True
 
-    def _blocker(self, memory: Memory | None, need: int, token: object = None) -> str:
+    def _blocker(self, memory: Memory | None, need: int, token: object) -> str:
         """Why the first in line cannot start now ("" when it can); caller holds the lock.
         Raises :class:`MemoryRefused` when it has not fitted beside the server for
         :data:`REFUSE_AFTER` seconds."""
@@ -149,12 +158,8 @@ class SlotPool:
             if self.clock() - self._unfit[1] >= REFUSE_AFTER:
                 self._unfit = None
                 raise MemoryRefused(refusal)
-            lim = memory.limits()
-            return (
-                f"waiting for memory: the server itself uses {mb_text(memory.usage().server)} "
-                f"now (this run needs about {mb_text(need)} of the {mb_text(lim.memory)} limit, "
-                f"{lim.memory_source})"
-            )
+            server = mb_text(memory.usage().server)
+            return _memory_wait(memory, need, f"the server itself uses {server} now")
         self._unfit = None
         fits, why = memory.can_start(need)
         if not fits and self._relieve(memory):  # caches let go first; then read the memory again
@@ -164,11 +169,7 @@ class SlotPool:
         if self._running == 0:  # nothing of ours to wait for: start rather than wait forever
             log.warning("starting a training that does not fit now (%s): nothing else trains", why)
             return ""
-        lim = memory.limits()
-        return (
-            f"waiting for memory: {_runs(self._running)} training (this run needs about "
-            f"{mb_text(need)} of the {mb_text(lim.memory)} limit, {lim.memory_source})"
-        )
+        return _memory_wait(memory, need, f"{_runs(self._running)} training")
 
     def release(self, token: object = None) -> None:
         """Give a slot (and the memory counted for ``token``) back and wake the queue."""
