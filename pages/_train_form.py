@@ -52,6 +52,16 @@ def _train_size(col: Any, task: Any, form: Form) -> None:
     )  # fmt: skip
 
 
+def steps_per_execution_control(col: Any, form: Form) -> None:
+    """Batches per call into TensorFlow (``TrainConfig.steps_per_execution``), 1-64."""
+    form(
+        col.number_input, "Batches per call", "steps_per_execution", 1, 64,
+        help="TensorFlow runs this many batches before Python sees the model again: small "
+        "models train faster (less Python between batches). The live curves and Stop then "
+        "act every this many batches.",
+    )  # fmt: skip
+
+
 def _pre_post(label: str, key: str, what: str) -> Control:
     """A pre/post radio for padding or truncating."""
     return lambda c, t, f: f(c.radio, label, key, ("pre", "post"), horizontal=True, help=what)
@@ -93,6 +103,11 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("data", "truncating"): (1, _pre_post(
         "Truncating", "truncating", "Cut the start (pre) or the end (post) of a long review.")),
     ("data", "train_size"): (1, _train_size),
+    ("data", "rows_per_step"): (1, lambda c, t, f: f(
+        c.selectbox, "Pixel rows per timestep", "rows_per_step", [1, 2, 4, 7],
+        help="1: the RNN reads the digit row by row, 28 timesteps of 28 pixels. 2: two rows "
+        "side by side per timestep, 14 timesteps of 56 pixels: half the steps, so an epoch "
+        "takes about half the time.")),
     ("train", "epochs"): (2, lambda c, t, f: f(c.number_input, "Epochs", "epochs", 1, 500)),
     ("train", "batch_size"): (2, lambda c, t, f: f(
         c.selectbox, "Batch size", "batch_size", [16, 32, 64, 128, 256, 512])),
@@ -101,6 +116,7 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         help="Each batch holds reviews of similar length and is cut to the longest of them, "
         "so the RNN reads less padding (an epoch takes about half the time at maxlen 400). "
         "Validation and test still read maxlen words.")),
+    ("train", "steps_per_execution"): (2, lambda c, t, f: steps_per_execution_control(c, f)),
     ("train", "seed"): (2, lambda c, t, f: f(c.number_input, "Seed", "seed", 0, 2**31 - 1)),
     ("train", "optimizer"): (3, lambda c, t, f: f(
         c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)),

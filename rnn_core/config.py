@@ -51,12 +51,21 @@ class ImdbConfig:
 
 @dataclass(frozen=True)
 class MnistConfig:
-    """MNIST digits read row by row: 28 timesteps of 28 pixels, ten classes."""
+    """MNIST digits read row by row: 28 timesteps of 28 pixels (or fewer, longer), ten classes."""
 
     train_size: int | None = None  # training images used (stratified subset); None = all 60k
     val_fraction: float = 0.1  # share of them held out for validation (like validation_split)
     data_dir: str | None = None  # folder with mnist.npz; None = $RNN_LAB_DATA_DIR / Keras cache
     seed: int = 0  # seed of the training subset
+    rows_per_step: int = 1  # pixel rows read per timestep: 28 / this many steps (divides 28)
+
+    def __post_init__(self) -> None:
+        """Refuse a row count that does not split the 28 rows evenly, naming the choices."""
+        _at_least(rows_per_step=(self.rows_per_step, 1))
+        if 28 % self.rows_per_step:
+            raise ValueError(
+                f"rows per step must divide 28 (1, 2, 4, 7, 14 or 28), got {self.rows_per_step}"
+            )
 
 
 @dataclass(frozen=True)
@@ -165,12 +174,14 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
     schedule: str = "constant"  # "cosine": the rate falls from learning_rate to 0 by the last epoch
     batch_by_length: bool = False  # word ids: batch reviews of similar length, cut off padding
+    steps_per_execution: int = 1  # batches TensorFlow runs per call from Python; progress every N
 
     def __post_init__(self) -> None:
         """Refuse counts that cannot train and an unreadable stop condition, naming the setting."""
         _at_least(
             epochs=(self.epochs, 1), batch_size=(self.batch_size, 1),
             publish_every=(self.publish_every, 1), patience=(self.patience, 0),
+            steps_per_execution=(self.steps_per_execution, 1),
         )  # fmt: skip
         if self.until:
             parse_until(self.until)

@@ -195,6 +195,11 @@ def _batching_note(spec: RunSpec) -> str:
     )
 
 
+def _per_call(steps: int) -> str:
+    """The compile argument that runs ``steps`` batches per call into TensorFlow ("" for 1)."""
+    return f", steps_per_execution={steps}" if steps > 1 else ""
+
+
 def keras_code(spec: RunSpec, name: str = "") -> str:
     """A standalone script (numpy + keras only) that builds and trains the same model."""
     from rnn_core.tasks import get_task
@@ -217,7 +222,7 @@ def keras_code(spec: RunSpec, name: str = "") -> str:
         f"{_batching_note(spec)}"
         f"{_rate_lines(spec)}"
         f"model.compile(keras.optimizers.{optimizer}(learning_rate=rate), "
-        f'"{loss}", metrics=["{metric}"])\n'
+        f'"{loss}", metrics=["{metric}"]{_per_call(t.steps_per_execution)})\n'
         f"model.fit(x, y, epochs={t.epochs}, batch_size={t.batch_size}, "
         f"validation_split={val}{', callbacks=callbacks' if _keras_rule(spec) else ''})\n"
         f"{evaluate}"

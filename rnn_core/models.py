@@ -118,5 +118,11 @@ def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
 
 
 def compile_model(model: keras.Model, cfg: TrainConfig, loss: str, metrics: list[str]) -> None:
-    """Compile with the configured optimizer (Keras default jit off, for fast small models)."""
-    model.compile(optimizer=make_optimizer(cfg), loss=loss, metrics=metrics, jit_compile=False)
+    """Compile with the configured optimizer and batches per call (jit off: small models)."""
+    model.compile(
+        optimizer=make_optimizer(cfg),
+        loss=loss,
+        metrics=metrics,
+        jit_compile=False,
+        steps_per_execution=cfg.steps_per_execution,
+    )

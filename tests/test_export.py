@@ -199,3 +199,11 @@ def test_export_without_a_stop_rule_has_no_callbacks() -> None:
     spec = RunSpec(data=AdditionConfig(digits=1, train_size=64), train=TrainConfig(epochs=3))
     script = keras_code(spec)
     assert "callbacks" not in script and "# Stopping" not in script
+
+
+def test_export_runs_as_many_batches_per_call_as_the_run_did() -> None:
+    data = AdditionConfig(digits=1, train_size=64)
+    script = keras_code(RunSpec(data=data, train=TrainConfig(steps_per_execution=8)))
+    compile_line = next(line for line in script.splitlines() if line.startswith("model.compile"))
+    assert compile_line.endswith('metrics=["accuracy"], steps_per_execution=8)')
+    assert "steps_per_execution" not in keras_code(RunSpec(data=data))

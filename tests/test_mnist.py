@@ -101,6 +101,28 @@ def test_misclassified_returns_the_first_wrong_digits(data_dir) -> None:
     np.testing.assert_array_equal(images, data.x_test[[3, 7]])
 
 
+def test_two_rows_per_step_read_the_same_pixels_in_half_the_steps(data_dir) -> None:
+    with pytest.raises(ValueError, match=r"rows per step must divide 28 \(1, 2, 4, 7, 14 or 28\)"):
+        MnistConfig(rows_per_step=3)
+    rows = MnistConfig(val_fraction=0.25, data_dir=str(data_dir))
+    pairs = replace(rows, rows_per_step=2)
+    by_row, by_pair = mnist.make_mnist_data(rows), mnist.make_mnist_data(pairs)
+    assert by_pair.x_train.shape == (60, 14, 56) and by_pair.x_val.shape == (20, 14, 56)
+    assert by_pair.x_test.shape == (30, 14, 56) and not by_pair.x_test.flags.writeable
+    for split in ("x_train", "x_val", "x_test"):  # step t holds rows 2t and 2t+1, side by side
+        a, b = getattr(by_row, split), getattr(by_pair, split)
+        np.testing.assert_array_equal(b[:, 3, :28], a[:, 6])
+        np.testing.assert_array_equal(b[:, 3, 28:], a[:, 7])
+        np.testing.assert_array_equal(mnist.as_images(b), a)
+    predicted = (by_pair.y_test + 1) % 10  # every digit wrong
+    images, _, _ = mnist.misclassified(None, by_pair, n=2, predicted=predicted)
+    np.testing.assert_array_equal(images, by_row.x_test[:2])  # drawn as 28×28 images
+    spec = RunSpec(task="mnist", data=pairs, model=ModelConfig(cell="GRU", units=4))
+    assert mnist.MnistTask().build(spec, by_pair).input_shape == (None, 14, 56)
+    script = mnist.MnistTask().keras_code(spec).data
+    assert "x.reshape(-1, 14, 56), x_test.reshape(-1, 14, 56)" in script
+
+
 @pytest.mark.parametrize(
     ("cell", "bidirectional", "layers"),
     [("SimpleRNN", False, 2), ("LSTM", True, 1), ("GRU", False, 1), ("Dense", False, 2)],

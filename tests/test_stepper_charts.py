@@ -179,6 +179,8 @@ def test_digit_figure_boxes_the_row_read_at_t():
     (box,) = fig.layout.shapes
     assert (box.y0, box.y1, box.x0, box.x1) == (9.5, 10.5, -0.5, 27.5)
     assert tuple(fig.layout.yaxis.range) == (27.5, -0.5)  # row 0, the first timestep, on top
+    (box,) = sc.digit_figure(img, 5, rows_per_step=2).layout.shapes  # rows 10 and 11 at t = 5
+    assert (box.y0, box.y1) == (9.5, 11.5)
 
 
 def test_unit_terms_chart_short_ticks_and_state_labels():

@@ -141,6 +141,25 @@ def test_mnist_input_reproduces_the_model(mnist_run):
     ]
 
 
+def test_mnist_input_of_two_rows_per_step_reproduces_the_model() -> None:
+    _, _, data = tiny.mnist_data(rows_per_step=2)
+    model = tiny.build(tiny.spec("mnist", "GRU", 5, 1, seed=4, rows_per_step=2))
+    _off_initialisers(model, seed=2)
+    inp = ss.trained_input(model, "mnist", data, 1, "GRU 5×1")
+    np.testing.assert_array_equal(inp.x, data.x_test[1])  # (14, 56)
+    np.testing.assert_array_equal(inp.image, data.x_test[1].reshape(28, 28))
+    assert inp.timesteps == 14 and inp.span == (0, 14) and inp.rows_per_step == 2
+    assert inp.labels[0] == "rows 0–1" and inp.labels[13] == "rows 26–27"
+    assert nr.parity_max_abs_diff(list(inp.layers), inp.x, ss.recurrent_stack(model)) <= 1e-5
+    probs = model.predict_on_batch(data.x_test[1:2])[0]  # (10,)
+    assert f"reads **{int(probs.argmax())}**" in inp.prediction
+    case = build_case(inp, ("k",), "the trained model")
+    view = step_view(inp, case.traces, 0, 3, 0)
+    assert view.reads.startswith("pixel **rows 6–7** of the image")
+    (box,) = view.digit_fig.layout.shapes  # the two rows read at t = 3
+    assert (box.y0, box.y1) == (5.5, 7.5)
+
+
 def test_addition_input_is_the_encoder(tiny_run):
     _, data, model, spec = tiny_run("LSTM", epochs=1)
     _off_initialisers(model, seed=2)

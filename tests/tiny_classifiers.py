@@ -32,17 +32,23 @@ def imdb_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Any]:
     return x, y, data
 
 
-def mnist_data(n: int = 64, seed: int = 1) -> tuple[np.ndarray, np.ndarray, Any]:
-    """(x (n, 28, 28) pixels in [0, 1), y (n,) digits, data)."""
+def mnist_data(
+    n: int = 64, seed: int = 1, rows_per_step: int = 1
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(x (n, T, F) pixels in [0, 1), y (n,) digits, data): T = 28 / rows_per_step steps."""
     rng = np.random.default_rng(seed)
     x = rng.random((n, 28, 28)).astype(np.float32)  # (N, rows, cols)
+    x = x.reshape(n, 28 // rows_per_step, 28 * rows_per_step)  # (N, T, F)
     y = rng.integers(0, 10, n)  # (N,)
-    return x, y, types.SimpleNamespace(x_test=x[:10], y_test=y[:10], config=MnistConfig())
+    cfg = MnistConfig(rows_per_step=rows_per_step)
+    return x, y, types.SimpleNamespace(x_test=x[:10], y_test=y[:10], config=cfg)
 
 
-def spec(task: str, cell: str, units: int, layers: int, seed: int = 3) -> RunSpec:
+def spec(
+    task: str, cell: str, units: int, layers: int, seed: int = 3, rows_per_step: int = 1
+) -> RunSpec:
     """A run spec for a tiny classifier of ``task`` ("imdb" or "mnist")."""
-    cfg = ImdbConfig(maxlen=MAXLEN) if task == "imdb" else MnistConfig()
+    cfg = ImdbConfig(maxlen=MAXLEN) if task == "imdb" else MnistConfig(rows_per_step=rows_per_step)
     model = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=5, seed=seed)
     return RunSpec(task=task, data=cfg, model=model, train=TrainConfig(epochs=1, batch_size=32))
 
@@ -55,6 +61,7 @@ def build(run_spec: RunSpec) -> Any:
         model = build_sequence_classifier(run_spec.model, (MAXLEN,), 2, VOCAB)
         compile_model(model, run_spec.train, "binary_crossentropy", ["accuracy"])
     else:
-        model = build_sequence_classifier(run_spec.model, (28, 28), 10)
+        rows = run_spec.data.rows_per_step
+        model = build_sequence_classifier(run_spec.model, (28 // rows, 28 * rows), 10)
         compile_model(model, run_spec.train, "sparse_categorical_crossentropy", ["accuracy"])
     return model

@@ -407,8 +407,10 @@ def unit_terms_chart(
     return styled(go.Figure(data=traces, layout=layout), theme)
 
 
-def digit_figure(image: np.ndarray, step: int, theme: ChartTheme = LIGHT) -> go.Figure:
-    """A 28×28 MNIST digit in grey, rows = timesteps, with the row read at ``step`` boxed
+def digit_figure(
+    image: np.ndarray, step: int, theme: ChartTheme = LIGHT, rows_per_step: int = 1
+) -> go.Figure:
+    """A 28×28 MNIST digit in grey, with the ``rows_per_step`` rows read at ``step`` boxed
     (dark pen on light paper, or light pen on dark paper on a dark page)."""
     img = np.asarray(image, np.float32)  # (rows, cols)
     fig = go.Figure(
@@ -425,7 +427,7 @@ def digit_figure(image: np.ndarray, step: int, theme: ChartTheme = LIGHT) -> go.
         margin={"l": 40, "r": 5, "t": 10, "b": 10},
         yaxis={
             "range": [rows - 0.5, -0.5],  # row 0 (the first timestep) at the top
-            "title": {"text": "row = t"},
+            "title": {"text": "row = t" if rows_per_step == 1 else f"row ÷ {rows_per_step} = t"},
             "scaleanchor": "x",
             "constrain": "domain",
         },
@@ -435,8 +437,8 @@ def digit_figure(image: np.ndarray, step: int, theme: ChartTheme = LIGHT) -> go.
                 "type": "rect",
                 "x0": -0.5,
                 "x1": img.shape[1] - 0.5,
-                "y0": step - 0.5,
-                "y1": step + 0.5,
+                "y0": step * rows_per_step - 0.5,
+                "y1": (step + 1) * rows_per_step - 0.5,
                 "line": {"color": "#D55E00", "width": 3},
             }
         ],

@@ -53,6 +53,11 @@ def _train_parser(sub: Any) -> None:
         "--batch-by-length", action=argparse.BooleanOptionalAction, default=None,
         help="imdb: batches of reviews of similar length, each cut to its longest (less padding)",
     )  # fmt: skip
+    p.add_argument(
+        "--steps-per-execution", type=int, metavar="N",
+        help="batches TensorFlow runs per call from Python (faster for small models; progress "
+        "and Stop then come every N batches)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int)
     p.add_argument(
         "--until", metavar="EXPR",

@@ -93,6 +93,7 @@ class Recorder:
         self._t_batch = 0.0  # when the previous batch (or the epoch) ended, perf_counter
         self._seconds_base = 0.0  # fit seconds of the calls before this one
         self._rate = 0.0  # batches per second, smoothed
+        self._done = 0  # batches of the current epoch reported so far
 
     # ----- reading --------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -207,25 +208,30 @@ class Recorder:
     # ----- fit's events (a ProgressSink) ----------------------------------------------------
     def epoch_begin(self) -> None:
         """An epoch starts: its batch count goes back to 0."""
-        self._t_batch = time.perf_counter()
+        self._t_batch, self._done = time.perf_counter(), 0
         with self.lock:
             self._publish(batch=0)
 
     def batch(self, batch: int, logs: Mapping[str, float], seconds: float | None = None) -> None:
-        """Batch ``batch`` (0-based in its epoch) ended: throughput, ETA and maybe a curve point.
+        """Batches up to ``batch`` (0-based in its epoch) ended: throughput, ETA and maybe a
+        curve point.
 
-        ``seconds`` is the batch's own duration when measured where it ran (a child process
-        whose messages arrive in bursts); otherwise the time since the previous batch here.
-        A curve point is kept every ``publish_every`` batches and at the end of each epoch.
+        One call may report several batches (``steps_per_execution``): those since the last
+        report; the last call of an epoch may name a batch past its end. ``seconds`` is their
+        duration when measured where they ran (a child process whose messages arrive in
+        bursts); otherwise the time since the previous report here. A curve point is kept each
+        time a multiple of ``publish_every`` batches is reached or passed, and at epoch end.
         """
         now = time.perf_counter()
         dt, self._t_batch = now - self._t_batch, now
         dt = dt if seconds is None else seconds
-        if dt > 0:  # smoothed batches/s; the first batch of a call includes tracing
-            rate = 1.0 / dt
+        per_epoch = self._snap.batches_per_epoch
+        done = min(batch + 1, per_epoch) if per_epoch else batch + 1
+        before, self._done = self._done, done
+        if dt > 0 and done > before:  # smoothed batches/s; a call's first includes tracing
+            rate = (done - before) / dt
             self._rate = rate if self._rate == 0 else 0.9 * self._rate + 0.1 * rate
-        done = batch + 1
-        if done % self.publish_every and done != self._snap.batches_per_epoch:
+        if done // self.publish_every == before // self.publish_every and done != per_epoch:
             return
         with self.lock:
             snap = self._snap

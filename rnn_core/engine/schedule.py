@@ -19,7 +19,9 @@ def cosine_rate(base: float, step: int, total: int) -> float:
 class CosineSchedule(keras.callbacks.Callback):
     """Sets the optimizer's rate before every batch of one ``fit`` call: ``base`` at its first
     batch, falling to 0 by its last epoch's end (the next call, e.g. Train more, starts from
-    ``base`` again; :func:`~rnn_core.engine.runner.fit_model` puts ``base`` back after fit)."""
+    ``base`` again; :func:`~rnn_core.engine.runner.fit_model` puts ``base`` back after fit).
+    A model compiled with ``steps_per_execution`` N trains each run of N batches at the rate
+    of its first batch."""
 
     def __init__(self, base: float, steps_per_epoch: int, initial: int, target: int) -> None:
         """A schedule for a call from epoch ``initial`` to ``target`` of ``steps_per_epoch``."""

@@ -46,6 +46,7 @@ class StepperInput:
     lens: LogitLens | None = None  # trained classifier: its logit's true gradient (all pooling)
     prediction: str = ""  # markdown: the trained model's answer for this input
     image: np.ndarray | None = None  # (28, 28) MNIST digit whose rows are the timesteps
+    rows_per_step: int = 1  # image rows read per timestep
     note: str = ""  # one or two sentences about how the input is fed
 
     @property
@@ -228,21 +229,32 @@ def imdb_input(model: Any, data: Any, index: int) -> dict[str, Any]:
 
 
 def mnist_input(model: Any, data: Any, index: int) -> dict[str, Any]:
-    """StepperInput fields for test digit ``index`` (the RNN reads one pixel row per step)."""
-    img = np.asarray(data.x_test[index], np.float32).reshape(28, 28)  # (rows, cols)
-    probs = _predict(model, img[None]).reshape(-1)  # (10,)
+    """StepperInput fields for test digit ``index`` (the RNN reads ``rows_per_step`` pixel rows
+    per step, one by default)."""
+    rows = getattr(data.config, "rows_per_step", 1)
+    x = np.asarray(data.x_test[index], np.float32).reshape(28 // rows, 28 * rows)  # (T, F)
+    probs = _predict(model, x[None]).reshape(-1)  # (10,)
     guess, truth = int(probs.argmax()), _label(data, index)
+    if rows == 1:
+        labels = tuple(f"row {r}" for r in range(28))
+        note = "One row of the 28×28 image per timestep: 28 timesteps of 28 pixel values "
+    else:
+        labels = tuple(f"rows {t * rows}–{t * rows + rows - 1}" for t in range(28 // rows))
+        note = (
+            f"{rows} rows of the 28×28 image side by side per timestep: {28 // rows} timesteps "
+            f"of {28 * rows} pixel values "
+        )
     return {
-        "x": img,
-        "labels": tuple(f"row {r}" for r in range(28)),
+        "x": x,
+        "labels": labels,
         "label_kind": "row",
-        "span": (0, 28),
-        **_head_lens(model, img, guess, f"class {guess}"),
+        "span": (0, len(labels)),
+        **_head_lens(model, x, guess, f"class {guess}"),
         "prediction": f"The model reads **{guess}** (p = {probs[guess]:.3f}); the true digit "
         f"is **{truth}** ({'right' if guess == truth else 'wrong'}).",
-        "image": img,
-        "note": "One row of the 28×28 image per timestep: 28 timesteps of 28 pixel values "
-        "in [0, 1], top row first.",
+        "image": x.reshape(28, 28),
+        "rows_per_step": rows,
+        "note": note + "in [0, 1], top row first.",
     }
 
 

@@ -224,7 +224,9 @@ def step_view(
         words_vmax = max(max((abs(v) for _, v in pairs), default=0.0), 1e-6)
         current = t - s0 if s0 <= t < s1 else None
         words_html = charts.activation_spans_html(pairs, words_vmax, current, theme)
-    digit_fig = charts.digit_figure(inp.image, t, theme) if inp.image is not None else None
+    digit_fig = None
+    if inp.image is not None:
+        digit_fig = charts.digit_figure(inp.image, t, theme, inp.rows_per_step)
     return StepView(
         t=t,
         unit=unit,

@@ -1,4 +1,5 @@
-"""MNIST digits read row by row (28 timesteps of 28 pixels): data, confusion matrix, the task.
+"""MNIST digits read row by row (28 timesteps of 28 pixels, or of several rows each): data,
+confusion matrix, the task.
 
 As for IMDB, :func:`load_mnist_source` is the slow, cacheable step (read-only arrays shared by
 all runs) and :func:`make_mnist_data` takes a run's stratified training subset as copies.
@@ -31,6 +32,7 @@ from rnn_core.tasks.info import TaskInfo
 
 MNIST_HOOK_SIZE = 2_000  # validation images scored after every epoch (at most)
 CLASSES = 10  # digits 0-9
+SIDE = 28  # pixels per image row and rows per image
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,15 @@ class MnistSource:
 
 @dataclass(frozen=True)
 class MnistData:
-    """MNIST splits: each image is a sequence of 28 rows of 28 pixels in [0, 1]."""
+    """MNIST splits: each image is a sequence of T = 28 / r steps of F = 28 r pixels in [0, 1]
+    (r = ``config.rows_per_step``: r rows side by side per step; r = 1 reads row by row)."""
 
     config: MnistConfig  # the config that made the data
-    x_train: np.ndarray  # (N, 28, 28) float32 (a copy)
+    x_train: np.ndarray  # (N, T, F) float32 (a copy)
     y_train: np.ndarray  # (N,) int64 digit (a copy)
-    x_val: np.ndarray | None  # (N_val, 28, 28) the last val_fraction of the training subset
+    x_val: np.ndarray | None  # (N_val, T, F) the last val_fraction of the training subset
     y_val: np.ndarray | None  # (N_val,)
-    x_test: np.ndarray  # (10000, 28, 28) the whole test set (read-only, shared)
+    x_test: np.ndarray  # (10000, T, F) the whole test set (read-only, shared)
     y_test: np.ndarray  # (10000,) (read-only, shared)
     note: str  # how much data is used
 
@@ -65,6 +68,16 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     view = a.view()
     view.flags.writeable = False
     return view
+
+
+def step_shape(rows_per_step: int) -> tuple[int, int]:
+    """(timesteps, pixels per timestep) of an image read ``rows_per_step`` rows at a time."""
+    return SIDE // rows_per_step, SIDE * rows_per_step
+
+
+def as_images(x: np.ndarray) -> np.ndarray:
+    """Sequences of any :func:`step_shape` back as images. Returns (N, 28, 28)."""
+    return np.asarray(x).reshape(-1, SIDE, SIDE)
 
 
 def source_key(cfg: MnistConfig) -> tuple:
@@ -93,7 +106,8 @@ def make_mnist_data(cfg: MnistConfig, source: MnistSource | None = None) -> Mnis
     elif source.key != source_key(cfg):
         raise ValueError(f"source was loaded for {source.key}, not {source_key(cfg)}")
     idx = datasets.subset_indices(source.y_train, cfg.train_size, rng=cfg.seed)
-    x = datasets.scale_pixels(source.x_train[idx])  # (N, 28, 28) the run's own float32 copy
+    steps = step_shape(cfg.rows_per_step)  # (T, F)
+    x = datasets.scale_pixels(source.x_train[idx]).reshape(-1, *steps)  # (N, T, F) a copy
     y = source.y_train[idx]  # fancy indexing: a fresh, writable copy
     train, val = split_off_validation(x, y, cfg.val_fraction)
     n_val = 0 if val is None else len(val[0])
@@ -103,7 +117,7 @@ def make_mnist_data(cfg: MnistConfig, source: MnistSource | None = None) -> Mnis
         y_train=train[1],
         x_val=None if val is None else val[0],
         y_val=None if val is None else val[1],
-        x_test=source.x_test,
+        x_test=source.x_test.reshape(-1, *steps),  # (10000, T, F) a read-only view
         y_test=source.y_test,
         note=data_note(len(train[0]), n_val, len(source.y_train), "images"),
     )
@@ -129,7 +143,7 @@ def misclassified(
     if predicted is None:
         predicted = predict(model, data.x_test).argmax(axis=-1)  # (N,)
     wrong = np.flatnonzero(predicted != data.y_test)[:n]
-    return data.x_test[wrong], data.y_test[wrong], predicted[wrong]
+    return as_images(data.x_test[wrong]), data.y_test[wrong], predicted[wrong]
 
 
 @dataclass(frozen=True)
@@ -150,12 +164,12 @@ class MnistResults(ClassifierResults):
 
 
 _KERAS_DATA = """\
-# Data: MNIST digits scaled to [0, 1], each image read as 28 timesteps of 28 pixels.
+# Data: MNIST digits scaled to [0, 1], each image read as {steps} timesteps of {width} pixels.
 TRAIN_SIZE = {train_size}
 (x, y), (x_test, y_test) = keras.datasets.mnist.load_data()
 x, x_test = x.astype("float32") / 255.0, x_test.astype("float32") / 255.0  # (N, 28, 28)
 x, y = x[:TRAIN_SIZE], y[:TRAIN_SIZE]
-"""
+{reshape}"""
 
 
 class MnistTask(ClassifierTask):
@@ -223,8 +237,16 @@ class MnistTask(ClassifierTask):
     def keras_code(self, spec: RunSpec) -> KerasCode:
         """Keras's MNIST loader scaled to [0, 1], RNN over rows -> softmax."""
         size = spec.data.train_size
-        data = _KERAS_DATA.format(train_size="None" if size is None else size)
-        return classifier_code(spec, data, "(28, 28)", False, CLASSES)
+        steps, width = step_shape(spec.data.rows_per_step)
+        reshape = (
+            f"x, x_test = x.reshape(-1, {steps}, {width}), x_test.reshape(-1, {steps}, {width})"
+            f"  # {spec.data.rows_per_step} rows side by side per timestep\n"
+        )
+        data = _KERAS_DATA.format(
+            train_size="None" if size is None else size, steps=steps, width=width,
+            reshape=reshape if steps != SIDE else "",
+        )  # fmt: skip
+        return classifier_code(spec, data, f"({steps}, {width})", False, CLASSES)
 
     def stepper_choices(self, data: MnistData, limit: int) -> list[str]:
         """ "#i: a handwritten d" for the first ``limit`` test images."""
