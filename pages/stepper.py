@@ -275,7 +275,10 @@ def stepper(case: StepperCase) -> None:
         if digit:
             with cols[1]:
                 chart(view.digit_fig, "stp_digit", "digit")
-                st.caption(f"The digit. The box marks row {view.t}: the 28 pixels read at t.")
+                st.caption(
+                    f"The digit. The box marks {inp.labels[view.t]}: the {inp.x.shape[1]} "
+                    "pixels read at t."
+                )
         with cols[-1]:
             chart(view.terms_fig, "stp_terms", "unit-terms")
             st.caption(view.bars_note)

@@ -68,8 +68,9 @@ LESSONS: tuple[Lesson, ...] = (
         "A large learning rate makes big steps: it learns quickly, then keeps jumping around the "
         "bottom of the loss. The fast presets start large and let the rate fall smoothly to zero "
         "by their last epoch (a cosine schedule), so their last steps settle. They also use small "
-        "models that cost little per step (GRU 64 here), and hand TensorFlow 8 batches per call "
-        "so that less time goes to Python between batches.",
+        "models that cost little per step (GRU 64 here); this one reads two pixel rows per "
+        "timestep and hands TensorFlow 8 batches per call, so less time goes to Python between "
+        "batches.",
         ("mnist-fast-constant", "mnist-fast"),
         "Same model, same 3 epochs, same seconds: compare the validation loss and accuracy at "
         "the end. Only the learning rate's path differs.",

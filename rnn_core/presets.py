@@ -96,7 +96,6 @@ _IMDB_FAST = {
     "batch_size": 256,
     "learning_rate": 1e-2,
     "schedule": "cosine",
-    "steps_per_execution": 8,
 }
 # mnist-fast (and its constant-rate twin): GRU 64 reading two pixel rows per step, 3 epochs.
 _MNIST_FAST = {"val": 0.04, "rows": 2, "batch_size": 128, "steps_per_execution": 8}
@@ -119,9 +118,9 @@ PRESETS: dict[str, Preset] = {
                 steps_per_execution=8,
             ),
             "Keras addition_rnn: 99% train/test accuracy in 100 epochs (3 digits, 128 units)",
-            "benchmarks/RESULTS.md, 2026-12-03, the 2-core VM (load 1.9-2.8), seeds 0-2, "
-            "stopped on validation: exact match 0.9950 (0.9940-0.9960) on 1,000 test questions "
-            "after 6 epochs, 79.3 s of training",
+            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.7-3.3), seeds 0-2, "
+            "stopped on validation: exact match 0.9960 (0.9940-0.9970) on 1,000 test questions "
+            "after 6 epochs; 36.5 s of training in one run, 46.2 s in the next",
         ),
         Preset(
             "seed003-addition-128",
@@ -174,13 +173,12 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "imdb-fast",
             "IMDB, 20k words, maxlen 400, Embedding 64 -> LSTM 32 (dropout 0.5) -> max over time, "
-            "reviews batched by length, batch 256 (8 per call), adam 0.01 falling to 0 over 2 "
-            "epochs (cosine)",
+            "reviews batched by length, batch 256, adam 0.01 falling to 0 over 2 epochs (cosine)",
             _imdb(400, "LSTM", 32, 64, 2, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-03, the 2-core VM (load 1.6-2.0), seeds 0-2: test "
-            "accuracy 0.8774 (0.8762-0.8796) on all 25,000 reviews after 2 epochs, 48.5 s of "
-            "training",
+            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.7-2.9), seeds 0-2: test "
+            "accuracy 0.8776 (0.8761-0.8798) on all 25,000 reviews after 2 epochs, 31.7 s of "
+            "training (48.5 s on 2026-12-03, a slower day)",
         ),
         Preset(
             "imdb-fast-random-batches",
@@ -216,8 +214,8 @@ PRESETS: dict[str, Preset] = {
                 schedule="cosine",
             ),  # fmt: skip
             "seed 004 reports about 97.5% test accuracy (SimpleRNN 256, 20 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-03, the 2-core VM (load 1.5-1.9), seeds 0-2: test "
-            "accuracy 0.9838 (0.9827-0.9840) on all 10,000 images after 2 epochs, 28.0 s of "
+            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 1.7-2.1), seeds 0-2: test "
+            "accuracy 0.9862 (0.9861-0.9867) on all 10,000 images after 3 epochs, 19.2 s of "
             "training",
         ),
     ]
@@ -241,8 +239,8 @@ PRESETS.update(
         for p in [
             Preset(
                 "text-fast",
-                "Nietzsche, GRU 128, Embedding 32, next char after every prefix; batch 64 (8 "
-                "per call), adam 0.01 falling to 0 over 4 epochs (cosine)",
+                "Nietzsche, GRU 128, Embedding 32, next char after every prefix; adam 0.01 "
+                "falling to 0 over 4 epochs (cosine)",
                 _text(
                     "GRU",
                     128,
@@ -252,12 +250,11 @@ PRESETS.update(
                     batch_size=64,
                     learning_rate=1e-2,
                     schedule="cosine",
-                    steps_per_execution=8,
                 ),
                 "Keras lstm_text_generation: readable text after about 20 epochs (LSTM 128)",
-                "benchmarks/RESULTS.md, 2026-12-03, the 2-core VM (load 2.0-2.2), seeds 0-2: "
-                "test-half bits/char 2.0931 (2.0856-2.0982) after 4 epochs, 98.4 s of training; "
-                "the 5-gram 2.0927 on the same text",
+                "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.6-2.8), seeds 0-2: "
+                "test-half bits/char 2.0933 (2.0855-2.0982) after 4 epochs, 66.2 s of training "
+                "(98.4 s on 2026-12-03, a slower day); the 5-gram 2.0927 on the same text",
             ),
             Preset(
                 "seed003-text-keras",

@@ -128,6 +128,7 @@ CHANGES = {  # per task: at least three controls a student changes
     "mnist": [
         ("number", "Units", "40"), ("number", "Epochs", "2"),
         ("select", "Batch size", "64"), ("select", "Cell", "SimpleRNN"),
+        ("select", "Pixel rows per timestep", "4"), ("number", "Batches per call", "4"),
     ],
 }  # fmt: skip
 
@@ -230,6 +231,7 @@ def test_the_address_bar_follows_the_train_form(server: str, page) -> None:
 TEXT_CHANGES = [
     ("number", "Units", "96"), ("number", "Epochs", "3"), ("number", "Window (maxlen)", "30"),
     ("select", "Cell", "SimpleRNN"), ("check", "Learn from every prefix", "off"),
+    ("number", "Batches per call", "2"),
 ]  # fmt: skip
 
 

@@ -181,9 +181,10 @@ class MnistTask(ClassifierTask):
         rnn_type="many-to-one",
         metric="accuracy",
         description=(
-            "Each 28×28 image is read top to bottom, one row of 28 pixels per timestep; the "
-            "final state goes to a 10-way softmax. The Dense cell is the non-recurrent "
-            "baseline: it sees all 784 pixels at once. Chance is 10%."
+            "Each 28×28 image is read top to bottom, one row of 28 pixels per timestep (or "
+            "several rows side by side: *Pixel rows per timestep*); the final state goes to a "
+            "10-way softmax. The Dense cell is the non-recurrent baseline: it sees all 784 "
+            "pixels at once. Chance is 10%."
         ),
     )
     data_config = MnistConfig
