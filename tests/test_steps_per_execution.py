@@ -87,3 +87,14 @@ def test_the_cosine_rate_of_a_call_is_the_rate_at_its_first_batch() -> None:
     cfg = TrainConfig(epochs=2, batch_size=10, learning_rate=0.1, schedule="cosine")
     fit_model(model, (x, x.sum(axis=1, keepdims=True)), None, cfg, 1, 0, 2, [RateLog()])
     assert rates == pytest.approx([cosine_rate(0.1, k, 16) for k in (0, 4, 8, 12)], rel=1e-5)
+
+
+def test_a_worker_keeps_models_of_other_batches_per_call_apart(tiny_run) -> None:
+    from rnn_core.engine.pool import model_key
+
+    keys = set()
+    for steps in (1, 4):
+        task, data, model, spec = tiny_run(steps_per_execution=steps)
+        train, val = task.splits(data)
+        keys.add(model_key(model, spec.train, train, val))
+    assert len(keys) == 2  # a model traced for one count is never reused for another
