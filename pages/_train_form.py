@@ -107,7 +107,7 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         c.selectbox, "Pixel rows per timestep", "rows_per_step", [1, 2, 4, 7],
         help="1: the RNN reads the digit row by row, 28 timesteps of 28 pixels. 2: two rows "
         "side by side per timestep, 14 timesteps of 56 pixels: half the steps, so an epoch "
-        "takes about half the time.")),
+        "takes a little over half the time.")),
     ("train", "epochs"): (2, lambda c, t, f: f(c.number_input, "Epochs", "epochs", 1, 500)),
     ("train", "batch_size"): (2, lambda c, t, f: f(
         c.selectbox, "Batch size", "batch_size", [16, 32, 64, 128, 256, 512])),

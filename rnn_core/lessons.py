@@ -48,7 +48,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Each 28×28 digit becomes 28 timesteps of 28 pixels. The RNN sees one row at a time and "
         "must remember the shape drawn so far to name the digit at the end. The fast preset "
         "reads two rows side by side per timestep: 14 timesteps of 56 pixels, half the steps, "
-        "so an epoch takes about half the time.",
+        "so an epoch takes a little over half the time.",
         ("seed004-mnist-simplernn", "mnist-fast"),
         "Look at the confusion matrix and the misclassified digits: which digits does it mix up?",
     ),
