@@ -118,9 +118,9 @@ PRESETS: dict[str, Preset] = {
                 steps_per_execution=8,
             ),
             "Keras addition_rnn: 99% train/test accuracy in 100 epochs (3 digits, 128 units)",
-            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.7-3.3), seeds 0-2, "
+            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 1.8-3.3), seeds 0-2, "
             "stopped on validation: exact match 0.9960 (0.9940-0.9970) on 1,000 test questions "
-            "after 6 epochs; 36.5 s of training in one run, 46.2 s in the next",
+            "after 6 epochs; 36.5-46.2 s of training (medians of 4 runs that day)",
         ),
         Preset(
             "seed003-addition-128",
