@@ -12,7 +12,7 @@ import streamlit as st
 from pages._plot import chart, page_theme
 from pages.common import cached_figure, sample_accuracy_label, score_test_set
 from rnn_core.charts import classify as classify_charts
-from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, as_images, confusion_matrix, step_shape
+from rnn_core.tasks.mnist import MNIST_HOOK_SIZE, as_images, confusion_matrix, reading
 
 METRIC_LABEL = "val accuracy"  # the live panel's metric tile
 EXTRA_HELP = (
@@ -23,14 +23,6 @@ EXTRA_HELP = (
     "it ends. Chance is 0.1."
 )
 SHOWN_WRONG = 16  # misclassified digits drawn in the grid (two rows of eight)
-
-
-def reading(rows_per_step: int) -> str:
-    """How the network reads an image: "one row of 28 pixels per timestep" or the like."""
-    steps, width = step_shape(rows_per_step)
-    if rows_per_step == 1:
-        return f"one row of {width} pixels per timestep"
-    return f"{rows_per_step} rows side by side per timestep ({steps} timesteps of {width} pixels)"
 
 
 def extra_label(record: Any) -> str:

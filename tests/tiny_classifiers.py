@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from rnn_core.config import ImdbConfig, MnistConfig, ModelConfig, RunSpec, TrainConfig
+from rnn_core.tasks.mnist import step_shape
 
 VOCAB, MAXLEN = 40, 14  # IMDB: word ids below VOCAB, reviews padded to MAXLEN tokens
 
@@ -38,7 +39,7 @@ def mnist_data(
     """(x (n, T, F) pixels in [0, 1), y (n,) digits, data): T = 28 / rows_per_step steps."""
     rng = np.random.default_rng(seed)
     x = rng.random((n, 28, 28)).astype(np.float32)  # (N, rows, cols)
-    x = x.reshape(n, 28 // rows_per_step, 28 * rows_per_step)  # (N, T, F)
+    x = x.reshape(n, *step_shape(rows_per_step))  # (N, T, F)
     y = rng.integers(0, 10, n)  # (N,)
     cfg = MnistConfig(rows_per_step=rows_per_step)
     return x, y, types.SimpleNamespace(x_test=x[:10], y_test=y[:10], config=cfg)
@@ -61,7 +62,7 @@ def build(run_spec: RunSpec) -> Any:
         model = build_sequence_classifier(run_spec.model, (MAXLEN,), 2, VOCAB)
         compile_model(model, run_spec.train, "binary_crossentropy", ["accuracy"])
     else:
-        rows = run_spec.data.rows_per_step
-        model = build_sequence_classifier(run_spec.model, (28 // rows, 28 * rows), 10)
+        shape = step_shape(run_spec.data.rows_per_step)  # (T, F)
+        model = build_sequence_classifier(run_spec.model, shape, 10)
         compile_model(model, run_spec.train, "sparse_categorical_crossentropy", ["accuracy"])
     return model

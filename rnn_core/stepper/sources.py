@@ -231,30 +231,28 @@ def imdb_input(model: Any, data: Any, index: int) -> dict[str, Any]:
 def mnist_input(model: Any, data: Any, index: int) -> dict[str, Any]:
     """StepperInput fields for test digit ``index`` (the RNN reads ``rows_per_step`` pixel rows
     per step, one by default)."""
+    from rnn_core.tasks.mnist import reading, step_shape
+
     rows = getattr(data.config, "rows_per_step", 1)
-    x = np.asarray(data.x_test[index], np.float32).reshape(28 // rows, 28 * rows)  # (T, F)
+    steps, width = step_shape(rows)
+    x = np.asarray(data.x_test[index], np.float32).reshape(steps, width)  # (T, F)
     probs = _predict(model, x[None]).reshape(-1)  # (10,)
     guess, truth = int(probs.argmax()), _label(data, index)
     if rows == 1:
-        labels = tuple(f"row {r}" for r in range(28))
-        note = "One row of the 28×28 image per timestep: 28 timesteps of 28 pixel values "
+        labels = tuple(f"row {t}" for t in range(steps))
     else:
-        labels = tuple(f"rows {t * rows}–{t * rows + rows - 1}" for t in range(28 // rows))
-        note = (
-            f"{rows} rows of the 28×28 image side by side per timestep: {28 // rows} timesteps "
-            f"of {28 * rows} pixel values "
-        )
+        labels = tuple(f"rows {t * rows}–{t * rows + rows - 1}" for t in range(steps))
     return {
         "x": x,
         "labels": labels,
         "label_kind": "row",
-        "span": (0, len(labels)),
+        "span": (0, steps),
         **_head_lens(model, x, guess, f"class {guess}"),
         "prediction": f"The model reads **{guess}** (p = {probs[guess]:.3f}); the true digit "
         f"is **{truth}** ({'right' if guess == truth else 'wrong'}).",
         "image": x.reshape(28, 28),
         "rows_per_step": rows,
-        "note": note + "in [0, 1], top row first.",
+        "note": f"The RNN reads {reading(rows)}: pixel values in [0, 1], top row first.",
     }
 
 

@@ -75,6 +75,14 @@ def step_shape(rows_per_step: int) -> tuple[int, int]:
     return SIDE // rows_per_step, SIDE * rows_per_step
 
 
+def reading(rows_per_step: int) -> str:
+    """How the RNN reads an image: "one row of 28 pixels per timestep" or the like."""
+    steps, width = step_shape(rows_per_step)
+    if rows_per_step == 1:
+        return f"one row of {width} pixels per timestep"
+    return f"{rows_per_step} rows side by side per timestep ({steps} timesteps of {width} pixels)"
+
+
 def as_images(x: np.ndarray) -> np.ndarray:
     """Sequences of any :func:`step_shape` back as images. Returns (N, 28, 28)."""
     return np.asarray(x).reshape(-1, SIDE, SIDE)
