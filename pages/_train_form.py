@@ -76,6 +76,10 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("model", "bidirectional"): (0, lambda c, t, f: f(
         c.checkbox, "Bidirectional", "bidirectional",
         help="RNN cells: read the sequence both ways (2× weights).")),
+    ("model", "unroll"): (0, lambda c, t, f: f(
+        c.checkbox, "Unroll the loop", "unroll",
+        help="Build one copy of the cell per timestep instead of a loop: faster for short "
+        "sequences of one length (addition, MNIST), at most 100 timesteps.")),
     ("model", "units"): (0, lambda c, t, f: f(
         c.number_input, "Units", "units", 1, 1024, help="Hidden units in each recurrent layer.")),
     ("model", "layers"): (0, lambda c, t, f: f(

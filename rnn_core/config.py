@@ -98,6 +98,7 @@ class ModelConfig:
     bidirectional: bool = False  # wrap encoder layers in Bidirectional
     embedding_dim: int = 32  # embedding width for word-level tasks
     pooling: str = "last"  # classifiers: "last" state, or "max"/"mean" of all the RNN's outputs
+    unroll: bool = False  # write the RNN loop out step by step: faster on short sequences
     seed: int = 0  # seed of every initializer and dropout in this model
 
     def __post_init__(self) -> None:

@@ -60,6 +60,8 @@ def _rnn(spec: RunSpec, return_sequences: bool, bidirectional: bool) -> str:
     args = [str(m.units), f"return_sequences={return_sequences}"]
     if m.dropout:
         args.append(f"dropout={m.dropout}")
+    if m.unroll:
+        args.append("unroll=True")
     layer = f"keras.layers.{m.cell}({', '.join(args)})"
     return f"keras.layers.Bidirectional({layer})" if bidirectional else layer
 

@@ -84,7 +84,7 @@ LESSONS: tuple[Lesson, ...] = (
         "it reads is padding. Batching reviews of similar length together and cutting each "
         "batch to its longest review skips most of that work.",
         ("imdb-fast-random-batches", "imdb-fast"),
-        "Same model, same 2 epochs: compare the seconds of training and the validation "
+        "Same model, same 4 epochs: compare the seconds of training and the validation "
         "accuracy. The test accuracy of both is still scored on every review at maxlen 400.",
     ),
     Lesson(

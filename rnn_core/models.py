@@ -13,6 +13,23 @@ _CELL_CLASSES = {
     "LSTM": keras.layers.LSTM,
     "GRU": keras.layers.GRU,
 }
+MAX_UNROLL = 100  # timesteps an unrolled RNN may have: each one is a copy of the cell in the graph
+
+
+def check_unroll(cfg: ModelConfig, steps: int | None) -> None:
+    """Refuse ``cfg.unroll`` unless every sequence has the same, short length (<= MAX_UNROLL)."""
+    if not cfg.unroll or cfg.cell not in _CELL_CLASSES:
+        return
+    if steps is None:
+        raise ValueError(
+            "unroll needs sequences of one fixed length: this model reads any length "
+            "(turn off Unroll, or batching by length)"
+        )
+    if steps > MAX_UNROLL:
+        raise ValueError(
+            f"unroll writes out one copy of the cell per timestep: at most {MAX_UNROLL} "
+            f"timesteps, this model reads {steps} (turn off Unroll)"
+        )
 
 
 def recurrent_layer(
@@ -28,6 +45,7 @@ def recurrent_layer(
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
         recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1),
         seed=seed + 2,
+        unroll=cfg.unroll,
         name=name,
     )
     if bidirectional:
@@ -45,6 +63,7 @@ def build_seq2seq(cfg: ModelConfig, input_len: int, vocab: int, output_len: int)
     """Encoder RNN(s) -> RepeatVector -> decoder RNN(s) -> TimeDistributed Dense (addition)."""
     if cfg.layers < 1:
         raise ValueError("layers must be at least 1")
+    check_unroll(cfg, max(input_len, output_len))
     seed = cfg.seed * 1000
     inputs = keras.Input((input_len, vocab), name="question")  # (B, T_in, V)
     h = inputs
@@ -70,6 +89,7 @@ def recurrent_body(cfg: ModelConfig, h: Any, seed: int) -> Any:
         for i in range(cfg.layers):
             h = dense(cfg.units, "relu", f"dense_{i + 1}", seed + 10 * i)(h)  # (B, units)
         return h
+    check_unroll(cfg, h.shape[1])
     pooled = cfg.pooling != "last"  # pooling reads every output of the last layer
     for i in range(cfg.layers):
         seqs = pooled or i < cfg.layers - 1

@@ -31,6 +31,10 @@ def _train_parser(sub: Any) -> None:
     p.add_argument("--layers", type=int)
     p.add_argument("--dropout", type=float)
     p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument(
+        "--unroll", action=argparse.BooleanOptionalAction, default=None,
+        help="write the RNN loop out step by step (faster on short fixed-length sequences)",
+    )  # fmt: skip
     p.add_argument("--pooling", choices=POOLINGS, help="imdb/mnist: last state, max or mean")
     p.add_argument("--digits", type=int, help="addition: operand digits (1-5)")
     p.add_argument("--reverse", action=argparse.BooleanOptionalAction, default=None)

@@ -157,7 +157,7 @@ def build_text_model(cfg: ModelConfig, vocab_size: int, every_position: bool = T
     """
     import keras
 
-    from rnn_core.models import dense, recurrent_layer
+    from rnn_core.models import check_unroll, dense, recurrent_layer
 
     if cfg.cell not in CELLS:
         raise ValueError(
@@ -167,6 +167,7 @@ def build_text_model(cfg: ModelConfig, vocab_size: int, every_position: bool = T
         raise ValueError("a generator reads left to right only: bidirectional is not possible")
     if not 1 <= cfg.layers <= 4:
         raise ValueError(f"layers must be 1-4, got {cfg.layers}")
+    check_unroll(cfg, None)  # a generator reads any number of characters
     seed = cfg.seed * 1000
     inputs = keras.Input((None,), dtype="int32", name="chars")  # (B, T) character ids
     if cfg.embedding_dim > 0:
