@@ -121,9 +121,9 @@ PRESETS: dict[str, Preset] = {
                 steps_per_execution=8,
             ),
             "Keras addition_rnn: 99% train/test accuracy in 100 epochs (3 digits, 128 units)",
-            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 1.8-3.3), seeds 0-2, "
-            "stopped on validation: exact match 0.9960 (0.9940-0.9970) on 1,000 test questions "
-            "after 6 epochs; 36.5-46.2 s of training (medians of 4 runs that day)",
+            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.1-3.2), seeds 0-2, "
+            "stopped on validation: exact match 0.9930 (0.9910-0.9960) on 1,000 test questions "
+            "after 6 epochs; 33.3 s (33.3-35.2) of training, 0.85x the loop's 39.3 s back to back",
         ),
         Preset(
             "seed003-addition-128",
@@ -179,9 +179,9 @@ PRESETS: dict[str, Preset] = {
             "reviews batched by length, batch 256, adam 0.01 falling to 0 over 4 epochs (cosine)",
             _imdb(400, "LSTM", 32, 32, 4, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.7-2.9), seeds 0-2: test "
-            "accuracy 0.8776 (0.8761-0.8798) on all 25,000 reviews after 2 epochs, 31.7 s of "
-            "training (48.5 s on 2026-12-03, a slower day)",
+            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.1-2.6), seeds 0-2: test "
+            "accuracy 0.8816 (0.8804-0.8835) on all 25,000 reviews after 4 epochs, 37.0 s "
+            "(35.7-42.5) of training",
         ),
         Preset(
             "imdb-fast-random-batches",

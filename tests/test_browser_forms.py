@@ -118,7 +118,7 @@ CHANGES = {  # per task: at least three controls a student changes
     "addition": [
         ("number", "Units", "77"), ("number", "Epochs", "4"),
         ("number", "Training questions", "5000"), ("select", "Cell", "GRU"),
-        ("number", "Learning rate", "0.0050"),
+        ("number", "Learning rate", "0.0050"), ("check", "Unroll the loop", "on"),
     ],
     "imdb": [
         ("number", "Units", "24"), ("number", "Epochs", "3"),
