@@ -22,8 +22,8 @@ def check_unroll(cfg: ModelConfig, steps: int | None) -> None:
         return
     if steps is None:
         raise ValueError(
-            "unroll needs sequences of one fixed length: this model reads any length "
-            "(turn off Unroll, or batching by length)"
+            "unroll needs sequences of one fixed length, and this model reads sequences of "
+            "any length: turn off Unroll"
         )
     if steps > MAX_UNROLL:
         raise ValueError(

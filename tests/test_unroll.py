@@ -48,6 +48,15 @@ def test_unroll_is_refused_on_long_or_unfixed_sequences() -> None:
 
     with pytest.raises(ValueError, match="fixed length"):
         build_text_model(cfg, vocab_size=20)
+    from types import SimpleNamespace
+
+    from rnn_core.config import ImdbConfig, TrainConfig
+    from rnn_core.tasks import get_task
+
+    data = SimpleNamespace(x_train=np.zeros((2, 20), np.int32), config=ImdbConfig(num_words=50))
+    imdb = RunSpec("imdb", data.config, cfg, TrainConfig(batch_by_length=True))
+    with pytest.raises(ValueError, match="batching by length cuts each batch"):
+        get_task("imdb").build(imdb, data)
     dense = ModelConfig(cell="Dense", units=4, unroll=True)  # no loop to unroll: no error
     assert build_sequence_classifier(dense, (400,), 2, vocab_size=50).count_params() > 0
 
@@ -63,3 +72,28 @@ def test_the_cli_and_the_exported_script_carry_unroll() -> None:
     assert [r.unroll for r in _rnn_layers(ns["model"])] == [True, True]
     argv = ["train", "--preset", "addition-fast", "--no-unroll"]
     assert not spec_from_args(build_parser().parse_args(argv)).model.unroll
+
+
+def test_the_stepper_reads_an_unrolled_model_as_it_reads_the_loop() -> None:
+    from dataclasses import replace
+
+    from rnn_core.stepper import numpy_rnn as nr
+    from rnn_core.stepper import sources as ss
+    from rnn_core.stepper.view import build_case
+    from tests import tiny_classifiers as tiny
+
+    _, _, data = tiny.mnist_data(rows_per_step=2)
+    base = tiny.spec("mnist", "GRU", 5, 1, seed=4, rows_per_step=2)
+    spec = replace(base, model=replace(base.model, unroll=True))
+    loop, unrolled = tiny.build(base), tiny.build(spec)
+    rng = np.random.default_rng(2)
+    weights = [w + rng.normal(0, 0.3, w.shape).astype(w.dtype) for w in loop.get_weights()]
+    loop.set_weights(weights)
+    unrolled.set_weights(weights)
+    a = ss.trained_input(loop, "mnist", data, 1, "GRU 5×1")
+    b = ss.trained_input(unrolled, "mnist", data, 1, "GRU 5×1 unrolled")
+    assert nr.parity_max_abs_diff(list(b.layers), b.x, ss.recurrent_stack(unrolled)) <= 1e-5
+    lens_a = build_case(a, ("k",), "the model").lens["the model"]  # (T,)
+    lens_b = build_case(b, ("k",), "the model").lens["the model"]  # (T,)
+    assert lens_b.shape == (14,)
+    np.testing.assert_allclose(lens_a, lens_b, rtol=1e-4, atol=1e-7)

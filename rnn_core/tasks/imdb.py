@@ -335,6 +335,11 @@ class ImdbTask(ClassifierTask):
             raise ValueError(
                 "The Dense baseline reads exactly maxlen words: batching by length needs an RNN"
             )
+        if spec.train.batch_by_length and spec.model.unroll:
+            raise ValueError(
+                "Unroll needs one fixed length, and batching by length cuts each batch to its "
+                "own length: turn off one of them"
+            )
         steps = None if spec.train.batch_by_length else maxlen  # batches of any length
         model = build_sequence_classifier(spec.model, (steps,), 2, data.config.num_words)
         compile_model(model, spec.train, "binary_crossentropy", ["accuracy"])
