@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages._chrome import sidebar_chrome
 from pages._compat import keep_keras_state_between_reruns
+from pages._form import note_page
 from pages._tabs import attach_tab
 from pages.common import prepare_training, settle_started_runs
 from rnn_core.engine.memory import protect_server
@@ -24,6 +25,7 @@ PAGES = [
 
 LIVE_PAGES = {"train", "text"}  # pages with their own live panel and Stop button
 page = st.navigation(PAGES)
+note_page(page.url_path)  # a page just entered reads its address bar as a link, once
 attach_tab()  # this browser tab's key in the address bar; a reload gets the tab's runs back
 sidebar_chrome(live_page=page.url_path in LIVE_PAGES)
 with settle_started_runs():  # a run started just now that ends within 0.6 s: its results at once

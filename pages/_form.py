@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 PERSIST = "session"  # Streamlit keeps the value across pages for the whole session
+PAGE_NOW = "_page_now"  # session-state key: the url path of the page the last run showed
 START_SHORTCUT = "Ctrl+Enter"  # Start on the Train and Text pages (Streamlit shows Cmd on a Mac)
 
 
@@ -52,14 +53,42 @@ class Form:
                 st.session_state[self.key(field)] = value
 
 
+def note_page(path: str) -> None:
+    """Called by the router at every run with the page's url path: entering a page (from
+    another page, or in a new session) makes its address bar due to be read once."""
+    if st.session_state.get(PAGE_NOW) != path:
+        st.session_state[PAGE_NOW] = path
+        st.session_state[f"_link_due_{path}"] = True
+
+
+def _link_due(page: str) -> bool:
+    """Whether this run may read ``page``'s address bar as a link: the first run since the page
+    was entered, or the browser's Back / Forward. Any other run carries the page's own address,
+    possibly one it has replaced since (a click sent before the browser got the new one). A
+    page the router never noted (run on its own, as by AppTest) reads it at every run."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    key = f"_link_due_{page}"
+    if key not in st.session_state:
+        return True
+    due = bool(st.session_state[key])
+    st.session_state[key] = False
+    ctx = get_script_run_ctx()
+    return due or bool(getattr(ctx, "is_history_navigation", False))
+
+
 def new_link(page: str, known: Callable[[str], bool]) -> dict[str, str] | None:
     """The address bar's ``known`` parameters if they are a link this page has not loaded yet,
     else None.
 
-    A link is loaded once: the page's own address (written by :func:`follow_in_address_bar`)
-    and an address bar without such keys (the page opened from the sidebar; only the tab's key,
-    ``utm_*`` or ``embed`` added by a learning platform) leave the form as it is.
+    A link is read on the first run after the page is entered and after Back / Forward
+    (:func:`_link_due`), and loaded once: the page's own address (written by
+    :func:`follow_in_address_bar`) and an address bar without such keys (the page opened from
+    the sidebar; only the tab's key, ``utm_*`` or ``embed`` added by a learning platform) leave
+    the form as it is.
     """
+    if not _link_due(page):
+        return None
     params = {k: v for k, v in st.query_params.to_dict().items() if known(k)}
     if not params or st.session_state.get(f"_link_{page}") == params:
         return None
@@ -84,12 +113,16 @@ def read_link(
 
 def follow_in_address_bar(page: str, query: Mapping[str, str]) -> None:
     """Make the address bar show the form as it is now (and the tab's key), so it can be
-    reloaded; a share link is the form's part alone."""
+    reloaded; a share link is the form's part alone.
+
+    Written at every run, even when this run's copy of the address already says so: that copy
+    is the one the browser sent with the click, and an address written by the run before may
+    reach the browser after it (the browser only changes its history when the text differs).
+    """
     from pages._tabs import in_address_bar
 
     query = dict(query)
-    if st.query_params.to_dict() != query | in_address_bar():
-        st.query_params.from_dict(query | in_address_bar())
+    st.query_params.from_dict(query | in_address_bar())  # at every run: see the docstring
     st.session_state[f"_link_{page}"] = query  # our own address: never reloaded into the form
 
 

@@ -1,5 +1,6 @@
-"""Real Chromium: the stepper answers Left / Right / Space (a presentation clicker's keys), Start
-answers Ctrl+Enter, and every page stays usable on a 390 px wide phone screen."""
+"""Real Chromium: the stepper answers Left / Right / Space (a presentation clicker's keys) and the
+browser's Back / Forward, Start answers Ctrl+Enter, and every page stays usable on a 390 px wide
+phone screen."""
 
 from __future__ import annotations
 
@@ -28,16 +29,23 @@ def url(tmp_path_factory) -> str:  # noqa: ANN001
         yield address
 
 
-def _t(page) -> int:  # noqa: ANN001
-    """The stepper's timestep as the page says it ("t = 12 (step 13 of 100)")."""
+def _t(page) -> int | None:  # noqa: ANN001
+    """The stepper's timestep as the page says it ("t = 12 (step 13 of 100)"); None while the
+    line is not drawn."""
     found = STEP.search(page.inner_text("[data-testid='stMain']"))
-    assert found, "the stepper's timestep line is not on the page"
-    return int(found.group(1))
+    return int(found.group(1)) if found else None
+
+
+FOCUSED = "document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : null"
 
 
 def _settle(page, want: int) -> None:  # noqa: ANN001
-    """Wait until the stepper shows timestep ``want``."""
-    wait_until(lambda: _t(page) == want, 60, 0.2, f"the stepper to show t = {want}")
+    """Wait until the stepper shows timestep ``want``; the failure says what it showed."""
+    try:
+        wait_until(lambda: _t(page) == want, 60, 0.2, f"the stepper to show t = {want}")
+    except AssertionError as exc:
+        seen = f"it shows t = {_t(page)}; address {page.url}; focus on {page.evaluate(FOCUSED)}"
+        raise AssertionError(f"{exc}: {seen}") from None
 
 
 def test_the_stepper_answers_left_right_and_space(url: str) -> None:
@@ -58,18 +66,35 @@ def test_the_stepper_answers_left_right_and_space(url: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "stepper_keyboard.png"), timeout=60_000)
         page.keyboard.press(" ")  # Play
         page.get_by_role("button", name=re.compile("^Pause")).wait_for(timeout=60_000)
-        wait_until(lambda: _t(page) >= 9, 60, 0.2, "Play to move the stepper on")
+        wait_until(lambda: (_t(page) or 0) >= 9, 60, 0.2, "Play to move the stepper on")
         page.keyboard.press(" ")  # Pause
         page.get_by_role("button", name=re.compile("^Play")).wait_for(timeout=60_000)
         seen: list[int] = []
 
         def steady() -> bool:
             seen.append(_t(page))
-            return len(seen) > 5 and len(set(seen[-6:])) == 1  # the same for 1.5 s
+            return len(seen) > 5 and len(set(seen[-6:])) == 1 and seen[-1] is not None  # 1.5 s
 
         wait_until(steady, 60, 0.3, "the paused stepper to stay on one timestep")
         page.wait_for_timeout(2000)  # three frames of Play: a paused stepper stays put
         assert _t(page) == seen[-1] < 19
+
+
+def test_back_and_forward_walk_the_steppers_own_addresses(url: str) -> None:
+    with chromium_page() as page:
+        page.goto(f"{url}/stepper?timesteps=20&t=5")
+        page.get_by_role("button", name=re.compile("^Next")).wait_for(timeout=120_000)
+        _settle(page, 5)
+        for want in (6, 7):
+            page.get_by_role("button", name=re.compile("^Next")).click()
+            _settle(page, want)
+            wait_until(lambda w=want: f"t={w}" in page.url, 60, 0.2, f"the address to say t={want}")
+        page.go_back()
+        _settle(page, 6)
+        page.go_back()
+        _settle(page, 5)
+        page.go_forward()
+        _settle(page, 6)
 
 
 def test_start_answers_ctrl_enter(url: str) -> None:
