@@ -24,34 +24,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_warm_start import cpu_seconds  # noqa: E402
+from benchmarks.load_classroom import server_dir  # noqa: E402
 from rnn_core.links import to_query  # noqa: E402
 from rnn_core.presets import PRESETS  # noqa: E402
 from tests.browser import chromium_page, streamlit_server, training_children  # noqa: E402
 
 EPOCH = re.compile(r"epoch (\d+)/(\d+) · batch [1-9]")  # the live panel's batch count
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its threads so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def server_pid(port: int) -> int:
     """The Streamlit server listening on ``port``."""
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"streamlit" in b" ".join(cmd) and str(port).encode() in cmd:
-                return int(proc.name)
-    raise RuntimeError(f"no streamlit server on port {port}")
+    found = server_dir(port)
+    if found is None:
+        raise RuntimeError(f"no streamlit server on port {port}")
+    return int(found.name)
 
 
 def one_run(page: Any, url: str, query: dict[str, str], port: int) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def test_the_stepper_answers_left_right_and_space(url: str) -> None:
         wait_until(lambda: (_t(page) or 0) >= 9, 60, 0.2, "Play to move the stepper on")
         page.keyboard.press(" ")  # Pause
         page.get_by_role("button", name=re.compile("^Play")).wait_for(timeout=60_000)
-        seen: list[int] = []
+        seen: list[int | None] = []
 
         def steady() -> bool:
             seen.append(_t(page))
