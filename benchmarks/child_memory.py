@@ -62,7 +62,10 @@ def main() -> int:
         section, _, name = key.partition(".")
         part = getattr(spec, section)
         kind = type(getattr(part, name))
-        value = raw if kind is str else (None if raw == "None" else int(raw))
+        if kind is bool:
+            value = raw.lower() in ("1", "true", "yes")
+        else:
+            value = raw if kind is str else (None if raw == "None" else int(raw))
         spec = dataclasses.replace(spec, **{section: dataclasses.replace(part, **{name: value})})
     task = get_task(spec.task)
     data = task.make_data(spec.data)

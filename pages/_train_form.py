@@ -62,6 +62,17 @@ def steps_per_execution_control(col: Any, form: Form) -> None:
     )  # fmt: skip
 
 
+def xla_control(col: Any, form: Form) -> None:
+    """Compile each training step with XLA (``TrainConfig.jit_compile``)."""
+    form(
+        col.checkbox, "Compile with XLA", "jit_compile",
+        help="XLA turns each training step into one compiled program, fusing the cell's "
+        "small operations: faster for batches of one fixed length (MNIST, text), slower "
+        "for long IMDB reviews. Not with batching by length: each new length is compiled "
+        "again.",
+    )  # fmt: skip
+
+
 def _pre_post(label: str, key: str, what: str) -> Control:
     """A pre/post radio for padding or truncating."""
     return lambda c, t, f: f(c.radio, label, key, ("pre", "post"), horizontal=True, help=what)
@@ -121,6 +132,7 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         "so the RNN reads less padding (an epoch takes about half the time at maxlen 400). "
         "Validation and test still read maxlen words.")),
     ("train", "steps_per_execution"): (2, lambda c, t, f: steps_per_execution_control(c, f)),
+    ("train", "jit_compile"): (2, lambda c, t, f: xla_control(c, f)),
     ("train", "seed"): (2, lambda c, t, f: f(c.number_input, "Seed", "seed", 0, 2**31 - 1)),
     ("train", "optimizer"): (3, lambda c, t, f: f(
         c.selectbox, "Optimizer", "optimizer", OPTIMIZERS)),

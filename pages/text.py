@@ -19,7 +19,7 @@ from pages._stop_form import patience_control, until_control, until_text, until_
 from pages._tabs import KEY
 from pages._text_corpus import SOURCES, choose_corpus, corpus_summary
 from pages._text_views import compare, own_seed, samples_view, summary, temperature_explorer
-from pages._train_form import on_train_page, steps_per_execution_control
+from pages._train_form import on_train_page, steps_per_execution_control, xla_control
 from pages.common import (
     add_run,
     budget,
@@ -76,6 +76,7 @@ FIELDS = {  # form field -> (config section, field)
     "seed": ("train", "seed"),
     "patience": ("train", "patience"),
     "steps_per_execution": ("train", "steps_per_execution"),
+    "jit_compile": ("train", "jit_compile"),
 }
 CORPORA = ("nietzsche", "python-docs")  # corpora a link can name (an upload is sent again)
 UPLOAD = "upload:"  # an uploaded corpus's name in a spec: "upload:<file name>"
@@ -233,6 +234,7 @@ def config_form(busy: bool, ready: bool) -> bool:
         )  # fmt: skip
         f(d.number_input, "Random seed", "seed", 0, 2**31 - 1)
         steps_per_execution_control(d, f)
+        xla_control(d, f)
         until_control(d, f, TASK.val_metrics())
         patience_control(d, f)
         st.markdown("**Samples after every epoch**")

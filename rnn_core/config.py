@@ -176,6 +176,7 @@ class TrainConfig:
     schedule: str = "constant"  # "cosine": the rate falls from learning_rate to 0 by the last epoch
     batch_by_length: bool = False  # word ids: batch reviews of similar length, cut off padding
     steps_per_execution: int = 1  # batches TensorFlow runs per call from Python; progress every N
+    jit_compile: bool = False  # XLA: compile each training step into one fused program
 
     def __post_init__(self) -> None:
         """Refuse counts that cannot train and an unreadable stop condition, naming the setting."""

@@ -72,8 +72,9 @@ LESSONS: tuple[Lesson, ...] = (
         "bottom of the loss. The fast presets start large and let the rate fall smoothly to zero "
         "by their last epoch (a cosine schedule), so their last steps settle. They also use small "
         "models that cost little per step (GRU 64 here); this one reads two pixel rows per "
-        "timestep and hands TensorFlow 8 batches per call, so less time goes to Python between "
-        "batches.",
+        "timestep, hands TensorFlow 8 batches per call, so less time goes to Python between "
+        "batches, and is compiled with XLA, which fuses the cell's many small operations into "
+        "one program.",
         ("mnist-fast-constant", "mnist-fast"),
         "Same model, same 3 epochs, same seconds: compare the validation loss and accuracy at "
         "the end. Only the learning rate's path differs.",

@@ -138,11 +138,11 @@ def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
 
 
 def compile_model(model: keras.Model, cfg: TrainConfig, loss: str, metrics: list[str]) -> None:
-    """Compile with the configured optimizer and batches per call (jit off: small models)."""
+    """Compile with the configured optimizer, batches per call and XLA setting."""
     model.compile(
         optimizer=make_optimizer(cfg),
         loss=loss,
         metrics=metrics,
-        jit_compile=False,
+        jit_compile=cfg.jit_compile,
         steps_per_execution=cfg.steps_per_execution,
     )

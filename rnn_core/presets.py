@@ -100,7 +100,13 @@ _IMDB_FAST = {
     "schedule": "cosine",
 }
 # mnist-fast (and its constant-rate twin): GRU 64 reading two pixel rows per step, 3 epochs.
-_MNIST_FAST = {"val": 0.04, "rows": 2, "batch_size": 128, "steps_per_execution": 8}
+_MNIST_FAST = {
+    "val": 0.04,
+    "rows": 2,
+    "batch_size": 128,
+    "steps_per_execution": 8,
+    "jit_compile": True,
+}
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
@@ -196,7 +202,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "mnist-fast-constant",
             "mnist-fast without its falling rate: GRU 64, two rows per step, adam 0.012 held "
-            "constant, 3 epochs",
+            "constant, 3 epochs, XLA",
             _mnist("GRU", 64, 3, **_MNIST_FAST, optimizer="adam", learning_rate=1.2e-2),
             "not a source figure: mnist-fast with a constant learning rate, for lesson 5",
         ),
@@ -209,7 +215,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "mnist-fast",
             "MNIST, two pixel rows per step (14 steps of 56), GRU 64, batch 128 (8 per call), "
-            "adam 0.012 falling to 0 over 3 epochs (cosine)",
+            "adam 0.012 falling to 0 over 3 epochs (cosine), compiled with XLA",
             _mnist(
                 "GRU",
                 64,
@@ -220,9 +226,9 @@ PRESETS: dict[str, Preset] = {
                 schedule="cosine",
             ),  # fmt: skip
             "seed 004 reports about 97.5% test accuracy (SimpleRNN 256, 20 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 1.7-2.1), seeds 0-2: test "
-            "accuracy 0.9862 (0.9861-0.9867) on all 10,000 images after 3 epochs, 19.2 s of "
-            "training",
+            "benchmarks/RESULTS.md, 2026-12-05 (evening), the 2-core VM (load 1.1-1.7), seeds "
+            "0-2: test accuracy 0.9862 (0.9860-0.9868) on all 10,000 images after 3 epochs, "
+            "12.2 s (12.1-12.8) of training; without XLA, right after: 15.4 s",
         ),
     ]
 }
@@ -246,7 +252,7 @@ PRESETS.update(
             Preset(
                 "text-fast",
                 "Nietzsche, GRU 128, Embedding 32, next char after every prefix; adam 0.01 "
-                "falling to 0 over 4 epochs (cosine)",
+                "falling to 0 over 4 epochs (cosine); compiled with XLA",
                 _text(
                     "GRU",
                     128,
@@ -256,11 +262,13 @@ PRESETS.update(
                     batch_size=64,
                     learning_rate=1e-2,
                     schedule="cosine",
+                    jit_compile=True,
                 ),
                 "Keras lstm_text_generation: readable text after about 20 epochs (LSTM 128)",
-                "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.6-2.8), seeds 0-2: "
-                "test-half bits/char 2.0933 (2.0855-2.0982) after 4 epochs, 66.2 s of training "
-                "(98.4 s on 2026-12-03, a slower day); the 5-gram 2.0927 on the same text",
+                "benchmarks/RESULTS.md, 2026-12-05 (evening), the 2-core VM (load 1.5-2.4), "
+                "seeds 0-2: test-half bits/char 2.0931 (2.0860-2.0983) after 4 epochs, 58.6 s "
+                "(58.5-59.7) of training; without XLA, right after: 65.2 s; the 5-gram 2.0927 "
+                "on the same text",
             ),
             Preset(
                 "seed003-text-keras",

@@ -147,6 +147,11 @@ def start_run(
             f"batch_by_length: only IMDB reviews (word ids padded with 0) can be batched by "
             f"length, not {task.info.label}"
         )
+    if spec.train.batch_by_length and spec.train.jit_compile:
+        raise ValueError(
+            "XLA compiles one program per batch shape, and batching by length gives each "
+            "batch its own length: turn off one of them"
+        )
     data = None
     if pretrained is None and share is not None:  # watchers of one training share its data
         from rnn_core.engine.sharing import spec_key

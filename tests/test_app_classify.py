@@ -275,6 +275,29 @@ def test_a_preset_edited_in_the_form_no_longer_shows_its_figures() -> None:
     assert measured in texts(at) and "Edited from" not in texts(at)
 
 
+def test_the_xla_box_follows_the_preset_and_refuses_batching_by_length() -> None:
+    from rnn_core.links import from_query
+
+    at = train_page("mnist")
+    at.selectbox(key="mnist.preset").set_value("seed004-mnist-simplernn").run()
+    assert at.checkbox(key="mnist.jit_compile").value is False
+    at.selectbox(key="mnist.preset").set_value("mnist-fast").run()
+    assert at.checkbox(key="mnist.jit_compile").value is True
+    at.checkbox(key="mnist.jit_compile").uncheck().run()
+    assert "Edited from mnist-fast (jit_compile changed)" in texts(at)
+    link = {k: v for k, v in at.query_params.items() if k != "tab"}
+    assert from_query(link).train.jit_compile is False
+    at.selectbox(key="task").set_value("imdb").run()
+    at.checkbox(key="imdb.batch_by_length").check().run()
+    at.checkbox(key="imdb.jit_compile").check().run()
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    assert not at.exception, at.exception
+    assert any("XLA compiles one program per batch shape" in e.value for e in at.error)
+    assert at.checkbox(key="imdb.jit_compile").value  # nothing lost
+    assert at.checkbox(key="imdb.batch_by_length").value
+    assert "current" not in at.session_state
+
+
 def test_older_files_per_epoch_accuracy_is_labelled_recorded_on_test() -> None:
     from types import SimpleNamespace
 

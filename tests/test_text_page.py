@@ -121,6 +121,15 @@ def test_tiny_run_samples_every_epoch_generates_and_is_compared_with_a_second(
     assert "Best first by val accuracy (higher is better)." in [c.value for c in page.caption]
 
 
+def test_the_fast_preset_ticks_xla_and_the_keras_preset_does_not(page: AppTest) -> None:
+    assert page.checkbox(key="tx_jit_compile").label == "Compile with XLA"
+    page.selectbox(key="tx_preset").set_value("text-fast").run()
+    assert page.checkbox(key="tx_jit_compile").value is True
+    page.selectbox(key="tx_preset").set_value("seed003-text-keras").run()
+    assert not page.exception, page.exception
+    assert page.checkbox(key="tx_jit_compile").value is False
+
+
 def test_keras_preset_samples_in_window_mode(page: AppTest) -> None:
     page.selectbox(key="tx_preset").set_value("seed003-text-keras").run()
     assert not page.exception, page.exception

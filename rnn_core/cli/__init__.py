@@ -62,6 +62,11 @@ def _train_parser(sub: Any) -> None:
         help="batches TensorFlow runs per call from Python (faster for small models; progress "
         "and Stop then come every N batches)",
     )  # fmt: skip
+    p.add_argument(
+        "--xla", action=argparse.BooleanOptionalAction, default=None, dest="jit_compile",
+        help="compile each training step with XLA (faster for fixed-length batches: MNIST, "
+        "text; slower for long IMDB reviews)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int)
     p.add_argument(
         "--until", metavar="EXPR",

@@ -41,10 +41,11 @@ log = logging.getLogger(__name__)
 # small model: Python, TensorFlow and Keras imported, the first trace, the request read (IMDB's
 # includes its word index). Fitted to ``benchmarks/child_memory.py`` peaks (benchmarks/RESULTS.md,
 # "Training child memory"): addition 283-303, text 294, MNIST 332-349, IMDB 427-539 MB.
-CHILD_BASE = {"addition": 290, "imdb": 380, "mnist": 290, "text": 290, "forecast": 290}
+CHILD_BASE = {"addition": 290, "imdb": 380, "mnist": 290, "text": 320, "forecast": 290}
 DEFAULT_BASE = 380  # a task not in the table
 DATA_COPIES = 1.25  # the child holds its data once (batches are cut from the arrays) + slack
 PARAM_COPIES = 8  # float32 copies per weight: weights, grads, 2 Adam slots, frames, checkpoint
+XLA_EXTRA = 256  # MB an XLA-compiled run adds: the compiler and its programs (121-248 measured)
 # float32 values kept per timestep, sample and unit for backpropagation through time
 CELL_ACTIVATIONS = {"SimpleRNN": 4, "GRU": 10, "LSTM": 12, "Dense": 2}
 
@@ -341,8 +342,9 @@ def estimate(
     The task's measured base (:data:`CHILD_BASE`) plus the data it holds (``data``: the built
     data, its arrays counted ``DATA_COPIES`` times), the model's ``params`` (``PARAM_COPIES``
     float32 copies), and the activations backpropagation keeps: batch × ``timesteps`` ×
-    units × layers × the cell's values per unit (:data:`CELL_ACTIVATIONS`), in float32.
-    ``timesteps`` 0 reads it from the data's training inputs (their second axis).
+    units × layers × the cell's values per unit (:data:`CELL_ACTIVATIONS`), in float32; and
+    :data:`XLA_EXTRA` when the run is compiled with XLA. ``timesteps`` 0 reads it from the
+    data's training inputs (their second axis).
     """
     base = CHILD_BASE.get(task, DEFAULT_BASE) * MB
     held = data_bytes(data)
@@ -356,7 +358,8 @@ def estimate(
     if getattr(model_cfg, "bidirectional", False):
         per_unit *= 2
     activations = 4 * batch * timesteps * units * layers * per_unit
-    return int(base + DATA_COPIES * held + 4 * PARAM_COPIES * int(params) + activations)
+    xla = XLA_EXTRA * MB if getattr(train_cfg, "jit_compile", False) else 0
+    return int(base + DATA_COPIES * held + 4 * PARAM_COPIES * int(params) + activations + xla)
 
 
 # ----- admission -------------------------------------------------------------------------------
