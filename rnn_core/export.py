@@ -197,7 +197,7 @@ def _batching_note(spec: RunSpec) -> str:
     )
 
 
-def _per_call(steps: int, xla: bool = False) -> str:
+def _compile_extras(steps: int, xla: bool = False) -> str:
     """The compile arguments for ``steps`` batches per call and XLA ("" for 1 and no XLA)."""
     return (f", steps_per_execution={steps}" if steps > 1 else "") + (
         ", jit_compile=True" if xla else ""
@@ -226,7 +226,7 @@ def keras_code(spec: RunSpec, name: str = "") -> str:
         f"{_batching_note(spec)}"
         f"{_rate_lines(spec)}"
         f"model.compile(keras.optimizers.{optimizer}(learning_rate=rate), "
-        f'"{loss}", metrics=["{metric}"]{_per_call(t.steps_per_execution, t.jit_compile)})\n'
+        f'"{loss}", metrics=["{metric}"]{_compile_extras(t.steps_per_execution, t.jit_compile)})\n'
         f"model.fit(x, y, epochs={t.epochs}, batch_size={t.batch_size}, "
         f"validation_split={val}{', callbacks=callbacks' if _keras_rule(spec) else ''})\n"
         f"{evaluate}"

@@ -58,7 +58,7 @@ def test_the_cli_flag_and_the_exported_script() -> None:
     assert spec.train.jit_compile
     off = spec_from_args(build_parser().parse_args(["train", "--preset", "text-fast", "--no-xla"]))
     assert not off.train.jit_compile
-    on = spec_from_args(build_parser().parse_args(["train", "--task", "mnist", "--xla"]))
+    on = spec_from_args(build_parser().parse_args(["train", "--task", "addition", "--xla"]))
     assert on.train.jit_compile
     base = tiny_spec()
     line = next(s for s in keras_code(base).splitlines() if s.startswith("model.compile("))
@@ -66,6 +66,22 @@ def test_the_cli_flag_and_the_exported_script() -> None:
     xla = replace(base, train=replace(base.train, jit_compile=True))
     line = next(s for s in keras_code(xla).splitlines() if s.startswith("model.compile("))
     assert line.endswith('metrics=["accuracy"], jit_compile=True)')
+
+
+def test_a_refused_xla_run_says_turning_xla_off_saves_memory(tiny_run, tmp_path) -> None:
+    from rnn_core.engine.memory import Memory
+    from tests.test_memory import SERVER, _proc, _v2
+
+    for xla in (False, True):
+        book = Memory(_v2(tmp_path, str(1 << 30)), _proc(tmp_path, "0::/app/web\n"), pid=SERVER)
+        task, data, model, spec = tiny_run(epochs=1, jit_compile=xla)
+        train, val = task.splits(data)
+        job = TrainingJob(model, train, val, spec.train, pool=SlotPool(2, book))
+        job.memory_need = 2 << 30
+        job.start()
+        snap = job.wait(30)
+        assert snap.state == "failed" and snap.error.startswith("Not started: this run needs")
+        assert ("turn off Compile with XLA (256 MB less)" in snap.error) is xla, snap.error
 
 
 def test_an_xla_run_is_admitted_on_a_larger_memory_estimate() -> None:

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_core.config import TrainConfig
+from rnn_core.engine.memory import XLA_EXTRA
 from rnn_core.engine.recorder import STATES, Recorder, Snapshot
 from rnn_core.engine.runner import (
     Outcome,
@@ -30,7 +31,7 @@ from rnn_core.engine.runner import (
     fit_model,
     make_dataset,
 )
-from rnn_core.engine.slots import DEFAULT_POOL, Refused, SlotPool
+from rnn_core.engine.slots import DEFAULT_POOL, MemoryRefused, Refused, SlotPool
 
 __all__ = [
     "STATES",
@@ -167,7 +168,9 @@ class TrainingJob:
                 self, stop, self.recorder.queue_position, self.memory_need, self._child_pid
             )
         except Refused as exc:  # could never fit, or no cluster: a readable failed run, untrained
-            self.recorder.end(error=f"Not started: {exc}")
+            xla = isinstance(exc, MemoryRefused) and getattr(self.cfg, "jit_compile", False)
+            hint = f", or turn off Compile with XLA ({XLA_EXTRA} MB less)" if xla else ""
+            self.recorder.end(error=f"Not started: {exc}{hint}")
             return
         if not admitted:
             self.recorder.end(stopped_early=True)  # left the queue: nothing trained
