@@ -37,6 +37,26 @@ def _t(page) -> int | None:  # noqa: ANN001
 
 
 FOCUSED = "document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : null"
+APP = "[data-testid='stApp']"
+
+
+def _app_state(page) -> str:  # noqa: ANN001
+    """The app's script run and connection state, as Streamlit writes them on its root."""
+    app = page.locator(APP)
+    run, link = (app.get_attribute(f"data-test-{what}-state") for what in ("script", "connection"))
+    return f"{run}, {link}"
+
+
+def _press(page, key: str) -> None:  # noqa: ANN001
+    """Press ``key`` once the page has finished its last run and is connected, as a presenter
+    presses the next key once the step is drawn."""
+    wait_until(
+        lambda: _app_state(page) == "notRunning, CONNECTED",
+        60,
+        0.1,
+        f"the page idle to press {key}",
+    )
+    page.keyboard.press(key)
 
 
 def _settle(page, want: int) -> None:  # noqa: ANN001
@@ -44,7 +64,10 @@ def _settle(page, want: int) -> None:  # noqa: ANN001
     try:
         wait_until(lambda: _t(page) == want, 60, 0.2, f"the stepper to show t = {want}")
     except AssertionError as exc:
-        seen = f"it shows t = {_t(page)}; address {page.url}; focus on {page.evaluate(FOCUSED)}"
+        seen = (
+            f"it shows t = {_t(page)}; app {_app_state(page)}; address {page.url}; "
+            f"focus on {page.evaluate(FOCUSED)}"
+        )
         raise AssertionError(f"{exc}: {seen}") from None
 
 
@@ -56,15 +79,15 @@ def test_the_stepper_answers_left_right_and_space(url: str) -> None:
         _settle(page, 5)  # the link's timestep; utm_* and embed_options are no error
         assert not page.get_by_text("could not be used").count()
         page.get_by_role("heading", name="Inside the RNN").click()  # focus on no control
-        page.keyboard.press("ArrowRight")
+        _press(page, "ArrowRight")
         _settle(page, 6)
-        page.keyboard.press("ArrowRight")
+        _press(page, "ArrowRight")
         _settle(page, 7)
-        page.keyboard.press("ArrowLeft")
+        _press(page, "ArrowLeft")
         _settle(page, 6)
         wait_until(lambda: "t=6" in page.url, 90, 0.2, "the address bar to follow the stepper")
         page.screenshot(path=str(ARTIFACTS / "stepper_keyboard.png"), timeout=60_000)
-        page.keyboard.press(" ")  # Play
+        _press(page, " ")  # Play
         page.get_by_role("button", name=re.compile("^Pause")).wait_for(timeout=60_000)
         wait_until(lambda: (_t(page) or 0) >= 9, 60, 0.2, "Play to move the stepper on")
         page.keyboard.press(" ")  # Pause
