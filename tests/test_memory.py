@@ -336,6 +336,29 @@ def test_a_run_that_never_fits_beside_the_server_is_refused_after_a_while(
     assert pool.usage() == (0, 0)
 
 
+def test_library_pages_beyond_the_kept_share_do_not_refuse_a_run_on_a_small_box(
+    tmp_path: Path,
+) -> None:
+    """As measured in a 1 GB cgroup: a server of 643 MB PSS, 313 MB of it TensorFlow's library
+    pages, beside which the addition preset's 323 MB child trained; MNIST's 557 MB did not."""
+    proc = _proc(tmp_path, "0::/app/web\n")
+    _write(
+        proc / str(SERVER) / "smaps_rollup",
+        f"Rss: {650 * 1024} kB\nPss: {643 * 1024} kB\nPss_Anon: {330 * 1024} kB\n"
+        f"Pss_File: {313 * 1024} kB\nAnonymous: {330 * 1024} kB\n",
+    )
+    book = Memory(_v2(tmp_path, str(1 * GB)), proc, pid=SERVER)
+    kept = (643 - (313 - memory.FILE_KEPT)) * MB
+    assert book.usage().server == 643 * MB and book.usage().server_kept == kept
+    assert book.refusal(323 * MB) == "" and book.refusal(323 * MB, floor=True) == ""
+    assert f", {kept >> 20} MB of it used by the server itself" in book.refusal(557 * MB)
+    lowest = f"at least {kept >> 20} MB of it used by the server itself"  # the last minute's
+    assert lowest in book.refusal(557 * MB, floor=True)
+    _process(proc, SERVER, pss_mb=643, private_mb=330, children=[])  # no Pss_File: all counted
+    book = Memory(_v2(tmp_path, str(1 * GB)), proc, pid=SERVER)
+    assert "643 MB of it used by the server itself" in book.refusal(323 * MB)
+
+
 def test_pool_waits_for_a_slot_with_its_own_reason(tmp_path: Path) -> None:
     pool = SlotPool(1)
     assert pool.acquire("a", threading.Event(), _Recorder())

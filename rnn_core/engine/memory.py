@@ -9,7 +9,10 @@ working set (usage less inactive file cache) is taken when it is larger. Without
 limit the room is the kernel's ``MemAvailable``. A training child's size is estimated from a
 measured table (``CHILD_BASE``) scaled with its data and model (:func:`estimate`). A run is
 admitted when its estimate, the part of running children's estimates not yet reached, and a
-safety margin all fit in the room (:meth:`Memory.can_start`). Nothing here imports TensorFlow.
+safety margin all fit in the room (:meth:`Memory.can_start`). A run that can never fit beside
+the server is refused (:meth:`Memory.refusal`); there the server counts without the library
+pages beyond :data:`FILE_KEPT`, which the kernel drops under pressure. Nothing here imports
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ DEFAULT_BASE = 380  # a task not in the table
 DATA_COPIES = 1.25  # the child holds its data once (batches are cut from the arrays) + slack
 PARAM_COPIES = 8  # float32 copies per weight: weights, grads, 2 Adam slots, frames, checkpoint
 XLA_EXTRA = 256  # MB an XLA-compiled run adds: the compiler and its programs (121-248 measured)
+# MB of library pages (TensorFlow's shared objects) the server and a training child keep in use
+# together when memory is short: the rest of the server's file pages are dropped by the kernel
+# and read again if needed (144-181 MB measured beside a training in a 1 GB cgroup)
+FILE_KEPT = 192
 # float32 values kept per timestep, sample and unit for backpropagation through time
 CELL_ACTIVATIONS = {"SimpleRNN": 4, "GRU": 10, "LSTM": 12, "Dense": 2}
 
@@ -189,8 +196,9 @@ def read_limits(sys_root: Path = Path("/sys/fs/cgroup"), proc: Path = Path("/pro
     return Limits(memory, source, cgroup, version, cpus, cpu_source)
 
 
-def _rollup(pid: int, proc: Path) -> tuple[int, int]:
-    """(PSS, anonymous bytes) of one process from smaps_rollup; (RSS, RssAnon) where it is absent.
+def _rollup(pid: int, proc: Path) -> tuple[int, int, int]:
+    """(PSS, anonymous bytes, file-backed PSS) of one process from smaps_rollup; (RSS, RssAnon,
+    RssFile) where it is absent.
 
     Anonymous memory is what the process alone holds (its heap, TensorFlow's graphs and
     tensors). Its file pages are left out even when private: a library's pages count as private
@@ -206,8 +214,9 @@ def _rollup(pid: int, proc: Path) -> tuple[int, int]:
         if parts and parts[0].isdigit():
             fields[key.strip()] = int(parts[0]) * 1024
     if "Pss" in fields:
-        return fields["Pss"], fields.get("Anonymous", fields.get("Private_Dirty", 0))
-    return fields.get("VmRSS", 0), fields.get("RssAnon", 0)
+        anonymous = fields.get("Anonymous", fields.get("Private_Dirty", 0))
+        return fields["Pss"], anonymous, fields.get("Pss_File", 0)
+    return fields.get("VmRSS", 0), fields.get("RssAnon", 0), fields.get("RssFile", 0)
 
 
 def anonymous_bytes(pid: int, proc: Path = Path("/proc")) -> int:
@@ -270,9 +279,16 @@ class Usage:
 
     tree: int  # PSS of the server and its descendants (shared pages counted once)
     server: int  # PSS of the server process alone
+    server_file: int  # the part of ``server`` in file pages (its libraries; 0 when not reported)
     anonymous: dict[int, int]  # anonymous (not file-backed) bytes of each descendant, by pid
     working_set: int | None  # the cgroup's usage less inactive file cache (None: no cgroup)
     available: int  # MemAvailable of the machine
+
+    @property
+    def server_kept(self) -> int:
+        """The server's PSS less its file pages beyond :data:`FILE_KEPT`: what it holds when
+        memory is short, the kernel having dropped the library pages nobody is using."""
+        return self.server - max(0, self.server_file - FILE_KEPT * MB)
 
 
 def _working_set(limits: Limits) -> int | None:
@@ -295,14 +311,14 @@ def _working_set(limits: Limits) -> int | None:
 def read_usage(limits: Limits, pid: int | None = None, proc: Path = Path("/proc")) -> Usage:
     """What the process ``pid`` (default: this one) and its descendants use right now."""
     pid = os.getpid() if pid is None else pid
-    server, _ = _rollup(pid, proc)
+    server, _, server_file = _rollup(pid, proc)
     anonymous, tree = {}, server
     for child in descendants(pid, proc):
-        pss, own = _rollup(child, proc)
+        pss, own, _ = _rollup(child, proc)
         tree += pss
         anonymous[child] = own
     available = meminfo(proc).get("MemAvailable", 0)
-    return Usage(tree, server, anonymous, _working_set(limits), available)
+    return Usage(tree, server, server_file, anonymous, _working_set(limits), available)
 
 
 # ----- a training child's estimate -------------------------------------------------------------
@@ -399,7 +415,7 @@ class Memory:
         self._usage: tuple[float, Usage] | None = None
         self._reserved: dict[int, _Reservation] = {}
         self._relievers: list[Callable[[], Any]] = []
-        self._servers: deque[tuple[float, int]] = deque()  # (time, server PSS) of each reading
+        self._servers: deque[tuple[float, int]] = deque()  # (time, server_kept) of each reading
 
     def limits(self) -> Limits:
         """The limits, read once."""
@@ -415,15 +431,16 @@ class Memory:
             cached = (now, read_usage(self.limits(), self.pid, self.proc))
             self._usage = cached
             with self._lock:
-                self._servers.append((now, cached[1].server))
+                self._servers.append((now, cached[1].server_kept))
                 while self._servers and now - self._servers[0][0] > SERVER_WINDOW:
                     self._servers.popleft()
         return cached[1]
 
     def server_floor(self) -> int:
-        """The server's lowest PSS over the last :data:`SERVER_WINDOW` seconds (the current
-        reading included): its own use without the moments it was loading data."""
-        current = self.usage().server
+        """The server's lowest :attr:`Usage.server_kept` over the last :data:`SERVER_WINDOW`
+        seconds (the current reading included): its own use without the moments it was loading
+        data."""
+        current = self.usage().server_kept
         with self._lock:
             return min([current, *(server for _, server in self._servers)])
 
@@ -466,15 +483,15 @@ class Memory:
     def refusal(self, need: int, floor: bool = False) -> str:
         """Why a training of ``need`` bytes does not fit beside the server ("" when it does):
         beside its use now, or with ``floor`` beside its lowest use lately
-        (:meth:`server_floor`)."""
+        (:meth:`server_floor`, which the message calls "at least")."""
         lim = self.limits()
-        server = self.server_floor() if floor else self.usage().server
+        server = self.server_floor() if floor else self.usage().server_kept
         if need + server + margin_for(lim.memory) <= lim.memory:
             return ""
         return (
             f"this run needs about {mb_text(need)} to train, and this server has "
-            f"{mb_text(lim.memory)} in all ({lim.memory_source}), {mb_text(server)} of it used "
-            "by the server itself; "
+            f"{mb_text(lim.memory)} in all ({lim.memory_source}), "
+            f"{'at least ' if floor else ''}{mb_text(server)} of it used by the server itself; "
             "choose a smaller training size, model or maxlen"
         )
 

@@ -158,7 +158,7 @@ class SlotPool:
             if self.clock() - self._unfit[1] >= REFUSE_AFTER:
                 self._unfit = None
                 raise MemoryRefused(refusal)
-            server = mb_text(memory.usage().server)
+            server = mb_text(memory.usage().server_kept)
             return _memory_wait(memory, need, f"the server itself uses {server} now")
         self._unfit = None
         fits, why = memory.can_start(need)
