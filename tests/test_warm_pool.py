@@ -346,6 +346,44 @@ def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monk
         two.close()
 
 
+def test_a_worker_may_hold_its_runs_extra_above_the_bound_and_no_more(monkeypatch) -> None:
+    """An XLA run's worker holds its compiler's programs (``extra_mb``) and is kept; the same
+    memory after a run without that allowance replaces it."""
+    import rnn_core.engine.pool as pool_module
+
+    def settling(warm: bool = False, threads: int | None = None):
+        """A 'worker' that says ready at once and again after each line it reads."""
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SLOW_SETTLING], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
+
+    monkeypatch.setattr(pool_module, "spawn_worker", settling)
+    monkeypatch.setenv("RNN_LAB_CHILD_THREADS", "1")  # fixed threads: no worker is replaced
+    one = WorkerPool(1, max_runs=1000)
+    try:
+        one.warm()
+        assert one.wait_idle(1, 30)
+        held = anonymous_mb(one.idle[0].pid)
+        one.max_anonymous_mb = held / 2  # the worker is above the bound after any run
+
+        def serve(extra_mb: float):  # noqa: ANN202
+            worker = one.take(key="a", extra_mb=extra_mb)
+            worker.begin()
+            worker.proc.stdin.write(b"run\n")  # it cleans up for a second, then is ready
+            worker.proc.stdin.flush()
+            one.give_back(worker, True)
+            return worker
+
+        kept = serve(extra_mb=2 * held)  # bound + its extra: above what it holds
+        assert one.wait_idle(1, 30) and one.idle[0] is kept and one.retired == 0
+        replaced = serve(extra_mb=0.0)
+        assert replaced is kept and replaced.proc.wait(30) is not None
+        assert one.retired == 1
+    finally:
+        one.close()
+
+
 _READY = "from rnn_core.engine.pool import write_frame; import sys; " + (
     "write_frame(sys.stdout.buffer, ('ready',)); sys.stdout.flush(); sys.stdin.read()"
 )

@@ -7,7 +7,8 @@ once while nobody waits, and then serves one run at a time: :meth:`WorkerPool.ta
 one, preferring the one that keeps the run's model (same :func:`model_key` as its last run), or
 starts a fresh one; :meth:`WorkerPool.give_back` keeps it for the next run once it has
 cleaned up, unless it failed, died, served ``max_runs`` runs or holds more than
-``max_anonymous_mb`` of anonymous memory after a run: then it ends and a new one warms up in
+``max_anonymous_mb`` of anonymous memory after a run (more after an XLA run: its programs,
+``extra_mb`` of :meth:`WorkerPool.take`): then it ends and a new one warms up in
 the background (like ``max_tasks_per_child``). While nothing trains, :meth:`WorkerPool.prime`
 has an idle worker train a short run of the model a page shows, so that its Start finds that
 model traced. A worker whose server goes away reads
@@ -158,6 +159,7 @@ class Worker:
         self.holds = False  # lent to a run of the key its last run had (it keeps that model)
         self.lease = 0  # id of the run it serves now; 0 when none
         self.threads = 0  # TensorFlow threads it was started with; 0 when not known
+        self.extra_mb = 0.0  # MB its current or last run may hold above the pool's bound (XLA)
         self._lock = threading.Lock()  # orders stop frames, the kill timer and lease ends
         self._timer: threading.Timer | None = None
 
@@ -326,11 +328,16 @@ class WorkerPool:
         self._hooked = False  # close() is registered to run at interpreter exit
 
     # ----- lending ------------------------------------------------------------------------
-    def take(self, cancel: threading.Event | None = None, key: str = "") -> Worker | None:
+    def take(
+        self, cancel: threading.Event | None = None, key: str = "", extra_mb: float = 0.0
+    ) -> Worker | None:
         """A worker for a run (:meth:`_take`), pinned with the other running ones to its share
-        of the cores (:func:`rnn_core.engine.cores.share`)."""
+        of the cores (:func:`rnn_core.engine.cores.share`). ``extra_mb``: what the run may
+        leave it holding above ``max_anonymous_mb`` without being replaced (an XLA-compiled
+        run's compiler and programs, :data:`rnn_core.engine.memory.XLA_EXTRA`)."""
         worker = self._take(cancel, key)
         if worker is not None:
+            worker.extra_mb = float(extra_mb)
             with self._cond:
                 self.running.append(worker)
             self._share()
@@ -424,7 +431,7 @@ class WorkerPool:
         would hold as much, and the pool would spawn workers without end."""
         ready = worker.wait_ready()
         mb = anonymous_mb(worker.pid)
-        heavy = mb > self.max_anonymous_mb
+        heavy = mb > self.max_anonymous_mb + (worker.extra_mb if worker.runs else 0.0)
         if heavy and worker.runs == 0:
             warn_once(
                 "heavy new worker",

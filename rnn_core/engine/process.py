@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rnn_core.config import TrainConfig
+from rnn_core.engine import memory
 from rnn_core.engine.job import TrainingJob
 from rnn_core.engine.pool import (
     POOL,
@@ -73,7 +74,8 @@ class ProcessRunner:
 
         retry = True  # a pooled worker that died while idle is replaced once
         while True:
-            worker = self.pool.take(stop, key)  # preferably the one that keeps this model
+            xla = memory.XLA_EXTRA if request.cfg.jit_compile else 0.0  # XLA's programs
+            worker = self.pool.take(stop, key, xla)  # preferably the one that keeps this model
             if worker is None:  # Stop while waiting for a worker: nothing trained
                 return Outcome(stopped=True)
             lease, offset = worker.begin(), worker.stderr_size()
