@@ -312,17 +312,25 @@ for line in sys.stdin.buffer:  # a "run": clean up for a second, then ready agai
 """
 
 
-def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monkeypatch) -> None:
+def _slow_settling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the pool spawn 'workers' that say ready at once, and again a second after each
+    line they read (a run's clean-up); no TensorFlow."""
     import rnn_core.engine.pool as pool_module
 
     def slow_settling(warm: bool = False, threads: int | None = None):
-        """A 'worker' that says ready at once, and again a second after each line it reads."""
+        """One such 'worker' and a stderr file."""
         proc = subprocess.Popen(
             [sys.executable, "-c", _SLOW_SETTLING], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
 
     monkeypatch.setattr(pool_module, "spawn_worker", slow_settling)
+
+
+def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monkeypatch) -> None:
+    import rnn_core.engine.pool as pool_module
+
+    _slow_settling(monkeypatch)
     monkeypatch.setenv("RNN_LAB_CHILD_THREADS", "1")  # fixed threads: no worker is replaced
     two = WorkerPool(2)
     try:
@@ -349,16 +357,7 @@ def test_a_start_waits_briefly_for_the_settling_worker_that_keeps_its_model(monk
 def test_a_worker_may_hold_its_runs_extra_above_the_bound_and_no_more(monkeypatch) -> None:
     """An XLA run's worker holds its compiler's programs (``extra_mb``) and is kept; the same
     memory after a run without that allowance replaces it."""
-    import rnn_core.engine.pool as pool_module
-
-    def settling(warm: bool = False, threads: int | None = None):
-        """A 'worker' that says ready at once and again after each line it reads."""
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _SLOW_SETTLING], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        return proc, open(os.devnull, "rb")  # noqa: SIM115 - closed with the worker
-
-    monkeypatch.setattr(pool_module, "spawn_worker", settling)
+    _slow_settling(monkeypatch)
     monkeypatch.setenv("RNN_LAB_CHILD_THREADS", "1")  # fixed threads: no worker is replaced
     one = WorkerPool(1, max_runs=1000)
     try:
