@@ -431,7 +431,7 @@ class WorkerPool:
         would hold as much, and the pool would spawn workers without end."""
         ready = worker.wait_ready()
         mb = anonymous_mb(worker.pid)
-        heavy = mb > self.max_anonymous_mb + (worker.extra_mb if worker.runs else 0.0)
+        heavy = mb > self.max_anonymous_mb + worker.extra_mb
         if heavy and worker.runs == 0:
             warn_once(
                 "heavy new worker",

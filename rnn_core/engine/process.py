@@ -72,10 +72,10 @@ class ProcessRunner:
                 blobs.append(request.checkpoint or model_bytes(request.model))
             return blobs[0]
 
+        extra_mb = memory.XLA_EXTRA if request.cfg.jit_compile else 0.0  # XLA's programs
         retry = True  # a pooled worker that died while idle is replaced once
         while True:
-            xla = memory.XLA_EXTRA if request.cfg.jit_compile else 0.0  # XLA's programs
-            worker = self.pool.take(stop, key, xla)  # preferably the one that keeps this model
+            worker = self.pool.take(stop, key, extra_mb)  # preferably the one keeping this model
             if worker is None:  # Stop while waiting for a worker: nothing trained
                 return Outcome(stopped=True)
             lease, offset = worker.begin(), worker.stderr_size()
