@@ -55,17 +55,22 @@ def show_lens(case: StepperCase) -> None:
     )
     lens = inp.lens
     if lens is not None and lens.peaks is not None:
-        fig = charts.max_pool_strip(
-            inp.labels, lens.peaks, lens.pooled, lens.readout, inp.span, page_theme()
-        )
+        top, weights = lens.max_half
+        fig = charts.max_pool_strip(inp.labels, lens.peaks, top, weights, inp.span, page_theme())
         chart(fig, "stp_maxpool", "max-pool")
         before = int(np.sum(lens.peaks < inp.timesteps - 1))
+        if lens.pooling == "max+mean":
+            last = "their h_T gets only its 1/T share, through the mean"
+            reads = "its largest h_t over the whole review and, beside it, its mean h_t"
+        else:
+            last = "where their h_T gets no gradient from the head at all"
+            reads = "its largest h_t over the whole review"
         st.caption(
-            f"Max pooling: the Dense head reads each unit's largest h_t over the whole review, "
-            f"so the gradient enters at the word where that maximum is (one dot per unit; "
-            f"colour: what the unit adds to the logit, weight × maximum). {before} of the "
-            f"{lens.peaks.size} units reach their maximum before the last step, where their "
-            "h_T gets no gradient from the head at all. Grey: padding."
+            f"{lens.pooling.capitalize()} pooling: the Dense head reads, for each unit, {reads}, "
+            f"so the gradient of the maximum enters at the word where it is (one dot per unit; "
+            f"colour: what the unit's maximum adds to the logit, weight × maximum). {before} of "
+            f"the {lens.peaks.size} units reach their maximum before the last step, {last}. "
+            "Grey: padding."
         )
     st.caption(
         "Why the lines fall: each step back multiplies the gradient by that step's Jacobian "

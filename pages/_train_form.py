@@ -103,7 +103,8 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
     ("model", "pooling"): (0, lambda c, t, f: f(
         c.selectbox, "Pooling over time", "pooling", POOLINGS,
         help="What the classifier reads: the RNN's last state, or the max or mean of its "
-        "outputs at every timestep (often better on long reviews).")),
+        "outputs at every timestep (often better on long reviews), or the max and the mean side "
+        "by side.")),
     ("data", "digits"): (1, lambda c, t, f: f(c.slider, "Digits per number", "digits", 1, 5)),
     ("data", "reverse"): (1, lambda c, t, f: f(
         c.checkbox, "Reverse the question", "reverse", help="Feed '61+535' backwards: helps.")),

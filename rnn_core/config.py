@@ -10,7 +10,7 @@ from typing import Any
 
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw")
-POOLINGS = ("last", "max", "mean")  # how a classifier reduces the last RNN layer's outputs
+POOLINGS = ("last", "max", "mean", "max+mean")  # how a classifier reduces the last RNN's outputs
 SCHEDULES = ("constant", "cosine")  # the learning rate over a training call
 
 
@@ -97,7 +97,7 @@ class ModelConfig:
     dropout: float = 0.0  # dropout on each recurrent layer's inputs
     bidirectional: bool = False  # wrap encoder layers in Bidirectional
     embedding_dim: int = 32  # embedding width for word-level tasks
-    pooling: str = "last"  # classifiers: "last" state, or "max"/"mean" of all the RNN's outputs
+    pooling: str = "last"  # classifiers: "last" state, or "max", "mean", "max+mean" over time
     unroll: bool = False  # write the RNN loop out step by step: faster on short sequences
     seed: int = 0  # seed of every initializer and dropout in this model
 

@@ -80,6 +80,12 @@ def body_lines(spec: RunSpec) -> list[str]:
             f'h = keras.layers.Dense({m.units}, "relu")(h)' for _ in range(m.layers)
         ]
     lines = rnn_stack(spec, m.pooling != "last", m.bidirectional)
+    if m.pooling == "max+mean":
+        return lines + [
+            "top = keras.layers.GlobalMaxPooling1D()(h)",
+            "avg = keras.layers.GlobalAveragePooling1D()(h)",
+            "h = keras.layers.Concatenate()([top, avg])",
+        ]
     pool = {"max": "GlobalMaxPooling1D", "mean": "GlobalAveragePooling1D"}.get(m.pooling)
     return lines + ([f"h = keras.layers.{pool}()(h)"] if pool else [])
 

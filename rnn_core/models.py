@@ -81,8 +81,8 @@ def build_seq2seq(cfg: ModelConfig, input_len: int, vocab: int, output_len: int)
 def recurrent_body(cfg: ModelConfig, h: Any, seed: int) -> Any:
     """The Dense baseline (flatten, Dense layers) or the RNN stack read by ``cfg.pooling``.
 
-    ``h`` is the (B, T, F) sequence; returns the (B, H) vector a head reads: the top RNN
-    layer's last state, or the max or mean of its outputs over time.
+    ``h`` is the (B, T, F) sequence; returns the vector a head reads: the top RNN layer's last
+    state, or the max or mean of its outputs over time (B, H), or both side by side (B, 2H).
     """
     if cfg.cell == "Dense":  # the seed's non-recurrent baseline: flatten every timestep
         h = keras.layers.Flatten(name="flatten")(h)  # (B, T*F)
@@ -99,6 +99,10 @@ def recurrent_body(cfg: ModelConfig, h: Any, seed: int) -> Any:
         h = keras.layers.GlobalMaxPooling1D(name="max_over_time")(h)  # (B, H)
     elif cfg.pooling == "mean":
         h = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(h)  # (B, H)
+    elif cfg.pooling == "max+mean":  # each unit's maximum, then its mean, side by side
+        top = keras.layers.GlobalMaxPooling1D(name="max_over_time")(h)  # (B, H)
+        avg = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(h)  # (B, H)
+        h = keras.layers.Concatenate(name="max_and_mean")([top, avg])  # (B, 2H)
     return h
 
 

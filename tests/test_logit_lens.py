@@ -28,9 +28,17 @@ def _tape_gradient(model, x, class_index=None):  # noqa: ANN001, ANN202
     head = layers[-1]
     with tf.GradientTape() as tape:
         tape.watch(seq)
-        h = seq
+        h, top, pooled = seq, None, []
         for lay in layers[:-1]:
-            h = lay(h, training=False)
+            kind = type(lay).__name__
+            if kind.startswith("Global"):  # every pooling reads the top recurrent layer's h_t
+                top = h if top is None else top
+                pooled.append(lay(top))
+                h = pooled[-1]
+            elif kind == "Concatenate":  # max and mean, side by side
+                h = lay(pooled)
+            else:
+                h = lay(h, training=False)
         logits = tf.matmul(h, head.kernel) + head.bias  # (1, C): pre-activation of the head
         c = int(tf.argmax(logits[0])) if class_index is None else class_index
         target = logits[0, c]
@@ -75,7 +83,7 @@ def _input(embed: bool, seed: int = 0) -> np.ndarray:
 
 
 @pytest.mark.parametrize("layers", [1, 2])
-@pytest.mark.parametrize("pooling", ["last", "max", "mean"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "max+mean"])
 @pytest.mark.parametrize("cell", ["SimpleRNN", "LSTM", "GRU"])
 def test_logit_gradients_match_gradient_tape(cell: str, pooling: str, layers: int) -> None:
     binary = _model(cell, pooling, layers, 2, embed=True)  # Embedding -> RNN -> sigmoid
@@ -114,6 +122,29 @@ def test_the_old_last_state_readout_is_wrong_under_pooling() -> None:
     assert lens.pooling == "max" and lens.peaks is not None and lens.peaks.shape == (6,)
     h = keras.Model(model.inputs, model.layers[-3].output)(x[None])[0].numpy()  # (T, H)
     np.testing.assert_array_equal(lens.peaks, h.argmax(axis=0))
+
+
+def test_max_and_mean_side_by_side_name_both_halves_and_refuse_the_other_order() -> None:
+    model = _model("GRU", "max+mean", 1, 2, embed=True)
+    ids = _input(True, seed=5)
+    lens = logit_lens(model, ids)
+    states = keras.Model(model.inputs, model.get_layer("rnn_1").output)
+    h = states.predict_on_batch(ids[None])[0]  # (T, H)
+    np.testing.assert_array_equal(lens.peaks, h.argmax(axis=0))
+    top, weights = lens.max_half
+    np.testing.assert_allclose(top, h.max(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(lens.pooled[6:], h.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(weights, model.get_layer("probability").kernel.numpy()[:6, 0])
+    labels = [f"w{t}" for t in range(T)]
+    k = int(np.argmax(np.abs(lens.readout)))
+    unit = f"the mean of unit {k - 6}" if k >= 6 else f"the maximum of unit {k}"
+    assert unit in lens.tip(labels) and "side by side" in lens.target()
+    inp = keras.Input((T, F))
+    seqs = keras.layers.LSTM(4, return_sequences=True)(inp)
+    top, avg = keras.layers.GlobalMaxPooling1D()(seqs), keras.layers.GlobalAveragePooling1D()(seqs)
+    out = keras.layers.Dense(1, "sigmoid")(keras.layers.Concatenate()([avg, top]))
+    with pytest.raises(ValueError, match="must join the max pooling, then the mean"):
+        logit_gradients(keras.Model(inp, out), _input(False))  # mean first: the halves swapped
 
 
 def test_refuses_what_it_cannot_differentiate() -> None:

@@ -50,6 +50,22 @@ def test_pooled_head_reads_every_rnn_output(pooling: str, layer: str, layers: in
     np.testing.assert_allclose(np.asarray(model(x)), expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("layers", [1, 2])
+def test_max_and_mean_pooling_feeds_the_head_both_side_by_side(layers: int) -> None:
+    import keras
+
+    _, model = _imdb_model("max+mean", layers=layers)
+    _, last = _imdb_model("last", layers=layers)
+    assert model.count_params() == last.count_params() + 5  # the head reads 2H numbers, not H
+    assert tuple(model.get_layer("max_and_mean").output.shape) == (None, 10)
+    x = _ids()
+    seq = np.asarray(keras.Model(model.input, model.get_layer(f"rnn_{layers}").output)(x))
+    pooled = np.concatenate([seq.max(axis=1), seq.mean(axis=1)], axis=1)  # (N, 2H)
+    w, b = model.get_layer("probability").get_weights()
+    expected = 1 / (1 + np.exp(-(pooled @ w + b)))  # (N, 1)
+    np.testing.assert_allclose(np.asarray(model(x)), expected, atol=1e-5)
+
+
 def test_last_pooling_keeps_the_plain_last_state_model() -> None:
     _, model = _imdb_model("last")
     assert tuple(model.get_layer("rnn_1").output.shape) == (None, 5)
@@ -57,7 +73,7 @@ def test_last_pooling_keeps_the_plain_last_state_model() -> None:
     assert not names & {"max_over_time", "mean_over_time"}
 
 
-@pytest.mark.parametrize("pooling", ["max", "mean"])
+@pytest.mark.parametrize("pooling", ["max", "mean", "max+mean"])
 @pytest.mark.parametrize("task", ["imdb", "mnist"])
 def test_exported_code_rebuilds_the_same_pooled_model(task: str, pooling: str) -> None:
     import keras
@@ -66,7 +82,8 @@ def test_exported_code_rebuilds_the_same_pooled_model(task: str, pooling: str) -
     data = ImdbConfig(num_words=VOCAB, maxlen=MAXLEN) if task == "imdb" else MnistConfig()
     spec = RunSpec(task=task, data=data, model=model_cfg)
     code = model_code(spec)
-    assert {"max": "GlobalMaxPooling1D", "mean": "GlobalAveragePooling1D"}[pooling] in code
+    for name, layer in (("max", "GlobalMaxPooling1D"), ("mean", "GlobalAveragePooling1D")):
+        assert (layer in code) == (name in pooling)
     ns = {"keras": keras, "NUM_WORDS": VOCAB, "MAXLEN": MAXLEN}
     exec(code, ns)
     if task == "imdb":

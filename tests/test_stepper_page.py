@@ -159,13 +159,13 @@ def test_no_trained_model_points_to_the_train_page(router: Path) -> None:
     assert not at.latex  # nothing to step through
 
 
-def _trained_record(task: str, cell: str, layers: int) -> object:
+def _trained_record(task: str, cell: str, layers: int, pooling: str = "last") -> object:
     """A Run whose job trained a tiny model for one epoch with the real engine."""
     from rnn_core.engine import job as training
     from tests import tiny_classifiers as tiny
 
     x, y, data = tiny.imdb_data() if task == "imdb" else tiny.mnist_data()
-    spec = tiny.spec(task, cell, 6, layers)
+    spec = tiny.spec(task, cell, 6, layers, pooling=pooling)
     model = tiny.build(spec)
     job = training.TrainingJob(model, (x, y), None, spec.train)
     job.start()
@@ -221,3 +221,17 @@ def test_trained_runs_injected(router: Path) -> None:
     assert tex.removesuffix("\\end{aligned}\n$$").endswith(f"= {h:.3f}")
     assert "P(positive) = **" in " ".join(m.value for m in at.markdown)
     assert np.isfinite(case.lens["the trained model"]).all()
+
+
+def test_a_model_reading_max_and_mean_is_explained_with_both(router: Path) -> None:
+    at = AppTest.from_file(str(router), default_timeout=TIMEOUT)
+    at.session_state["runs"] = [_trained_record("imdb", "GRU", 1, pooling="max+mean")]
+    at.run()
+    at.radio(key="stp_source").set_value("A model trained this session").run()
+    assert not at.exception
+    lens = at.session_state["stp_trained_case"].inp.lens
+    assert lens.pooling == "max+mean" and lens.readout.shape == (12,)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Max+mean pooling: the Dense head reads, for each unit, its largest h_t" in captions
+    assert "before the last step, their h_T gets only its 1/T share, through the mean." in captions
+    assert "the max's share enters only at the timestep" in captions

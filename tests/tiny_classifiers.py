@@ -46,11 +46,19 @@ def mnist_data(
 
 
 def spec(
-    task: str, cell: str, units: int, layers: int, seed: int = 3, rows_per_step: int = 1
+    task: str,
+    cell: str,
+    units: int,
+    layers: int,
+    seed: int = 3,
+    rows_per_step: int = 1,
+    pooling: str = "last",
 ) -> RunSpec:
     """A run spec for a tiny classifier of ``task`` ("imdb" or "mnist")."""
     cfg = ImdbConfig(maxlen=MAXLEN) if task == "imdb" else MnistConfig(rows_per_step=rows_per_step)
-    model = ModelConfig(cell=cell, units=units, layers=layers, embedding_dim=5, seed=seed)
+    model = ModelConfig(
+        cell=cell, units=units, layers=layers, embedding_dim=5, seed=seed, pooling=pooling
+    )
     return RunSpec(task=task, data=cfg, model=model, train=TrainConfig(epochs=1, batch_size=32))
 
 

@@ -1,7 +1,7 @@
 """Gradient lens: how strongly the output depends on each earlier input, by manual BPTT in NumPy.
 
 ``logit_gradients(model, x)`` differentiates a trained Keras classifier's logit through its
-Dense head, its pooling over time (last state, max or mean) and every recurrent layer; it is
+Dense head, its pooling over time (last state, max, mean, or both) and every recurrent layer; it is
 re-exported as ``rnn_core.logit_gradients`` and ``rnn_core.stepper.logit_gradients``.
 """
 
@@ -109,10 +109,16 @@ class LogitLens:
     logit: float  # the differentiated logit (pre-sigmoid / pre-softmax)
     class_index: int  # which output unit: 0 for a binary head, the class for a multi-class one
     head: str  # "binary" (sigmoid, 1 unit), "multiclass" (softmax) or "linear" (no activation)
-    pooling: str  # "last" (h_T), "max" or "mean" over time of the top layer's h_t
-    readout: np.ndarray  # (H,) Dense kernel column: d logit / d pooled h
-    pooled: np.ndarray  # (H,) what the head reads: h_T, max_t h_t or mean_t h_t
+    pooling: str  # "last" (h_T), "max", "mean" or "max+mean" over time of the top layer's h_t
+    readout: np.ndarray  # (P,) Dense kernel column: d logit / d pooled h (P = H, or 2H)
+    pooled: np.ndarray  # (P,) what the head reads: h_T, max_t h_t, mean_t h_t, or max then mean
     peaks: np.ndarray | None  # (H,) max pooling: timestep of each unit's maximum; else None
+
+    @property
+    def max_half(self) -> tuple[np.ndarray, np.ndarray]:
+        """(max_t h_t, the head's weights on it), each (H,): what max pooling feeds the head."""
+        units = 0 if self.peaks is None else self.peaks.size
+        return self.pooled[:units], self.readout[:units]
 
     @property
     def norms(self) -> np.ndarray:
@@ -132,6 +138,8 @@ class LogitLens:
             "last": "the last hidden state h_T",
             "max": "each unit's maximum over time, max_t h_t (max pooling)",
             "mean": "the mean over time of h_t (mean pooling)",
+            "max+mean": "each unit's maximum over time and its mean over time, side by side "
+            "(max and mean pooling)",
         }[self.pooling]
         return f"{what}, which the Dense head computes from {reads}"
 
@@ -146,12 +154,34 @@ class LogitLens:
             )
         if self.pooling == "mean":
             return "Every h_t receives 1/T of the gradient, since the head reads their mean."
+        if self.pooling == "max+mean":
+            return (
+                "Every h_t receives 1/T of the mean's share of the gradient; the max's share "
+                "enters only at the timestep where each unit reaches its maximum."
+            )
         return "The gradient enters h only at the last step, h_T."
 
     def tip(self, labels: Sequence[str]) -> str:
         """One sentence on the unit with the largest head weight and how it reaches the logit."""
         k = int(np.argmax(np.abs(self.readout)))
         w = float(self.readout[k])
+        if self.pooling == "max+mean" and self.peaks is not None:
+            units = self.peaks.size
+            if k >= units:  # the largest weight reads a unit's mean
+                t_len = self.gradients.shape[0]
+                return (
+                    f"Tip: the Dense head reads each unit's maximum and its mean over time. Its "
+                    f"largest weight ({w:+.3f}) is on the mean of unit {k - units}: each of that "
+                    f"unit's h_t moves the logit by {w / t_len:+.4f} through it (the weight "
+                    f"divided by T = {t_len})."
+                )
+            t = int(self.peaks[k])
+            return (
+                f"Tip: the Dense head reads each unit's maximum and its mean over time. Its "
+                f"largest weight ({w:+.3f}) is on the maximum of unit {k}, "
+                f"{self.pooled[k]:+.3f}, reached at t = {t} ({labels[t]}): through it, only "
+                "that step's h feeds the logit."
+            )
         if self.pooling == "max" and self.peaks is not None:
             t = int(self.peaks[k])
             return (
@@ -199,7 +229,14 @@ def _classifier_parts(model: Any) -> tuple[Any, list[Any], str, Any]:
             rnn.append(lay)
         elif name in POOLINGS and rnn and not pooling:
             pooling = POOLINGS[name]
-        elif name == "Dense" and rnn:
+        elif name in POOLINGS and {pooling, POOLINGS[name]} == {"max", "mean"}:
+            pooling = "max, mean"  # both poolings: a Concatenate must join them next
+        elif name == "Concatenate" and pooling == "max, mean":
+            joined = [POOLINGS.get(type(t._keras_history[0]).__name__) for t in lay.input]
+            if joined != ["max", "mean"]:
+                raise ValueError(f"{lay.name} must join the max pooling, then the mean pooling")
+            pooling = "max+mean"
+        elif name == "Dense" and rnn and pooling != "max, mean":
             head = lay
         else:
             raise ValueError(f"{lay.name} ({name}) is not part of an Embedding → RNN → Dense model")
@@ -251,7 +288,7 @@ def logit_lens(model: Any, x: np.ndarray, class_index: int | None = None) -> Log
     ``class_index`` (default: the predicted class) of a multi-class head. The gradient is taken
     through the Dense head, the pooling (last state; max over time, where the model's own
     forward pass says each maximum is and ties share the gradient equally as TensorFlow does;
-    mean over time) and every recurrent layer, with respect to
+    mean over time; or max and mean side by side) and every recurrent layer, with respect to
     what the first recurrent layer reads at each timestep: the embedded sequence (T, E) for an
     Embedding model, else x itself (T, F).
     """
@@ -285,12 +322,14 @@ def logit_lens(model: Any, x: np.ndarray, class_index: int | None = None) -> Log
     peaks = None
     if pooling == "last":
         pooled = h[-1]  # (H,)
-    elif pooling == "max":
+    elif pooling in ("max", "max+mean"):
         own = _model_states(model, emb, rnn, ids if emb is not None else seq)  # (T, H) model dtype
         ties = own == own.max(axis=0)  # (T, H): every timestep holding a unit's maximum
         share = ties / ties.sum(axis=0)  # (T, H): the gradient split over tied timesteps
         peaks = ties.argmax(axis=0)  # (H,) first timestep of each unit's maximum
         pooled = h[peaks, np.arange(h.shape[1])]  # (H,) the float64 state at that step
+        if pooling == "max+mean":
+            pooled = np.concatenate([pooled, h.mean(axis=0)])  # (2H,) max, then mean
     else:
         pooled = h.mean(axis=0)  # (H,)
     logits = pooled @ kernel + bias  # (C,)
@@ -303,6 +342,9 @@ def logit_lens(model: Any, x: np.ndarray, class_index: int | None = None) -> Log
         dh[-1] = w
     elif pooling == "max":
         dh = share * w  # (T, H)
+    elif pooling == "max+mean":
+        units = h.shape[1]
+        dh = share * w[:units] + w[units:] / t_len  # (T, H): the max's share, then the mean's
     else:
         dh[:] = w / t_len  # (T, H)
     return LogitLens(
