@@ -246,7 +246,11 @@ async def session(browser, url: str, spec, go: Gate, timeout: float, tag: str) -
                 r["error"] = body[:300]
                 break
             if await page.get_by_role("button", name="Train more").count():
-                r["done"] = round(time.time() - t0, 1)
+                failed = re.search(r"Training failed: [^\n]*", await page.inner_text("body"))
+                if failed:  # the run ended refused or failed: drawn with its Train more button
+                    r["failed"] = failed.group(0)[:200]
+                else:
+                    r["done"] = round(time.time() - t0, 1)
                 break
             await asyncio.sleep(1.0)
         body = await page.inner_text("body")

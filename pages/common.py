@@ -153,6 +153,11 @@ def sharing_note(snap: Any) -> str:
             "so one training runs for all of you. Stop detaches only you and the run goes on "
             "for the others; when it ends you get your own copy of the weights."
         )
+    if n and snap.state == "failed":
+        return (
+            f"Shared with {n} other student{'s' * (n != 1)} (the same settings and seeds): "
+            "the run failed for all of you, for the reason below."
+        )
     if n:
         return (
             f"Trained once for you and {n} other student{'s' * (n != 1)} (the same settings "

@@ -72,3 +72,6 @@ def test_sharing_note_says_who_shares_and_what_the_copy_is() -> None:
     reused = common.sharing_note(Snapshot(state="done", reused=True, shared_with=4))
     assert reused.startswith("Trained earlier on this server") and "nothing was trained" in reused
     assert common.sharing_note(Snapshot(state="running")) == ""
+    failed = common.sharing_note(Snapshot(state="failed", shared_with=1, error="Not started: …"))
+    assert "Trained once" not in failed  # a run refused at Start trained nothing
+    assert failed.startswith("Shared with 1 other student (the same settings and seeds): the run")

@@ -11,7 +11,8 @@ import numpy as np
 from rnn_core.config import CELLS, RunSpec
 from rnn_core.tasks.base import Report, Results, Task
 
-PREDICT_BATCH = 1_024  # rows per predict_on_batch call
+PREDICT_BATCH = 1_024  # rows per predict_on_batch call, at most
+PREDICT_STEPS = 131_072  # rows × timesteps per call: 320 IMDB reviews of 400 words
 
 
 def check_sizes(train_size: int | None, val_fraction: float) -> None:
@@ -33,8 +34,17 @@ def split_off_validation(
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
 
-def predict(model: Any, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
-    """Model outputs for ``x`` in fixed-size batches (no Keras data adapter, thread-safe)."""
+def predict_rows(x: np.ndarray) -> int:
+    """Rows per predict call for ``x``: PREDICT_STEPS timesteps' worth, a multiple of 32 from 32
+    to PREDICT_BATCH (long sequences keep every step's outputs for pooling: fewer rows)."""
+    steps = x.shape[1] if x.ndim > 1 else 1
+    return int(min(PREDICT_BATCH, max(32, PREDICT_STEPS // steps // 32 * 32)))
+
+
+def predict(model: Any, x: np.ndarray, batch: int | None = None) -> np.ndarray:
+    """Model outputs for ``x`` in batches of ``batch`` rows (default :func:`predict_rows`; no
+    Keras data adapter, thread-safe)."""
+    batch = batch or predict_rows(x)
     outs = [np.asarray(model.predict_on_batch(x[i : i + batch])) for i in range(0, len(x), batch)]
     if not outs:
         return np.zeros((0, *model.output_shape[1:]), dtype=np.float32)
