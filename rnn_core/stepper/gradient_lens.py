@@ -232,7 +232,8 @@ def _classifier_parts(model: Any) -> tuple[Any, list[Any], str, Any]:
         elif name in POOLINGS and {pooling, POOLINGS[name]} == {"max", "mean"}:
             pooling = "max, mean"  # both poolings: a Concatenate must join them next
         elif name == "Concatenate" and pooling == "max, mean":
-            joined = [POOLINGS.get(type(t._keras_history[0]).__name__) for t in lay.input]
+            sources = [getattr(t, "_keras_history", (None,))[0] for t in lay.input]
+            joined = [POOLINGS.get(type(op).__name__) for op in sources]  # the layers it joins
             if joined != ["max", "mean"]:
                 raise ValueError(f"{lay.name} must join the max pooling, then the mean pooling")
             pooling = "max+mean"
