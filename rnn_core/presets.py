@@ -91,9 +91,9 @@ def _mnist(
     )
 
 
-# imdb-fast on top of _imdb: a 20k vocabulary, max over time, a higher rate falling to 0.
+# imdb-fast on top of _imdb: the 3k most frequent words, max over time, a rate falling to 0.
 _IMDB_FAST = {
-    "words": 20_000,
+    "words": 3_000,
     "pooling": "max",
     "batch_size": 256,
     "learning_rate": 1e-2,
@@ -181,13 +181,13 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "imdb-fast",
-            "IMDB, 20k words, maxlen 400, Embedding 32 -> LSTM 32 (dropout 0.5) -> max over time, "
+            "IMDB, 3k words, maxlen 400, Embedding 32 -> LSTM 32 (dropout 0.5) -> max over time, "
             "reviews batched by length, batch 256, adam 0.01 falling to 0 over 4 epochs (cosine)",
             _imdb(400, "LSTM", 32, 32, 4, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.1-2.6), seeds 0-2: test "
-            "accuracy 0.8816 (0.8804-0.8835) on all 25,000 reviews after 4 epochs, 37.0 s "
-            "(35.7-42.5) of training",
+            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.5-1.9), seeds 0-2: test "
+            "accuracy 0.8835 (0.8825-0.8863) on all 25,000 reviews after 4 epochs, 35.7 s "
+            "(34.8-36.1) of training",
         ),
         Preset(
             "imdb-fast-random-batches",
@@ -195,9 +195,9 @@ PRESETS: dict[str, Preset] = {
             "more padding read",
             _imdb(400, "LSTM", 32, 32, 4, 0.5, 0.04, **_IMDB_FAST),
             "not a source figure: imdb-fast without batching by length, for lesson 6",
-            "benchmarks/RESULTS.md, 2026-12-05, the 2-core VM (load 2.1-2.2), seeds 0-2: test "
-            "accuracy 0.8806 (0.8778-0.8824) after 4 epochs, 57.5 s (56.6-60.4) of training; "
-            "imdb-fast right after it: 36.4 s",
+            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.5-2.0), seeds 0-2: test "
+            "accuracy 0.8850 (0.8814-0.8863) after 4 epochs, 57.3 s (55.9-58.4) of training; "
+            "imdb-fast right before it: 35.7 s",
         ),
         Preset(
             "mnist-fast-constant",
