@@ -1,11 +1,10 @@
-"""Re-score the shipped text snapshots' ``test`` figures on the test half of the held-out tail.
+"""Re-score the shipped text snapshots' ``test`` figures with the task's ``evaluate`` today.
 
-A text snapshot saved before the held-out tail was split in two (issue 15) recorded figures on
-the whole tail, the same text that validated its epochs. This script rebuilds each text
-snapshot of ``assets/``, scores it once with the task's ``evaluate`` (the test half: the
-corpus's last ``val_fraction / 2``, never trained on nor validated on) and writes the new
-``test`` scores, plus a ``test_note`` saying where they came from, into its JSON. The weights,
-the history (per-epoch validation figures as trained) and ``saved`` stay as they were.
+Run it when the way the test half is scored changes. It rebuilds each text snapshot of
+``assets/``, scores it once on the test half (the corpus's last ``val_fraction / 2``, never
+trained on nor validated on) and writes the new ``test`` scores, plus a ``test_note`` saying
+how and when they were made, into its JSON. The weights, the history (per-epoch validation
+figures as recorded when it was trained) and ``saved`` stay as they were.
 
     taskset -c 1 .venv/bin/python -m benchmarks.rescore_text_snapshots --data-dir ../shared/data
 """
@@ -21,15 +20,16 @@ from dataclasses import replace
 from rnn_core import pretrained
 from rnn_core.tasks import get_task
 from rnn_core.tasks.base import plain
+from rnn_core.tasks.text import held_out_reading
 
 
 def note(snap: pretrained.Pretrained, today: str) -> str:
-    """The ``test_note`` of a re-scored snapshot: which text, when, by what."""
+    """The ``test_note`` of a re-scored snapshot: which text, read how, when, by what."""
     share = snap.spec.data.val_fraction / 2
     return (
-        f"test half: the corpus's last {share:.0%}, re-scored on {today} by "
-        "benchmarks/rescore_text_snapshots.py; the figures recorded when it was saved were on "
-        "the whole held-out tail, which also validated its epochs"
+        f"test half: the corpus's last {share:.0%}, scored on "
+        f"{held_out_reading(snap.spec.data)}; re-scored on {today} by "
+        "benchmarks/rescore_text_snapshots.py"
     )
 
 
@@ -54,8 +54,9 @@ def main() -> None:
         t0 = time.perf_counter()
         fresh = pretrained.rescore(snap, data)
         print(json.dumps({
-            "name": snap.name, "test_windows": len(data.x_test), "before": body["test"],
-            "after": plain(fresh.scores()), "seconds": round(time.perf_counter() - t0, 2),
+            "name": snap.name, "test_characters": int(data.test_read[1].size),
+            "before": body["test"], "after": plain(fresh.scores()),
+            "seconds": round(time.perf_counter() - t0, 2),
         }), flush=True)  # fmt: skip
         if a.dry_run:
             continue

@@ -16,7 +16,7 @@ from pages.common import score_test_set
 from rnn_core.charts import text as text_charts
 from rnn_core.compare import metric_label
 from rnn_core.sampling import CharGenerator, apply_temperature, entropy_bits, generate_text
-from rnn_core.tasks.text import NGRAM_ORDER, sampling_mode
+from rnn_core.tasks.text import NGRAM_ORDER, held_out_reading, sampling_mode
 
 LOG_TEMPS = (0.0, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
 SAMPLE_CSS = (
@@ -51,7 +51,9 @@ def quality_view(run: Any, snap: Any) -> None:
     scored = [e for e in reports if np.isfinite(e.bits_per_char)]
     corpus_here = getattr(run.data, "y_test", None) is not None  # not released, not gen-only
     if corpus_here and not snap.active:
-        score_test_set(run, "windows")  # once per set of weights, never during training
+        read = getattr(run.data, "test_read", None)
+        count = None if read is None else int(np.size(read[1]))  # test characters
+        score_test_set(run, "characters", count)  # once per set of weights, never in training
     test = run.results if run.scored() or not corpus_here else None
     bits = _finite(test.bits_per_char) if test is not None else None
     ngram = _finite(test.ngram_bits_per_char) if test is not None else None
@@ -100,6 +102,23 @@ def quality_view(run: Any, snap: Any) -> None:
         st.caption("The test half is scored once, when training stops.")
     elif run.origin == "pretrained" and bits is None and not corpus_here:
         st.caption("Test bits/char needs the corpus, which is not on this machine.")
+    reading_caption(run.spec.data, val, test if bits is not None else None)
+
+
+def reading_caption(cfg: Any, val: Any, test: Any) -> None:
+    """One line on how the shown validation and test figures read their half of the text."""
+    said = [(name, held_out_reading(cfg, reading=r.reading)) for name, r in
+            (("validation", val), ("test", test)) if r is not None]  # fmt: skip
+    if not said:
+        return
+    if len({how for _, how in said}) == 1:
+        names = " and ".join(name for name, _ in said)
+        line = f"The {names} figures score {said[0][1]}"
+    else:
+        line = "; ".join(f"the {name} figures score {how}" for name, how in said)
+        line = line[0].upper() + line[1:]
+    st.caption(f"{line}; the {NGRAM_ORDER}-gram scores the same characters with the same text "
+               "before each.")  # fmt: skip
 
 
 def _finite(value: float | None) -> float | None:

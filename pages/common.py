@@ -584,16 +584,18 @@ def cached_data(task: Any, cfg: Any) -> Any:
     return task.make_data(cfg, source)
 
 
-def score_test_set(run: Any, what: str) -> None:
+def score_test_set(run: Any, what: str, count: int | None = None) -> None:
     """Once training has stopped: ``run.score()`` (the training process's test results, else
-    task.evaluate here, with a spinner; once per set of weights)."""
+    task.evaluate here, with a spinner naming ``count`` test ``what``, by default the number of
+    test targets; once per set of weights)."""
     snap = run.job.snapshot()
     if run.scored() or snap.epoch == 0 or (run.data is None and snap.results is None):
         return  # already scored these weights, nothing trained yet, or nothing to score with
     if snap.results is not None:  # scored where it trained
         run.score()
         return
-    with st.spinner(f"Scoring all {len(run.data.y_test):,} test {what}…"):
+    count = len(run.data.y_test) if count is None else count
+    with st.spinner(f"Scoring all {count:,} test {what}…"):
         run.score()
 
 

@@ -265,10 +265,10 @@ PRESETS.update(
                     jit_compile=True,
                 ),
                 "Keras lstm_text_generation: readable text after about 20 epochs (LSTM 128)",
-                "benchmarks/RESULTS.md, 2026-12-05 (evening), the 2-core VM (load 1.5-2.4), "
-                "seeds 0-2: test-half bits/char 2.0931 (2.0860-2.0983) after 4 epochs, 58.6 s "
-                "(58.5-59.7) of training; without XLA, right after: 65.2 s; the 5-gram 2.0927 "
-                "on the same text",
+                "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.4-1.6), seeds 0-2: "
+                "test-half bits/char 2.0057 (2.0033-2.0209), every character read straight "
+                "through, after 4 epochs, 56.0 s (55.6-57.1) of training; the 5-gram 2.0300 on "
+                "the same characters",
             ),
             Preset(
                 "seed003-text-keras",

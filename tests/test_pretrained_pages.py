@@ -86,6 +86,10 @@ def test_text_page_generates_from_the_snapshot_without_training(
         bits = snap.test.bits_per_char  # the JSON's test-half figure, reproduced here
         assert float(tiles["test bits/char: your RNN"]) == pytest.approx(bits, abs=0.005)
         assert 1.5 < float(tiles["test bits/char: counting 5-gram"]) < 3
+        # re-scored here, read straight through; its per-epoch curve, if any, as recorded
+        assert any(c.value.startswith("The test figures score every character, read straight")
+                   or "the test figures score every character, read straight" in c.value
+                   for c in at.caption)  # fmt: skip
     else:
         assert tiles["test bits/char: your RNN"] == "—"
         assert any("needs the corpus" in c.value for c in at.caption)

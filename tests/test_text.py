@@ -60,6 +60,17 @@ def test_windows_last_only_match_the_keras_example() -> None:
     assert vocab.decode(y) == "".join(text[i + 4] for i in starts)
 
 
+def test_stretches_read_a_text_straight_through() -> None:
+    ids = np.arange(30_045) % 50
+    x, y = tx.make_stretches(ids, 4000)
+    assert x.shape == y.shape == (8, 3755)  # 30,044 targets: 8 stretches, 4 left out
+    assert np.array_equal(x.ravel(), ids[: 8 * 3755])  # one after another, in order
+    assert np.array_equal(y.ravel(), ids[1 : 8 * 3755 + 1])  # each id after the first, once
+    assert tx.make_stretches(ids[:11], 4000)[0].shape == (1, 10)
+    with pytest.raises(ValueError, match="no stretch"):
+        tx.make_stretches(ids[:1], 4000)
+
+
 def test_windows_refuse_bad_sizes() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         tx.make_windows(np.arange(10), 0, 1)
@@ -195,12 +206,22 @@ def test_held_out_tail_is_split_into_validation_then_test(tmp_path) -> None:
     assert data.vocab.decode(data.y_test[-1]) == test[(len(data.x_test) - 1) * 20 + 1 :][:20]
     # everything chosen or shown during training comes from the validation half
     assert data.seed_text in val and all(s in val for s in data.validity_seeds)
-    # the n-gram is fitted on the training text and scored on each half's own windows
+    # each half is scored straight through: its stretches, in order, are the half's text
+    for half, (x, y) in ((val, data.val_read), (test, data.test_read)):
+        s, length = x.shape
+        assert s == -(-(len(half) - 1) // 4000) and s * length > len(half) - 1 - s
+        assert data.vocab.decode(x.ravel()) == half[: s * length]
+        assert data.vocab.decode(y.ravel()) == half[1 : s * length + 1]
+    # the n-gram is fitted on the training text and scored on the same characters
     ngram = fit_ngram(data.vocab.encode(text[:cut]), data.vocab.size, NGRAM_ORDER, NGRAM_DISCOUNT)
-    assert data.ngram_val_bits == pytest.approx(ngram.window_bits(data.x_val, data.y_val))
-    assert data.ngram_test_bits == pytest.approx(ngram.window_bits(data.x_test, data.y_test))
+    assert data.ngram_val_bits == pytest.approx(ngram.window_bits(*data.val_read))
+    assert data.ngram_test_bits == pytest.approx(ngram.window_bits(*data.test_read))
     assert data.ngram_val_bits != data.ngram_test_bits
-    assert "testing once on" in data.note
+    assert "testing once on" in data.note and "in one stretch of" in data.note
+    # a model that predicts only after a whole window is scored on the held-out windows
+    last = make_text_data(TextConfig(corpus=str(path), maxlen=20, step=7, every_position=False))
+    assert last.val_read[0] is last.x_val and last.test_read[1] is last.y_test
+    assert "the character after each window of 20" in last.note
 
 
 def test_a_held_out_half_too_short_for_windows_is_one_clear_line(tmp_path) -> None:

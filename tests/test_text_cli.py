@@ -85,7 +85,7 @@ def test_patience_picks_on_validation_and_the_test_half_is_scored_once(
 
     corpus, model_path = _corpus(tmp_path / "cats.txt"), tmp_path / "cats.keras"
     data = make_text_data(TextConfig(corpus=str(corpus), maxlen=20, step=10))
-    halves = {data.x_val.tobytes(): "validation", data.x_test.tobytes(): "test"}
+    halves = {data.val_read[0].tobytes(): "validation", data.test_read[0].tobytes(): "test"}
     seen: list[str] = []
     scores = text.held_out_scores
     monkeypatch.setattr(
@@ -102,9 +102,9 @@ def test_patience_picks_on_validation_and_the_test_half_is_scored_once(
     assert seen == ["validation"] * epochs + ["test"]  # the test half once, at the end
     history, test = result["history"]["val_bits_per_char"], result["test"]
     kept, _ = load_text_model(model_path)[:2]
-    kept_val, _ = scores(kept, data.x_val, data.y_val)
+    kept_val, _ = scores(kept, *data.val_read)
     assert kept_val == pytest.approx(min(history), abs=1e-4)  # kept: the best validation epoch
-    kept_test, _ = scores(kept, data.x_test, data.y_test)
+    kept_test, _ = scores(kept, *data.test_read)
     assert test["bits_per_char"] == pytest.approx(kept_test, abs=1e-4)  # reported: on test
     assert test["bits_per_char"] != pytest.approx(kept_val, abs=1e-4)
     assert test["ngram_bits_per_char"] == pytest.approx(data.ngram_test_bits)

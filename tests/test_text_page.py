@@ -67,6 +67,11 @@ def test_tiny_run_samples_every_epoch_generates_and_is_compared_with_a_second(
     assert ngram != pytest.approx(extras[-1].ngram_bits_per_char, abs=1e-6)  # another half
     captions = " ".join(c.value for c in page.caption)
     assert f"over {extras[-1].words_scored} generated words" in captions  # its sample size
+    # how both figures read their half: straight through, for the RNN and the n-gram alike
+    assert (
+        "The validation and test figures score every character, read straight through" in (captions)
+        and "the 5-gram scores the same characters" in captions
+    )
     assert "Your RNN vs counting" in captions and "carry mode" in " ".join(
         m.value for m in page.markdown
     )

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from rnn_core.config import ModelConfig, RunSpec, TextConfig, TrainConfig
+from rnn_core.ngram import bits_from_probs
 from rnn_core.sampling import CharGenerator
+from rnn_core.tasks.text import held_out_cuts
 
 keras = pytest.importorskip("keras")
 
@@ -53,26 +55,34 @@ def test_epoch_samples_are_reproducible(trained) -> None:
 def test_evaluate_loss_matches_keras(trained) -> None:
     task, data, model, _ = trained
     test = task.evaluate(model, data)
-    keras_loss = model.evaluate(data.x_test.astype("int32"), data.y_test, verbose=0)[0]
+    x, y = data.test_read
+    keras_loss = model.evaluate(x.astype("int32"), y, verbose=0)[0]
     assert test.loss == pytest.approx(keras_loss, rel=1e-4)  # on the test half
     assert 0 <= test.word_validity <= 1 and test.words_scored > 20
 
 
-def _numpy_bits(model, x: np.ndarray, y: np.ndarray) -> float:
-    """Mean bits/char of the windows by the NumPy cells, one window at a time from zero."""
+def _numpy_bits(model, text: str, data) -> float:
+    """Mean bits/char of every character of ``text`` after its first, by the NumPy cells
+    reading it straight through from a zero state, the state carried (one row)."""
     from rnn_core.ngram import bits_from_probs
 
+    ids = data.vocab.encode(text)  # (L,)
     gen = CharGenerator.from_keras(model)
-    pairs = zip(x, y, strict=True)
-    return float(np.mean([bits_from_probs(gen.prefix_probs(a), b) for a, b in pairs]))
+    return bits_from_probs(gen.prefix_probs(ids[:-1]), ids[1:])
 
 
 def test_epochs_score_validation_and_evaluate_scores_the_test_half(trained) -> None:
     task, data, model, snap = trained
-    val, test_ref = (
-        _numpy_bits(model, data.x_val, data.y_val),
-        _numpy_bits(model, data.x_test, data.y_test),
-    )
+    text, cfg = data.corpus.text, data.config
+    cut, mid = held_out_cuts(len(text), cfg.val_fraction)
+    assert len(data.val_read[0]) == len(data.test_read[0]) == 1  # halves of ~1,000: one stretch
+    val, test_ref = _numpy_bits(model, text[cut:mid], data), _numpy_bits(model, text[mid:], data)
+    # read straight through, not window by window from a zero state
+    windows = np.mean(
+        [bits_from_probs(CharGenerator.from_keras(model).prefix_probs(a), b)
+         for a, b in zip(data.x_val, data.y_val, strict=True)]
+    )  # fmt: skip
+    assert abs(windows - val) > 1e-3
     assert snap.epoch_extras[1].bits_per_char == pytest.approx(val, rel=1e-4)
     assert snap.epoch_logs[1]["val_bits_per_char"] == pytest.approx(val, rel=1e-4)
     test = task.evaluate(model, data)
@@ -86,16 +96,19 @@ def test_epochs_score_validation_and_evaluate_scores_the_test_half(trained) -> N
     )
 
 
-def test_ngram_baseline_scores_the_same_windows_as_the_model(trained) -> None:
-    from rnn_core.ngram import fit_ngram
+def test_ngram_baseline_scores_the_same_characters_as_the_model(trained) -> None:
+    from rnn_core.ngram import fit_ngram, histories
     from rnn_core.tasks.text import NGRAM_ORDER
 
     _, data, _, _ = trained
     ids = data.vocab.encode(data.corpus.text)
     cut = int(len(ids) * (1 - data.config.val_fraction))
     model = fit_ngram(ids[:cut], data.vocab.size, NGRAM_ORDER, 0.75)  # the training text only
-    assert data.ngram_val_bits == pytest.approx(model.window_bits(data.x_val, data.y_val))
-    assert data.ngram_test_bits == pytest.approx(model.window_bits(data.x_test, data.y_test))
+    _, mid = held_out_cuts(len(ids), data.config.val_fraction)
+    for half, bits in ((ids[cut:mid], data.ngram_val_bits), (ids[mid:], data.ngram_test_bits)):
+        # every character after the half's first, with up to 4 characters of the half before it
+        ref = -model.log2_probs(histories(half, NGRAM_ORDER - 1), half)[1:].mean()
+        assert bits == pytest.approx(ref, rel=1e-9)
 
 
 def test_older_results_scored_on_the_whole_tail_are_not_read_as_test_figures() -> None:
@@ -105,6 +118,23 @@ def test_older_results_scored_on_the_whole_tail_are_not_read_as_test_figures() -
     back = TextResults.from_plain(old | {"bits_per_char": 2.15, "ngram_bits_per_char": 2.09})
     assert np.isnan(back.bits_per_char) and np.isnan(back.loss) and np.isnan(back.accuracy)
     assert np.isnan(back.ngram_bits_per_char) and back.word_validity == 0.9
+
+
+def test_figures_say_how_the_held_out_text_was_read(trained) -> None:
+    from rnn_core.tasks.text import STRAIGHT, WINDOWS, TextReport, TextResults
+
+    task, data, model, snap = trained
+    test = task.evaluate(model, data)
+    assert snap.epoch_extras[-1].reading == test.reading == STRAIGHT
+    assert "reading" not in test.scores()  # not a score: the CLI's test figures stay numbers
+    assert TextResults.from_plain(test.to_plain()).reading == STRAIGHT
+    # files written before: their figures were read window by window
+    old = test.to_plain()
+    del old["reading"]
+    assert TextResults.from_plain(old).reading == WINDOWS
+    report = snap.epoch_extras[-1].to_plain()
+    del report["reading"]
+    assert TextReport.from_plain(report).reading == WINDOWS
 
 
 def test_save_keeps_the_alphabet_and_load_generates_the_same(trained, tmp_path) -> None:

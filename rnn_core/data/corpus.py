@@ -197,6 +197,21 @@ def make_windows(
     return x, y
 
 
+def make_stretches(ids: np.ndarray, longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """A held-out text cut into S equal stretches of at most ``longest`` ids, read straight
+    through: ids (S, L) and the id after every prefix (S, L). The stretches follow one another,
+    so every id after the first is a target once (the last ``(len - 1) % S`` are left out)."""
+    ids = np.asarray(ids)
+    n = len(ids) - 1  # ids that have one before them
+    if n < 1 or longest < 1:
+        raise ValueError(f"a text of {len(ids)} characters has no stretch of at most {longest}")
+    s = -(-n // longest)  # S, the fewest stretches of at most ``longest``
+    length = n // s  # L
+    x = np.ascontiguousarray(ids[: s * length].reshape(s, length))  # (S, L)
+    y = np.ascontiguousarray(ids[1 : s * length + 1].reshape(s, length))  # (S, L)
+    return x, y
+
+
 def corpus_words(text: str) -> frozenset[str]:
     """The words of a corpus: its lowercase alphabetic tokens of two letters or more."""
     return frozenset(w for w in _WORD_RE.findall(text.lower()) if len(w) >= MIN_WORD)

@@ -7,14 +7,17 @@ Embedding -> RNN layers -> softmax model with sparse categorical crossentropy. W
 The corpus's last ``val_fraction`` is held out and never trained on: its first half is the
 validation text (every epoch's bits/char, which ``until`` and ``patience`` stop on, and the
 seeds of the samples), its second half the test text, scored once by ``evaluate`` after
-training. Nothing here imports TensorFlow until a model is built.
+training. A model that predicts after every prefix is scored reading each half straight
+through, in stretches of up to ``STRETCH`` characters with the state carried, as it writes
+text; the counting n-gram is scored on the same characters with the same contexts. Nothing
+here imports TensorFlow until a model is built.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from rnn_core.data.corpus import (
     Vocabulary,
     corpus_words,
     load_corpus,
+    make_stretches,
     make_windows,
     sample_words,
     seed_from,
@@ -33,13 +37,16 @@ from rnn_core.data.corpus import (
 )
 from rnn_core.ngram import LN2, fit_ngram
 from rnn_core.sampling import CharGenerator, generate_text
-from rnn_core.tasks.base import Report, Results, Task
+from rnn_core.tasks.base import DETAIL, Report, Results, Task
 from rnn_core.tasks.info import TaskInfo
 
 VALIDITY_T = 0.5  # temperature of the word-validity samples
 VALIDITY_LENGTH = 400  # characters per word-validity sample
 VALIDITY_SEEDS = 4  # samples pooled into one word-validity figure (one sample is noisy)
-PREDICT_BATCH = 512  # windows per predict_on_batch call in evaluate
+PREDICT_CHARS = 32_768  # ids per predict_on_batch call when scoring held-out text (rows x T)
+STRETCH = 4_000  # held-out text is read straight through in stretches of at most this many ids
+STRAIGHT = "straight"  # a held-out half scored on every character, read straight through
+WINDOWS = "windows"  # scored window by window, each from a zero state
 NGRAM_ORDER = 5  # the counting baseline: a character 5-gram (fixed, not tuned on held-out text)
 NGRAM_DISCOUNT = 0.75  # its absolute discount D
 VOCAB_SUFFIX = ".vocab.json"  # added to a saved model's file name for its alphabet
@@ -65,6 +72,8 @@ class TextData:
     ngram_val_bits: float = float("nan")  # validation bits/char of the counting n-gram
     ngram_test_bits: float = float("nan")  # test bits/char of the counting n-gram
     reference_validity: float = float("nan")  # word validity of real validation text, same length
+    val_read: tuple[np.ndarray, np.ndarray] | None = None  # (S, L) ids, targets: val bits/char
+    test_read: tuple[np.ndarray, np.ndarray] | None = None  # the same for the test half
 
 
 def _check(cfg: TextConfig) -> None:
@@ -122,6 +131,11 @@ def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
     x_train, y_train = make_windows(ids[:cut], cfg.maxlen, cfg.step, cfg.every_position)
     x_val, y_val = make_windows(ids[cut:mid], cfg.maxlen, cfg.maxlen, cfg.every_position)
     x_test, y_test = make_windows(ids[mid:], cfg.maxlen, cfg.maxlen, cfg.every_position)
+    val_read, test_read = (
+        (make_stretches(ids[cut:mid], STRETCH), make_stretches(ids[mid:], STRETCH))
+        if cfg.every_position
+        else ((x_val, y_val), (x_test, y_test))
+    )
     val_text = text[cut:mid]
     if cfg.seed_text:
         seed = cfg.seed_text.lower() if cfg.lowercase else cfg.seed_text
@@ -134,8 +148,8 @@ def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
     note = (
         f"{corpus.source}: {len(text):,} characters, an alphabet of {vocab.size}. Training on "
         f"{len(x_train):,} windows of {cfg.maxlen} characters (one every {cfg.step}) from the "
-        f"first {cut:,}; validating every epoch on {len(x_val):,} windows of the next "
-        f"{mid - cut:,}, testing once on {len(x_test):,} windows of the last {len(text) - mid:,}. "
+        f"first {cut:,}; validating every epoch on the next {mid - cut:,}, testing once on the "
+        f"last {len(text) - mid:,}, both scored on {held_out_reading(cfg, len(val_read[0]))}. "
         f"Targets: the next character after {targets}."
     )
     words = corpus_words(text)
@@ -144,9 +158,31 @@ def make_text_data(cfg: TextConfig, corpus: Corpus | None = None) -> TextData:
             for s in seeds]  # fmt: skip
     return TextData(
         cfg, Corpus(corpus.name, text, corpus.source), vocab, x_train, y_train, x_val, y_val,
-        x_test, y_test, words, seed, seeds, note, ngram.window_bits(x_val, y_val),
-        ngram.window_bits(x_test, y_test), word_validity(real, words, list(seeds)),
+        x_test, y_test, words, seed, seeds, note, ngram.window_bits(*val_read),
+        ngram.window_bits(*test_read), word_validity(real, words, list(seeds)), val_read,
+        test_read,
     )  # fmt: skip
+
+
+def reading_of(cfg: TextConfig) -> str:
+    """How a config's held-out halves are scored: STRAIGHT (a model that predicts after every
+    prefix) or WINDOWS (one that predicts only the character after a whole window)."""
+    return STRAIGHT if cfg.every_position else WINDOWS
+
+
+def held_out_reading(cfg: TextConfig, rows: int | None = None, reading: str = "") -> str:
+    """What of a held-out half is scored and how, in words; ``reading`` (STRAIGHT or WINDOWS,
+    e.g. a stored report's) defaults to the config's own."""
+    reading = reading or reading_of(cfg)
+    if not cfg.every_position:
+        return f"the character after each window of {cfg.maxlen}, the one the model predicts"
+    if reading == WINDOWS:
+        return f"every character of windows of {cfg.maxlen}, each window read from a zero state"
+    parts = "one stretch" if rows == 1 else f"{rows} stretches" if rows else "stretches"
+    return (
+        f"every character, read straight through in {parts} of up to {STRETCH:,} characters "
+        "with the state carried (as when writing text)"
+    )
 
 
 def build_text_model(cfg: ModelConfig, vocab_size: int, every_position: bool = True) -> Any:
@@ -199,17 +235,19 @@ def sample_rng(cfg: TextConfig, epoch: int) -> np.random.Generator:
 
 
 def held_out_scores(model: Any, x_all: np.ndarray, y_all: np.ndarray) -> tuple[float, float]:
-    """(bits per character, next-char accuracy) of a model on held-out windows.
+    """(bits per character, next-char accuracy) of a model on held-out rows of ids.
 
-    Bits per character: the mean cross-entropy of every target, in bits (log2), each window
-    read from a zero state, as the model was trained. The epoch hook passes the validation
-    windows, ``evaluate`` the test windows.
+    Bits per character: the mean cross-entropy of every target, in bits (log2), each row read
+    from a zero state. The rows are ``TextData.val_read`` (the epoch hook) or ``test_read``
+    (``evaluate``): long stretches read straight through, or windows for a model that only
+    predicts after a whole window.
     """
     bits, hits = [], []
-    for i in range(0, len(x_all), PREDICT_BATCH):
-        x = x_all[i : i + PREDICT_BATCH].astype(np.int32)  # (B, T)
+    rows = max(1, PREDICT_CHARS // max(1, x_all.shape[1]))  # rows per call
+    for i in range(0, len(x_all), rows):
+        x = x_all[i : i + rows].astype(np.int32)  # (B, T)
         p = np.asarray(model.predict_on_batch(x), np.float64)  # (B, T, V) or (B, V)
-        y = y_all[i : i + PREDICT_BATCH].astype(np.int64)  # (B, T) or (B,)
+        y = y_all[i : i + rows].astype(np.int64)  # (B, T) or (B,)
         picked = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]  # like y
         bits.append(-np.log2(np.maximum(picked, 1e-12)).ravel())  # as before: at most 40 bits
         hits.append((p.argmax(axis=-1) == y).ravel())
@@ -240,7 +278,8 @@ class TextReport(Report):
     word_validity: float  # distinct corpus words per generated word, pooled T=0.5 samples
     words_scored: int  # generated words those samples held
     bits_per_char: float  # validation cross-entropy of the next character, in bits
-    ngram_bits_per_char: float  # the same for the counting n-gram baseline, same windows
+    ngram_bits_per_char: float  # the same for the counting n-gram, same characters and contexts
+    reading: str = WINDOWS  # how the validation half was read: STRAIGHT or WINDOWS
 
     @property
     def score(self) -> float:
@@ -262,6 +301,7 @@ class TextReport(Report):
         values.setdefault("mode", "carry")
         values.setdefault("bits_per_char", float("nan"))
         values.setdefault("ngram_bits_per_char", float("nan"))
+        values.setdefault("reading", WINDOWS)  # older files: windows, each from a zero state
         return super().from_plain(values)
 
 
@@ -270,11 +310,12 @@ class TextResults(Results):
     """Test-half next-character scores (scored once), the n-gram baseline's, word validity."""
 
     bits_per_char: float  # mean cross-entropy of the next test character, in bits
-    ngram_bits_per_char: float  # the counting n-gram baseline's, on the same test windows
-    loss: float  # the same cross-entropy in nats (Keras's loss), on the test windows
+    ngram_bits_per_char: float  # the counting n-gram baseline's, on the same test characters
+    loss: float  # the same cross-entropy in nats (Keras's loss)
     accuracy: float  # share of test next characters that are the likeliest
     word_validity: float  # distinct corpus words per generated word in T=0.5 samples
     words_scored: int  # words those samples held
+    reading: str = field(default=WINDOWS, metadata=DETAIL)  # the test half read: STRAIGHT, WINDOWS
 
     @property
     def headline(self) -> tuple[str, float]:
@@ -292,6 +333,7 @@ class TextResults(Results):
                 values.pop(old, None)
             values |= dict.fromkeys(("bits_per_char", "loss", "accuracy"), float("nan"))
         values.setdefault("ngram_bits_per_char", float("nan"))
+        values.setdefault("reading", WINDOWS)  # older files: windows, each from a zero state
         return super().from_plain(values)
 
 
@@ -361,7 +403,7 @@ class TextTask(Task):
                 gen, data.vocab, data.seed_text, cfg.sample_length, cfg.temperatures, rng, window
             )
             validity, n = measure_validity(gen, data, rng, window)
-            bits, _ = held_out_scores(model, data.x_val, data.y_val)
+            bits, _ = held_out_scores(model, *data.val_read)
             return TextReport(
                 epoch=epoch,
                 seed=data.seed_text,
@@ -372,13 +414,14 @@ class TextTask(Task):
                 words_scored=n,
                 bits_per_char=bits,
                 ngram_bits_per_char=data.ngram_val_bits,
+                reading=reading_of(cfg),
             )
 
         return hook
 
     def evaluate(self, model: Any, data: TextData) -> TextResults:
         """Test-half bits/char (and the n-gram's), loss, next-char accuracy, word validity."""
-        bits, accuracy = held_out_scores(model, data.x_test, data.y_test)
+        bits, accuracy = held_out_scores(model, *data.test_read)
         gen = CharGenerator.from_keras(model)
         rng = sample_rng(data.config, 10_000)
         validity, n = measure_validity(gen, data, rng, self.window(data))
@@ -389,6 +432,7 @@ class TextTask(Task):
             accuracy=accuracy,
             word_validity=validity,
             words_scored=n,
+            reading=reading_of(data.config),
         )
 
     def companion(self, data: TextData) -> tuple[str, str]:
