@@ -61,7 +61,7 @@ class TextData:
     vocab: Vocabulary  # the corpus alphabet: char <-> id
     x_train: np.ndarray  # (N, maxlen) uint8 ids of the training windows
     y_train: np.ndarray  # (N, maxlen) next ids after every prefix, or (N,) after the window
-    x_val: np.ndarray  # (N_val, maxlen) non-overlapping windows of the tail's first half
+    x_val: np.ndarray  # (N_val, maxlen) windows of the tail's first half, for Keras's val_* logs
     y_val: np.ndarray  # (N_val, maxlen) or (N_val,)
     x_test: np.ndarray  # (N_test, maxlen) non-overlapping windows of the tail's second half
     y_test: np.ndarray  # (N_test, maxlen) or (N_test,)
