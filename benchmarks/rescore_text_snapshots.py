@@ -55,12 +55,12 @@ def main() -> None:
         fresh = pretrained.rescore(snap, data)
         print(json.dumps({
             "name": snap.name, "test_characters": int(data.test_read[1].size),
-            "before": body["test"], "after": plain(fresh.scores()),
+            "before": body["test"], "after": plain(fresh.stored()),
             "seconds": round(time.perf_counter() - t0, 2),
         }), flush=True)  # fmt: skip
         if a.dry_run:
             continue
-        body["test"] = plain(fresh.scores())
+        body["test"] = plain(fresh.stored())
         body["test_note"] = note(snap, today)
         path.write_text(json.dumps(body, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)

@@ -127,7 +127,7 @@ def snapshot_body(
         "spec": RunSpec(spec.task, data, spec.model, spec.train).to_dict(),
         "params": int(model.count_params()),
         "input_shape": list(model.input_shape[1:]),
-        "test": None if test is None else test.scores() | _reading(test),
+        "test": None if test is None else test.stored(),
         "epochs": int(history.epoch),
         "train_seconds": round(float(history.train_seconds), 2),
         "vocab": vocab,
@@ -204,12 +204,6 @@ def snapshot_from_body(body: Any, weights: Path, where: str, fix: str) -> Pretra
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"{where} has a bad or missing field ({exc}): {fix}") from None
-
-
-def _reading(test: Results) -> dict[str, str]:
-    """How a text result read its test half ({} for other tasks): kept beside the scores."""
-    reading = getattr(test, "reading", None)
-    return {"reading": reading} if isinstance(reading, str) else {}
 
 
 def list_snapshots(folder: str | Path = ASSETS, task: str | None = None) -> list[Pretrained]:

@@ -127,6 +127,7 @@ def test_figures_say_how_the_held_out_text_was_read(trained) -> None:
     test = task.evaluate(model, data)
     assert snap.epoch_extras[-1].reading == test.reading == STRAIGHT
     assert "reading" not in test.scores()  # not a score: the CLI's test figures stay numbers
+    assert TextResults.from_plain(test.stored()).reading == STRAIGHT  # what a snapshot keeps
     assert TextResults.from_plain(test.to_plain()).reading == STRAIGHT
     # files written before: their figures were read window by window
     old = test.to_plain()

@@ -45,6 +45,7 @@ from rnn_core.config import CELLS, RunSpec
 from rnn_core.tasks.info import TaskInfo
 
 DETAIL = {"detail": True}  # field metadata: not a scalar score (left out of ``scores()``)
+LABEL = {"label": True}  # field metadata: a word on how the scores were made, kept with them
 
 
 def detail() -> Any:
@@ -124,8 +125,13 @@ class Results(_Plain):
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if not f.metadata.get("detail")
+            if not f.metadata.get("detail") and not f.metadata.get("label")
         }
+
+    def stored(self) -> dict[str, Any]:
+        """The scores plus the LABEL fields (how they were made): what a snapshot keeps."""
+        labels = [f.name for f in dataclasses.fields(self) if f.metadata.get("label")]
+        return self.scores() | {name: getattr(self, name) for name in labels}
 
     @property
     def headline(self) -> tuple[str, float]:

@@ -37,7 +37,7 @@ from rnn_core.data.corpus import (
 )
 from rnn_core.ngram import LN2, fit_ngram
 from rnn_core.sampling import CharGenerator, generate_text
-from rnn_core.tasks.base import DETAIL, Report, Results, Task
+from rnn_core.tasks.base import LABEL, Report, Results, Task
 from rnn_core.tasks.info import TaskInfo
 
 VALIDITY_T = 0.5  # temperature of the word-validity samples
@@ -315,7 +315,7 @@ class TextResults(Results):
     accuracy: float  # share of test next characters that are the likeliest
     word_validity: float  # distinct corpus words per generated word in T=0.5 samples
     words_scored: int  # words those samples held
-    reading: str = field(default=WINDOWS, metadata=DETAIL)  # the test half read: STRAIGHT, WINDOWS
+    reading: str = field(default=WINDOWS, metadata=LABEL)  # the test half read: STRAIGHT, WINDOWS
 
     @property
     def headline(self) -> tuple[str, float]:
