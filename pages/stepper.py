@@ -188,9 +188,10 @@ def _move(delta: int, t_len: int) -> None:
     st.session_state.stp_t = int(np.clip(st.session_state.stp_t + delta, 0, t_len - 1))
 
 
-def _toggle_play() -> None:
-    """on_click of Play / Pause."""
-    st.session_state.stp_playing = not st.session_state.get("stp_playing", False)
+def _set_playing(playing: bool) -> None:
+    """on_click of Play (True) / Pause (False): sets, never toggles, so a press Streamlit
+    delivers twice (it replays a trigger whose run a rerun cut short) acts once."""
+    st.session_state.stp_playing = playing
 
 
 def stepper(case: StepperCase) -> None:
@@ -238,8 +239,9 @@ def stepper(case: StepperCase) -> None:
         b2.button(
             "Pause" if playing else "Play",
             icon=":material/pause:" if playing else ":material/play_arrow:",
-            on_click=_toggle_play,
-            key="stp_play",
+            on_click=_set_playing,
+            args=(not playing,),
+            key=f"stp_{'pause' if playing else 'play'}",  # one widget per action: see above
             help=f"Step forward automatically, {stride} timestep(s) per frame (key: Space).",
             shortcut="Space",
         )

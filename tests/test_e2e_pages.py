@@ -104,8 +104,9 @@ def test_training_keeps_running_on_other_pages_and_stops_from_the_sidebar() -> N
         sidebar = page.locator("[data-testid=stSidebar]")
         sidebar.get_by_text("Training now").wait_for(timeout=30_000)
         status = sidebar.get_by_text(re.compile(r"batch \d+/"))
+        status.wait_for(timeout=120_000)  # after "starting: loading TensorFlow…" on a slow box
         first = status.inner_text()  # the run moves on while its user is on another page
-        wait_until(lambda: status.inner_text() != first, 30, 0.5, f"a status after {first!r}")
+        wait_until(lambda: status.inner_text() != first, 60, 0.5, f"a status after {first!r}")
         _shot(page, "home_while_training")
         sidebar.get_by_role("button", name="■ Stop").click()
         sidebar.get_by_text("No training running.").wait_for(timeout=30_000)

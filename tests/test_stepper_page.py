@@ -109,6 +109,20 @@ def test_cells_gates_and_play(router: Path) -> None:
     assert not at.session_state["stp_playing"]
 
 
+def test_a_pause_press_delivered_twice_pauses_once(router: Path) -> None:
+    """Streamlit can deliver one press twice (it replays a trigger whose run a rerun cut
+    short); the second delivery of Pause must not start Play again."""
+    at = _open(router)
+    _click(at, "Play")
+    pause = next(b for b in at.button if b.label == "Pause")
+    pause.click().run()
+    assert not at.session_state["stp_playing"]
+    pause.click().run()  # the same press again, after the page has redrawn
+    assert not at.exception
+    assert not at.session_state["stp_playing"]
+    assert any(b.label == "Play" for b in at.button)
+
+
 def test_reset_after_box_is_unticked_for_cells_without_a_reset_gate(router: Path) -> None:
     """LSTM and SimpleRNN show the GRU box disabled and unticked; GRU gets its choice back."""
     at = _open(router)
