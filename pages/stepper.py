@@ -32,6 +32,11 @@ KINDS = CELL_KINDS  # "SimpleRNN" -> "simple_rnn"
 SOURCES = ("Random weights (seed 001's demo)", "A model trained this session")
 LINK_SOURCES = dict(zip(("random", "trained"), SOURCES, strict=True))  # a link's source -> label
 PLAY_SECONDS = 0.6  # one frame of ▶ Play
+UNIT_BOX_WIDTH = 120  # pixels: the Unit box beside the timestep slider
+# the timestep slider is never narrower than this: below it, it wraps to a row of its own
+CONTROLS_CSS = (
+    "<style>.st-key-stp_controls .stElementContainer:has(.stSlider) { min-width: 16rem; }</style>"
+)
 CHOICES = 40  # test inputs offered for a trained run
 FORM = Form("stp_")  # the stepper's controls: kept across pages for the whole session
 
@@ -226,8 +231,10 @@ def stepper(case: StepperCase) -> None:
             )
         units = inp.layers[layer].units
         s.stp_unit = min(int(s.get("stp_unit", 0)), units - 1)
-        b1, b2, b3, sl, un = st.columns([1.35, 1.1, 1.1, 5, 1.3], vertical_alignment="bottom")
-        b1.button(
+        # one row that wraps on a narrow screen; the buttons as wide as their labels and keys
+        row = st.container(horizontal=True, vertical_alignment="bottom", key="stp_controls")
+        st.html(CONTROLS_CSS)
+        row.button(
             "Previous",
             icon=":material/skip_previous:",
             on_click=_move,
@@ -236,7 +243,7 @@ def stepper(case: StepperCase) -> None:
             help="One timestep back (key: Left arrow).",
             shortcut="Left",
         )
-        b2.button(
+        row.button(
             "Pause" if playing else "Play",
             icon=":material/pause:" if playing else ":material/play_arrow:",
             on_click=_set_playing,
@@ -245,13 +252,21 @@ def stepper(case: StepperCase) -> None:
             help=f"Step forward automatically, {stride} timestep(s) per frame (key: Space).",
             shortcut="Space",
         )
-        b3.button(
+        row.button(
             "Next", icon=":material/skip_next:", on_click=_move, args=(1, t_len),
             disabled=s.stp_t == t_len - 1, help="One timestep forward (key: Right arrow).",
             shortcut="Right",
         )  # fmt: skip
-        FORM(sl.slider, "Timestep t", "t", 0, t_len - 1)
-        FORM(un.number_input, "Unit", "unit", 0, units - 1, help="The unit written out below.")
+        FORM(row.slider, "Timestep t", "t", 0, t_len - 1, width="stretch")
+        FORM(
+            row.number_input,
+            "Unit",
+            "unit",
+            0,
+            units - 1,
+            help="The unit written out below.",
+            width=UNIT_BOX_WIDTH,  # pixels
+        )
         memo = s.stp_memo  # heatmaps built once per input; a step only moves their markers
         theme = page_theme()
         view = step_view(inp, case.traces, layer, int(s.stp_t), int(s.stp_unit), memo, theme)

@@ -103,6 +103,26 @@ def test_the_stepper_answers_left_right_and_space(url: str) -> None:
         assert _t(page) == seen[-1] < 19
 
 
+CLIPPED = """() => [...document.querySelectorAll("[data-testid='stMain'] button")]
+    .filter((b) => /Previous|Play|Pause|Next/.test(b.innerText))
+    .flatMap((b) => [b, ...b.querySelectorAll("*")])
+    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .map((e) => e.closest("button").innerText.replace(/\\s+/g, " "))"""
+
+
+@pytest.mark.parametrize("width", [1400, 1000, PHONE])
+def test_the_stepper_buttons_show_their_whole_labels(url: str, width: int) -> None:
+    """Previous / Play / Next and their keys are never cut to an ellipsis, on a laptop beside
+    the sidebar or on a phone."""
+    with chromium_page(width, 1000) as page:
+        page.goto(f"{url}/stepper?timesteps=20&t=5")
+        page.get_by_role("button", name=re.compile("^Next")).wait_for(timeout=120_000)
+        _settle(page, 5)
+        labels = page.evaluate("[...document.querySelectorAll('button')].map(b => b.innerText)")
+        assert sum(bool(re.search(r"Previous|Play|Next", label)) for label in labels) >= 3
+        assert page.evaluate(CLIPPED) == []
+
+
 def test_back_and_forward_walk_the_steppers_own_addresses(url: str) -> None:
     with chromium_page() as page:
         page.goto(f"{url}/stepper?timesteps=20&t=5")
