@@ -153,6 +153,9 @@ def streamlit_server(
             raise ServerDied(died, _tail(log))
 
 
+ACTION_WAIT_MS = 60_000  # a click or fill with no timeout of its own: a slow CI box needs > 30 s
+
+
 @contextlib.contextmanager
 def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[object]:
     """A Playwright page in Debian's Chromium (never a downloaded browser)."""
@@ -164,7 +167,9 @@ def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[object]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(ACTION_WAIT_MS)
+            yield page
         finally:
             browser.close()
 

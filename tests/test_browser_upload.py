@@ -23,7 +23,7 @@ def test_a_refused_upload_leaves_no_chip_and_the_good_file_stays(tmp_path) -> No
     with streamlit_server() as url, chromium_page(1400, 1400) as page:
         page.goto(f"{url}/text")
         page.get_by_role("heading", name="Text generation").wait_for(timeout=90_000)
-        page.get_by_text("Your own .txt file").click()
+        page.get_by_text("Your own .txt file").click(timeout=90_000)  # the form follows the title
         drop = page.locator(DROP)
         drop.wait_for(state="attached", timeout=30_000)
         drop.set_input_files(str(good))

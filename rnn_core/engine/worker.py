@@ -41,7 +41,7 @@ def _read_requests(
     run read last, and end-of-file also queues None (the end) in both.
 
     End-of-file while no run is queued or training (the server has gone, or let this worker
-    go) ends the process at once, even in the middle of its warm-up.
+    go) ends the process at once, even in the middle of TensorFlow's import or the warm-up.
     """
     stop = threading.Event()
     try:
@@ -352,14 +352,14 @@ def main() -> int:
     """Entry point of the child process."""
     out = os.fdopen(os.dup(1), "wb")  # frames go to the real stdout ...
     os.dup2(2, 1)  # ... and anything a library prints goes to stderr
-    memory.child_setup()  # OOM killer's first choice; TF threads = this slot's share of cores
     runs: queue.Queue = queue.Queue()
     models: queue.Queue = queue.Queue()  # model bytes a run asked for (``need_model``)
     busy = threading.Event()  # set while a run is taken from the queue and not yet done
     reader = threading.Thread(
         target=_read_requests, args=(sys.stdin.buffer, runs, busy, models), daemon=True
     )
-    reader.start()
+    reader.start()  # before TensorFlow's import: a server gone during it ends this process
+    memory.child_setup()  # OOM killer's first choice; TF threads = this slot's share of cores
 
     def send(*message: Any) -> None:
         write_frame(out, message)
