@@ -72,7 +72,7 @@ def _home_and_back(page, title: str, heading: str) -> None:
 def _field(page, label: str):
     """The input of the widget labelled exactly ``label`` (number, selectbox or checkbox)."""
     field = page.locator("[data-testid=stMain]").get_by_label(label, exact=True)
-    field.first.wait_for(timeout=30_000)
+    field.first.wait_for(timeout=60_000)
     assert field.count() == 1, f"{field.count()} widgets labelled {label!r}"
     return field
 
@@ -210,9 +210,9 @@ def test_an_edited_preset_stops_showing_its_measured_figures(server: str, page) 
     name = "addition-fast"
     _set(page, "select", "Preset", f"{name} — {PRESETS[name].title}")
     measured = page.get_by_text("Measured here", exact=False)
-    measured.first.wait_for(timeout=30_000)
+    measured.first.wait_for(timeout=60_000)
     _set(page, "number", "Units", "64")
-    page.get_by_text(f"Edited from {name} (units changed)", exact=False).wait_for(timeout=30_000)
+    page.get_by_text(f"Edited from {name} (units changed)", exact=False).wait_for(timeout=60_000)
     assert measured.count() == 0
     _shot(page, "preset_edited")
     _no_error(page)
@@ -294,7 +294,7 @@ def test_a_fresh_servers_first_request_to_train_goes_through_the_router() -> Non
         page.goto(f"{url}/train")  # the very first request this server sees
         page.get_by_role("heading", name=TRAIN).wait_for(timeout=90_000)
         page.get_by_role("button", name=re.compile("Start training")).wait_for(timeout=60_000)
-        page.locator(f"{NAV} a").first.wait_for(timeout=30_000)
+        page.locator(f"{NAV} a").first.wait_for(timeout=60_000)
         page.wait_for_timeout(500)
         nav = page.locator(f"{NAV} a").all_inner_texts()
         titles = [re.sub(r"^\S+\n", "", t).strip() for t in nav]

@@ -153,7 +153,7 @@ def test_start_answers_ctrl_enter(url: str) -> None:
         page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=120_000)
         page.set_viewport_size({"width": PHONE, "height": 844})  # a run's page on a phone
         page.get_by_text("Curves as a table").click()
-        page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=30_000)
+        page.get_by_role("button", name=re.compile("Train more")).wait_for(timeout=60_000)
         page.wait_for_timeout(2000)
         width = page.evaluate(WIDTHS)
         assert max(width["page"], width["main"]) <= PHONE + SLACK, width
@@ -196,7 +196,7 @@ def test_every_page_fits_a_phone_screen(path: str, url: str) -> None:
         for control in controls:
             role, name = control.split(":")
             found = page.get_by_role(role, name=re.compile(re.escape(name))).first
-            found.scroll_into_view_if_needed(timeout=30_000)
+            found.scroll_into_view_if_needed(timeout=60_000)
             assert found.is_visible(), f"{control} is not visible at {PHONE} px"
             box = found.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE + SLACK, control

@@ -43,7 +43,7 @@ def _open_from_lesson(page, preset: str) -> None:
     """Press the lesson's Open button; wait for the Train page with the preset loaded."""
     page.get_by_role("button", name=f"Open {preset}").click()
     page.get_by_role("heading", name="Train a recurrent network").wait_for(timeout=60_000)
-    page.get_by_text("Source reports:").wait_for(timeout=30_000)
+    page.get_by_text("Source reports:").wait_for(timeout=60_000)
     assert preset in page.get_by_role("combobox", name="Preset").input_value()
 
 
@@ -63,7 +63,7 @@ def _result_line(page, preset: str) -> str:
 
 def _lessons(page) -> None:
     _sidebar(page, "Lessons", "Lessons")
-    page.get_by_role("button", name=f"Open {DENSE}").wait_for(timeout=30_000)
+    page.get_by_role("button", name=f"Open {DENSE}").wait_for(timeout=60_000)
 
 
 def test_lesson_shows_your_result_after_the_preset_run(server: str, page) -> None:
@@ -83,7 +83,7 @@ def test_lesson_shows_your_result_after_the_preset_run(server: str, page) -> Non
     box.click()
     box.fill(RNN)
     page.keyboard.press("Enter")
-    page.get_by_text("about 68% test accuracy").wait_for(timeout=30_000)
+    page.get_by_text("about 68% test accuracy").wait_for(timeout=60_000)
     page.wait_for_timeout(800)
     _train_to_the_end(page, "SimpleRNN 32×1")
     _lessons(page)
@@ -102,7 +102,7 @@ def test_two_lesson_runs_are_compared_in_one_session(server: str, page) -> None:
     _lessons(page)
     _open_from_lesson(page, RNN)
     _train_to_the_end(page, "SimpleRNN 32×1")
-    page.get_by_role("heading", name="Compare runs").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Compare runs").wait_for(timeout=60_000)
     table = page.locator("[data-testid=stDataFrame]").last.inner_text()
     body = page.inner_text("body")
     assert "1. Dense 32×1" in body + table and "2. SimpleRNN 32×1" in body + table

@@ -63,7 +63,7 @@ def test_a_reload_mid_run_reattaches_to_the_same_run_and_it_finishes() -> None:
         page.reload()
         page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
         assert _tab_key(page) == key
-        page.locator("[data-testid=stMetric]", has_text="epochs done").wait_for(timeout=30_000)
+        page.locator("[data-testid=stMetric]", has_text="epochs done").wait_for(timeout=60_000)
         after = _epochs_done(page)
         assert after >= before  # the same run, not a new one (nothing starts one on a reload)
         print(f"epochs done before the reload {before}, after it {after}")
@@ -77,14 +77,14 @@ def test_a_reload_mid_run_reattaches_to_the_same_run_and_it_finishes() -> None:
 
         page.reload()  # after the end: the results come back too, with the model
         page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
-        page.get_by_role("button", name="Train more").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Train more").wait_for(timeout=60_000)
         assert _epochs_done(page) == EPOCHS
         exact = page.locator("[data-testid=stMetric]", has_text="val exact match")
         value = exact.locator("[data-testid=stMetricValue]").inner_text()
         assert re.fullmatch(r"[01]\.\d{3}", value), value
         page.get_by_label("Ask your own sum").fill("12+34")
         page.get_by_role("button", name="Ask the model").click()
-        page.get_by_text(re.compile(r"12\+34 = ")).wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"12\+34 = ")).wait_for(timeout=60_000)
         share = page.locator("[data-testid=stCode]").filter(has_text="task=addition").first
         assert "tab=" not in share.inner_text() and key not in share.inner_text()
         _no_error(page)

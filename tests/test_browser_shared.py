@@ -36,13 +36,13 @@ def test_two_students_starting_the_same_run_share_one_training_and_both_finish()
         b.get_by_role("button", name="Start training").click()
         b.get_by_role("button", name="■ Stop", exact=True).wait_for(timeout=60_000)
         for page in (a, b):
-            page.get_by_text("Shared with 1 student:").wait_for(timeout=30_000)
+            page.get_by_text("Shared with 1 student:").wait_for(timeout=60_000)
         wait_until(lambda: training_children(port), 60, 0.25, "the training child process")
         assert len(training_children(port)) == 1  # one training for two students
         b.screenshot(path=str(ARTIFACTS / "shared_live.png"), full_page=True)
         for page in (a, b):
             page.get_by_role("button", name="Train more").wait_for(timeout=240_000)
-            page.get_by_text("Trained once for you and 1 other student").wait_for(timeout=30_000)
+            page.get_by_text("Trained once for you and 1 other student").wait_for(timeout=60_000)
             tile = page.locator("[data-testid=stMetric]", has_text="epochs done")
             assert tile.locator("[data-testid=stMetricValue]").inner_text() == str(EPOCHS)
             _no_error(page)

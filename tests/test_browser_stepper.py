@@ -27,7 +27,7 @@ def test_stepper_on_pretrained_imdb_shows_the_gradient_through_max_pooling(tmp_p
         page.get_by_text("imdb.npz ✓ found").wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         page.get_by_text("Start from a pretrained model").click(timeout=60_000)
-        page.get_by_role("button", name="Load the pretrained model").click(timeout=30_000)
+        page.get_by_role("button", name="Load the pretrained model").click(timeout=60_000)
         page.get_by_role("button", name="Train more").wait_for(timeout=180_000)
         page.wait_for_timeout(3000)
         page.get_by_role("link", name="Inside the RNN", exact=True).click(timeout=120_000)

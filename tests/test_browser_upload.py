@@ -25,19 +25,19 @@ def test_a_refused_upload_leaves_no_chip_and_the_good_file_stays(tmp_path) -> No
         page.get_by_role("heading", name="Text generation").wait_for(timeout=90_000)
         page.get_by_text("Your own .txt file").click(timeout=90_000)  # the form follows the title
         drop = page.locator(DROP)
-        drop.wait_for(state="attached", timeout=30_000)
+        drop.wait_for(state="attached", timeout=60_000)
         drop.set_input_files(str(good))
         page.get_by_text(re.compile(r"good\.txt.*characters, \d+ distinct")).wait_for(
-            timeout=30_000
+            timeout=60_000
         )
         assert page.locator(CHIPS).count() == 1
 
         page.locator(DROP).set_input_files(str(bad))
-        page.get_by_text("This file cannot be used.").wait_for(timeout=30_000)
+        page.get_by_text("This file cannot be used.").wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "upload_refused.png"), full_page=True)
-        page.get_by_text(re.compile("In use: good.txt")).wait_for(timeout=30_000)
+        page.get_by_text(re.compile("In use: good.txt")).wait_for(timeout=60_000)
         assert page.locator(CHIPS).count() == 0  # no refused file left in the uploader
         assert "binary" in page.inner_text("body")  # our own reason, not the browser's
         assert page.get_by_text(re.compile(r"good\.txt.*characters, \d+ distinct")).count()

@@ -61,7 +61,7 @@ def test_every_page_in_chromium() -> None:
 
         page.get_by_role("heading", name="Inside the RNN").wait_for(timeout=60_000)
         page.get_by_role("button", name="Next").first.click()
-        page.get_by_text(re.compile(r"t = 1\b")).first.wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"t = 1\b")).first.wait_for(timeout=60_000)
         _no_error(page)
         _shot(page, "stepper")
 
@@ -69,7 +69,7 @@ def test_every_page_in_chromium() -> None:
         page.get_by_role("link", name="Text generation", exact=True).click()
         page.get_by_role("heading", name="Text generation").wait_for(timeout=60_000)
         page.get_by_text("Python language reference (ships with Python").click()
-        page.get_by_text(re.compile(r"characters, \d+ distinct")).wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"characters, \d+ distinct")).wait_for(timeout=60_000)
         use = page.get_by_role("combobox", name="Use")
         use.click()
         use.fill("first 20,000")
@@ -79,7 +79,7 @@ def test_every_page_in_chromium() -> None:
         epochs.press("Tab")
         page.get_by_role("button", name="Start training").click()
         page.get_by_role("button", name="Train more").wait_for(timeout=180_000)
-        page.get_by_text(re.compile(r"T\s*=\s*0\.5")).first.wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"T\s*=\s*0\.5")).first.wait_for(timeout=60_000)
         _no_error(page)
         _shot(page, "text")
 
@@ -90,7 +90,7 @@ def test_every_page_in_chromium() -> None:
         assert normal != "21px"
         _shot(page, "text_presenter")
         page.get_by_role("link", name="Lessons", exact=True).click()  # kept across pages
-        page.get_by_role("heading", name="Lessons").wait_for(timeout=30_000)
+        page.get_by_role("heading", name="Lessons").wait_for(timeout=60_000)
         assert page.evaluate(size) == "21px"
 
 
