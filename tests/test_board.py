@@ -73,6 +73,22 @@ def test_round_trip_of_a_text_spec_keeps_its_tuples() -> None:
     assert back.spec == spec and isinstance(back.spec.data.temperatures, tuple)
 
 
+def test_how_the_test_scores_were_made_is_kept_with_them() -> None:
+    """A text run's results say how its test half was read (a LABEL field, not a score); the
+    hand-in keeps it beside the scores, and a row without it reads as not recorded ({})."""
+    from rnn_core.tasks.text import STRAIGHT, TextResults
+
+    results = TextResults(2.0, 2.1, 1.39, 0.4, 0.8, 100, reading=STRAIGHT)
+    assert results.labels() == {"reading": STRAIGHT}
+    assert "reading" not in results.scores() and results.stored()["reading"] == STRAIGHT
+    text = item(spec=get_task("text").default_spec(), test=results.scores(),
+                labels=results.labels())  # fmt: skip
+    assert decode_row(encode_row(text)).labels == {"reading": STRAIGHT}
+    older = encode_row(text)
+    del older["test_labels"]  # a row written before the board kept labels
+    assert decode_row(older).labels == {} and decode_row(older).test == text.test
+
+
 def test_a_local_data_folder_is_not_handed_in() -> None:
     """The data_dir of the student's machine is cleared; the rest of the spec is kept."""
     spec = get_task("imdb").default_spec()
@@ -117,6 +133,11 @@ REFUSALS = [
     ({"weights": "text"}, "weights must be bytes"),
     ({"weights": b"x" * 2_000_001}, "weights file is too large"),
     ({"manifest": []}, "manifest must be a mapping"),
+    ({"labels": ["straight"]}, "test labels must be a mapping"),
+    ({"labels": {"bad key!": "straight"}}, "not a name"),
+    ({"labels": {"reading": 1.0}}, "printable text"),
+    ({"labels": {"reading": "a\nb"}}, "printable text"),
+    ({"labels": {"reading": "x" * 41}}, "at most 40 characters"),
     ({"manifest": {}}, "come together"),
     ({"weights": b"", "manifest": {"a": 1}}, "come together"),
 ]
@@ -264,19 +285,37 @@ def test_version_1_database_is_migrated_with_its_entries(engine: sa.Engine) -> N
     """A board created by version 1 (no weights columns) gains them; old rows stay listed."""
     assert ensure_schema(engine, target=1) == 1 and schema_version(engine) == 1
     row = encode_row(item(weights=b"", manifest={}))
-    old = {k: v for k, v in row.items() if not k.startswith("weights")}
+    old = {k: v for k, v in row.items() if not k.startswith(("weights", "test_labels"))}
     v1_entries = sa.table("board_entries", *(sa.column(k) for k in [*old, "created"]))
     with engine.begin() as conn:
         conn.execute(sa.insert(v1_entries).values(**old, created="2026-01-01T00:00:00+00:00"))
     board = Board(engine)
-    assert schema_version(engine) == 2
-    assert {"weights", "weights_manifest"} <= {c["name"] for c in sa.inspect(engine).get_columns(
-        "board_entries")}  # fmt: skip
+    assert schema_version(engine) == SCHEMA_VERSION == 3
+    assert {"weights", "weights_manifest", "test_labels"} <= {
+        c["name"] for c in sa.inspect(engine).get_columns("board_entries")}  # fmt: skip
     (listed,) = board.list("rnn-101")
     assert listed.weights_bytes == 0 and listed.item.student == "Ada Lovelace"
-    board.hand_in(item(student="new"))
-    assert board.get("rnn-101", board.list("rnn-101")[-1].id).weights == b"\x00\x01weights"
-    assert ensure_schema(engine) == 2  # idempotent
+    assert listed.item.labels == {}  # not recorded then
+    board.hand_in(item(student="new", labels={"reading": "straight"}))
+    new = board.get("rnn-101", board.list("rnn-101")[-1].id)
+    assert new.weights == b"\x00\x01weights" and new.labels == {"reading": "straight"}
+    assert board.list("rnn-101")[-1].item.labels == {"reading": "straight"}  # listed too
+    assert ensure_schema(engine) == 3  # idempotent
+
+
+def test_version_2_database_gains_test_labels_and_keeps_its_weights(engine: sa.Engine) -> None:
+    """A board at version 2 (weights, no test labels) is migrated; its rows keep their weights
+    and read as labels not recorded."""
+    assert ensure_schema(engine, target=2) == 2
+    old = {k: v for k, v in encode_row(item()).items() if k != "test_labels"}
+    v2_entries = sa.table("board_entries", *(sa.column(k) for k in [*old, "created"]))
+    with engine.begin() as conn:
+        conn.execute(sa.insert(v2_entries).values(**old, created="2026-11-01T00:00:00+00:00"))
+    board = Board(engine)
+    assert schema_version(engine) == 3
+    (listed,) = board.list("rnn-101")
+    back = board.get("rnn-101", listed.id)
+    assert back.weights == b"\x00\x01weights" and back.labels == {} and listed.item.labels == {}
 
 
 def test_a_newer_schema_is_refused(engine: sa.Engine) -> None:
@@ -305,6 +344,7 @@ def test_a_real_run_is_handed_in_and_read_back(engine: sa.Engine, trained_tiny_r
     assert small.weights == b"" and small.manifest == {} and "above the board's" in why
     board.hand_in(small)  # configuration only: still a valid hand-in
     assert back.params == run.params and back.test == results.scores()
+    assert back.labels == item.labels == results.labels() == {}  # addition's say nothing more
     assert back.history == tuple(run.job.snapshot().epoch_logs)
     assert back.seconds == pytest.approx(run.job.snapshot().train_seconds)
     assert ENTRIES.name == "board_entries"

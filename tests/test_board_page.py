@@ -199,6 +199,30 @@ def test_try_a_text_hand_in_opens_the_text_page_with_its_configuration(board: Bo
     assert "tx_current" not in at.session_state  # no weights: nothing to load, only the form
 
 
+def test_text_hand_ins_say_how_their_test_half_was_read(board: Board) -> None:
+    """The leaderboard shows how each text hand-in's test half was read, "not recorded" for
+    one handed in without it, and says that differently read ones are not comparable."""
+    from rnn_core.tasks import get_task
+
+    spec = get_task("text").default_spec()
+    history = ({"epoch": 1.0, "loss": 2.0, "val_bits_per_char": 2.5},)
+    for name, bits, labels in [("Al", 2.1, {"reading": "straight"}), ("Bo", 2.2, {}),
+                               ("Cy", 2.3, {"reading": "windows"})]:  # fmt: skip
+        board.hand_in(HandIn("rnn-101", name, spec, history, {"bits_per_char": bits}, 5000,
+                             9.0, labels=labels))  # fmt: skip
+    board.hand_in(_item("Di", "GRU", 8, 0.8, 400))  # addition: no such column value
+    at = _open("rnn-101")
+    at.selectbox(key="board_sort").set_value("bits_per_char").run()
+    shown = at.dataframe[0].value
+    assert list(shown["student"]) == ["Al", "Bo", "Cy", "Di"]
+    assert list(shown["test read"])[:3] == ["straight through", "not recorded", "in windows"]
+    assert shown["test read"].isna().tolist()[3]
+    assert any("are not comparable" in c.value for c in at.caption)
+    at.selectbox(key="board_task").set_value("addition").run()
+    assert "test read" not in at.dataframe[0].value.columns
+    assert not any("are not comparable" in c.value for c in at.caption)
+
+
 @pytest.mark.postgres
 def test_the_board_uses_the_connection_in_the_secrets(tmp_path, monkeypatch) -> None:
     """With [connections.board] in the secrets, st.connection opens that database

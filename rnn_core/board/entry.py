@@ -40,6 +40,7 @@ class HandIn:
     seconds: float  # wall time spent inside fit, summed over calls
     weights: bytes = b""  # the small weights file; b"" when only the configuration is shared
     manifest: dict[str, Any] = field(default_factory=dict)  # the weights file's manifest
+    labels: dict[str, str] = field(default_factory=dict)  # how ``test`` was made; {}: unrecorded
 
     @property
     def task(self) -> str:
@@ -126,6 +127,22 @@ def _metrics(values: Any, what: str, limits: BoardLimits, nullable: bool) -> dic
     return out
 
 
+def _labels(values: Any, limits: BoardLimits) -> dict[str, str]:
+    """Words on how the test scores were made (``{"reading": "straight"}``), by name."""
+    if not isinstance(values, Mapping):
+        raise BoardError("test labels must be a mapping of names to words")
+    if len(values) > limits.max_metrics:
+        raise BoardError(f"test labels: at most {limits.max_metrics}, got {len(values)}")
+    for key, value in values.items():
+        if not isinstance(key, str) or not METRIC_RE.match(key):
+            raise BoardError(f"test labels: {key!r} is not a name")
+        if not (isinstance(value, str) and value.isprintable()):
+            raise BoardError(f"test label {key} must be printable text, got {value!r}")
+        if len(value) > limits.max_label_chars:
+            raise BoardError(f"test label {key}: at most {limits.max_label_chars} characters")
+    return dict(values)
+
+
 def _spec(spec: Any, limits: BoardLimits) -> tuple[RunSpec, str]:
     """The spec without a local data folder, and its JSON; BoardError if it cannot be used."""
     from rnn_core.pretrained import spec_from_dict
@@ -157,6 +174,7 @@ def check(item: HandIn, limits: BoardLimits = DEFAULT) -> HandIn:
     )
     _json(history, "history", limits.max_history_bytes)
     test = _metrics(item.test, "test results", limits, False)
+    labels = _labels(item.labels, limits)
     if isinstance(item.params, bool) or not isinstance(item.params, Integral):
         raise BoardError(f"params must be a whole number, got {item.params!r}")
     if not 1 <= item.params <= limits.max_params:
@@ -176,7 +194,7 @@ def check(item: HandIn, limits: BoardLimits = DEFAULT) -> HandIn:
     _json(dict(item.manifest), "weights manifest", limits.max_manifest_bytes)
     return HandIn(
         code, name, spec, history, test, int(item.params), seconds,
-        item.weights, dict(item.manifest),
+        item.weights, dict(item.manifest), labels,
     )  # fmt: skip
 
 
@@ -194,6 +212,7 @@ def encode_row(item: HandIn, limits: BoardLimits = DEFAULT) -> dict[str, Any]:
         "config": _json(item.spec.to_dict(), "configuration", limits.max_config_bytes),
         "history": _json(list(item.history), "history", limits.max_history_bytes),
         "test": _json(item.test, "test results", 1_000_000),
+        "test_labels": _json(item.labels, "test labels", 10_000),
         "weights": item.weights,
         "weights_manifest": _json(item.manifest, "weights manifest", limits.max_manifest_bytes),
     }
@@ -208,12 +227,13 @@ def decode_row(row: Mapping[str, Any], limits: BoardLimits = DEFAULT) -> HandIn:
         history = json.loads(row["history"])
         test = json.loads(row["test"])
         manifest = json.loads(row.get("weights_manifest") or "{}")
+        labels = json.loads(row.get("test_labels") or "{}")  # rows before version 3: none
     except (KeyError, TypeError, ValueError) as exc:
         raise BoardError(f"a stored hand-in cannot be read: {exc}") from None
     weights = row.get("weights") or b""
     item = HandIn(
         row["class_code"], row["student"], spec, tuple(history), test, row["params"],
-        row["seconds"], bytes(weights), manifest,
+        row["seconds"], bytes(weights), manifest, labels,
     )  # fmt: skip
     return check(item, limits)
 
@@ -243,15 +263,17 @@ def from_run(
     run: Any, class_code: str, student: str, limits: BoardLimits = DEFAULT
 ) -> tuple[HandIn, str]:
     """(hand-in, why it has no weights or "") of a finished ``rnn_core.run.Run``: its spec,
-    curves, test scores (when ``run.results`` belong to its current weights), params, seconds
-    and its weights file when that fits the limits."""
+    curves, test scores and their labels (when ``run.results`` belong to its current weights),
+    params, seconds and its weights file when that fits the limits."""
     from rnn_core.tasks.base import plain
 
     snap = run.job.snapshot()
-    test = run.results.scores() if run.scored() else {}
+    scored = run.scored()
+    test = run.results.scores() if scored else {}
+    labels = {k: str(v) for k, v in run.results.labels().items()} if scored else {}
     weights, manifest, why = run_payload(run, limits)
     item = HandIn(
         class_code, student, run.spec, tuple(plain(list(snap.epoch_logs))), plain(test),
-        int(run.params), float(snap.train_seconds), weights, manifest,
+        int(run.params), float(snap.train_seconds), weights, manifest, labels,
     )  # fmt: skip
     return item, why

@@ -16,6 +16,7 @@ class BoardLimits:
     name_max: int = 40  # longest display name (characters)
     max_epochs: int = 1000  # epochs of history kept with a hand-in
     max_metrics: int = 32  # metric names per epoch and per test result
+    max_label_chars: int = 40  # longest word on how the test scores were made ("straight")
     max_params: int = 1_000_000_000  # largest parameter count accepted
     max_seconds: float = 10_000_000.0  # largest training time accepted (seconds)
     max_config_bytes: int = 16_000  # JSON size of the configuration

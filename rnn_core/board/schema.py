@@ -3,7 +3,8 @@
 A one-row table ``board_schema`` holds the version. :func:`ensure_schema` runs every migration
 above the stored version in order, each in its own transaction with the version update, so a
 database is always at a whole version. Version 1 held configuration, history and test scores;
-version 2 added the weights file and its manifest.
+version 2 added the weights file and its manifest; version 3 the words on how the test
+scores were made (``test_labels``, e.g. how a text's held-out half was read).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-SCHEMA_VERSION = 2  # the version this code reads and writes
+SCHEMA_VERSION = 3  # the version this code reads and writes
 
 METADATA = sa.MetaData()
 VERSION_TABLE = sa.Table(
@@ -43,7 +44,8 @@ ENTRIES = sa.Table(
     "board_entries", METADATA, *_entry_columns(),
     sa.Column("weights", sa.LargeBinary, nullable=True),
     sa.Column("weights_manifest", sa.Text, nullable=True),
-)  # fmt: skip  # the current (version 2) table
+    sa.Column("test_labels", sa.Text, nullable=True),
+)  # fmt: skip  # the current (version 3) table
 
 
 def _v1(conn: Connection) -> None:
@@ -61,7 +63,12 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE board_entries ADD COLUMN weights_manifest TEXT"))
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)  # index i: version i+1
+def _v3(conn: Connection) -> None:
+    """Version 3: each entry may say how its test scores were made (JSON; NULL: not said)."""
+    conn.execute(sa.text("ALTER TABLE board_entries ADD COLUMN test_labels TEXT"))
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)  # index i: version i+1
 
 
 def schema_version(engine: Engine) -> int:

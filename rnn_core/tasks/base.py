@@ -128,10 +128,14 @@ class Results(_Plain):
             if not f.metadata.get("detail") and not f.metadata.get("label")
         }
 
+    def labels(self) -> dict[str, Any]:
+        """The LABEL fields by name: how the scores were made (e.g. how a text was read)."""
+        fields = dataclasses.fields(self)
+        return {f.name: getattr(self, f.name) for f in fields if f.metadata.get("label")}
+
     def stored(self) -> dict[str, Any]:
         """The scores plus the LABEL fields (how they were made): what a snapshot keeps."""
-        labels = [f.name for f in dataclasses.fields(self) if f.metadata.get("label")]
-        return self.scores() | {name: getattr(self, name) for name in labels}
+        return self.scores() | self.labels()
 
     @property
     def headline(self) -> tuple[str, float]:

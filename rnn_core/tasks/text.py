@@ -47,6 +47,7 @@ PREDICT_CHARS = 32_768  # ids per predict_on_batch call when scoring held-out te
 STRETCH = 4_000  # held-out text is read straight through in stretches of at most this many ids
 STRAIGHT = "straight"  # a held-out half scored on every character, read straight through
 WINDOWS = "windows"  # scored window by window, each from a zero state
+READING_WORDS = {STRAIGHT: "straight through", WINDOWS: "in windows"}  # each reading, in words
 NGRAM_ORDER = 5  # the counting baseline: a character 5-gram (fixed, not tuned on held-out text)
 NGRAM_DISCOUNT = 0.75  # its absolute discount D
 VOCAB_SUFFIX = ".vocab.json"  # added to a saved model's file name for its alphabet
