@@ -20,7 +20,7 @@ from rnn_core.board import (
     teacher_key_ok,
 )
 from rnn_core.charts import training as charts
-from rnn_core.tasks.text import READING_WORDS
+from rnn_core.tasks import get_task
 
 ALL = "(all)"  # the filter value that keeps every task or cell
 ORDERS = ("best first", "worst first")
@@ -39,19 +39,27 @@ def label(entry) -> str:
     return f"#{entry.id} {entry.item.student} · {m.cell} {m.units}×{m.layers} ({entry.item.task})"
 
 
-def test_read(entry) -> str | None:
-    """How a text hand-in's test half was read, in words ("not recorded" for one handed in
-    before the board kept it); None for other tasks."""
-    if entry.item.task != "text" or not entry.item.test:
-        return None
-    return READING_WORDS.get(entry.item.labels.get("reading", ""), "not recorded")
+def scored_how(entry) -> str:
+    """How a hand-in's test scores were made, in words ("not recorded" for one handed in
+    before the board kept it); "" when its task's scores need no such word or it has none."""
+    results = get_task(entry.item.task).results_type
+    return results.label_words(entry.item.labels) if entry.item.test else ""
+
+
+def not_comparable(entries: list) -> list[str]:
+    """Why scores do not compare, once per task whose entries' scores were made differently."""
+    notes = []
+    for task in sorted({e.item.task for e in entries}):
+        if len({scored_how(e) for e in entries if e.item.task == task} - {""}) > 1:
+            notes.append(get_task(task).results_type.LABEL_NOTE)
+    return notes
 
 
 def table(entries: list, keys: list[str]) -> pd.DataFrame:
-    """The leaderboard rows: rank, who, what, each test metric (and how a text's test half was
-    read), params, seconds, when."""
+    """The leaderboard rows: rank, who, what, each test metric (and how it was made, where a
+    task says), params, seconds, when."""
     rows = []
-    read = any(test_read(e) for e in entries)
+    how = any(scored_how(e) for e in entries)
     for rank, e in enumerate(entries, 1):
         m = e.item.spec.model
         row = {
@@ -59,8 +67,8 @@ def table(entries: list, keys: list[str]) -> pd.DataFrame:
             "cell": e.item.cell, "model": f"{m.units}×{m.layers}",
         }  # fmt: skip
         row |= {f"test {k}": e.item.test.get(k) for k in keys if k not in ("params", "seconds")}
-        if read:
-            row["test read"] = test_read(e)
+        if how:
+            row["test scored"] = scored_how(e) or None
         row |= {
             "params": e.item.params, "seconds": round(e.item.seconds, 1),
             "epochs": e.item.epochs, "weights": "yes" if e.weights_bytes else "no",
@@ -186,13 +194,8 @@ st.caption(
     f"{direction} first. Test scores are the student's own whole-test-set figures, recorded "
     "when they handed the run in."
 )
-if len({test_read(e) for e in shown} - {None}) > 1:
-    st.caption(
-        "Text hand-ins whose test half was read differently are not comparable: read in "
-        "windows, each window starts from a zero state, so the model has less text behind "
-        "each character than read straight through. Compare a text hand-in with those read "
-        "the same way (column *test read*)."
-    )
+for note in not_comparable(shown):
+    st.caption(f"{note} Compare a hand-in with those scored the same way (*test scored*).")
 st.dataframe(table(ranked, keys), hide_index=True, width="stretch")
 
 st.subheader("Curves")

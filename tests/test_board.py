@@ -81,6 +81,11 @@ def test_how_the_test_scores_were_made_is_kept_with_them() -> None:
     results = TextResults(2.0, 2.1, 1.39, 0.4, 0.8, 100, reading=STRAIGHT)
     assert results.labels() == {"reading": STRAIGHT}
     assert "reading" not in results.scores() and results.stored()["reading"] == STRAIGHT
+    assert TextResults.label_names() == ("reading",)
+    assert TextResults.label_words(results.labels()) == "read straight through"
+    assert TextResults.label_words({}) == "not recorded"  # handed in before labels were kept
+    addition = get_task("addition").results_type
+    assert addition.label_names() == () and addition.label_words({}) == ""
     text = item(spec=get_task("text").default_spec(), test=results.scores(),
                 labels=results.labels())  # fmt: skip
     assert decode_row(encode_row(text)).labels == {"reading": STRAIGHT}

@@ -215,12 +215,13 @@ def test_text_hand_ins_say_how_their_test_half_was_read(board: Board) -> None:
     at.selectbox(key="board_sort").set_value("bits_per_char").run()
     shown = at.dataframe[0].value
     assert list(shown["student"]) == ["Al", "Bo", "Cy", "Di"]
-    assert list(shown["test read"])[:3] == ["straight through", "not recorded", "in windows"]
-    assert shown["test read"].isna().tolist()[3]
-    assert any("are not comparable" in c.value for c in at.caption)
+    how = list(shown["test scored"])
+    assert how[:3] == ["read straight through", "not recorded", "read in windows"]
+    assert shown["test scored"].isna().tolist()[3]
+    assert any("do not compare" in c.value for c in at.caption)
     at.selectbox(key="board_task").set_value("addition").run()
-    assert "test read" not in at.dataframe[0].value.columns
-    assert not any("are not comparable" in c.value for c in at.caption)
+    assert "test scored" not in at.dataframe[0].value.columns
+    assert not any("do not compare" in c.value for c in at.caption)
 
 
 @pytest.mark.postgres

@@ -120,6 +120,23 @@ class Report(_Plain):
 class Results(_Plain):
     """Base of every task's test results (``Task.evaluate``): scores plus optional details."""
 
+    LABEL_WORDS: ClassVar[Mapping[str, str]] = {}  # a LABEL field's value -> words for a table
+    LABEL_NOTE: ClassVar[str] = ""  # why scores made differently (other labels) do not compare
+
+    @classmethod
+    def label_names(cls) -> tuple[str, ...]:
+        """Names of the LABEL fields (how the scores were made); () for most tasks."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("label"))
+
+    @classmethod
+    def label_words(cls, labels: Mapping[str, str]) -> str:
+        """Stored labels in words ("read straight through"); "not recorded" when one is
+        missing (stored before it was kept); "" when these results have none."""
+        names = cls.label_names()
+        if any(n not in labels for n in names):
+            return "not recorded"
+        return ", ".join(cls.LABEL_WORDS.get(labels[n], labels[n]) for n in names)
+
     def scores(self) -> dict[str, float | int]:
         """The scalar scores by field name (fields marked DETAIL left out): the CLI's ``test``."""
         return {

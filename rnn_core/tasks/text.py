@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -47,7 +48,6 @@ PREDICT_CHARS = 32_768  # ids per predict_on_batch call when scoring held-out te
 STRETCH = 4_000  # held-out text is read straight through in stretches of at most this many ids
 STRAIGHT = "straight"  # a held-out half scored on every character, read straight through
 WINDOWS = "windows"  # scored window by window, each from a zero state
-READING_WORDS = {STRAIGHT: "straight through", WINDOWS: "in windows"}  # each reading, in words
 NGRAM_ORDER = 5  # the counting baseline: a character 5-gram (fixed, not tuned on held-out text)
 NGRAM_DISCOUNT = 0.75  # its absolute discount D
 VOCAB_SUFFIX = ".vocab.json"  # added to a saved model's file name for its alphabet
@@ -317,6 +317,15 @@ class TextResults(Results):
     word_validity: float  # distinct corpus words per generated word in T=0.5 samples
     words_scored: int  # words those samples held
     reading: str = field(default=WINDOWS, metadata=LABEL)  # the test half read: STRAIGHT, WINDOWS
+
+    LABEL_WORDS: ClassVar[Mapping[str, str]] = {
+        STRAIGHT: "read straight through", WINDOWS: "read in windows"
+    }  # fmt: skip
+    LABEL_NOTE: ClassVar[str] = (
+        "Bits per character of a test half read in windows (each window from a zero state) and "
+        "read straight through (the state carried) do not compare: in windows the model has "
+        "less text behind each character."
+    )
 
     @property
     def headline(self) -> tuple[str, float]:
