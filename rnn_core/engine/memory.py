@@ -53,6 +53,9 @@ XLA_EXTRA = 256  # MB an XLA-compiled run adds: the compiler and its programs (1
 # together when memory is short: the rest of the server's file pages are dropped by the kernel
 # and read again if needed (144-181 MB measured beside a training in a 1 GB cgroup)
 FILE_KEPT = 192
+# MB of its own (anonymous) memory a server holds once a page has loaded TensorFlow (a model
+# read, scored or stepped through): 241-371 MB measured on a 1 GB box (RESULTS)
+SERVER_WITH_TF = 300
 # float32 values kept per timestep, sample and unit for backpropagation through time
 CELL_ACTIVATIONS = {"SimpleRNN": 4, "GRU": 10, "LSTM": 12, "Dense": 2}
 
@@ -506,10 +509,11 @@ class Memory:
             f"({lim.memory_source})"
         )
 
-    def fitting(self, need: int) -> int:
-        """How many trainings of ``need`` bytes the limit holds beside the server as it is now."""
+    def fitting(self, need: int, server_at_least: int = 0) -> int:
+        """How many trainings of ``need`` bytes the limit holds beside the server as it is now
+        (or as large as ``server_at_least`` bytes, when it is smaller now)."""
         lim = self.limits()
-        spare = lim.memory - self.usage().server - margin_for(lim.memory)
+        spare = lim.memory - max(self.usage().server, server_at_least) - margin_for(lim.memory)
         return max(0, int(spare // max(1, need)))
 
     # ----- pressure ----------------------------------------------------------------------------

@@ -139,10 +139,21 @@ def configured_workers() -> int:
     return max(0, int(os.environ.get("RNN_LAB_WARM_WORKERS", "1")))
 
 
-def pool_size() -> int:
-    """Warm workers to keep: min(configured, admitted); 0 when training runs in threads."""
+def pool_size(book: Any = None) -> int:
+    """Warm workers to keep: min(configured, admitted); 0 when training runs in threads, and,
+    unless ``RNN_LAB_WARM_WORKERS`` is set, 0 while the memory limit holds no typical training
+    beside the server with TensorFlow loaded (``book``: :data:`rnn_core.engine.memory.MEMORY`).
+    A warm worker there takes the memory the server's own pages need once they load
+    TensorFlow (the Stepper on a trained model, a pretrained model); a run that fits starts
+    its own worker at Start."""
     if os.environ.get("RNN_LAB_TRAIN_IN_THREAD") == "1":
         return 0
+    if "RNN_LAB_WARM_WORKERS" not in os.environ:
+        from rnn_core.engine.slots import TYPICAL_CHILD
+
+        server = memory.SERVER_WITH_TF * memory.MB
+        if (book or memory.MEMORY).fitting(TYPICAL_CHILD, server_at_least=server) == 0:
+            return 0
     return min(configured_workers(), admitted_workers())
 
 
