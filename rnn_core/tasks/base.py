@@ -147,8 +147,7 @@ class Results(_Plain):
 
     def labels(self) -> dict[str, Any]:
         """The LABEL fields by name: how the scores were made (e.g. how a text was read)."""
-        fields = dataclasses.fields(self)
-        return {f.name: getattr(self, f.name) for f in fields if f.metadata.get("label")}
+        return {name: getattr(self, name) for name in self.label_names()}
 
     def stored(self) -> dict[str, Any]:
         """The scores plus the LABEL fields (how they were made): what a snapshot keeps."""
