@@ -18,7 +18,15 @@ import streamlit as st
 
 from pages._form import START_SHORTCUT, Form, follow_in_address_bar, spec_from_link
 from pages._stop_form import patience_control, until_control, until_text, until_values
-from rnn_core.config import OPTIMIZERS, POOLINGS, SCHEDULES, ModelConfig, RunSpec, TrainConfig
+from rnn_core.config import (
+    OPTIMIZERS,
+    POOLINGS,
+    SCHEDULES,
+    WORDS_PER_STEP,
+    ModelConfig,
+    RunSpec,
+    TrainConfig,
+)
 from rnn_core.data.loaders import ENV_VAR, data_status
 from rnn_core.engine.budgets import hosted
 from rnn_core.presets import PRESETS
@@ -112,13 +120,18 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         c.number_input, "Vocabulary (num_words)", "num_words", 10, 90_000, step=1000,
         help="Keep the most frequent words; rarer ones all read as <OOV>.")),
     ("data", "maxlen"): (1, lambda c, t, f: f(
-        c.number_input, "maxlen (tokens)", "maxlen", 5, 2000, step=50,
+        c.number_input, "maxlen (tokens)", "maxlen", 5, 2000, step=40,
         help="Every review is padded or cut to this many tokens.")),
     ("data", "padding"): (1, _pre_post(
         "Padding", "padding", "Zeros before or after a short review.")),
     ("data", "truncating"): (1, _pre_post(
         "Truncating", "truncating", "Cut the start (pre) or the end (post) of a long review.")),
     ("data", "train_size"): (1, _train_size),
+    ("data", "words_per_step"): (1, lambda c, t, f: f(
+        c.selectbox, "Words per timestep", "words_per_step", WORDS_PER_STEP,
+        help="1: the RNN reads the review word by word. 4: four word vectors side by side "
+        "per timestep: a quarter of the steps, so an epoch takes much less time, and each "
+        "step sees a short phrase. maxlen must be a multiple of it.")),
     ("data", "rows_per_step"): (1, lambda c, t, f: f(
         c.selectbox, "Pixel rows per timestep", "rows_per_step", [1, 2, 4, 7],
         help="1: the RNN reads the digit row by row, 28 timesteps of 28 pixels. 2: two rows "

@@ -301,11 +301,14 @@ def stepper(case: StepperCase) -> None:
             st.caption(view.bars_note)
         if view.words_html is not None:
             s0, s1 = inp.span
+            one = inp.label_kind == "word"  # else each timestep reads a few words at once
+            what = "each word" if one else "the words of each timestep"
+            count = f"{s1 - s0} words" if one else f"{s1 - s0} timesteps"
             st.markdown(
-                f"**The review, each word coloured by unit {view.unit}'s h_t after reading "
+                f"**The review, {what} coloured by unit {view.unit}'s h_t after reading "
                 f"it** (blue −{view.words_vmax:.3f}, white 0, red +{view.words_vmax:.3f}: the "
                 f"largest |h| of this unit in this review; hover for the value; the box is t). "
-                f"{s1 - s0} words, from t = {s0} to {s1 - 1}."
+                f"{count}, from t = {s0} to {s1 - 1}."
             )
             st.html(f'<div style="line-height:2.1">{view.words_html}</div>')
         if view.gates_fig is not None:

@@ -96,6 +96,9 @@ def classifier_lines(spec: RunSpec, input_shape: str, embed: bool, classes: int)
     lines = [f"inputs = keras.Input({input_shape})", "h = inputs"]
     if embed:
         lines.append(f"h = keras.layers.Embedding(NUM_WORDS, {m.embedding_dim})(h)")
+        k = getattr(spec.data, "words_per_step", 1)
+        if k > 1:  # k word vectors side by side per timestep
+            lines.append(f"h = keras.layers.Reshape((-1, {k * m.embedding_dim}))(h)  # {k} words")
     lines += body_lines(spec)
     head = 'Dense(1, "sigmoid")' if classes == 2 else f'Dense({classes}, "softmax")'
     lines.append(f"outputs = keras.layers.{head}(h)")

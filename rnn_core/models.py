@@ -107,9 +107,17 @@ def recurrent_body(cfg: ModelConfig, h: Any, seed: int) -> Any:
 
 
 def build_sequence_classifier(
-    cfg: ModelConfig, input_shape: tuple[int, ...], classes: int, vocab_size: int | None = None
+    cfg: ModelConfig,
+    input_shape: tuple[int, ...],
+    classes: int,
+    vocab_size: int | None = None,
+    per_step: int = 1,
 ) -> keras.Model:
-    """Optional Embedding -> stacked RNN (or the Dense baseline) -> Dense classifier head."""
+    """Optional Embedding -> stacked RNN (or the Dense baseline) -> Dense classifier head.
+
+    ``per_step`` > 1 (with an Embedding): the RNN reads that many word vectors per timestep,
+    side by side (T must be a multiple of it).
+    """
     seed = cfg.seed * 1000
     inputs = keras.Input(input_shape, name="sequence")  # (B, T) ids or (B, T, F) features
     h = inputs
@@ -118,6 +126,9 @@ def build_sequence_classifier(
         h = keras.layers.Embedding(
             vocab_size, cfg.embedding_dim, embeddings_initializer=emb_init, name="embedding"
         )(h)  # (B, T, E)
+        if per_step > 1:
+            width = per_step * cfg.embedding_dim
+            h = keras.layers.Reshape((-1, width), name="words_per_step")(h)  # (B, T/k, k*E)
     h = recurrent_body(cfg, h, seed)  # (B, H)
     if classes == 2:
         outputs = dense(1, "sigmoid", "probability", seed + 500)(h)  # (B, 1)

@@ -54,12 +54,14 @@ def _imdb(
     val: float = 0.2,
     words: int = 10_000,
     pooling: str = "last",
+    per_step: int = 1,
     **train,
 ) -> RunSpec:
-    """An IMDB run spec on all 25k training reviews (``val`` of them held out)."""
+    """An IMDB run spec on all 25k training reviews (``val`` of them held out), read
+    ``per_step`` words per timestep."""
     return RunSpec(
         task="imdb",
-        data=ImdbConfig(num_words=words, maxlen=maxlen, val_fraction=val),
+        data=ImdbConfig(num_words=words, maxlen=maxlen, val_fraction=val, words_per_step=per_step),
         model=ModelConfig(
             cell=cell, units=units, layers=1, embedding_dim=emb, dropout=dropout, pooling=pooling
         ),
@@ -91,9 +93,11 @@ def _mnist(
     )
 
 
-# imdb-fast on top of _imdb: the 3k most frequent words, max over time, a rate falling to 0.
+# imdb-fast on top of _imdb: the 3k most frequent words, four per step, max over time, a
+# rate falling to 0.
 _IMDB_FAST = {
     "words": 3_000,
+    "per_step": 4,
     "pooling": "max",
     "batch_size": 256,
     "learning_rate": 1e-2,
@@ -181,23 +185,24 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "imdb-fast",
-            "IMDB, 3k words, maxlen 400, Embedding 32 -> LSTM 32 (dropout 0.5) -> max over time, "
-            "reviews batched by length, batch 256, adam 0.01 falling to 0 over 4 epochs (cosine)",
-            _imdb(400, "LSTM", 32, 32, 4, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
+            "IMDB, 3k words, maxlen 400, Embedding 32, 4 words per timestep -> LSTM 80 (dropout "
+            "0.5) -> max over time, reviews batched by length, batch 256, adam 0.01 falling to 0 "
+            "over 4 epochs (cosine)",
+            _imdb(400, "LSTM", 80, 32, 4, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.5-1.9), seeds 0-2: test "
-            "accuracy 0.8835 (0.8825-0.8863) on all 25,000 reviews after 4 epochs, 35.7 s "
-            "(34.8-36.1) of training",
+            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 2.7-2.9), seeds 0-2: test "
+            "accuracy 0.8883 (0.8845-0.8885) on all 25,000 reviews after 4 epochs, 39.6 s "
+            "(38.1-44.3) of training",
         ),
         Preset(
             "imdb-fast-random-batches",
             "imdb-fast with batches of random reviews, each read at maxlen 400: the same model, "
             "more padding read",
-            _imdb(400, "LSTM", 32, 32, 4, 0.5, 0.04, **_IMDB_FAST),
+            _imdb(400, "LSTM", 80, 32, 4, 0.5, 0.04, **_IMDB_FAST),
             "not a source figure: imdb-fast without batching by length, for lesson 6",
-            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.5-2.0), seeds 0-2: test "
-            "accuracy 0.8850 (0.8814-0.8863) after 4 epochs, 57.3 s (55.9-58.4) of training; "
-            "imdb-fast right before it: 35.7 s",
+            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 2.7-3.1), seeds 0-2: test "
+            "accuracy 0.8890 (0.8865-0.8913) after 4 epochs, 64.7 s (64.4-67.6) of training; "
+            "imdb-fast right before it: 39.6 s",
         ),
         Preset(
             "mnist-fast-constant",

@@ -203,10 +203,32 @@ class LogitLens:
         )
 
 
+def words_per_step(model: Any) -> int:
+    """How many embedded tokens a classifier's RNN reads per timestep: the Reshape right
+    after its Embedding sets them side by side (1 without one)."""
+    emb = next((lay for lay in model.layers if type(lay).__name__ == "Embedding"), None)
+    group = next((lay for lay in model.layers if type(lay).__name__ == "Reshape"), None)
+    if emb is None or group is None:
+        return 1
+    return int(group.target_shape[-1]) // int(emb.output_dim)
+
+
+def embedded(model: Any, ids: np.ndarray) -> np.ndarray:
+    """What a classifier's first RNN layer reads for token ids (T,): the Embedding's vectors,
+    ``words_per_step`` side by side. Returns (T / k, k * E) float64."""
+    emb = next(lay for lay in model.layers if type(lay).__name__ == "Embedding")
+    vectors = np.asarray(emb.get_weights()[0], np.float64)[np.asarray(ids, np.int64)]  # (T, E)
+    k = words_per_step(model)
+    if len(vectors) % k:
+        raise ValueError(f"{len(vectors)} tokens do not split into steps of {k} words")
+    return vectors.reshape(len(vectors) // k, k * vectors.shape[1])  # (T/k, k*E)
+
+
 def _classifier_parts(model: Any) -> tuple[Any, list[Any], str, Any]:
     """(Embedding or None, recurrent layers, pooling, Dense head) of a sequence classifier.
 
-    Raises ValueError naming the layer for anything this lens cannot differentiate.
+    A Reshape right after the Embedding (words read per timestep) passes. Raises ValueError
+    naming the layer for anything this lens cannot differentiate.
     """
     emb, rnn, pooling, head = None, [], "", None
     for lay in model.layers:
@@ -225,6 +247,8 @@ def _classifier_parts(model: Any) -> tuple[Any, list[Any], str, Any]:
             if getattr(lay, "mask_zero", False):
                 raise ValueError(f"{lay.name} masks padding (mask_zero): not supported")
             emb = lay
+        elif name == "Reshape" and emb is not None and not rnn:
+            continue  # the Embedding's vectors, words_per_step of them per timestep
         elif name in ("SimpleRNN", "LSTM", "GRU") and not pooling:
             rnn.append(lay)
         elif name in POOLINGS and rnn and not pooling:
@@ -275,7 +299,12 @@ def _model_states(model: Any, emb: Any, rnn: list[Any], x: np.ndarray) -> np.nda
             sub = _STATE_MODELS[model] = Model(model.inputs, rnn[-1].output)
         return np.asarray(sub.predict_on_batch(seq))[0]  # (T, H)
     except (AttributeError, TypeError, ValueError):  # not a functional model: call the layers
-        h = emb(seq) if emb is not None else ops.convert_to_tensor(seq, rnn[0].compute_dtype)
+        if emb is not None:
+            h = emb(seq)  # (1, T, E)
+            k = words_per_step(model)
+            h = ops.reshape(h, (1, -1, k * h.shape[-1]))  # (1, T/k, k*E)
+        else:
+            h = ops.convert_to_tensor(seq, rnn[0].compute_dtype)
         for lay in rnn:
             h = lay(h, training=False)  # (1, T, H)
         return np.asarray(ops.convert_to_numpy(h))[0]  # (T, H)
@@ -291,13 +320,13 @@ def logit_lens(model: Any, x: np.ndarray, class_index: int | None = None) -> Log
     forward pass says each maximum is and ties share the gradient equally as TensorFlow does;
     mean over time; or max and mean side by side) and every recurrent layer, with respect to
     what the first recurrent layer reads at each timestep: the embedded sequence (T, E) for an
-    Embedding model, else x itself (T, F).
+    Embedding model ((T/k, k*E) when it reads k words per step), else x itself (T, F).
     """
     emb, rnn, pooling, head = _classifier_parts(model)
     x, ids = np.asarray(x), None
     if emb is not None:
         ids = x.reshape(-1).astype(np.int64)  # (T,)
-        seq = np.asarray(emb.get_weights()[0], np.float64)[ids]  # (T, E) embedded words
+        seq = embedded(model, ids)  # (T/k, k*E) embedded words, k per timestep
     else:
         seq = np.asarray(x, np.float64)
         seq = seq[0] if seq.ndim == 3 and seq.shape[0] == 1 else seq  # (T, F)

@@ -39,7 +39,7 @@ class StepperInput:
     layers: tuple[CellWeights, ...]  # the recurrent stack that reads x, bottom layer first
     x: np.ndarray  # (T, F) input of the first recurrent layer
     labels: tuple[str, ...]  # (T,) what each timestep reads: a character, a word, "row 5"
-    label_kind: str = "step"  # "step" (random numbers), "char", "word" or "row"
+    label_kind: str = "step"  # "step" (random numbers), "char", "word", "words" or "row"
     span: tuple[int, int] = (0, 0)  # [first, last+1) timesteps that are not padding
     readout: np.ndarray | None = None  # (H_top,) d output / d pooled h (Dense column); None
     readout_text: str = "the mean of the last hidden state h_T"  # what the lens differentiates
@@ -201,30 +201,40 @@ def addition_input(model: Any, data: Any, index: int) -> dict[str, Any]:
 
 
 def imdb_input(model: Any, data: Any, index: int) -> dict[str, Any]:
-    """StepperInput fields for test review ``index`` (the RNN reads word embeddings)."""
-    from keras import ops
+    """StepperInput fields for test review ``index`` (the RNN reads word embeddings, one or
+    ``words_per_step`` side by side per timestep)."""
+    from rnn_core.stepper.gradient_lens import embedded, words_per_step
 
     ids = np.asarray(data.x_test[index], np.int64)  # (T,) padded token ids
-    emb = next((lay for lay in model.layers if type(lay).__name__ == "Embedding"), None)
-    if emb is None:
+    if not any(type(lay).__name__ == "Embedding" for lay in model.layers):
         raise ValueError("This IMDB model has no Embedding layer to read words through.")
-    x = np.asarray(ops.convert_to_numpy(emb(ids[None])))[0]  # (T, E) word vectors
-    real = np.nonzero(ids)[0]
+    k = words_per_step(model)
+    x = embedded(model, ids).astype(np.float32)  # (T/k, k*E) what the RNN reads per step
+    words = token_words(ids, getattr(data, "word_index", None))
+    groups = [words[i : i + k] for i in range(0, len(words), k)]
+    labels = tuple(PAD if all(w == PAD for w in g) else " ".join(g) for g in groups)
+    real = np.nonzero(ids)[0] // k  # timesteps holding a word
     span = (int(real[0]), int(real[-1]) + 1) if real.size else (0, 0)
     p = float(_predict(model, ids[None]).reshape(-1)[0])  # P(positive)
     truth = "positive" if _label(data, index) > 0 else "negative"
     guess = "positive" if p >= 0.5 else "negative"
-    pads = len(ids) - (span[1] - span[0])
+    pads = len(labels) - (span[1] - span[0])
+    if k == 1:
+        how = f"One word per timestep: the RNN reads each word's {x.shape[1]}-number vector."
+    else:
+        how = (
+            f"{k} words per timestep: the RNN reads their {x.shape[1] // k}-number vectors side "
+            f"by side, {x.shape[1]} numbers, so {len(ids)} tokens take {len(labels)} timesteps."
+        )
     return {
         "x": x,
-        "labels": tuple(token_words(ids, getattr(data, "word_index", None))),
-        "label_kind": "word",
+        "labels": labels,
+        "label_kind": "word" if k == 1 else "words",
         "span": span,
         **_head_lens(model, ids, 0, "positive"),
         "prediction": f"P(positive) = **{p:.3f}** → **{guess}** (true label: {truth}).",
-        "note": f"One word per timestep: the RNN reads each word's {x.shape[1]}-number "
-        f"embedding vector. The review is padded to {len(ids)} tokens; {pads} of the "
-        f"timesteps are padding (id 0, shown as {PAD}), which the RNN steps through too.",
+        "note": f"{how} The review is padded to {len(ids)} tokens; {pads} of the "
+        f"timesteps are padding only (id 0, shown as {PAD}), which the RNN steps through too.",
     }
 
 

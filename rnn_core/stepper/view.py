@@ -94,8 +94,9 @@ def _reads(inp: StepperInput, layer: int, t: int) -> str:
     if layer > 0:
         return f"h_t of layer {layer} (the layer below) at t = {t}"
     label = inp.labels[t]
-    if inp.label_kind == "word":
-        return "padding (no word)" if label == PAD else f"the word **{label}**"
+    if inp.label_kind in ("word", "words"):
+        what = "word" if inp.label_kind == "word" else "words"
+        return "padding (no word)" if label == PAD else f"the {what} **{label}**"
     if inp.label_kind == "char":
         return f"the character **{label}**"
     if inp.label_kind == "row":
@@ -218,7 +219,7 @@ def step_view(
     build = partial(charts.hidden_heatmap, tr.h, t, title, vmax, theme)
     hidden_fig = _marked(memo, ("hidden", layer, theme), build, t)
     words_html, words_vmax = None, 1.0
-    if inp.label_kind == "word":  # Karpathy-style: each word coloured by the unit's h
+    if inp.label_kind in ("word", "words"):  # Karpathy-style: words coloured by the unit's h
         s0, s1 = inp.span
         pairs = charts.word_activations(inp.labels[s0:s1], tr.h[s0:s1], unit)
         words_vmax = max(max((abs(v) for _, v in pairs), default=0.0), 1e-6)

@@ -312,8 +312,9 @@ class ImdbTask(ClassifierTask):
         metric="accuracy",
         description=(
             "An Embedding turns each word id into a vector; the RNN reads the review word by "
-            "word and its final state goes to one sigmoid unit: the probability that the "
-            "review is positive. Chance is 50%."
+            "word (or a few words per timestep); its final state, or the max or mean of its "
+            "states over time, goes to one sigmoid unit: the probability that the review is "
+            "positive. Chance is 50%."
         ),
     )
     data_config = ImdbConfig
@@ -341,7 +342,8 @@ class ImdbTask(ClassifierTask):
                 "own length: turn off one of them"
             )
         steps = None if spec.train.batch_by_length else maxlen  # batches of any length
-        model = build_sequence_classifier(spec.model, (steps,), 2, data.config.num_words)
+        k = data.config.words_per_step
+        model = build_sequence_classifier(spec.model, (steps,), 2, data.config.num_words, k)
         compile_model(model, spec.train, "binary_crossentropy", ["accuracy"])
         return model
 
