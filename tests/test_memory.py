@@ -181,6 +181,25 @@ def test_estimate_counts_the_data_arrays() -> None:
     assert b - a == int(memory.DATA_COPIES * 1000 * 28 * 28 * 4)
 
 
+def test_estimate_counts_the_timesteps_the_rnn_reads_not_the_tokens() -> None:
+    from dataclasses import dataclass
+
+    from rnn_core.config import ImdbConfig
+
+    @dataclass
+    class Data:
+        x_train: np.ndarray
+        config: ImdbConfig
+        note: str = ""
+
+    x = np.zeros((10, 400), np.int32)  # (N, T) padded reviews
+    model, train = ModelConfig(units=80), TrainConfig(batch_size=256)
+    one = estimate("imdb", Data(x, ImdbConfig(maxlen=400)), model, train, 100)
+    four = estimate("imdb", Data(x, ImdbConfig(maxlen=400, words_per_step=4)), model, train, 100)
+    per_step = 4 * 256 * 80 * memory.CELL_ACTIVATIONS["LSTM"]  # bytes per timestep read
+    assert one - four == 300 * per_step  # 4 words per step: 100 timesteps of 400 tokens
+
+
 def test_default_capacity_is_the_cpu_quota_or_memory_and_the_env_bounds_it(
     tmp_path: Path,
 ) -> None:

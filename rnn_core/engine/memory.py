@@ -363,13 +363,16 @@ def estimate(
     float32 copies), and the activations backpropagation keeps: batch × ``timesteps`` ×
     units × layers × the cell's values per unit (:data:`CELL_ACTIVATIONS`), in float32; and
     :data:`XLA_EXTRA` when the run is compiled with XLA. ``timesteps`` 0 reads it from the
-    data's training inputs (their second axis).
+    data's training inputs (their second axis, divided by the data config's
+    ``words_per_step`` where it has one).
     """
     base = CHILD_BASE.get(task, DEFAULT_BASE) * MB
     held = data_bytes(data)
     if not timesteps:
         x = getattr(data, "x_train", None)
         timesteps = int(x.shape[1]) if isinstance(x, np.ndarray) and x.ndim > 1 else 1
+        per_step = int(getattr(getattr(data, "config", None), "words_per_step", 1) or 1)
+        timesteps = max(1, timesteps // per_step)  # tokens read side by side: fewer steps
     batch = int(getattr(train_cfg, "batch_size", 128))
     units = int(getattr(model_cfg, "units", 128))
     layers = int(getattr(model_cfg, "layers", 1))
