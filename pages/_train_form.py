@@ -120,7 +120,7 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         c.number_input, "Vocabulary (num_words)", "num_words", 10, 90_000, step=1000,
         help="Keep the most frequent words; rarer ones all read as <OOV>.")),
     ("data", "maxlen"): (1, lambda c, t, f: f(
-        c.number_input, "maxlen (tokens)", "maxlen", 5, 2000, step=40,
+        c.number_input, "maxlen (tokens)", "maxlen", 5, 2000, step=50,
         help="Every review is padded or cut to this many tokens.")),
     ("data", "padding"): (1, _pre_post(
         "Padding", "padding", "Zeros before or after a short review.")),
@@ -131,7 +131,8 @@ CONTROLS: dict[tuple[str, str], tuple[int, Control]] = {
         c.selectbox, "Words per timestep", "words_per_step", WORDS_PER_STEP,
         help="1: the RNN reads the review word by word. 4: four word vectors side by side "
         "per timestep: a quarter of the steps, so an epoch takes much less time, and each "
-        "step sees a short phrase. maxlen must be a multiple of it.")),
+        "step sees a short phrase. A maxlen that is not a multiple of it gets a few more "
+        "padding zeros.")),
     ("data", "rows_per_step"): (1, lambda c, t, f: f(
         c.selectbox, "Pixel rows per timestep", "rows_per_step", [1, 2, 4, 7],
         help="1: the RNN reads the digit row by row, 28 timesteps of 28 pixels. 2: two rows "

@@ -44,23 +44,18 @@ class ImdbConfig:
     maxlen: int = 500  # pad or truncate every review to this many tokens
     padding: str = "pre"  # "pre": zeros before a short review, "post": after it
     truncating: str = "pre"  # "pre": cut the start of a long review, "post": its end
-    words_per_step: int = 1  # words the RNN reads per timestep, their vectors side by side
+    words_per_step: int = 1  # words per timestep, vectors side by side (1, 2, 4 or 8)
     train_size: int | None = None  # training reviews used (stratified subset); None = all 25k
     val_fraction: float = 0.2  # share of them held out for validation (like validation_split)
     data_dir: str | None = None  # folder with imdb.npz; None = $RNN_LAB_DATA_DIR / Keras cache
     seed: int = 0  # seed of the training subset
 
     def __post_init__(self) -> None:
-        """Refuse a words-per-step count not in WORDS_PER_STEP or not dividing maxlen."""
+        """Refuse a words-per-step count not in WORDS_PER_STEP, naming the choices."""
         k = self.words_per_step
         if isinstance(k, bool) or k not in WORDS_PER_STEP:
             choices = ", ".join(map(str, WORDS_PER_STEP))
             raise ValueError(f"words per step must be one of {choices}, got {k!r}")
-        if self.maxlen % k:
-            raise ValueError(
-                f"maxlen ({self.maxlen}) must be a multiple of the words per step ({k}): "
-                f"try {max(k, self.maxlen // k * k)}"
-            )
 
 
 @dataclass(frozen=True)

@@ -113,13 +113,14 @@ def test_imdb_trains_scores_reviews_and_shows_truncation(data_dir: Path) -> None
     summary = next(d.value for d in at.dataframe if "formula" in d.value.columns)
     emb = summary[summary["type"] == "Embedding"].iloc[0]
     assert emb["formula"] == "100·4 = 400" and emb["params"] == 400
-    bi = summary[summary["type"] == "Bidirectional"].iloc[0]  # GRU: 3·(4+4+2)·4 each way
-    assert bi["formula"] == "2·[3·(4+4+2)·4] = 240" and bi["params"] == 240
+    bi = summary[summary["type"] == "Bidirectional"].iloc[0]  # GRU reading 4 words of 4 numbers
+    assert bi["formula"] == "2·[3·(16+4+2)·4] = 528" and bi["params"] == 528
 
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["epochs done"] == "2"
     data = record.data
-    assert data.x_train.shape[1] == 30 and len(data.y_train) == 32  # 40 reviews, 20% held out
+    assert spec.data.words_per_step == 4  # the form's default (imdb-fast): 30 widens to 32
+    assert data.x_train.shape[1] == 32 and len(data.y_train) == 32  # 40 reviews, 20% held out
     p = record.job.model.predict_on_batch(data.x_test).reshape(-1)  # (40,)
     whole = float(((p > 0.5) == (data.y_test > 0.5)).mean())
     label = "test accuracy, all 40 test reviews (after epoch 2)"

@@ -206,8 +206,8 @@ def test_every_preset_gives_its_spec_and_flags_override_it() -> None:
     for name, preset in PRESETS.items():
         args = build_parser().parse_args(["train", "--preset", name])
         assert spec_from_args(args) == preset.spec, name
-    args = build_parser().parse_args(["train", "--preset", "imdb-fast", "--maxlen", "200"])
-    assert spec_from_args(args).data.maxlen == 200
+    args = build_parser().parse_args(["train", "--preset", "imdb-fast", "--maxlen", "77"])
+    assert spec_from_args(args).data.maxlen == 77
     argv = ["train", "--task", "mnist", "--steps-per-execution", "8", "--rows-per-step", "4"]
     spec = spec_from_args(build_parser().parse_args(argv))
     assert (spec.train.steps_per_execution, spec.data.rows_per_step) == (8, 4)

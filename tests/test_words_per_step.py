@@ -37,14 +37,32 @@ def _ids(n: int = 3, seed: int = 0) -> np.ndarray:
     return x
 
 
-def test_config_refuses_a_count_that_does_not_split_maxlen() -> None:
+def test_config_refuses_a_count_not_offered() -> None:
     assert ImdbConfig().words_per_step == 1
     with pytest.raises(ValueError, match="words per step must be one of 1, 2, 4, 8, got 3"):
         ImdbConfig(maxlen=300, words_per_step=3)
-    with pytest.raises(ValueError, match=r"maxlen \(402\) must be a multiple .* \(4\): try 400"):
-        ImdbConfig(maxlen=402, words_per_step=4)
     with pytest.raises(ValueError, match="words per step must be one of"):
         ImdbConfig(words_per_step=True)
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_any_maxlen_is_widened_with_padding_to_whole_steps(tmp_path: Path, padding: str) -> None:
+    from rnn_core.tasks.imdb import encode_for_model, make_imdb_data, padded_width
+
+    data_dir = str(write_imdb(tmp_path / "d"))
+    one = make_imdb_data(ImdbConfig(num_words=40, maxlen=30, padding=padding, data_dir=data_dir))
+    cfg = ImdbConfig(num_words=40, maxlen=30, padding=padding, words_per_step=4, data_dir=data_dir)
+    four = make_imdb_data(cfg)
+    assert padded_width(cfg) == 32 and four.x_train.shape[1] == four.x_test.shape[1] == 32
+    kept = slice(2, None) if padding == "pre" else slice(0, 30)  # the 30 columns maxlen keeps
+    np.testing.assert_array_equal(four.x_test[:, kept], one.x_test)  # the same cut, same words
+    np.testing.assert_array_equal(four.x_train[:, kept], one.x_train)
+    extra = slice(0, 2) if padding == "pre" else slice(30, 32)
+    assert not four.x_test[:, extra].any()  # two more padding zeros, on the padding side
+    x, _, _ = encode_for_model("a fine film " * 20, four.word_index, cfg)  # 61 tokens, cut
+    np.testing.assert_array_equal(x[:, kept], encode_for_model("a fine film " * 20,
+                                  one.word_index, one.config)[0])  # fmt: skip
+    assert x.shape == (1, 32) and not x[:, extra].any()
 
 
 @pytest.mark.parametrize("k", [2, 4])
@@ -127,20 +145,24 @@ def test_the_stepper_shows_each_step_as_its_words() -> None:
     np.testing.assert_allclose(states, np.asarray(own)[0], atol=1e-5)
 
 
-def test_imdb_trains_by_length_reading_four_words_per_step(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("maxlen", "by_length"), [(60, True), (62, True), (62, False)])
+def test_imdb_trains_reading_four_words_per_step(
+    tmp_path: Path, maxlen: int, by_length: bool
+) -> None:
     from rnn_core.run import start_run
 
     spec = RunSpec(
         task="imdb",
         data=ImdbConfig(
-            num_words=40, maxlen=60, words_per_step=4, data_dir=str(write_imdb(tmp_path / "d")),
-            val_fraction=0.25,
+            num_words=40, maxlen=maxlen, words_per_step=4,
+            data_dir=str(write_imdb(tmp_path / "d")), val_fraction=0.25,
         ),
         model=ModelConfig(cell="LSTM", units=6, embedding_dim=4, pooling="max"),
-        train=TrainConfig(epochs=2, batch_size=8, learning_rate=1e-2, batch_by_length=True),
+        train=TrainConfig(epochs=2, batch_size=8, learning_rate=1e-2, batch_by_length=by_length),
     )  # fmt: skip
     run = start_run(spec, None, in_process=True)
-    assert tuple(run.job.model.get_layer("rnn_1").input.shape) == (None, None, 16)
+    steps = None if by_length else 16  # 62 tokens widen to 64: 16 steps of 4
+    assert tuple(run.job.model.get_layer("rnn_1").input.shape) == (None, steps, 16)
     run.job.start()
     snap = run.job.wait(120)
     assert snap.state == "done", snap.error
@@ -155,9 +177,11 @@ def test_export_cli_link_and_form_carry_the_setting() -> None:
     from rnn_core.links import from_query, to_query
     from rnn_core.tasks import get_task
 
-    argv = ["train", "--task", "imdb", "--maxlen", "400", "--words-per-step", "4"]
+    argv = ["train", "--task", "imdb", "--maxlen", "30", "--words-per-step", "4"]
     spec = spec_from_args(build_parser().parse_args(argv))
-    assert spec.data.words_per_step == 4
+    assert (spec.data.words_per_step, spec.data.maxlen) == (4, 30)
+    script = get_task("imdb").keras_code(spec).data  # the exported data lines widen to 32
+    assert 'pad_sequences(a, maxlen=32, padding="pre")' in script
     assert from_query(to_query(spec)) == spec
     assert [t for t in ("imdb", "mnist", "addition", "forecast")
             if ("data", "words_per_step") in shown(get_task(t))] == ["imdb"]  # fmt: skip

@@ -64,7 +64,7 @@ class ImdbData:
     """Padded IMDB splits plus what the page needs to show and score reviews."""
 
     config: ImdbConfig  # the config that made the data
-    x_train: np.ndarray  # (N, T) int32 word ids, padded/truncated to maxlen (a copy)
+    x_train: np.ndarray  # (N, T) int32 word ids cut to maxlen, padded to padded_width (a copy)
     y_train: np.ndarray  # (N,) float32, 1 = positive (a copy)
     x_val: np.ndarray | None  # (N_val, T) the last val_fraction of the training subset
     y_val: np.ndarray | None  # (N_val,)
@@ -100,10 +100,35 @@ def _check_imdb(cfg: ImdbConfig) -> None:
     check_sizes(cfg.train_size, cfg.val_fraction)
 
 
+def padded_width(cfg: ImdbConfig) -> int:
+    """Columns of the padded reviews: maxlen, rounded up to a multiple of words_per_step."""
+    k = cfg.words_per_step
+    return -(-cfg.maxlen // k) * k
+
+
+def widen(x: np.ndarray, cfg: ImdbConfig) -> np.ndarray:
+    """Reviews padded to maxlen (N, maxlen), with zero columns added on the padding side up to
+    :func:`padded_width`, so the words split evenly into timesteps. Returns (N, width)."""
+    extra = padded_width(cfg) - x.shape[1]
+    if extra <= 0:
+        return x
+    side = (extra, 0) if cfg.padding == "pre" else (0, extra)
+    return np.pad(x, ((0, 0), side))  # (N, width)
+
+
 def source_key(cfg: ImdbConfig) -> tuple:
     """What the loaded source depends on: the key a page caches :func:`load_imdb_source` by."""
     ddir = datasets.resolve_data_dir(cfg.data_dir)
-    return (cfg.num_words, cfg.skip_top, cfg.maxlen, cfg.padding, cfg.truncating, str(ddir or ""))
+    width = padded_width(cfg)
+    return (
+        cfg.num_words,
+        cfg.skip_top,
+        cfg.maxlen,
+        cfg.padding,
+        cfg.truncating,
+        width,
+        str(ddir or ""),
+    )
 
 
 def load_imdb_source(cfg: ImdbConfig) -> ImdbSource:
@@ -121,9 +146,9 @@ def load_imdb_source(cfg: ImdbConfig) -> ImdbSource:
     first = x_test.take(np.arange(min(EXAMPLE_REVIEWS, len(x_test))))
     return ImdbSource(
         key=source_key(cfg),
-        x_train=_frozen(x_train.padded(cfg.maxlen, **pad)),  # (25000, T)
+        x_train=_frozen(widen(x_train.padded(cfg.maxlen, **pad), cfg)),  # (25000, T)
         y_train=_frozen(y_train.astype(np.float32)),
-        x_test=_frozen(x_test.padded(cfg.maxlen, **pad)),  # (25000, T)
+        x_test=_frozen(widen(x_test.padded(cfg.maxlen, **pad), cfg)),  # (25000, T)
         y_test=_frozen(y_test.astype(np.float32)),
         train_lengths=_frozen(x_train.lengths.astype(np.int32)),
         examples=tuple(tuple(s) for s in first.to_lists()),
@@ -214,7 +239,7 @@ def encode_for_model(
     ids = [i if cfg.skip_top <= i < cfg.num_words else OOV_ID for i in ids]  # Keras's rule
     tokens = datasets.tokenize(text)
     unknown = list(dict.fromkeys(w for w, i in zip(tokens, ids[1:], strict=True) if i == OOV_ID))
-    x = datasets.pad([ids], cfg.maxlen, cfg.padding, cfg.truncating)  # (1, T)
+    x = widen(datasets.pad([ids], cfg.maxlen, cfg.padding, cfg.truncating), cfg)  # (1, T)
     return x, tokens, unknown
 
 
@@ -387,7 +412,15 @@ class ImdbTask(ClassifierTask):
             padding=d.padding,
             truncating=d.truncating,
         )
-        return classifier_code(spec, data, "(MAXLEN,)", True, 2)
+        width, k = padded_width(d), d.words_per_step
+        if width == d.maxlen:
+            return classifier_code(spec, data, "(MAXLEN,)", True, 2)
+        data += (
+            f"# {k} words per timestep: more zeros on the padding side, to {width} columns\n"
+            f'x, x_test = (keras.utils.pad_sequences(a, maxlen={width}, padding="{d.padding}")'
+            f" for a in (x, x_test))\n"
+        )
+        return classifier_code(spec, data, f"({width},)", True, 2)
 
     def stepper_choices(self, data: ImdbData, limit: int) -> list[str]:
         """ "#i (tone, n words): the first words …" for the first ``limit`` test reviews."""
