@@ -95,8 +95,7 @@ def _reads(inp: StepperInput, layer: int, t: int) -> str:
         return f"h_t of layer {layer} (the layer below) at t = {t}"
     label = inp.labels[t]
     if inp.label_kind in ("word", "words"):
-        what = "word" if inp.label_kind == "word" else "words"
-        return "padding (no word)" if label == PAD else f"the {what} **{label}**"
+        return "padding (no word)" if label == PAD else f"the {inp.label_kind} **{label}**"
     if inp.label_kind == "char":
         return f"the character **{label}**"
     if inp.label_kind == "row":
