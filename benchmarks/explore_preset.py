@@ -5,6 +5,9 @@ figure (score the chosen settings once with ``bench_presets.py``).
 
 Usage: python benchmarks/explore_preset.py mnist-fast --model '{"units": 64}' \
            --train '{"epochs": 2, "learning_rate": 0.012, "schedule": "cosine"}' [--seed 1]
+       python benchmarks/explore_preset.py imdb-fast --other-movies [--seed 1]
+       (IMDB: validation reviews of other movies than training's, chunk ``seed % 5`` of
+       ``benchmarks/imdb_other_movies.py``; fewer training reviews than the preset's)
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main() -> None:
         p.add_argument(f"--{part}", default="{}", help=f"JSON of {part} config fields to change")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=str(DEFAULT_DATA))
+    p.add_argument("--other-movies", action="store_true", help="IMDB: validate on other movies")
     a = p.parse_args()
     spec = seeded(get_preset(a.preset).spec, a.seed, a.data_dir)
     spec = replace(
@@ -43,7 +47,14 @@ def main() -> None:
     print(f"# {a.preset} {spec.to_dict()} load {os.getloadavg()[0]:.2f}", flush=True)
     from rnn_core.run import start_run
 
-    job = start_run(spec, None, in_process=True).job
+    load_data = None
+    if a.other_movies:
+        from benchmarks.imdb_other_movies import loader
+
+        load_data = loader(a.seed, a.data_dir)
+    run = start_run(spec, None, load_data, in_process=True)
+    print(f"# {run.note}", flush=True)
+    job = run.job
     job.start()
     seen = 0
     while True:

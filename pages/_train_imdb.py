@@ -28,7 +28,7 @@ EXTRA_HELP = (
     "They are mostly of the same movies as the training reviews, while the test reviews are of "
     "other movies, and an accuracy on 1,000 reviews moves by about ±0.01 by chance alone: the "
     "test accuracy can come out either side of it (imdb-fast's 3 seeds: from 0.001 below to "
-    "0.006 above their last val accuracy; with 20,000 words instead of 3,000, 0.010–0.017 "
+    "0.007 above their last val accuracy; with 20,000 words instead of 3,000, 0.010–0.017 "
     "below; benchmarks/RESULTS.md). "
     "**val accuracy (N reviews)**: the same on the first N validation reviews, whose scores "
     "the page shows. The test reviews are never looked at during training: they are scored "

@@ -185,24 +185,24 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "imdb-fast",
-            "IMDB, 3k words, maxlen 400, Embedding 32, 4 words per timestep -> LSTM 80 (dropout "
+            "IMDB, 3k words, maxlen 400, Embedding 32, 4 words per timestep -> GRU 80 (dropout "
             "0.5) -> max over time, reviews batched by length, batch 256, adam 0.01 falling to 0 "
             "over 4 epochs (cosine)",
-            _imdb(400, "LSTM", 80, 32, 4, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
+            _imdb(400, "GRU", 80, 32, 4, 0.5, 0.04, **_IMDB_FAST, batch_by_length=True),
             "seed 002 reports about 0.89 validation accuracy (LSTM 32, maxlen 500, 10 epochs)",
-            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 2.7-2.9), seeds 0-2: test "
-            "accuracy 0.8883 (0.8845-0.8885) on all 25,000 reviews after 4 epochs, 39.6 s "
-            "(38.1-44.3) of training",
+            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.9-2.0), seeds 0-2: test "
+            "accuracy 0.8885 (0.8861-0.8895) on all 25,000 reviews after 4 epochs, 31.2 s "
+            "(27.9-31.8) of training",
         ),
         Preset(
             "imdb-fast-random-batches",
             "imdb-fast with batches of random reviews, each read at maxlen 400: the same model, "
             "more padding read",
-            _imdb(400, "LSTM", 80, 32, 4, 0.5, 0.04, **_IMDB_FAST),
+            _imdb(400, "GRU", 80, 32, 4, 0.5, 0.04, **_IMDB_FAST),
             "not a source figure: imdb-fast without batching by length, for lesson 6",
-            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 2.7-3.1), seeds 0-2: test "
-            "accuracy 0.8890 (0.8865-0.8913) after 4 epochs, 64.7 s (64.4-67.6) of training; "
-            "imdb-fast right before it: 39.6 s",
+            "benchmarks/RESULTS.md, 2026-12-06, the 2-core VM (load 1.9-2.4), seeds 0-2: test "
+            "accuracy 0.8876 (0.8873-0.8905) after 4 epochs, 43.9 s (43.6-45.7) of training; "
+            "imdb-fast right before it: 31.2 s",
         ),
         Preset(
             "mnist-fast-constant",

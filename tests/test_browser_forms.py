@@ -122,7 +122,7 @@ CHANGES = {  # per task: at least three controls a student changes
     ],
     "imdb": [
         ("number", "Units", "24"), ("number", "Epochs", "3"),
-        ("number", "maxlen (tokens)", "120"), ("select", "Cell", "GRU"),
+        ("number", "maxlen (tokens)", "120"), ("select", "Cell", "LSTM"),
         ("check", "Bidirectional", "on"), ("select", "Words per timestep", "2"),
     ],
     "mnist": [
