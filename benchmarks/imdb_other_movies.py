@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,18 +39,21 @@ def rare_words(review: Sequence[int]) -> set[int]:
     return {int(w) for w in review if w > RARE_FROM}
 
 
-def most_shared(held: Sequence[set[int]], pool: Sequence[set[int]]) -> np.ndarray:
-    """For each held-out review, the most rare words it shares with any one review of ``pool``."""
+def shared_counts(held: Sequence[set[int]], pool: Sequence[set[int]]) -> Iterator[np.ndarray]:
+    """Per held-out review: how many of its rare words each review of ``pool`` also has
+    (indexed by pool position; shorter than ``pool`` when the last ones share none)."""
     postings: dict[int, list[int]] = {}
     for i, words in enumerate(pool):
         for w in words:
             postings.setdefault(w, []).append(i)
-    best = np.zeros(len(held), dtype=np.int64)  # (N_held,)
-    for j, words in enumerate(held):
+    for words in held:
         hits = [postings[w] for w in words if w in postings]
-        if hits:
-            best[j] = np.bincount(np.concatenate(hits)).max()
-    return best
+        yield np.bincount(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
+
+
+def most_shared(held: Sequence[set[int]], pool: Sequence[set[int]]) -> np.ndarray:
+    """For each held-out review, the most rare words it shares with any one review of ``pool``."""
+    return np.array([c.max(initial=0) for c in shared_counts(held, pool)], dtype=np.int64)
 
 
 def other_movies_split(
@@ -87,19 +90,11 @@ def other_movies_split(
         train_rows = train_rows[rng.permutation(len(train_rows))]
         val_rows = val_rows[rng.permutation(len(val_rows))]
     words = [rare_words(r) for r in reviews]
-    held_sets = [words[i] for i in val_rows]
-    postings: dict[int, list[int]] = {}
-    for i in train_rows:
-        for w in words[i]:
-            postings.setdefault(w, []).append(int(i))
-    linked: set[int] = set()
-    for held_words in held_sets:
-        hits = [postings[w] for w in held_words if w in postings]
-        if hits:
-            counts = np.bincount(np.concatenate(hits))
-            linked.update(np.flatnonzero(counts >= link).tolist())
-    keep = np.array([i for i in train_rows if int(i) not in linked], dtype=np.int64)
-    return keep, val_rows
+    counts = shared_counts([words[i] for i in val_rows], [words[i] for i in train_rows])
+    linked = np.zeros(len(train_rows), dtype=bool)  # shares `link` rare words with a held one
+    for c in counts:
+        linked[: len(c)] |= c >= link
+    return train_rows[~linked], val_rows
 
 
 def file_order(data_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -145,9 +140,8 @@ def main() -> None:
     p.add_argument("--data-dir", default=str(DEFAULT_DATA))
     p.add_argument("--sample", type=int, default=1_000, help="held-out reviews measured")
     a = p.parse_args()
-    reviews, labels = file_order(a.data_dir)
     with np.load(Path(a.data_dir) / "imdb.npz", allow_pickle=True) as f:
-        test = f["x_test"]
+        reviews, labels, test = f["x_train"], f["y_train"], f["x_test"]
     rng = np.random.default_rng(0)
     words = [rare_words(r) for r in reviews]
     train_rows, val_rows = other_movies_split(reviews, labels, a.offset)
