@@ -1,4 +1,4 @@
-"""IMDB on the real data: time for the imdb-fast preset (a GRU) to reach a validation goal.
+"""IMDB on the real data: time for the imdb-fast preset (a GRU each way) to reach a validation goal.
 
 Training stops once validation accuracy reaches --goal (the engine's stop condition, never the
 test set), or at --max-seconds; the 25,000 test reviews are scored once, afterwards.

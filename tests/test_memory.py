@@ -493,3 +493,16 @@ def test_a_child_that_will_train_beside_others_gets_its_share_of_the_threads() -
     assert memory.child_threads(7, {}) == 1  # never fewer than one
     assert memory.child_threads(3, {memory.THREADS_ENV: "2"}) == 2  # the host's setting wins
     assert memory.child_env({}, threads=1) == {memory.THREADS_ENV: "1"}
+
+
+def test_the_estimate_covers_measured_bidirectional_children() -> None:
+    # benchmarks/child_memory.py --preset imdb-fast (RESULTS, 2026-12-06): peak private MB of
+    # the training child, by GRU units each way and layers, with the model's parameters
+    measured = {(16, 1): (595, 110_049), (32, 1): (633, 127_169), (64, 1): (700, 170_625)}
+    measured[32, 2] = (799, 145_985)
+    held = memory.DATA_COPIES * 77 * MB  # the run's data arrays: 77 MB
+    train = TrainConfig(batch_size=256)
+    for (units, layers), (peak, params) in measured.items():
+        model = ModelConfig(cell="GRU", units=units, layers=layers, bidirectional=True)
+        need = estimate("imdb", None, model, train, params, timesteps=100) + held
+        assert need >= peak * MB, (units, layers, need / MB)

@@ -49,6 +49,7 @@ DEFAULT_BASE = 380  # a task not in the table
 DATA_COPIES = 1.25  # the child holds its data once (batches are cut from the arrays) + slack
 PARAM_COPIES = 8  # float32 copies per weight: weights, grads, 2 Adam slots, frames, checkpoint
 XLA_EXTRA = 256  # MB an XLA-compiled run adds: the compiler and its programs (121-248 measured)
+BIDIRECTIONAL_EXTRA = 110  # MB per Bidirectional layer beyond its activations (79-97 measured)
 # MB of library pages (TensorFlow's shared objects) the server and a training child keep in use
 # together when memory is short: the rest of the server's file pages are dropped by the kernel
 # and read again if needed (144-181 MB measured beside a training in a 1 GB cgroup)
@@ -362,7 +363,8 @@ def estimate(
     data, its arrays counted ``DATA_COPIES`` times), the model's ``params`` (``PARAM_COPIES``
     float32 copies), and the activations backpropagation keeps: batch × ``timesteps`` ×
     units × layers × the cell's values per unit (:data:`CELL_ACTIVATIONS`), in float32; and
-    :data:`XLA_EXTRA` when the run is compiled with XLA. ``timesteps`` 0 reads it from the
+    :data:`XLA_EXTRA` when the run is compiled with XLA, :data:`BIDIRECTIONAL_EXTRA` per layer
+    when its layers are Bidirectional. ``timesteps`` 0 reads it from the
     data's training inputs (their second axis, divided by the data config's
     ``words_per_step`` where it has one).
     """
@@ -377,11 +379,14 @@ def estimate(
     units = int(getattr(model_cfg, "units", 128))
     layers = int(getattr(model_cfg, "layers", 1))
     per_unit = CELL_ACTIVATIONS.get(str(getattr(model_cfg, "cell", "LSTM")), 12)
+    both_ways = 0
     if getattr(model_cfg, "bidirectional", False):
         per_unit *= 2
+        both_ways = BIDIRECTIONAL_EXTRA * MB * layers
     activations = 4 * batch * timesteps * units * layers * per_unit
     xla = XLA_EXTRA * MB if getattr(train_cfg, "jit_compile", False) else 0
-    return int(base + DATA_COPIES * held + 4 * PARAM_COPIES * int(params) + activations + xla)
+    weights = 4 * PARAM_COPIES * int(params)
+    return int(base + DATA_COPIES * held + weights + activations + xla + both_ways)
 
 
 # ----- admission -------------------------------------------------------------------------------

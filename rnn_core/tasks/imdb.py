@@ -346,7 +346,7 @@ class ImdbTask(ClassifierTask):
     report_type = ImdbReport
     results_type = ImdbResults
     files = (datasets.IMDB_FILE, datasets.WORD_INDEX_FILE)
-    default_preset = "imdb-fast"
+    default_preset = "imdb-fast-forward"  # one-way: Inside the RNN can step through it
     length_batches = True
     _source_key = staticmethod(source_key)
     _load_source = staticmethod(load_imdb_source)
